@@ -1,0 +1,150 @@
+#pragma once
+// BrokerClient: the one RabbitMQ connection of a process (rabbitmq-c underneath; no
+// rabbitmq-c type leaks through this header).
+//
+// Threading: the client owns one I/O thread that owns the AMQP connection; every
+// public method is thread-safe and never blocks on the network (except check_queue,
+// which waits up to its timeout). Callbacks (publish outcomes, deliveries) run on the
+// I/O thread and must return quickly: hand real work to another thread.
+//
+// Connection: TCP_NODELAY, AMQP heartbeats; when the connection drops it reconnects
+// with exponential backoff and full jitter, re-declares the topology and re-registers
+// every consumer. Publishing uses one channel in confirm mode with many confirms in
+// flight (pipelined; never one round trip per message).
+//
+// Delivery contract for consumers: at-least-once. A delivery stays unacked until
+// ack()/nack() is called for it; if the connection drops first, the broker redelivers
+// it (redelivered = true) to some consumer. ack/nack for a delivery from an earlier
+// connection generation are ignored (the broker has already requeued it). Call stop()
+// before destroying the client.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "broker/topology.hpp"
+
+namespace genx::broker {
+
+struct ConnectionSettings {
+  std::string host = "localhost";
+  int port = 5672;
+  bool tls = false;
+  std::string username = "guest";
+  std::string password = "guest";
+  std::string vhost = "/";
+  int heartbeat_seconds = 30;
+  std::string connection_name;  // shown in the management UI
+  std::chrono::milliseconds min_backoff{200};
+  std::chrono::milliseconds max_backoff{30000};
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+// Header values: strings and integers cover what GenX sends.
+using HeaderValue = std::variant<std::string, std::int64_t>;
+using Headers = std::map<std::string, HeaderValue>;
+
+struct Message {
+  std::string exchange;
+  std::string routing_key;
+  std::string body;
+  std::string content_type = "application/json";
+  std::string message_id;
+  std::string correlation_id;
+  std::string reply_to;
+  std::string type;
+  std::optional<std::uint8_t> priority;
+  std::optional<std::chrono::milliseconds> expiration;
+  std::int64_t timestamp_seconds = 0;  // 0: set to now when published
+  bool persistent = true;
+  bool mandatory = false;  // unroutable -> PublishOutcome::kReturned
+  Headers headers;
+};
+
+struct Delivery {
+  std::uint64_t generation = 0;  // connection generation the tag belongs to
+  std::uint64_t delivery_tag = 0;
+  std::string consumer_queue;
+  std::string exchange;
+  std::string routing_key;
+  std::string body;
+  std::string content_type;
+  std::string message_id;
+  std::string correlation_id;
+  std::string reply_to;
+  std::string type;
+  std::uint8_t priority = 0;
+  bool redelivered = false;
+  Headers headers;
+};
+
+enum class PublishOutcome {
+  kConfirmed,       // broker took responsibility (persisted if persistent and queue durable)
+  kNacked,          // broker refused it (internal error)
+  kReturned,        // mandatory and no queue bound for the routing key
+  kConnectionLost,  // connection dropped before the confirm: outcome unknown, republish if needed
+  kStopped,         // client stopped before the message could be sent
+};
+
+struct QueueInfo {
+  std::uint32_t messages = 0;
+  std::uint32_t consumers = 0;
+};
+
+class BrokerClient {
+ public:
+  using PublishCallback = std::function<void(PublishOutcome)>;
+  using DeliveryHandler = std::function<void(Delivery&&)>;
+  using StateHandler = std::function<void(bool connected)>;
+
+  // topology is declared on every (re)connect before consumers start.
+  BrokerClient(ConnectionSettings settings, Topology topology);
+  ~BrokerClient();
+  BrokerClient(const BrokerClient&) = delete;
+  BrokerClient& operator=(const BrokerClient&) = delete;
+
+  // Starts the I/O thread; connecting happens there (with backoff), so start never fails.
+  void start();
+  // Stops consuming, waits up to `drain` for outstanding confirms, closes, joins.
+  // Publishes not yet confirmed get kStopped / kConnectionLost.
+  void stop(std::chrono::milliseconds drain = std::chrono::seconds(5));
+
+  // Blocks until connected and the topology is declared, or the timeout expires.
+  bool wait_connected(std::chrono::milliseconds timeout);
+  bool connected() const;
+  std::uint64_t reconnects() const;
+
+  void on_state_change(StateHandler handler);  // call before start()
+
+  // Queues the message for publishing; cb gets exactly one outcome.
+  void publish(Message message, PublishCallback cb);
+
+  // Registers a consumer (before or after start); each consumer gets its own channel
+  // with basic.qos(prefetch). no_ack consumers get auto-acked deliveries.
+  void consume(std::string queue, std::uint16_t prefetch, DeliveryHandler handler,
+               bool no_ack = false);
+
+  void ack(const Delivery& delivery);
+  void nack(const Delivery& delivery, bool requeue);
+
+  // Passive declare of a queue (health checks). nullopt when missing, not connected,
+  // or no answer within timeout.
+  std::optional<QueueInfo> check_queue(const std::string& queue,
+                                       std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses amqp://user:pass@host:port/vhost and amqps://... into settings. Credentials
+// and vhost given in the URL override the defaults passed in; throws
+// std::invalid_argument naming what is wrong.
+ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings defaults = {});
+
+}  // namespace genx::broker

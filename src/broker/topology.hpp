@@ -1,0 +1,61 @@
+#pragma once
+// RabbitMQ topology as data (DESIGN.md "RabbitMQ topology"), declared idempotently by
+// every role at each (re)connect.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace genx::broker {
+
+using ArgumentValue = std::variant<std::string, std::int64_t>;
+
+struct ExchangeDecl {
+  std::string name;
+  std::string type = "topic";
+  bool durable = true;
+};
+
+struct QueueDecl {
+  std::string name;
+  bool durable = true;
+  bool exclusive = false;
+  bool auto_delete = false;
+  std::map<std::string, ArgumentValue> arguments;  // x-max-priority, x-dead-letter-exchange, ...
+};
+
+struct BindingDecl {
+  std::string queue;
+  std::string exchange;
+  std::string routing_key;
+};
+
+struct Topology {
+  std::vector<ExchangeDecl> exchanges;
+  std::vector<QueueDecl> queues;
+  std::vector<BindingDecl> bindings;
+  void append(const Topology& other);
+};
+
+// Names from the environment (DESIGN.md "Configuration").
+struct Names {
+  std::string queue_ocpp_messages = "ocpp_messages";
+  std::string queue_notifications = "notifications";
+  std::string queue_analytics = "analytics";
+  std::string queue_charging_events = "charging_events";
+  std::string exchange_ocpp = "ocpp_exchange";
+  std::string exchange_events = "events_exchange";
+};
+
+inline constexpr std::int64_t kOcppMaxPriority = 9;
+
+// ocpp_exchange + ocpp_messages (priority, dead-lettered to "<queue>.dlq" through the
+// "<exchange>.dlx" exchange), events_exchange + analytics + charging_events.
+Topology core_topology(const Names& names);
+
+// The gateway's exclusive reply queue for this instance.
+std::string gateway_reply_queue(const std::string& instance_id);
+Topology gateway_topology(const Names& names, const std::string& instance_id);
+
+}  // namespace genx::broker

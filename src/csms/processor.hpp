@@ -1,0 +1,59 @@
+#pragma once
+// The CSMS business rules for OCPP 1.6 charger-to-CSMS calls. Pure: works against the
+// WriteStore port and a Clock; no broker, no socket.
+//
+// process() handles one envelope as one unit of work (one database transaction):
+// idempotent on (deviceId, uniqueId, action): a message seen before gets the stored
+// reply and no events. Bad business input becomes a CALLERROR/CALLRESULT value;
+// TransientStoreError propagates (the caller retries); nothing else is expected to throw.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "csms/envelope.hpp"
+#include "csms/write_store.hpp"
+
+namespace genx::csms {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::system_clock::time_point now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::now();
+  }
+};
+
+enum class UnknownChargerPolicy { kAccept, kPending, kReject };
+enum class UnknownTagPolicy { kAccept, kReject };
+
+struct Policy {
+  UnknownChargerPolicy unknown_charger = UnknownChargerPolicy::kAccept;
+  UnknownTagPolicy unknown_tag = UnknownTagPolicy::kAccept;
+  int heartbeat_interval_seconds = 300;
+  int pending_retry_seconds = 60;  // BootNotification interval when Pending/Rejected
+};
+
+struct Outcome {
+  Reply reply;
+  std::vector<DomainEvent> events;  // publish after commit
+  bool duplicate = false;           // answered from the idempotency store
+};
+
+class MessageProcessor {
+ public:
+  MessageProcessor(WriteStore& store, const Clock& clock, Policy policy);
+  Outcome process(const Envelope& envelope);
+
+ private:
+  WriteStore& store_;
+  const Clock& clock_;
+  Policy policy_;
+};
+
+}  // namespace genx::csms
