@@ -63,4 +63,12 @@ std::uint8_t priority_for_action(std::string_view action);
 // ISO 8601 UTC with milliseconds, e.g. "2024-01-15T10:30:00.000Z".
 std::string format_timestamp(std::int64_t unix_millis);
 
+// Reads an RFC 3339 / ISO 8601 date-time as chargers send it ("2024-01-15T10:30:00Z",
+// with or without fractional seconds, "Z" or a "+hh:mm"/"-hh:mm" offset) into Unix
+// milliseconds. nullopt when the text is not such a date-time. Never throws.
+std::optional<std::int64_t> parse_timestamp(std::string_view text);
+
+// parse_timestamp then format_timestamp: the canonical UTC form; nullopt if unreadable.
+std::optional<std::string> normalize_timestamp(std::string_view text);
+
 }  // namespace genx::csms

@@ -6,6 +6,10 @@
 // idempotent on (deviceId, uniqueId, action): a message seen before gets the stored
 // reply and no events. Bad business input becomes a CALLERROR/CALLRESULT value;
 // TransientStoreError propagates (the caller retries); nothing else is expected to throw.
+// Payloads are expected schema-valid (the gateway validates); a payload that is not
+// (e.g. a replayed message) gets a CALLERROR reply, and only that reply is recorded.
+// Events are returned, never published here: publish them after process() returns.
+// Charger ordering: process one charger's messages in the order the charger sent them.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -43,6 +47,7 @@ struct Outcome {
   Reply reply;
   std::vector<DomainEvent> events;  // publish after commit
   bool duplicate = false;           // answered from the idempotency store
+  std::vector<std::string> warnings;  // odd but handled input, for the caller to log
 };
 
 class MessageProcessor {

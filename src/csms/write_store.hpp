@@ -1,0 +1,174 @@
+#pragma once
+// The write port of the business rules: what MessageProcessor needs from a database,
+// and nothing of how a database does it. Implemented by store::SqliteStore (and the
+// PostgreSQL backend later); tests implement it with an in-memory fake.
+//
+// Promises of an implementation:
+// - in_transaction(work) runs work against one database transaction: it commits when
+//   work returns and rolls back when work throws (the exception then propagates).
+//   A committed unit of work is durable. Units of work on one database are serializable
+//   with respect to each other, including across processes sharing the database.
+// - When the database is busy, locked or unreachable, it throws
+//   store::TransientStoreError (nothing is committed); the caller may retry the whole
+//   unit of work. Any other exception is a bug or bad data.
+// - A UnitOfWork reference is valid only inside the call that received it.
+// - Timestamps are passed and returned as text, ISO 8601 UTC ("2024-01-15T10:30:00.000Z").
+// Thread-safety: one WriteStore object is used by one thread at a time.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.hpp"  // TransientStoreError (header only)
+
+namespace genx::csms {
+
+// The idempotency key of a charger message (DESIGN.md "Delivery guarantees").
+struct MessageKey {
+  std::string device_id;
+  std::string unique_id;
+  std::string action;
+};
+
+// What a BootNotification tells about a charger, plus the decision taken.
+struct ChargerBoot {
+  std::string charge_point_id;
+  std::string vendor;
+  std::string model;
+  std::optional<std::string> serial_number;             // chargePointSerialNumber
+  std::optional<std::string> charge_box_serial_number;
+  std::optional<std::string> firmware_version;
+  std::optional<std::string> iccid;
+  std::optional<std::string> imsi;
+  std::optional<std::string> meter_type;
+  std::optional<std::string> meter_serial_number;
+  std::string registration_status;  // Accepted, Pending or Rejected
+  std::string boot_at;
+};
+
+struct ChargerRecord {
+  std::int64_t id = 0;
+  std::string charge_point_id;
+  std::optional<std::string> registration_status;  // from the last boot; nullopt before any
+  bool pre_registered = false;                     // provisioned by the operator
+};
+
+// One connector's state; connector_id 0 is the charge point itself.
+struct ConnectorStatus {
+  int connector_id = 0;
+  std::string status;
+  std::string error_code;
+  std::optional<std::string> info;
+  std::optional<std::string> vendor_error_code;
+  std::string updated_at;  // the charger's timestamp when it sent one, else when received
+};
+
+struct IdTagRecord {
+  std::string id_tag;
+  std::string status;  // Accepted, Blocked, Expired, Invalid, ConcurrentTx
+  std::optional<std::string> expiry_date;
+  std::optional<std::string> parent_id_tag;
+};
+
+struct NewTransaction {
+  std::int64_t charger_id = 0;
+  int connector_id = 0;
+  std::string id_tag;
+  std::string id_tag_status;  // the idTagInfo.status answered at start
+  std::int64_t meter_start = 0;  // Wh
+  std::string started_at;
+  std::optional<std::int64_t> reservation_id;
+};
+
+struct TransactionRecord {
+  std::int64_t id = 0;
+  std::int64_t charger_id = 0;
+  int connector_id = 0;
+  std::string id_tag;
+  std::int64_t meter_start = 0;
+  std::string started_at;
+  std::optional<std::int64_t> meter_stop;
+  std::optional<std::string> stopped_at;
+  std::optional<std::string> stop_reason;
+  bool active() const { return !stopped_at.has_value(); }
+};
+
+struct TransactionStop {
+  std::int64_t meter_stop = 0;  // Wh
+  std::string stopped_at;
+  std::string reason;
+  std::optional<std::string> id_tag;
+};
+
+// One sampledValue of a MeterValues or StopTransaction.transactionData, as sent.
+struct MeterSample {
+  std::int64_t charger_id = 0;
+  std::optional<std::int64_t> transaction_id;
+  int connector_id = 0;
+  std::string timestamp;
+  std::string value;
+  std::optional<std::string> context;
+  std::optional<std::string> format;
+  std::optional<std::string> measurand;
+  std::optional<std::string> phase;
+  std::optional<std::string> location;
+  std::optional<std::string> unit;
+};
+
+// One row of the message log (the guide's ChargerData).
+struct MessageLogEntry {
+  std::string device_id;
+  std::string direction;  // "in" (charger to CSMS) or "out" (our reply)
+  std::string action;
+  std::string unique_id;
+  std::string payload;    // the raw frame for "in", the serialized reply for "out"
+  std::string timestamp;
+};
+
+class UnitOfWork {
+ public:
+  virtual ~UnitOfWork() = default;
+
+  // Idempotency: the serialized Reply stored for key, if the message was processed.
+  virtual std::optional<std::string> find_processed_reply(const MessageKey& key) = 0;
+  virtual void save_processed_reply(const MessageKey& key, std::string_view reply,
+                                    std::string_view processed_at) = 0;
+
+  // Creates the charger row when missing, sets last-seen; returns the charger id.
+  virtual std::int64_t touch_charger(std::string_view charge_point_id,
+                                     std::string_view seen_at) = 0;
+  virtual std::optional<ChargerRecord> find_charger(std::string_view charge_point_id) = 0;
+  // Creates or updates the charger from a boot; returns the charger id.
+  virtual std::int64_t upsert_charger_boot(const ChargerBoot& boot) = 0;
+  virtual void set_diagnostics_status(std::int64_t charger_id, std::string_view status) = 0;
+  virtual void set_firmware_status(std::int64_t charger_id, std::string_view status) = 0;
+
+  virtual std::optional<ConnectorStatus> find_connector_status(std::int64_t charger_id,
+                                                               int connector_id) = 0;
+  // Creates or replaces the connector's state; returns the state it replaced.
+  virtual std::optional<ConnectorStatus> upsert_connector_status(
+      std::int64_t charger_id, const ConnectorStatus& status) = 0;
+
+  virtual std::optional<IdTagRecord> find_id_tag(std::string_view id_tag) = 0;
+
+  // Returns the new transaction id (unique, never reused).
+  virtual std::int64_t create_transaction(const NewTransaction& transaction) = 0;
+  virtual std::optional<TransactionRecord> find_transaction(std::int64_t transaction_id) = 0;
+  virtual std::optional<TransactionRecord> find_active_transaction(std::int64_t charger_id,
+                                                                   int connector_id) = 0;
+  virtual void stop_transaction(std::int64_t transaction_id, const TransactionStop& stop) = 0;
+
+  virtual void insert_meter_samples(const std::vector<MeterSample>& samples) = 0;
+  virtual void append_message_log(const MessageLogEntry& entry) = 0;
+};
+
+class WriteStore {
+ public:
+  virtual ~WriteStore() = default;
+  // See the promises at the top of this file. Not reentrant: no in_transaction inside work.
+  virtual void in_transaction(const std::function<void(UnitOfWork&)>& work) = 0;
+};
+
+}  // namespace genx::csms
