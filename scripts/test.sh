@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Everything CI runs, from a clean checkout: install, build with tests, start a private
+# RabbitMQ, run the unit and integration tests (ctest), the OCPP schema oracle and the
+# end-to-end suite, stop what it started, print a summary. Exit status 0 only when every
+# stage passed.
+#
+# Environment:
+#   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one
+#   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673)
+#   GENX_BUILD_DIR           build directory (default build)
+#   GENX_SKIP_INSTALL=1      do not check/install packages
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$GENX_ROOT"
+
+build_dir="$(realpath -m "${GENX_BUILD_DIR:-build}")"
+stages=()
+results=()
+failed=0
+
+record() { # record STAGE RESULT
+  stages+=("$1")
+  results+=("$2")
+  [[ $2 == FAIL* ]] && failed=1
+  return 0
+}
+
+# run_stage NAME TIMEOUT_SECONDS COMMAND...: runs COMMAND under a time limit, records it.
+run_stage() {
+  local name=$1 limit=$2 start rc
+  shift 2
+  log "stage $name: $*"
+  start=$SECONDS
+  timeout --kill-after=30 "$limit" "$@"
+  rc=$?
+  if [[ $rc -eq 0 ]]; then
+    record "$name" "ok ($((SECONDS - start)) s)"
+  elif [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    record "$name" "FAIL (timed out after $limit s)"
+  else
+    record "$name" "FAIL (exit $rc)"
+  fi
+  return "$rc"
+}
+
+summary() {
+  local i
+  printf '\n==================== GenX test summary ====================\n' >&2
+  for i in "${!stages[@]}"; do
+    printf '  %-12s %s\n' "${stages[$i]}" "${results[$i]}" >&2
+  done
+  if [[ $failed -eq 0 ]]; then
+    printf '  ALL PASSED\n' >&2
+  else
+    printf '  FAILED\n' >&2
+  fi
+  printf '============================================================\n' >&2
+}
+
+rabbit_started=0
+cleanup() {
+  if [[ $rabbit_started -eq 1 ]]; then
+    log "stopping the private RabbitMQ (port $rabbit_port)"
+    GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh stop >&2 || warn "rabbitmq-local.sh stop failed"
+  fi
+  summary
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# 1. Install.
+if [[ ${GENX_SKIP_INSTALL:-0} == 1 ]]; then
+  record install "skipped (GENX_SKIP_INSTALL=1)"
+else
+  (install_deps) && record install ok || { record install FAIL; exit 1; }
+fi
+
+# 2. Build (everything: genx, the test binaries, ocpp_validate_tool).
+run_stage build 3000 bash -c "source scripts/lib.sh && build_genx '$build_dir' ON" || exit 1
+
+# 3. RabbitMQ for the integration and e2e tests.
+if [[ -n ${GENX_TEST_RABBITMQ_URL:-} ]]; then
+  record rabbitmq "given: $GENX_TEST_RABBITMQ_URL"
+else
+  rabbit_port="${GENX_TEST_RABBITMQ_PORT:-5673}"
+  if [[ ! -x scripts/rabbitmq-local.sh ]]; then
+    record rabbitmq "FAIL (scripts/rabbitmq-local.sh missing)"
+    exit 1
+  fi
+  if tcp_open 127.0.0.1 "$rabbit_port"; then
+    # Our own node left over from an interrupted run is reused (and stopped at the end);
+    # anything else on that port is not ours to use.
+    if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh status >/dev/null 2>&1; then
+      record rabbitmq "FAIL (port $rabbit_port is in use by something else; set GENX_TEST_RABBITMQ_PORT or GENX_TEST_RABBITMQ_URL)"
+      exit 1
+    fi
+    log "reusing the private RabbitMQ already running on port $rabbit_port"
+  fi
+  log "starting a private RabbitMQ on port $rabbit_port"
+  rabbit_started=1
+  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
+    record rabbitmq "FAIL (could not start a private node on port $rabbit_port)"
+    exit 1
+  fi
+  GENX_TEST_RABBITMQ_URL="$(GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh url)"
+  record rabbitmq "private node: $GENX_TEST_RABBITMQ_URL"
+fi
+export GENX_TEST_RABBITMQ_URL
+
+# 4. Tests. Each stage runs even when an earlier one failed.
+run_stage unit 900 ctest --test-dir "$build_dir" -L unit --no-tests=error --output-on-failure --timeout 300
+run_stage integration 1200 ctest --test-dir "$build_dir" -L integration --no-tests=error --output-on-failure --timeout 600
+
+if [[ -f tests/oracle/oracle.mjs ]]; then
+  run_stage oracle 900 bash -c "(cd tests/oracle && npm ci --no-audit --no-fund) && node tests/oracle/oracle.mjs '$build_dir/tests/ocpp_validate_tool'"
+else
+  warn "##################################################################"
+  warn "# tests/oracle/oracle.mjs does not exist: OCPP schema oracle SKIPPED #"
+  warn "##################################################################"
+  record oracle "SKIPPED (tests/oracle/oracle.mjs missing)"
+fi
+
+export GENX_BIN="$build_dir/genx"
+run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
+
+exit "$failed"
