@@ -1,1 +1,308 @@
-// placeholder: implementation pending
+#include "api/api_server.hpp"
+
+#include <atomic>
+#include <charconv>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace genx::api {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+HttpResponse json_response(int status, const json& body) {
+  return HttpResponse{status, "application/json", body.dump()};
+}
+
+HttpResponse error_response(int status, std::string_view message) {
+  return json_response(status, json{{"error", message}});
+}
+
+std::string url_decode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      int value = 0;
+      auto [p, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16);
+      if (ec == std::errc() && p == in.data() + i + 3) {
+        out.push_back(static_cast<char>(value));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(in[i] == '+' ? ' ' : in[i]);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> params;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    std::string key = url_decode(pair.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
+    if (!key.empty()) params[key] = value;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return params;
+}
+
+std::optional<long> to_long(const std::string& s) {
+  long v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker)
+    : options_(std::move(options)), store_(store), broker_(broker) {}
+
+HttpResponse ApiHandler::health() {
+  json checks = json::object();
+  bool healthy = true;
+  if (broker_) {
+    bool connected = broker_->connected();
+    json rabbit = {{"status", connected ? "up" : "down"}};
+    auto info = connected ? broker_->check_queue(options_.ocpp_queue, std::chrono::seconds(2))
+                          : std::nullopt;
+    if (info) {
+      rabbit["queue"] = {{"name", options_.ocpp_queue},
+                         {"messages", info->messages},
+                         {"consumers", info->consumers}};
+    } else {
+      rabbit["status"] = "down";
+      rabbit["error"] = connected ? "queue " + options_.ocpp_queue + " not available"
+                                  : std::string("not connected to RabbitMQ");
+    }
+    healthy = healthy && info.has_value();
+    checks["rabbitmq"] = rabbit;
+  }
+  try {
+    store_.ping();
+    checks["database"] = {{"status", "up"}};
+  } catch (const std::exception& e) {
+    healthy = false;
+    checks["database"] = {{"status", "down"}, {"error", e.what()}};
+  }
+  return json_response(healthy ? 200 : 503,
+                       json{{"status", healthy ? "healthy" : "unhealthy"}, {"checks", checks}});
+}
+
+HttpResponse ApiHandler::metrics() {
+  std::string body;
+  body += "# HELP genx_api_requests_total HTTP requests handled by the api role.\n";
+  body += "# TYPE genx_api_requests_total counter\n";
+  body += "genx_api_requests_total " + std::to_string(requests_) + "\n";
+  if (broker_) {
+    body += "# HELP genx_rabbitmq_connected 1 when the RabbitMQ connection is up.\n";
+    body += "# TYPE genx_rabbitmq_connected gauge\n";
+    body += std::string("genx_rabbitmq_connected ") + (broker_->connected() ? "1" : "0") + "\n";
+    body += "# HELP genx_rabbitmq_reconnects_total RabbitMQ reconnections.\n";
+    body += "# TYPE genx_rabbitmq_reconnects_total counter\n";
+    body += "genx_rabbitmq_reconnects_total " + std::to_string(broker_->reconnects()) + "\n";
+  }
+  return HttpResponse{200, "text/plain; version=0.0.4", body};
+}
+
+HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
+                                std::string_view authorization) {
+  ++requests_;
+  std::string_view path = target;
+  std::string_view query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  if (method != "GET" && method != "HEAD") {
+    return error_response(405, "method not allowed");
+  }
+  try {
+    if (path == "/health") return health();
+    if (path == "/metrics") return metrics();
+    if (path.substr(0, 5) != "/api/") return error_response(404, "not found");
+
+    if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
+      return error_response(401, "missing or wrong bearer token");
+    }
+    auto params = parse_query(query);
+    constexpr std::string_view kChargers = "/api/chargers";
+    constexpr std::string_view kTransactions = "/api/transactions";
+    if (path == kChargers || path == "/api/chargers/") {
+      return json_response(200, store_.list_chargers());
+    }
+    if (path.substr(0, kChargers.size() + 1) == "/api/chargers/") {
+      std::string id = url_decode(path.substr(kChargers.size() + 1));
+      if (auto charger = store_.charger(id)) return json_response(200, *charger);
+      return error_response(404, "no charger " + id);
+    }
+    if (path == kTransactions || path == "/api/transactions/") {
+      store::TransactionFilter filter;
+      for (const char* key : {"chargerId", "chargePointId"}) {
+        if (auto it = params.find(key); it != params.end() && !it->second.empty()) {
+          filter.charger = it->second;
+        }
+      }
+      if (auto it = params.find("active"); it != params.end()) {
+        if (it->second == "true") {
+          filter.active = true;
+        } else if (it->second == "false") {
+          filter.active = false;
+        } else {
+          return error_response(400, "active: expected true or false");
+        }
+      }
+      if (auto it = params.find("limit"); it != params.end()) {
+        auto v = to_long(it->second);
+        if (!v || *v < 1 || *v > 1000) return error_response(400, "limit: expected 1..1000");
+        filter.limit = static_cast<int>(*v);
+      }
+      if (auto it = params.find("offset"); it != params.end()) {
+        auto v = to_long(it->second);
+        if (!v || *v < 0) return error_response(400, "offset: expected a non-negative integer");
+        filter.offset = static_cast<int>(*v);
+      }
+      return json_response(200, store_.list_transactions(filter));
+    }
+    if (path.substr(0, kTransactions.size() + 1) == "/api/transactions/") {
+      std::string raw(path.substr(kTransactions.size() + 1));
+      auto id = to_long(raw);
+      if (!id) return error_response(400, "transaction id must be an integer");
+      if (auto tx = store_.transaction(*id)) return json_response(200, *tx);
+      return error_response(404, "no transaction " + raw);
+    }
+    return error_response(404, "not found");
+  } catch (const store::TransientStoreError& e) {
+    spdlog::warn("api: database unavailable: {}", e.what());
+    return error_response(503, std::string("database unavailable: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("api: {} {} failed: {}", method, target, e.what());
+    return error_response(500, "internal error");
+  }
+}
+
+struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
+  ApiOptions options;
+  ApiHandler& handler;
+  net::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  std::atomic<bool> stopping{false};
+
+  Impl(ApiOptions o, ApiHandler& h) : options(std::move(o)), handler(h) {}
+  void accept();
+};
+
+namespace {
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, ApiHandler& handler)
+      : stream_(std::move(socket)), handler_(handler) {}
+
+  void read() {
+    request_ = {};
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, request_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+ private:
+  void on_read(beast::error_code ec) {
+    if (ec) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return;
+    }
+    auto method = request_.method_string();
+    auto target = request_.target();
+    auto auth = request_[http::field::authorization];
+    HttpResponse result = handler_.handle(std::string_view(method.data(), method.size()),
+                                          std::string_view(target.data(), target.size()),
+                                          std::string_view(auth.data(), auth.size()));
+    response_ = {};
+    response_.version(request_.version());
+    response_.result(static_cast<http::status>(result.status));
+    response_.set(http::field::server, "genx");
+    response_.set(http::field::content_type, result.content_type);
+    response_.set(http::field::cache_control, "no-store");
+    response_.keep_alive(request_.keep_alive());
+    response_.body() = request_.method() == http::verb::head ? "" : std::move(result.body);
+    response_.prepare_payload();
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return;
+                        if (!self->response_.keep_alive()) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          return;
+                        }
+                        self->read();
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  http::response<http::string_body> response_;
+  ApiHandler& handler_;
+};
+
+}  // namespace
+
+void ApiServer::Impl::accept() {
+  acceptor.async_accept(ioc, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (self->stopping) return;
+    if (!ec) std::make_shared<HttpSession>(std::move(socket), self->handler)->read();
+    self->accept();
+  });
+}
+
+ApiServer::ApiServer(ApiOptions options, ApiHandler& handler)
+    : impl_(std::make_shared<Impl>(std::move(options), handler)) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::run() {
+  auto& impl = *impl_;
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl.options.bind_address, ec);
+  if (ec) throw std::runtime_error("invalid bind address " + impl.options.bind_address);
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl.options.port));
+  impl.acceptor.open(endpoint.protocol());
+  impl.acceptor.set_option(net::socket_base::reuse_address(true));
+  impl.acceptor.bind(endpoint, ec);
+  if (ec) {
+    throw std::runtime_error("api cannot listen on " + impl.options.bind_address + ":" +
+                             std::to_string(impl.options.port) + ": " + ec.message());
+  }
+  impl.acceptor.listen(net::socket_base::max_listen_connections);
+  spdlog::info("api listening on http://{}:{}/", impl.options.bind_address, impl.options.port);
+  impl.accept();
+  impl.ioc.run();
+}
+
+void ApiServer::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  net::post(impl_->ioc, [impl = impl_] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+    impl->ioc.stop();
+  });
+}
+
+}  // namespace genx::api

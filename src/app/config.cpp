@@ -1,1 +1,269 @@
-// placeholder: implementation pending
+#include "app/config.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace genx::app {
+namespace {
+
+std::string trim(std::string_view s) {
+  auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  auto end = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+std::string default_instance_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "genx");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+long parse_integer(const std::string& name, const std::string& value, long min, long max) {
+  long result = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), result);
+  if (ec != std::errc() || ptr != value.data() + value.size()) {
+    throw ConfigError(name + ": expected an integer, got \"" + value + "\"");
+  }
+  if (result < min || result > max) {
+    throw ConfigError(name + ": " + value + " is out of range [" + std::to_string(min) + ", " +
+                      std::to_string(max) + "]");
+  }
+  return result;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+const std::vector<SettingInfo>& settings_table() {
+  static const std::vector<SettingInfo> table = {
+      {"RABBITMQ_URL", "--rabbitmq-url", "amqp://localhost:5672",
+       "RabbitMQ address (amqps:// for TLS); user, password and vhost in the URL win"},
+      {"RABBITMQ_USERNAME", "--rabbitmq-username", "guest", "RabbitMQ user"},
+      {"RABBITMQ_PASSWORD", "--rabbitmq-password", "guest",
+       "RabbitMQ password (prefer the environment or .env: flags show in ps)"},
+      {"RABBITMQ_VHOST", "--rabbitmq-vhost", "/", "RabbitMQ virtual host"},
+      {"RABBITMQ_HEARTBEAT", "--rabbitmq-heartbeat", "30", "AMQP heartbeat in seconds (0 = off)"},
+      {"RABBITMQ_QUEUE_OCPP_MESSAGES", "--rabbitmq-queue-ocpp-messages", "ocpp_messages",
+       "queue of charger calls for the ocpp-workers"},
+      {"RABBITMQ_QUEUE_NOTIFICATIONS", "--rabbitmq-queue-notifications", "notifications",
+       "durable queue of notification events"},
+      {"RABBITMQ_QUEUE_ANALYTICS", "--rabbitmq-queue-analytics", "analytics",
+       "queue of events for the analytics processor"},
+      {"RABBITMQ_QUEUE_CHARGING_EVENTS", "--rabbitmq-queue-charging-events", "charging_events",
+       "queue of charging events for billing and integrations"},
+      {"RABBITMQ_EXCHANGE_OCPP", "--rabbitmq-exchange-ocpp", "ocpp_exchange",
+       "topic exchange for charger calls (ocpp.message.{Action})"},
+      {"RABBITMQ_EXCHANGE_EVENTS", "--rabbitmq-exchange-events", "events_exchange",
+       "topic exchange for domain events (notification.{event})"},
+      {"DATABASE_URL", "--database-url", "sqlite://var/genx.db",
+       "database: sqlite://PATH (relative to the working directory) or sqlite:///ABS/PATH"},
+      {"GENX_BIND_ADDRESS", "--bind-address", "0.0.0.0", "address the listeners bind to"},
+      {"GATEWAY_PORT", "--gateway-port", "9000", "OCPP WebSocket port (ws://HOST:PORT/ocpp/ID)"},
+      {"API_PORT", "--api-port", "8080", "REST API, health and dashboard port"},
+      {"NOTIFY_PORT", "--notify-port", "8081", "Socket.IO notification port"},
+      {"API_TOKEN", "--api-token", "", "when set, REST and Socket.IO require Bearer API_TOKEN"},
+      {"GENX_INSTANCE_ID", "--instance-id", "", "instance name (default: host name + pid)"},
+      {"GENX_LOG_LEVEL", "--log-level", "info", "trace, debug, info, warn, error"},
+      {"GENX_UNKNOWN_CHARGER_POLICY", "--unknown-charger-policy", "accept",
+       "BootNotification from an unregistered charger: accept, pending or reject"},
+      {"GENX_UNKNOWN_TAG_POLICY", "--unknown-tag-policy", "accept",
+       "Authorize of an id tag not in the database: accept or reject"},
+      {"GENX_HEARTBEAT_INTERVAL", "--heartbeat-interval", "300",
+       "heartbeat interval (s) sent to accepted chargers"},
+      {"GENX_MAX_FRAME_BYTES", "--max-frame-bytes", "65536",
+       "largest WebSocket message accepted; larger closes the connection (1009)"},
+      {"GENX_REPLY_TIMEOUT_MS", "--reply-timeout-ms", "30000",
+       "how long the gateway waits for a worker's reply before answering InternalError"},
+      {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
+      {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
+       "unacked messages one ocpp-worker holds at most"},
+      {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
+  };
+  return table;
+}
+
+Variables parse_env_file(const std::string& text) {
+  Variables vars;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    if (t.rfind("export ", 0) == 0) t = trim(t.substr(7));
+    auto eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw ConfigError("env file line " + std::to_string(number) + ": expected KEY=VALUE");
+    }
+    std::string key = trim(t.substr(0, eq));
+    std::string value = trim(t.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (auto hash = value.find(" #"); hash != std::string::npos) {
+      value = trim(value.substr(0, hash));
+    }
+    vars[key] = value;
+  }
+  return vars;
+}
+
+Variables process_environment() {
+  Variables vars;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    vars.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return vars;
+}
+
+Config load_config(const Variables& environment, const std::vector<std::string>& args) {
+  const auto& table = settings_table();
+  Variables flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0) throw ConfigError("unexpected argument \"" + arg + "\"");
+    std::string name = arg;
+    std::optional<std::string> value;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    auto it = std::find_if(table.begin(), table.end(),
+                           [&](const SettingInfo& s) { return name == s.flag; });
+    if (it == table.end()) throw ConfigError("unknown option " + name + " (see genx --help)");
+    if (!value) {
+      if (i + 1 >= args.size()) throw ConfigError(name + ": missing value");
+      value = args[++i];
+    }
+    flags[it->env] = *value;
+  }
+
+  auto explicit_value = [&](const std::string& env) -> std::optional<std::string> {
+    if (auto f = flags.find(env); f != flags.end()) return f->second;
+    if (auto e = environment.find(env); e != environment.end()) return e->second;
+    return std::nullopt;
+  };
+
+  Variables file_vars;
+  std::string env_file = explicit_value("GENX_ENV_FILE").value_or(".env");
+  if (!env_file.empty()) {
+    std::ifstream in(env_file);
+    if (in) {
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      try {
+        file_vars = parse_env_file(buffer.str());
+      } catch (const ConfigError& e) {
+        throw ConfigError(env_file + ": " + e.what());
+      }
+    } else if (explicit_value("GENX_ENV_FILE")) {
+      throw ConfigError("GENX_ENV_FILE: cannot read " + env_file);
+    }
+  }
+
+  auto get = [&](const char* env) -> std::string {
+    if (auto v = explicit_value(env)) return *v;
+    if (auto f = file_vars.find(env); f != file_vars.end()) return f->second;
+    for (const auto& s : table) {
+      if (std::string_view(s.env) == env) return s.default_value;
+    }
+    throw ConfigError(std::string("internal: unknown setting ") + env);
+  };
+  auto get_int = [&](const char* env, long min, long max) {
+    return parse_integer(env, get(env), min, max);
+  };
+  auto require_name = [&](const char* env) {
+    std::string v = get(env);
+    if (v.empty() || v.size() > 255) throw ConfigError(std::string(env) + ": must be 1-255 characters");
+    return v;
+  };
+
+  Config c;
+  broker::ConnectionSettings defaults;
+  defaults.username = get("RABBITMQ_USERNAME");
+  defaults.password = get("RABBITMQ_PASSWORD");
+  defaults.vhost = get("RABBITMQ_VHOST");
+  defaults.heartbeat_seconds = static_cast<int>(get_int("RABBITMQ_HEARTBEAT", 0, 3600));
+  c.rabbitmq_url = get("RABBITMQ_URL");
+  try {
+    c.amqp = broker::parse_amqp_url(c.rabbitmq_url, defaults);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("RABBITMQ_URL: ") + e.what());
+  }
+
+  c.names.queue_ocpp_messages = require_name("RABBITMQ_QUEUE_OCPP_MESSAGES");
+  c.names.queue_notifications = require_name("RABBITMQ_QUEUE_NOTIFICATIONS");
+  c.names.queue_analytics = require_name("RABBITMQ_QUEUE_ANALYTICS");
+  c.names.queue_charging_events = require_name("RABBITMQ_QUEUE_CHARGING_EVENTS");
+  c.names.exchange_ocpp = require_name("RABBITMQ_EXCHANGE_OCPP");
+  c.names.exchange_events = require_name("RABBITMQ_EXCHANGE_EVENTS");
+
+  c.database_url = get("DATABASE_URL");
+  if (c.database_url.rfind("sqlite:", 0) != 0 && c.database_url.rfind("postgresql://", 0) != 0 &&
+      c.database_url.rfind("postgres://", 0) != 0) {
+    throw ConfigError("DATABASE_URL: expected sqlite://PATH or postgresql://..., got \"" +
+                      c.database_url + "\"");
+  }
+  c.bind_address = get("GENX_BIND_ADDRESS");
+  c.gateway_port = static_cast<int>(get_int("GATEWAY_PORT", 1, 65535));
+  c.api_port = static_cast<int>(get_int("API_PORT", 1, 65535));
+  c.notify_port = static_cast<int>(get_int("NOTIFY_PORT", 1, 65535));
+  if (std::string token = get("API_TOKEN"); !token.empty()) c.api_token = token;
+  c.instance_id = get("GENX_INSTANCE_ID");
+  if (c.instance_id.empty()) c.instance_id = default_instance_id();
+
+  c.log_level = lower(get("GENX_LOG_LEVEL"));
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::none_of(std::begin(kLevels), std::end(kLevels),
+                   [&](const char* l) { return c.log_level == l; })) {
+    throw ConfigError("GENX_LOG_LEVEL: expected trace, debug, info, warn or error, got \"" +
+                      c.log_level + "\"");
+  }
+
+  std::string charger_policy = lower(get("GENX_UNKNOWN_CHARGER_POLICY"));
+  if (charger_policy == "accept") {
+    c.policy.unknown_charger = csms::UnknownChargerPolicy::kAccept;
+  } else if (charger_policy == "pending") {
+    c.policy.unknown_charger = csms::UnknownChargerPolicy::kPending;
+  } else if (charger_policy == "reject") {
+    c.policy.unknown_charger = csms::UnknownChargerPolicy::kReject;
+  } else {
+    throw ConfigError("GENX_UNKNOWN_CHARGER_POLICY: expected accept, pending or reject, got \"" +
+                      charger_policy + "\"");
+  }
+  std::string tag_policy = lower(get("GENX_UNKNOWN_TAG_POLICY"));
+  if (tag_policy == "accept") {
+    c.policy.unknown_tag = csms::UnknownTagPolicy::kAccept;
+  } else if (tag_policy == "reject") {
+    c.policy.unknown_tag = csms::UnknownTagPolicy::kReject;
+  } else {
+    throw ConfigError("GENX_UNKNOWN_TAG_POLICY: expected accept or reject, got \"" + tag_policy +
+                      "\"");
+  }
+  c.policy.heartbeat_interval_seconds =
+      static_cast<int>(get_int("GENX_HEARTBEAT_INTERVAL", 1, 86400));
+  c.max_frame_bytes = static_cast<std::size_t>(get_int("GENX_MAX_FRAME_BYTES", 1024, 16 << 20));
+  c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
+  c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
+  c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
+  c.amqp.connection_name = "genx " + c.instance_id;
+  return c;
+}
+
+}  // namespace genx::app

@@ -1,1 +1,161 @@
-// placeholder: implementation pending
+// genx run: a small supervisor for one machine. Starts every role as a child process of
+// this binary, restarts a child that dies (with backoff; gives up loudly when a child
+// keeps dying), forwards SIGINT/SIGTERM and waits for every child's graceful exit.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "app/roles.hpp"
+
+namespace genx::app {
+namespace {
+
+struct Child {
+  std::string role;
+  int index = 0;
+  pid_t pid = -1;
+  int restarts_in_window = 0;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point restart_at;
+  std::string name() const { return role + "." + std::to_string(index); }
+};
+
+constexpr int kMaxQuickRestarts = 5;              // within kRestartWindow
+constexpr auto kRestartWindow = std::chrono::seconds(60);
+constexpr auto kShutdownGrace = std::chrono::seconds(15);
+
+pid_t spawn(const Child& child, const std::string& self_path, const Config& config,
+            const std::vector<std::string>& passthrough) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    spdlog::error("fork failed for {}: {}", child.name(), std::strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    // Child: default signal mask, own instance id, same environment otherwise.
+    sigset_t set;
+    sigemptyset(&set);
+    pthread_sigmask(SIG_SETMASK, &set, nullptr);
+    std::string instance = config.instance_id + "-" + child.name();
+    setenv("GENX_INSTANCE_ID", instance.c_str(), 1);
+    setenv("GENX_PROCESS_NAME", child.name().c_str(), 1);
+    std::vector<std::string> args = {self_path, child.role};
+    args.insert(args.end(), passthrough.begin(), passthrough.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(self_path.c_str(), argv.data());
+    std::fprintf(stderr, "cannot exec %s: %s\n", self_path.c_str(), std::strerror(errno));
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+int run_supervisor(const Config& config, const std::string& self_path,
+                   const std::vector<std::string>& passthrough) {
+  std::atomic<int> shutdown_signal{0};
+  install_shutdown_handler([&](int signal) { shutdown_signal = signal; });
+
+  std::vector<Child> children;
+  children.push_back({"gateway", 0});
+  for (int i = 0; i < config.ocpp_workers; ++i) children.push_back({"ocpp-worker", i});
+  children.push_back({"api", 0});
+
+  auto now = std::chrono::steady_clock::now();
+  for (auto& child : children) {
+    child.pid = spawn(child, self_path, config, passthrough);
+    child.started = now;
+    spdlog::info("started {} (pid {})", child.name(), child.pid);
+  }
+  spdlog::info("GenX running: chargers ws://HOST:{}/ocpp/ID, api http://HOST:{}/ (Ctrl-C stops)",
+               config.gateway_port, config.api_port);
+
+  int exit_code = 0;
+  while (shutdown_signal == 0) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    now = std::chrono::steady_clock::now();
+    if (pid > 0) {
+      for (auto& child : children) {
+        if (child.pid != pid) continue;
+        child.pid = -1;
+        if (now - child.started > kRestartWindow) child.restarts_in_window = 0;
+        if (++child.restarts_in_window > kMaxQuickRestarts) {
+          spdlog::critical("{} died {} times within {} s ({}); giving up and stopping GenX",
+                           child.name(), kMaxQuickRestarts,
+                           std::chrono::duration_cast<std::chrono::seconds>(kRestartWindow).count(),
+                           describe_status(status));
+          exit_code = 1;
+          shutdown_signal = SIGTERM;
+          break;
+        }
+        auto delay = std::chrono::milliseconds(500) * (1 << (child.restarts_in_window - 1));
+        child.restart_at = now + delay;
+        spdlog::error("{} exited ({}); restarting in {} ms", child.name(), describe_status(status),
+                      delay.count());
+      }
+    }
+    for (auto& child : children) {
+      if (child.pid == -1 && shutdown_signal == 0 && now >= child.restart_at) {
+        child.pid = spawn(child, self_path, config, passthrough);
+        child.started = now;
+        spdlog::info("restarted {} (pid {})", child.name(), child.pid);
+      }
+    }
+    if (pid <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  spdlog::info("stopping: sending SIGTERM to every role");
+  for (auto& child : children) {
+    if (child.pid > 0) kill(child.pid, SIGTERM);
+  }
+  auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+  auto alive = [&] {
+    return std::any_of(children.begin(), children.end(), [](const Child& c) { return c.pid > 0; });
+  };
+  while (alive()) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      for (auto& child : children) {
+        if (child.pid == pid) {
+          child.pid = -1;
+          bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+          if (!clean) exit_code = 1;
+          spdlog::info("{} stopped ({})", child.name(), describe_status(status));
+        }
+      }
+      continue;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      for (auto& child : children) {
+        if (child.pid > 0) {
+          spdlog::error("{} did not stop in time; killing it", child.name());
+          kill(child.pid, SIGKILL);
+        }
+      }
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  spdlog::info("GenX stopped");
+  return exit_code;
+}
+
+}  // namespace genx::app

@@ -1,1 +1,535 @@
-// placeholder: implementation pending
+#include "gateway/gateway.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <spdlog/spdlog.h>
+
+#include "csms/envelope.hpp"
+#include "ocpp/frame.hpp"
+#include "ocpp/v16_validation.hpp"
+
+namespace genx::gateway {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::string_view kSubprotocol = "ocpp1.6";
+constexpr std::string_view kPathPrefix = "/ocpp/";
+constexpr std::size_t kMaxIdentityLength = 48;  // OCPP 1.6 chargeBoxIdentity
+
+std::int64_t unix_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string random_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    id[i] = kHex[rng() & 0xf];
+  }
+  id[14] = '4';
+  return id;
+}
+
+// Percent-decodes the charge point identity from the URL; empty when invalid.
+std::string decode_identity(std::string_view encoded) {
+  std::string out;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    char c = encoded[i];
+    if (c == '%') {
+      if (i + 2 >= encoded.size()) return {};
+      auto hex = [](char h) -> int {
+        if (h >= '0' && h <= '9') return h - '0';
+        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(encoded[i + 1]);
+      int lo = hex(encoded[i + 2]);
+      if (hi < 0 || lo < 0) return {};
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '/' || c == '?' || c == '#') {
+      return {};
+    } else {
+      out.push_back(c);
+    }
+  }
+  for (unsigned char c : out) {
+    if (c < 0x21 || c == 0x7f) return {};
+  }
+  return out;
+}
+
+bool offers_subprotocol(std::string_view header) {
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    std::string_view token = header.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (token == kSubprotocol) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// Calls that only need to be stored: answered as soon as RabbitMQ confirms them.
+bool answered_on_confirm(std::string_view action) {
+  return action == "Heartbeat" || action == "StatusNotification" || action == "MeterValues" ||
+         action == "DiagnosticsStatusNotification" || action == "FirmwareStatusNotification" ||
+         action == "SecurityEventNotification" || action == "LogStatusNotification" ||
+         action == "SignedFirmwareStatusNotification";
+}
+
+nlohmann::json confirm_answer(std::string_view action) {
+  if (action == "Heartbeat") {
+    return nlohmann::json{{"currentTime", csms::format_timestamp(unix_millis())}};
+  }
+  return nlohmann::json::object();
+}
+
+}  // namespace
+
+class Session;
+
+struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
+  GatewayOptions options;
+  broker::BrokerClient& broker;
+  net::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  std::string reply_queue;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> connected{0};
+
+  // Owned by the I/O thread.
+  std::unordered_map<std::string, std::weak_ptr<Session>> sessions;
+  struct PendingReply {
+    std::weak_ptr<Session> session;
+    std::string identity;
+    std::string unique_id;
+    std::string action;
+    std::unique_ptr<net::steady_timer> timer;
+  };
+  std::unordered_map<std::string, PendingReply> pending;
+
+  Impl(GatewayOptions o, broker::BrokerClient& b) : options(std::move(o)), broker(b) {}
+
+  void accept();
+  void on_reply(broker::Delivery&& delivery);
+  void finish_pending(const std::string& correlation_id, const std::string& frame);
+  void register_session(const std::string& identity, const std::shared_ptr<Session>& session);
+  void unregister_session(const std::string& identity, const Session* session);
+};
+
+// One charger's WebSocket. Lives while a read or write is outstanding; all members are
+// touched on the I/O thread only.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<Gateway::Impl> gw, tcp::socket socket)
+      : gw_(std::move(gw)), stream_(std::move(socket)) {}
+
+  void start() { read_request(); }
+
+  // Sends a frame (bounded queue: a charger that does not read is dropped).
+  void send(std::string frame) {
+    if (closed_) return;
+    if (queue_.size() >= gw_->options.max_queued_frames) {
+      spdlog::warn("charger {}: outgoing queue full, closing", identity_);
+      close(websocket::close_code::policy_error, "outgoing queue full");
+      return;
+    }
+    queue_.push_back(std::move(frame));
+    if (queue_.size() == 1) write_next();
+  }
+
+  void close(websocket::close_code code, std::string_view reason) {
+    if (closed_ || !ws_) return;
+    closed_ = true;
+    queue_.clear();
+    websocket::close_reason cr(code, beast::string_view(reason.data(), reason.size()));
+    ws_->async_close(cr, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  const std::string& identity() const { return identity_; }
+
+ private:
+  void read_request() {
+    stream_.expires_after(gw_->options.handshake_timeout);
+    parser_.emplace();
+    parser_->body_limit(8192);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_request(ec);
+                     });
+  }
+
+  void reject(http::status status, std::string body) {
+    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+    res->set(http::field::server, "genx");
+    res->set(http::field::content_type, "text/plain");
+    res->keep_alive(false);
+    res->body() = std::move(body) + "\n";
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  }
+
+  void on_request(beast::error_code ec) {
+    if (ec) return;  // timeout or garbage before a request: just drop the socket
+    auto& req = parser_->get();
+    std::string_view target(req.target().data(), req.target().size());
+    if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+    if (target.substr(0, kPathPrefix.size()) != kPathPrefix) {
+      return reject(http::status::not_found, "unknown path: use /ocpp/{chargePointId}");
+    }
+    identity_ = decode_identity(target.substr(kPathPrefix.size()));
+    if (identity_.empty() || identity_.size() > kMaxIdentityLength) {
+      return reject(http::status::bad_request,
+                    "invalid charge point id: 1-48 printable characters without '/'");
+    }
+    if (!websocket::is_upgrade(req)) {
+      return reject(http::status::upgrade_required, "this endpoint speaks OCPP-J over WebSocket");
+    }
+    auto proto = req[http::field::sec_websocket_protocol];
+    if (!offers_subprotocol(std::string_view(proto.data(), proto.size()))) {
+      spdlog::info("charger {}: refused, subprotocol \"{}\" is not ocpp1.6", identity_,
+                   std::string_view(proto.data(), proto.size()));
+      return reject(http::status::bad_request,
+                    "subprotocol ocpp1.6 required (Sec-WebSocket-Protocol)");
+    }
+    stream_.expires_never();
+    ws_.emplace(std::move(stream_));
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = gw_->options.handshake_timeout;
+    timeouts.idle_timeout = gw_->options.idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_->set_option(timeouts);
+    ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::server, "genx");
+      res.set(http::field::sec_websocket_protocol, std::string(kSubprotocol));
+    }));
+    ws_->read_message_max(gw_->options.max_frame_bytes);
+    ws_->auto_fragment(false);
+    ws_->async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+      self->on_accept(ec);
+    });
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      spdlog::info("charger {}: handshake failed: {}", identity_, ec.message());
+      return;
+    }
+    if (gw_->stopping) {
+      close(websocket::close_code::going_away, "server shutting down");
+      return;
+    }
+    accepted_ = true;
+    gw_->register_session(identity_, shared_from_this());
+    ws_->text(true);
+    read_frame();
+  }
+
+  void read_frame() {
+    buffer_.clear();
+    ws_->async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_frame(ec);
+    });
+  }
+
+  void on_frame(beast::error_code ec) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big) {
+        spdlog::warn("charger {}: frame larger than {} bytes, connection closed (1009)", identity_,
+                     gw_->options.max_frame_bytes);
+      } else if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
+        spdlog::info("charger {}: connection ended: {}", identity_, ec.message());
+      }
+      closed_ = true;
+      finish();
+      return;
+    }
+    if (!ws_->got_text()) {
+      close(websocket::close_code::unknown_data, "OCPP-J frames are text");
+      return;
+    }
+    std::string text = beast::buffers_to_string(buffer_.data());
+    handle_text(std::move(text));
+    if (!closed_) read_frame();
+  }
+
+  void handle_text(std::string text) {
+    auto parsed = ocpp::parse_frame(text);
+    if (auto* err = std::get_if<ocpp::FrameError>(&parsed)) {
+      if (err->was_call) {
+        send(ocpp::serialize(ocpp::CallError{err->unique_id, err->code, err->description, {}}));
+      } else {
+        spdlog::info("charger {}: ignoring malformed response frame: {}", identity_,
+                     err->description);
+      }
+      return;
+    }
+    auto& frame = std::get<ocpp::Frame>(parsed);
+    if (auto* call = std::get_if<ocpp::Call>(&frame)) {
+      handle_call(std::move(*call), std::move(text));
+    } else {
+      // CALLRESULT / CALLERROR to a command: commands to chargers are not sent yet.
+      spdlog::info("charger {}: unexpected response frame (no command outstanding)", identity_);
+    }
+  }
+
+  void handle_call(ocpp::Call call, std::string raw) {
+    using ocpp::v16::ActionKind;
+    auto kind = ocpp::v16::classify_action(call.action);
+    if (kind != ActionKind::kChargerToCsms) {
+      bool unknown = kind == ActionKind::kUnknown;
+      send(ocpp::serialize(ocpp::CallError{
+          call.unique_id,
+          unknown ? ocpp::ErrorCode::kNotImplemented : ocpp::ErrorCode::kNotSupported,
+          unknown ? "unknown action " + call.action
+                  : call.action + " is sent by the central system, not by a charge point",
+          {}}));
+      return;
+    }
+    if (auto violation = ocpp::v16::validate_request(call.action, call.payload)) {
+      send(ocpp::serialize(
+          ocpp::CallError{call.unique_id, violation->code, violation->description, {}}));
+      return;
+    }
+
+    csms::Envelope envelope;
+    envelope.message_id = random_id();
+    envelope.device_id = identity_;
+    envelope.gateway_id = gw_->options.instance_id;
+    envelope.message_type = call.action;
+    envelope.unique_id = call.unique_id;
+    envelope.payload = std::move(call.payload);
+    envelope.timestamp = csms::format_timestamp(unix_millis());
+    envelope.raw_data = std::move(raw);
+
+    broker::Message message;
+    message.exchange = gw_->options.names.exchange_ocpp;
+    message.routing_key = "ocpp.message." + call.action;
+    message.message_id = envelope.message_id;
+    message.type = call.action;
+    message.priority = csms::priority_for_action(call.action);
+    message.headers["deviceId"] = identity_;
+    bool on_confirm = answered_on_confirm(call.action);
+    if (!on_confirm) {
+      message.reply_to = gw_->reply_queue;
+      message.correlation_id = envelope.message_id;
+      auto timer = std::make_unique<net::steady_timer>(gw_->ioc, gw_->options.reply_timeout);
+      timer->async_wait([gw = gw_, id = envelope.message_id](beast::error_code ec) {
+        if (ec) return;
+        auto it = gw->pending.find(id);
+        if (it == gw->pending.end()) return;
+        spdlog::warn("charger {}: no reply for {} {} within the timeout", it->second.identity,
+                     it->second.action,
+                     it->second.unique_id);
+        gw->finish_pending(id, ocpp::serialize(ocpp::CallError{
+                                   it->second.unique_id, ocpp::ErrorCode::kInternalError,
+                                   "the central system did not process the call in time", {}}));
+      });
+      gw_->pending.emplace(envelope.message_id,
+                           Gateway::Impl::PendingReply{weak_from_this(), identity_, call.unique_id,
+                                                       call.action, std::move(timer)});
+    }
+    message.body = csms::serialize(envelope);
+
+    gw_->broker.publish(
+        std::move(message),
+        [gw = gw_, weak = weak_from_this(), unique_id = call.unique_id, action = call.action,
+         message_id = envelope.message_id, on_confirm](broker::PublishOutcome outcome) {
+          net::post(gw->ioc, [gw, weak, unique_id, action, message_id, on_confirm, outcome] {
+            if (outcome == broker::PublishOutcome::kConfirmed) {
+              if (on_confirm) {
+                if (auto s = weak.lock()) {
+                  s->send(ocpp::serialize(ocpp::CallResult{unique_id, confirm_answer(action)}));
+                }
+              }
+              return;
+            }
+            spdlog::warn("{} {} not accepted by RabbitMQ (outcome {})", action, unique_id,
+                         static_cast<int>(outcome));
+            std::string frame = ocpp::serialize(ocpp::CallError{
+                unique_id, ocpp::ErrorCode::kInternalError,
+                "message broker unavailable, retry later", {}});
+            if (on_confirm) {
+              if (auto s = weak.lock()) s->send(std::move(frame));
+            } else {
+              gw->finish_pending(message_id, frame);
+            }
+          });
+        });
+  }
+
+  void write_next() {
+    ws_->async_write(net::buffer(queue_.front()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         self->closed_ = true;
+                         self->queue_.clear();
+                         return;
+                       }
+                       if (self->queue_.empty()) return;
+                       self->queue_.pop_front();
+                       if (!self->queue_.empty()) self->write_next();
+                     });
+  }
+
+  void finish() {
+    if (accepted_) {
+      accepted_ = false;
+      gw_->unregister_session(identity_, this);
+    }
+  }
+
+  std::shared_ptr<Gateway::Impl> gw_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<websocket::stream<beast::tcp_stream>> ws_;
+  std::deque<std::string> queue_;
+  std::string identity_;
+  bool closed_ = false;
+  bool accepted_ = false;
+};
+
+void Gateway::Impl::accept() {
+  acceptor.async_accept(ioc, [self = shared_from_this()](beast::error_code ec,
+                                                                            tcp::socket socket) {
+    if (self->stopping) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(self, std::move(socket))->start();
+    } else if (ec != net::error::operation_aborted) {
+      spdlog::warn("accept failed: {}", ec.message());
+    }
+    self->accept();
+  });
+}
+
+void Gateway::Impl::register_session(const std::string& identity,
+                                     const std::shared_ptr<Session>& session) {
+  auto& slot = sessions[identity];
+  if (auto old = slot.lock()) {
+    spdlog::info("charger {}: new connection replaces the previous one", identity);
+    old->close(websocket::close_code::policy_error, "replaced by a new connection");
+  } else {
+    ++connected;
+  }
+  slot = session;
+  spdlog::info("charger {} connected ({} online)", identity, connected.load());
+}
+
+void Gateway::Impl::unregister_session(const std::string& identity, const Session* session) {
+  auto it = sessions.find(identity);
+  if (it == sessions.end()) return;
+  auto current = it->second.lock();
+  if (current && current.get() != session) return;  // already replaced
+  sessions.erase(it);
+  --connected;
+  spdlog::info("charger {} disconnected ({} online)", identity, connected.load());
+}
+
+void Gateway::Impl::finish_pending(const std::string& correlation_id, const std::string& frame) {
+  auto it = pending.find(correlation_id);
+  if (it == pending.end()) return;
+  auto session = it->second.session.lock();
+  it->second.timer->cancel();
+  pending.erase(it);
+  if (session) session->send(frame);
+}
+
+void Gateway::Impl::on_reply(broker::Delivery&& delivery) {
+  // Broker thread: parse here, touch state on the I/O thread.
+  auto parsed = csms::parse_reply(delivery.body);
+  std::string correlation_id = std::move(delivery.correlation_id);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    spdlog::error("unusable reply for {}: {}", correlation_id, *error);
+    return;
+  }
+  auto reply = std::get<csms::Reply>(std::move(parsed));
+  std::string frame = reply.error ? ocpp::serialize(ocpp::CallError{reply.unique_id,
+                                                                    reply.error->code,
+                                                                    reply.error->description,
+                                                                    reply.error->details})
+                                  : ocpp::serialize(ocpp::CallResult{reply.unique_id,
+                                                                     std::move(*reply.result)});
+  net::post(ioc, [self = shared_from_this(), correlation_id = std::move(correlation_id),
+                  frame = std::move(frame)] { self->finish_pending(correlation_id, frame); });
+}
+
+Gateway::Gateway(GatewayOptions options, broker::BrokerClient& broker)
+    : impl_(std::make_shared<Impl>(std::move(options), broker)) {
+  impl_->reply_queue = broker::gateway_reply_queue(impl_->options.instance_id);
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::run() {
+  auto& impl = *impl_;
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl.options.bind_address, ec);
+  if (ec) throw std::runtime_error("invalid bind address " + impl.options.bind_address);
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl.options.port));
+  impl.acceptor.open(endpoint.protocol());
+  impl.acceptor.set_option(net::socket_base::reuse_address(true));
+  impl.acceptor.bind(endpoint, ec);
+  if (ec) {
+    throw std::runtime_error("gateway cannot listen on " + impl.options.bind_address + ":" +
+                             std::to_string(impl.options.port) + ": " + ec.message());
+  }
+  impl.acceptor.listen(net::socket_base::max_listen_connections);
+  impl.broker.consume(
+      impl.reply_queue, 0,
+      [weak = std::weak_ptr<Impl>(impl_)](broker::Delivery&& d) {
+        if (auto self = weak.lock()) self->on_reply(std::move(d));
+      },
+      true);
+  spdlog::info("gateway listening on ws://{}:{}/ocpp/{{chargePointId}}", impl.options.bind_address,
+               impl.options.port);
+  impl.accept();
+  impl.ioc.run();
+}
+
+void Gateway::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  net::post(impl_->ioc, [impl = impl_] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+    for (auto& [id, weak] : impl->sessions) {
+      if (auto s = weak.lock()) s->close(websocket::close_code::going_away, "server shutting down");
+    }
+    // Give close handshakes a moment, then stop the loop.
+    auto timer = std::make_shared<net::steady_timer>(impl->ioc, std::chrono::seconds(2));
+    timer->async_wait([impl, timer](beast::error_code) { impl->ioc.stop(); });
+  });
+}
+
+std::size_t Gateway::connected_chargers() const { return impl_->connected.load(); }
+
+}  // namespace genx::gateway

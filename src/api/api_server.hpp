@@ -1,0 +1,61 @@
+#pragma once
+// The REST API role (read side): health, metrics, chargers and transactions as JSON.
+//
+// Threading: run() serves on one I/O thread; requests are handled one at a time against
+// a Store opened by the caller for that thread. stop() is safe from any thread.
+// Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
+// /health and /metrics stay open for probes and scrapers.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/broker_client.hpp"
+#include "store/store.hpp"
+
+namespace genx::api {
+
+struct ApiOptions {
+  std::string bind_address = "0.0.0.0";
+  int port = 8080;
+  std::optional<std::string> api_token;
+  std::string ocpp_queue = "ocpp_messages";
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// Routing and rendering, free of sockets so it can be tested directly.
+class ApiHandler {
+ public:
+  ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
+  HttpResponse handle(std::string_view method, std::string_view target,
+                      std::string_view authorization);
+
+ private:
+  HttpResponse health();
+  HttpResponse metrics();
+  ApiOptions options_;
+  store::ReadStore& store_;
+  broker::BrokerClient* broker_;
+  std::uint64_t requests_ = 0;
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiOptions options, ApiHandler& handler);
+  ~ApiServer();
+  void run();  // binds (throws std::runtime_error naming the address) and serves until stop()
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace genx::api

@@ -1,0 +1,63 @@
+#pragma once
+// Start-up configuration (DESIGN.md "Configuration"): defaults, then the .env file,
+// then the process environment, then command-line flags. Parsed once into a typed
+// struct; an unknown flag or malformed value is a ConfigError naming the setting.
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "broker/broker_client.hpp"
+#include "broker/topology.hpp"
+#include "csms/processor.hpp"
+
+namespace genx::app {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  std::string rabbitmq_url;
+  broker::ConnectionSettings amqp;
+  broker::Names names;
+  std::string database_url;
+  std::string bind_address;
+  int gateway_port = 9000;
+  int api_port = 8080;
+  int notify_port = 8081;
+  std::optional<std::string> api_token;
+  std::string instance_id;
+  std::string log_level;
+  csms::Policy policy;
+  std::size_t max_frame_bytes = 65536;
+  std::chrono::milliseconds reply_timeout{30000};
+  int ocpp_workers = 2;
+  int worker_prefetch = 16;
+};
+
+// One documented setting: environment variable, flag, default and meaning.
+struct SettingInfo {
+  const char* env;
+  const char* flag;
+  const char* default_value;
+  const char* help;
+};
+const std::vector<SettingInfo>& settings_table();
+
+using Variables = std::map<std::string, std::string>;
+
+// Parses KEY=VALUE lines (comments with #, optional quotes, optional "export ").
+Variables parse_env_file(const std::string& text);
+
+// Builds the configuration. `environment` is the process environment; `args` are the
+// role's command-line arguments (flags --name=value or --name value). The .env file
+// named by GENX_ENV_FILE (default ".env") is read when it exists.
+Config load_config(const Variables& environment, const std::vector<std::string>& args);
+
+Variables process_environment();
+
+}  // namespace genx::app

@@ -1,0 +1,77 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "api/api_server.hpp"
+#include "app/roles.hpp"
+#include "broker/topology.hpp"
+#include "gateway/gateway.hpp"
+#include "store/open_store.hpp"
+
+namespace genx::app {
+
+void install_shutdown_handler(std::function<void(int)> on_signal) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set, on_signal = std::move(on_signal)] {
+    int signal = 0;
+    if (sigwait(&set, &signal) == 0) on_signal(signal);
+  }).detach();
+}
+
+int run_gateway(const Config& config) {
+  broker::Topology topology = broker::core_topology(config.names);
+  topology.append(broker::gateway_topology(config.names, config.instance_id));
+  broker::BrokerClient broker(config.amqp, topology);
+
+  gateway::GatewayOptions options;
+  options.bind_address = config.bind_address;
+  options.port = config.gateway_port;
+  options.instance_id = config.instance_id;
+  options.names = config.names;
+  options.max_frame_bytes = config.max_frame_bytes;
+  options.reply_timeout = config.reply_timeout;
+  // A charger that sends nothing (not even a WebSocket pong) for three heartbeat
+  // intervals is gone.
+  options.idle_timeout = std::chrono::seconds(3 * config.policy.heartbeat_interval_seconds);
+  gateway::Gateway gateway(options, broker);
+
+  install_shutdown_handler([&](int signal) {
+    spdlog::info("signal {}: closing charger connections", signal);
+    gateway.stop();
+  });
+  broker.start();
+  gateway.run();
+  broker.stop(std::chrono::seconds(5));
+  spdlog::info("gateway stopped");
+  return 0;
+}
+
+int run_api(const Config& config) {
+  broker::BrokerClient broker(config.amqp, broker::core_topology(config.names));
+  auto store = store::open_store(config.database_url);
+  api::ApiOptions options;
+  options.bind_address = config.bind_address;
+  options.port = config.api_port;
+  options.api_token = config.api_token;
+  options.ocpp_queue = config.names.queue_ocpp_messages;
+  api::ApiHandler handler(options, *store, &broker);
+  api::ApiServer server(options, handler);
+  install_shutdown_handler([&](int signal) {
+    spdlog::info("signal {}: stopping the api", signal);
+    server.stop();
+  });
+  broker.start();
+  server.run();
+  broker.stop(std::chrono::seconds(2));
+  spdlog::info("api stopped");
+  return 0;
+}
+
+}  // namespace genx::app

@@ -1,0 +1,23 @@
+#pragma once
+// Entry points of the roles (DESIGN.md "Processes"). Each runs in the foreground until
+// SIGINT/SIGTERM and returns the process exit code. main only parses and wires.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+
+namespace genx::app {
+
+int run_gateway(const Config& config);
+int run_ocpp_worker(const Config& config);
+int run_api(const Config& config);
+// Starts and supervises every role as a child process of this binary.
+int run_supervisor(const Config& config, const std::string& self_path,
+                   const std::vector<std::string>& passthrough_args);
+
+// Blocks SIGINT/SIGTERM in the calling thread (call first in main, before any thread
+// starts) and runs `on_signal` once on a dedicated thread when one arrives.
+void install_shutdown_handler(std::function<void(int signal)> on_signal);
+
+}  // namespace genx::app

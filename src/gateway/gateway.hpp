@@ -1,0 +1,53 @@
+#pragma once
+// The OCPP-J WebSocket edge (DESIGN.md "gateway"): accepts ws://HOST:PORT/ocpp/{id}
+// with subprotocol ocpp1.6, validates every frame, publishes valid calls to
+// ocpp_exchange and answers the charger only when the call is safe: telemetry on the
+// broker's publisher confirm, calls that need a decision with the worker's reply.
+// No business rule lives here.
+//
+// Threading: run() drives one I/O thread; the BrokerClient's callbacks are posted onto
+// it, so session state is only touched there. stop() may be called from any thread
+// (for example a signal handler thread): it stops accepting, closes every WebSocket with
+// 1001 (going away) and makes run() return.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "broker/broker_client.hpp"
+#include "broker/topology.hpp"
+
+namespace genx::gateway {
+
+struct GatewayOptions {
+  std::string bind_address = "0.0.0.0";
+  int port = 9000;
+  std::string instance_id;
+  broker::Names names;
+  std::size_t max_frame_bytes = 65536;
+  std::size_t max_queued_frames = 64;  // per charger, outgoing; beyond it the charger is dropped
+  std::chrono::milliseconds reply_timeout{30000};
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds idle_timeout{900};  // no frame or pong for this long closes the socket
+};
+
+class Gateway {
+ public:
+  Gateway(GatewayOptions options, broker::BrokerClient& broker);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Binds the port (throws std::runtime_error naming the address when it cannot), then
+  // serves until stop(). Registers the reply consumer on the broker.
+  void run();
+  void stop();
+  std::size_t connected_chargers() const;
+
+  struct Impl;  // public so the file-local session type can name it
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace genx::gateway
