@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "app/config.hpp"
+
+using genx::app::ConfigError;
+using genx::app::load_config;
+using genx::app::Variables;
+
+namespace {
+// No .env file is read in these tests: GENX_ENV_FILE points nowhere readable by default.
+Variables env(std::initializer_list<std::pair<const std::string, std::string>> vars) {
+  Variables v(vars);
+  v.emplace("GENX_ENV_FILE", "");
+  return v;
+}
+}  // namespace
+
+TEST(Config, DefaultsMatchDesign) {
+  auto c = load_config(env({}), {});
+  EXPECT_EQ(c.amqp.host, "localhost");
+  EXPECT_EQ(c.amqp.port, 5672);
+  EXPECT_EQ(c.amqp.vhost, "/");
+  EXPECT_EQ(c.names.queue_ocpp_messages, "ocpp_messages");
+  EXPECT_EQ(c.names.exchange_events, "events_exchange");
+  EXPECT_EQ(c.database_url, "sqlite://var/genx.db");
+  EXPECT_EQ(c.gateway_port, 9000);
+  EXPECT_EQ(c.api_port, 8080);
+  EXPECT_EQ(c.notify_port, 8081);
+  EXPECT_FALSE(c.api_token.has_value());
+  EXPECT_FALSE(c.instance_id.empty());
+}
+
+TEST(Config, EnvironmentAndFlagsOverrideInOrder) {
+  auto c = load_config(env({{"GATEWAY_PORT", "9100"}, {"RABBITMQ_QUEUE_OCPP_MESSAGES", "q1"}}),
+                       {"--gateway-port", "9200", "--api-port=8181"});
+  EXPECT_EQ(c.gateway_port, 9200);
+  EXPECT_EQ(c.api_port, 8181);
+  EXPECT_EQ(c.names.queue_ocpp_messages, "q1");
+}
+
+TEST(Config, MalformedValuesNameTheSetting) {
+  try {
+    load_config(env({{"GATEWAY_PORT", "90x0"}}), {});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("GATEWAY_PORT"), std::string::npos);
+  }
+  EXPECT_THROW(load_config(env({{"API_PORT", "70000"}}), {}), ConfigError);
+  EXPECT_THROW(load_config(env({{"GENX_UNKNOWN_TAG_POLICY", "maybe"}}), {}), ConfigError);
+  EXPECT_THROW(load_config(env({{"DATABASE_URL", "mysql://x"}}), {}), ConfigError);
+  EXPECT_THROW(load_config(env({{"RABBITMQ_URL", "http://x"}}), {}), ConfigError);
+  EXPECT_THROW(load_config(env({}), {"--no-such-flag=1"}), ConfigError);
+  EXPECT_THROW(load_config(env({}), {"--gateway-port"}), ConfigError);
+}
+
+TEST(Config, EnvFileParsing) {
+  auto vars = genx::app::parse_env_file(
+      "# comment\nRABBITMQ_URL=amqp://h:5673\nexport API_TOKEN=\"s3cret\"\n\nX='a b' \nY=1 # note\n");
+  EXPECT_EQ(vars.at("RABBITMQ_URL"), "amqp://h:5673");
+  EXPECT_EQ(vars.at("API_TOKEN"), "s3cret");
+  EXPECT_EQ(vars.at("X"), "a b");
+  EXPECT_EQ(vars.at("Y"), "1");
+  EXPECT_THROW(genx::app::parse_env_file("NOEQUALS\n"), ConfigError);
+}
+
+TEST(Config, UrlCredentialsWinOverSeparateVariables) {
+  auto c = load_config(env({{"RABBITMQ_URL", "amqp://alice:pw@broker:5673/prod"},
+                            {"RABBITMQ_USERNAME", "bob"}}),
+                       {});
+  EXPECT_EQ(c.amqp.host, "broker");
+  EXPECT_EQ(c.amqp.port, 5673);
+  EXPECT_EQ(c.amqp.username, "alice");
+  EXPECT_EQ(c.amqp.vhost, "prod");
+  auto d = load_config(env({{"RABBITMQ_URL", "amqp://broker"}, {"RABBITMQ_USERNAME", "bob"},
+                            {"RABBITMQ_VHOST", "v"}}),
+                       {});
+  EXPECT_EQ(d.amqp.username, "bob");
+  EXPECT_EQ(d.amqp.vhost, "v");
+}
