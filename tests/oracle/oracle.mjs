@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// Oracle for GenX's OCPP 1.6 payload validator.
+//
+// For every OCPP 1.6 schema (official JSON schemas, read from the shared directory),
+// builds valid payloads (minimal and full) and many single-defect mutations, asks ajv
+// (the reference JSON Schema validator, draft-04 and draft-06) for the verdict, runs the
+// same payloads through our C++ validator (tests/oracle/ocpp_validate_tool.cpp) and fails
+// when the two disagree:
+//   - on valid / invalid;
+//   - on the OCPP error code, given ajv's failing keyword and our documented mapping;
+//   - on the field: our description must start with the path ajv reports.
+//
+// Usage (from the repository root):
+//   (cd tests/oracle && npm ci)
+//   node tests/oracle/oracle.mjs build/tests/ocpp_validate_tool
+// The tool path may also come from GENX_VALIDATE_TOOL. Schemas come from
+// $GENX_SHARED_DIR/ocpp-schemas/v16 (or $GENX_SHARED_DIR itself when it holds them),
+// default <repo>/../shared/ocpp-schemas/v16.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const Ajv = require('ajv').default;
+const Ajv04 = require('ajv-draft-04').default;
+const addFormats = require('ajv-formats').default;
+const draft06 = require('ajv/dist/refs/json-schema-draft-06.json');
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+
+function schemaDir() {
+  const shared = process.env.GENX_SHARED_DIR;
+  if (shared) {
+    const nested = path.join(shared, 'ocpp-schemas', 'v16');
+    if (fs.existsSync(nested)) return nested;
+    if (fs.existsSync(path.join(shared, 'Authorize.json'))) return shared;
+    throw new Error(`no OCPP 1.6 schemas under GENX_SHARED_DIR=${shared}`);
+  }
+  return path.resolve(repoRoot, '..', 'shared', 'ocpp-schemas', 'v16');
+}
+
+const toolPath = process.argv[2] ?? process.env.GENX_VALIDATE_TOOL;
+if (!toolPath) {
+  console.error('usage: node tests/oracle/oracle.mjs <path to ocpp_validate_tool>');
+  process.exit(2);
+}
+
+// Calls a charger sends (validate_request); every other 1.6 action is a command the
+// central system sends (validate_command). Responses are checked for all of them.
+const kChargerRequests = new Set([
+  'Authorize', 'BootNotification', 'DataTransfer', 'DiagnosticsStatusNotification',
+  'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'StartTransaction',
+  'StatusNotification', 'StopTransaction', 'SecurityEventNotification', 'SignCertificate',
+  'LogStatusNotification', 'SignedFirmwareStatusNotification',
+]);
+
+// ajv keyword of the first error -> the OCPP 1.6 code our validator must answer with.
+const kExpectedCode = {
+  type: 'TypeConstraintViolation',
+  required: 'OccurenceConstraintViolation',
+  minItems: 'OccurenceConstraintViolation',
+  additionalProperties: 'PropertyConstraintViolation',
+  enum: 'PropertyConstraintViolation',
+  maxLength: 'PropertyConstraintViolation',
+  format: 'PropertyConstraintViolation',
+  multipleOf: 'PropertyConstraintViolation',
+};
+
+function makeAjv(AjvClass) {
+  const ajv = new AjvClass({ strict: false, allErrors: false, multipleOfPrecision: 6 });
+  addFormats(ajv);
+  return ajv;
+}
+const ajv04 = makeAjv(Ajv04);
+const ajv06 = makeAjv(Ajv);
+ajv06.addMetaSchema(draft06);
+
+function compile(schema) {
+  const draft = String(schema.$schema ?? '');
+  return draft.includes('draft-04') ? ajv04.compile(schema) : ajv06.compile(schema);
+}
+
+// ---------------------------------------------------------------------------------
+// Example payloads.
+
+function resolve(node, root) {
+  while (node && node.$ref) {
+    const name = node.$ref.split('/').pop();
+    node = root.definitions[name];
+  }
+  return node;
+}
+
+function example(node, root, full) {
+  node = resolve(node, root);
+  switch (node.type) {
+    case 'object': {
+      const out = {};
+      const required = new Set(node.required ?? []);
+      for (const [name, child] of Object.entries(node.properties ?? {})) {
+        if (full || required.has(name)) out[name] = example(child, root, full);
+      }
+      return out;
+    }
+    case 'array': {
+      const count = full ? 2 : Math.max(node.minItems ?? 0, 1);
+      return Array.from({ length: count }, () => example(node.items, root, full));
+    }
+    case 'string':
+      if (node.enum) return full ? node.enum[node.enum.length - 1] : node.enum[0];
+      if (node.format === 'date-time') return full ? '2024-01-15T10:30:00.123+01:00' : '2024-01-15T10:30:00Z';
+      if (node.format === 'uri') return 'ftp://user@example.com:21/diagnostics/';
+      if (node.maxLength) return 'x'.repeat(full ? node.maxLength : Math.min(node.maxLength, 5));
+      return full ? 'some text' : '';
+    case 'integer':
+      return full ? 42 : 0;
+    case 'number':
+      return node.multipleOf ? 16.5 : 3.25;
+    case 'boolean':
+      return full;
+    default:
+      throw new Error(`unhandled schema type ${node.type}`);
+  }
+}
+
+function clone(value) {
+  return JSON.parse(JSON.stringify(value));
+}
+
+// Sets (or deletes, when value is undefined) the element at `at` (a list of keys).
+function mutate(payload, at, value) {
+  const copy = clone(payload);
+  if (at.length === 0) return value;
+  let parent = copy;
+  for (const key of at.slice(0, -1)) parent = parent[key];
+  const last = at[at.length - 1];
+  if (value === undefined) delete parent[last];
+  else parent[last] = value;
+  return copy;
+}
+
+const kWrongTypeValues = {
+  string: [12345, true, null, {}],
+  integer: ['1', 1.5, false, []],
+  number: ['3.5', true, null],
+  boolean: ['true', 1, null],
+  object: ['x', [], 7],
+  array: [{}, 'x', 1],
+};
+
+// Yields [label, payload] mutations of `valid` for the schema node at `at`.
+function* mutations(node, root, valid, at) {
+  node = resolve(node, root);
+  const here = at.length ? at.join('.') : '(payload)';
+  for (const wrong of kWrongTypeValues[node.type] ?? []) {
+    yield [`${here}: wrong type ${JSON.stringify(wrong)}`, mutate(valid, at, wrong)];
+  }
+  switch (node.type) {
+    case 'object': {
+      const value = at.reduce((v, k) => v[k], valid);
+      for (const name of node.required ?? []) {
+        yield [`${here}: drop required ${name}`, mutate(valid, [...at, name], undefined)];
+      }
+      yield [`${here}: extra property`, mutate(valid, [...at, 'unexpectedField'], 1)];
+      for (const [name, child] of Object.entries(node.properties ?? {})) {
+        if (name in value) yield* mutations(child, root, valid, [...at, name]);
+      }
+      break;
+    }
+    case 'array': {
+      yield [`${here}: empty array`, mutate(valid, at, [])];
+      const value = at.reduce((v, k) => v[k], valid);
+      if (value.length > 0) yield* mutations(node.items, root, valid, [...at, value.length - 1]);
+      break;
+    }
+    case 'string': {
+      if (node.maxLength) {
+        yield [`${here}: maxLength+1`, mutate(valid, at, 'x'.repeat(node.maxLength + 1))];
+        yield [`${here}: maxLength exactly`, mutate(valid, at, 'y'.repeat(node.maxLength))];
+        yield [`${here}: maxLength multibyte`, mutate(valid, at, 'é€'.repeat(node.maxLength / 2))];
+        yield [`${here}: maxLength+1 multibyte`, mutate(valid, at, '€'.repeat(node.maxLength + 1))];
+      }
+      if (node.enum) {
+        yield [`${here}: bad enum`, mutate(valid, at, 'NotAnAllowedValue')];
+        yield [`${here}: enum in lower case`, mutate(valid, at, node.enum[0].toLowerCase())];
+        for (const allowed of node.enum) yield [`${here}: enum ${allowed}`, mutate(valid, at, allowed)];
+      }
+      if (node.format === 'date-time') {
+        for (const text of [
+          'not-a-date', '2024-01-15', '2024-01-15T10:30:00', '2024-02-30T10:00:00Z',
+          '2023-02-29T10:00:00Z', '2024-02-29T23:59:59Z', '2024-01-15T24:00:00Z',
+          '2024-01-15T10:60:00Z', '2024-01-15T10:30:00.Z', '2024-01-15T10:30:00+25:00',
+          '2024-01-15T10:30:00+01:00', '2024-01-15T10:30:00-0530', '2024-01-15t10:30:00z',
+          '2024-01-15 10:30:00Z', '2024-01-15T10:30:00.123456789Z', '2016-12-31T23:59:60Z',
+          '2016-12-31T10:59:60Z', '24-01-15T10:30:00Z', '2024-1-15T10:30:00Z',
+          '2024-01-15T10:30Z', ' 2024-01-15T10:30:00Z', '2024-01-15T10:30:00ZZ', '',
+        ]) {
+          yield [`${here}: date-time ${JSON.stringify(text)}`, mutate(valid, at, text)];
+        }
+      }
+      if (node.format === 'uri') {
+        for (const text of ['not a uri', 'ftp://example.com/a b', '/relative/path', 'http://example.com/d?x=1#f', 'sftp://h:22/p%20q', '']) {
+          yield [`${here}: uri ${JSON.stringify(text)}`, mutate(valid, at, text)];
+        }
+      }
+      break;
+    }
+    case 'number':
+      if (node.multipleOf) {
+        for (const n of [16.05, 0.3, 7, 32.1, -0.2, 0.123]) yield [`${here}: multipleOf ${n}`, mutate(valid, at, n)];
+      }
+      break;
+    case 'integer':
+      for (const n of [-1, 2147483648, 0]) yield [`${here}: integer ${n}`, mutate(valid, at, n)];
+      break;
+    default:
+      break;
+  }
+}
+
+// ajv's instancePath ("/meterValue/0/timestamp") in our notation ("meterValue[0].timestamp").
+function ourPath(error) {
+  const parts = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'required') parts.push(error.params.missingProperty);
+  if (error.keyword === 'additionalProperties') parts.push(error.params.additionalProperty);
+  let out = '';
+  for (const part of parts) {
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else out += out ? `.${part}` : part;
+  }
+  return out || 'payload';
+}
+
+// ---------------------------------------------------------------------------------
+// Cases.
+
+const dir = schemaDir();
+const cases = [];
+for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  const schema = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  const isResponse = file.endsWith('Response.json');
+  const action = file.replace(/(Response)?\.json$/, '');
+  const kind = isResponse ? 'response' : kChargerRequests.has(action) ? 'request' : 'command';
+  const validate = compile(schema);
+  const minimal = example(schema, schema, false);
+  const full = example(schema, schema, true);
+  const payloads = [['minimal', minimal], ['full', full]];
+  for (const base of [minimal, full]) {
+    for (const m of mutations(schema, schema, base, [])) payloads.push(m);
+  }
+  for (const [label, payload] of payloads) {
+    const ok = validate(payload);
+    const error = ok ? null : validate.errors[0];
+    let expectedCode = null;
+    if (error) {
+      expectedCode = error.instancePath === '' && error.keyword === 'type'
+        ? 'FormationViolation'  // the payload itself is not an object
+        : kExpectedCode[error.keyword] ?? `(no mapping for ajv keyword ${error.keyword})`;
+    }
+    cases.push({ file, label, kind, action, payload, ajvValid: ok, expectedCode, expectedPath: error ? ourPath(error) : null, keyword: error?.keyword });
+  }
+  // A charger calling a central-system command, and the reverse.
+  if (!isResponse && kind === 'command' && action !== 'DataTransfer') {
+    cases.push({ file, label: 'command sent by a charger', kind: 'request', action, payload: minimal, ajvValid: false, expectedCode: 'NotSupported', expectedPath: null });
+  }
+}
+for (const kind of ['request', 'response', 'command']) {
+  cases.push({ file: '-', label: 'unknown action', kind, action: 'FlyToTheMoon', payload: {}, ajvValid: false, expectedCode: 'NotImplemented', expectedPath: null });
+}
+
+// ---------------------------------------------------------------------------------
+// Run our validator.
+
+const input = cases.map((c) => JSON.stringify({ kind: c.kind, action: c.action, payload: c.payload })).join('\n') + '\n';
+const run = spawnSync(path.resolve(toolPath), [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+if (run.status !== 0) {
+  console.error(`validator tool failed (status ${run.status}): ${run.stderr}`);
+  process.exit(1);
+}
+const answers = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+if (answers.length !== cases.length) {
+  console.error(`validator tool answered ${answers.length} lines for ${cases.length} inputs`);
+  process.exit(1);
+}
+
+const disagreements = [];
+const counts = { valid: 0, invalid: 0 };
+const byKeyword = {};
+cases.forEach((c, i) => {
+  const ours = answers[i];
+  counts[c.ajvValid ? 'valid' : 'invalid'] += 1;
+  if (c.keyword) byKeyword[c.keyword] = (byKeyword[c.keyword] ?? 0) + 1;
+  const where = `${c.file} [${c.kind} ${c.action}] ${c.label}`;
+  if (ours.valid !== c.ajvValid) {
+    disagreements.push(`${where}: ajv says ${c.ajvValid ? 'valid' : `invalid (${c.keyword} at ${c.expectedPath})`}, we say ${ours.valid ? 'valid' : `invalid (${ours.code}: ${ours.description})`}`);
+    return;
+  }
+  if (ours.valid) return;
+  if (ours.code !== c.expectedCode) {
+    disagreements.push(`${where}: expected ${c.expectedCode} (ajv keyword ${c.keyword}), we say ${ours.code}: ${ours.description}`);
+    return;
+  }
+  if (c.expectedPath && !ours.description.startsWith(`${c.expectedPath}:`)) {
+    disagreements.push(`${where}: ajv points at ${c.expectedPath}, our description is "${ours.description}"`);
+  }
+});
+
+for (const d of disagreements) console.log(`DISAGREE ${d}`);
+console.log(`oracle: ${cases.length} payloads (${counts.valid} valid, ${counts.invalid} invalid; ajv keywords ${JSON.stringify(byKeyword)}), ${disagreements.length} disagreement(s), schemas from ${dir}`);
+process.exit(disagreements.length ? 1 : 0);
