@@ -16,8 +16,28 @@
 // ack()/nack() is called for it; if the connection drops first, the broker redelivers
 // it (redelivered = true) to some consumer. ack/nack for a delivery from an earlier
 // connection generation are ignored (the broker has already requeued it). Call stop()
-// before destroying the client.
+// before destroying the client (the destructor calls it too).
+//
+// Publish contract (every publish() callback gets exactly one outcome):
+// - A message written to the broker and not yet confirmed when the connection drops
+//   gets kConnectionLost (the broker may or may not have it: republish if needed;
+//   consumers must be idempotent anyway).
+// - A message accepted by publish() while the client is disconnected (or not written
+//   yet when the connection dropped) is held, in publish order, and written after the
+//   next successful (re)connect and topology declaration. It is held at most
+//   settings.unsent_publish_timeout; beyond that, or when more than
+//   settings.max_unsent_publishes are held, it gets kConnectionLost without being sent.
+// - publish() after stop() began gets kStopped at once; held messages still unsent
+//   when stop() finishes get kStopped.
+// - Mandatory messages carry the header "x-genx-publish-seq" (the channel sequence
+//   number) so a basic.return is matched to its publish exactly; an unroutable
+//   mandatory message gets kReturned (never kConfirmed).
+//
+// Broker-side errors: a channel.close or connection.close from the broker (e.g.
+// PRECONDITION_FAILED because a queue exists with other arguments) is logged with its
+// reply text and handled as a connection loss: reconnect with backoff.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -43,6 +63,12 @@ struct ConnectionSettings {
   std::chrono::milliseconds min_backoff{200};
   std::chrono::milliseconds max_backoff{30000};
   std::chrono::milliseconds connect_timeout{5000};
+  // amqps: PEM CA bundle used to verify the broker (peer and host name are verified);
+  // empty = /etc/ssl/certs/ca-certificates.crt.
+  std::string ca_file;
+  // Bounds on publishes held while disconnected (see "Publish contract" above).
+  std::size_t max_unsent_publishes = 10000;
+  std::chrono::milliseconds unsent_publish_timeout{10000};
 };
 
 // Header values: strings and integers cover what GenX sends.
@@ -81,6 +107,7 @@ struct Delivery {
   std::uint8_t priority = 0;
   bool redelivered = false;
   Headers headers;
+  std::uint16_t channel = 0;  // consumer channel the tag belongs to (set by the client)
 };
 
 enum class PublishOutcome {
@@ -89,6 +116,17 @@ enum class PublishOutcome {
   kReturned,        // mandatory and no queue bound for the routing key
   kConnectionLost,  // connection dropped before the confirm: outcome unknown, republish if needed
   kStopped,         // client stopped before the message could be sent
+};
+
+// Monotonic counters since construction, for metrics.
+struct BrokerCounters {
+  std::uint64_t published = 0;        // written to the broker
+  std::uint64_t confirmed = 0;        // outcome kConfirmed
+  std::uint64_t nacked = 0;           // outcome kNacked
+  std::uint64_t returned = 0;         // outcome kReturned
+  std::uint64_t connection_lost = 0;  // outcome kConnectionLost
+  std::uint64_t delivered = 0;        // deliveries handed to consumers
+  std::uint64_t reconnects = 0;       // successful connects after a loss
 };
 
 struct QueueInfo {
@@ -118,6 +156,7 @@ class BrokerClient {
   bool wait_connected(std::chrono::milliseconds timeout);
   bool connected() const;
   std::uint64_t reconnects() const;
+  BrokerCounters counters() const;
 
   void on_state_change(StateHandler handler);  // call before start()
 
@@ -145,6 +184,21 @@ class BrokerClient {
 // Parses amqp://user:pass@host:port/vhost and amqps://... into settings. Credentials
 // and vhost given in the URL override the defaults passed in; throws
 // std::invalid_argument naming what is wrong.
+//
+// Vhost rules (RabbitMQ URI spec, https://www.rabbitmq.com/docs/uri-spec): the path
+// after the authority, percent-decoded, is the vhost; "/" must be written "%2F"
+// (amqp://host/%2F). No path ("amqp://host") and an empty path ("amqp://host/") both
+// keep defaults.vhost: the spec reads "amqp://host/" as vhost "", which no RabbitMQ
+// installation uses by default, so people writing it mean the default. A path with a
+// second unescaped "/" is an error. Query parameters: heartbeat (seconds),
+// connection_timeout (milliseconds), connection_name; any other is an error.
+// Default port 5672, 5671 for amqps (which sets tls = true).
 ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings defaults = {});
+
+// Reconnect delay before attempt `attempt` (0-based): "full jitter" over an
+// exponentially growing window, delay = min + unit_random * (min(max, min * 2^attempt) - min),
+// unit_random in [0, 1). Never below min_backoff, never above max_backoff.
+std::chrono::milliseconds backoff_delay(std::uint32_t attempt, std::chrono::milliseconds min_backoff,
+                                        std::chrono::milliseconds max_backoff, double unit_random);
 
 }  // namespace genx::broker

@@ -1,1 +1,52 @@
-// placeholder: implementation pending
+// Topology as data (DESIGN.md "RabbitMQ topology"). Pure: no rabbitmq-c here.
+#include "broker/topology.hpp"
+
+namespace genx::broker {
+
+void Topology::append(const Topology& other) {
+  exchanges.insert(exchanges.end(), other.exchanges.begin(), other.exchanges.end());
+  queues.insert(queues.end(), other.queues.begin(), other.queues.end());
+  bindings.insert(bindings.end(), other.bindings.begin(), other.bindings.end());
+}
+
+Topology core_topology(const Names& names) {
+  Topology t;
+  const std::string dlx = names.exchange_ocpp + ".dlx";
+  const std::string dlq = names.queue_ocpp_messages + ".dlq";
+
+  t.exchanges.push_back({names.exchange_ocpp, "topic", true});
+  t.exchanges.push_back({names.exchange_events, "topic", true});
+  t.exchanges.push_back({dlx, "topic", true});
+
+  // No x-dead-letter-routing-key: dead-lettered messages keep their original key.
+  QueueDecl ocpp{names.queue_ocpp_messages, true, false, false, {}};
+  ocpp.arguments["x-max-priority"] = kOcppMaxPriority;
+  ocpp.arguments["x-dead-letter-exchange"] = dlx;
+  t.queues.push_back(ocpp);
+  t.queues.push_back({dlq, true, false, false, {}});
+  t.queues.push_back({names.queue_analytics, true, false, false, {}});
+  t.queues.push_back({names.queue_charging_events, true, false, false, {}});
+  t.queues.push_back({names.queue_notifications, true, false, false, {}});
+
+  t.bindings.push_back({names.queue_ocpp_messages, names.exchange_ocpp, "ocpp.message.#"});
+  t.bindings.push_back({dlq, dlx, "#"});
+  t.bindings.push_back({names.queue_analytics, names.exchange_events, "notification.#"});
+  t.bindings.push_back({names.queue_charging_events, names.exchange_events, "notification.charging.#"});
+  t.bindings.push_back(
+      {names.queue_charging_events, names.exchange_events, "notification.transaction.#"});
+  t.bindings.push_back({names.queue_charging_events, names.exchange_events, "notification.meter.values"});
+  t.bindings.push_back({names.queue_notifications, names.exchange_events, "notification.#"});
+  return t;
+}
+
+std::string gateway_reply_queue(const std::string& instance_id) {
+  return "genx.gateway." + instance_id + ".replies";
+}
+
+Topology gateway_topology(const Names& /*names*/, const std::string& instance_id) {
+  Topology t;
+  t.queues.push_back({gateway_reply_queue(instance_id), false, true, true, {}});
+  return t;
+}
+
+}  // namespace genx::broker

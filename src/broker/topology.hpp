@@ -50,11 +50,16 @@ struct Names {
 
 inline constexpr std::int64_t kOcppMaxPriority = 9;
 
-// ocpp_exchange + ocpp_messages (priority, dead-lettered to "<queue>.dlq" through the
-// "<exchange>.dlx" exchange), events_exchange + analytics + charging_events.
+// ocpp_exchange + ocpp_messages (x-max-priority = kOcppMaxPriority, bound with
+// "ocpp.message.#", dead-lettered with its original routing key through the topic
+// exchange "<ocpp_exchange>.dlx" to "<ocpp_messages>.dlq", bound with "#"),
+// events_exchange + analytics ("notification.#") + charging_events
+// ("notification.charging.#", "notification.transaction.#", "notification.meter.values")
+// + notifications ("notification.#"). All exchanges and queues durable.
 Topology core_topology(const Names& names);
 
-// The gateway's exclusive reply queue for this instance.
+// The gateway's reply queue for this instance: "genx.gateway.<id>.replies",
+// exclusive, auto-delete, not durable (gone with the gateway's connection).
 std::string gateway_reply_queue(const std::string& instance_id);
 Topology gateway_topology(const Names& names, const std::string& instance_id);
 
