@@ -1,1 +1,801 @@
-// placeholder: implementation pending
+#include "store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "csms/envelope.hpp"
+
+namespace genx::store {
+namespace {
+
+using nlohmann::json;
+
+// Schema migrations, applied in order; never edit one that has shipped, add the next.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE chargers (
+  id                       INTEGER PRIMARY KEY AUTOINCREMENT,
+  charge_point_id          TEXT NOT NULL UNIQUE,
+  vendor                   TEXT,
+  model                    TEXT,
+  serial_number            TEXT,
+  charge_box_serial_number TEXT,
+  firmware_version         TEXT,
+  iccid                    TEXT,
+  imsi                     TEXT,
+  meter_type               TEXT,
+  meter_serial_number      TEXT,
+  registration_status      TEXT,             -- of the last BootNotification; NULL before one
+  pre_registered           INTEGER NOT NULL DEFAULT 0,
+  last_boot_at             TEXT,
+  last_seen_at             TEXT,
+  diagnostics_status       TEXT,
+  firmware_status          TEXT,
+  created_at               TEXT NOT NULL
+);
+
+CREATE TABLE connectors (
+  charger_id        INTEGER NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
+  connector_id      INTEGER NOT NULL,         -- 0: the charge point itself
+  status            TEXT NOT NULL,
+  error_code        TEXT NOT NULL,
+  info              TEXT,
+  vendor_error_code TEXT,
+  updated_at        TEXT NOT NULL,
+  PRIMARY KEY (charger_id, connector_id)
+);
+
+CREATE TABLE id_tags (
+  id_tag        TEXT PRIMARY KEY,
+  status        TEXT NOT NULL
+                CHECK (status IN ('Accepted','Blocked','Expired','Invalid','ConcurrentTx')),
+  expiry_date   TEXT,
+  parent_id_tag TEXT,
+  updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE transactions (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,   -- the OCPP transactionId
+  charger_id     INTEGER NOT NULL REFERENCES chargers(id),
+  connector_id   INTEGER NOT NULL,
+  id_tag         TEXT NOT NULL,
+  id_tag_status  TEXT NOT NULL,
+  meter_start    INTEGER NOT NULL,                    -- Wh
+  started_at     TEXT NOT NULL,
+  reservation_id INTEGER,
+  meter_stop     INTEGER,
+  stopped_at     TEXT,                                -- NULL while active
+  stop_reason    TEXT,
+  stop_id_tag    TEXT
+);
+CREATE INDEX transactions_active ON transactions (charger_id, connector_id)
+  WHERE stopped_at IS NULL;
+
+CREATE TABLE meter_values (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  charger_id     INTEGER NOT NULL REFERENCES chargers(id),
+  transaction_id INTEGER REFERENCES transactions(id),
+  connector_id   INTEGER NOT NULL,
+  timestamp      TEXT NOT NULL,
+  value          TEXT NOT NULL,                       -- as sent
+  context        TEXT,
+  format         TEXT,
+  measurand      TEXT,
+  phase          TEXT,
+  location       TEXT,
+  unit           TEXT
+);
+CREATE INDEX meter_values_transaction ON meter_values (transaction_id, timestamp);
+CREATE INDEX meter_values_charger ON meter_values (charger_id, timestamp);
+
+CREATE TABLE charger_data (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('in','out')),
+  action    TEXT NOT NULL,
+  unique_id TEXT NOT NULL,
+  payload   TEXT NOT NULL,
+  timestamp TEXT NOT NULL
+);
+CREATE INDEX charger_data_device ON charger_data (device_id, id);
+
+CREATE TABLE processed_messages (
+  device_id    TEXT NOT NULL,
+  unique_id    TEXT NOT NULL,
+  action       TEXT NOT NULL,
+  reply        TEXT NOT NULL,
+  processed_at TEXT NOT NULL,
+  PRIMARY KEY (device_id, unique_id, action)
+);
+)sql"},
+};
+
+std::string now_text() {
+  return csms::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
+}
+
+bool is_transient(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  std::string message = "sqlite: " + std::string(what) + ": " +
+                        (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) + " (" +
+                        std::to_string(rc) + ")";
+  if (is_transient(rc)) throw TransientStoreError(message);
+  throw std::runtime_error(message);
+}
+
+// A cached prepared statement in use: binds, steps, reads; resets itself when done.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Query() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(int index, std::int64_t value) {
+    check(sqlite3_bind_int64(stmt_, index, value));
+    return *this;
+  }
+  Query& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Query& bind(int index, std::string_view value) {
+    check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  Query& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Query& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Query& bind(int index, const std::optional<std::string>& value) {
+    if (!value) {
+      check(sqlite3_bind_null(stmt_, index));
+      return *this;
+    }
+    return bind(index, std::string_view(*value));
+  }
+  Query& bind(int index, const std::optional<std::int64_t>& value) {
+    if (!value) {
+      check(sqlite3_bind_null(stmt_, index));
+      return *this;
+    }
+    return bind(index, *value);
+  }
+
+  // True when a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, rc, sqlite3_sql(stmt_));
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+
+  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string text(int column) const {
+    const auto* data = sqlite3_column_text(stmt_, column);
+    if (data == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(data),
+                       static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  std::optional<std::string> optional_text(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return text(column);
+  }
+  std::optional<std::int64_t> optional_integer(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return integer(column);
+  }
+  json text_json(int column) const { return is_null(column) ? json(nullptr) : json(text(column)); }
+  json integer_json(int column) const {
+    return is_null(column) ? json(nullptr) : json(integer(column));
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+
+
+json transaction_json(const Query& q) {
+  json j = {
+      {"id", q.integer(0)},
+      {"chargePointId", q.text(1)},
+      {"connectorId", q.integer(2)},
+      {"idTag", q.text(3)},
+      {"idTagStatus", q.text(4)},
+      {"meterStart", q.integer(5)},
+      {"meterStop", q.integer_json(6)},
+      {"energyWh", nullptr},
+      {"startedAt", q.text(7)},
+      {"stoppedAt", q.text_json(8)},
+      {"stopReason", q.text_json(9)},
+      {"stopIdTag", q.text_json(10)},
+      {"reservationId", q.integer_json(11)},
+      {"active", q.is_null(8)},
+  };
+  if (!q.is_null(6) && !q.is_null(8)) j["energyWh"] = q.integer(6) - q.integer(5);
+  return j;
+}
+
+csms::TransactionRecord transaction_record(const Query& q) {
+  csms::TransactionRecord r;
+  r.id = q.integer(0);
+  r.charger_id = q.integer(1);
+  r.connector_id = static_cast<int>(q.integer(2));
+  r.id_tag = q.text(3);
+  r.meter_start = q.integer(4);
+  r.started_at = q.text(5);
+  r.meter_stop = q.optional_integer(6);
+  r.stopped_at = q.optional_text(7);
+  r.stop_reason = q.optional_text(8);
+  return r;
+}
+
+
+constexpr std::string_view kIdTagStatuses[] = {"Accepted", "Blocked", "Expired", "Invalid",
+                                               "ConcurrentTx"};
+
+}  // namespace
+
+class SqliteStore::Impl final : public csms::UnitOfWork {
+ public:
+  Impl(const std::string& path, SqliteOptions options) {
+    const int rc = sqlite3_open_v2(path.c_str(), &db_,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+      const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      const std::string text = "sqlite: cannot open " + path + ": " + message;
+      if (is_transient(rc)) throw TransientStoreError(text);
+      throw std::runtime_error(text);
+    }
+    try {
+      sqlite3_extended_result_codes(db_, 1);
+      sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+      // WAL lets readers (API) run beside the one writer. synchronous=FULL rather than
+      // NORMAL: with NORMAL a commit in WAL mode can be lost on power failure, and a
+      // charger is answered right after the commit (DESIGN.md "Delivery guarantees").
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=FULL");
+      exec("PRAGMA foreign_keys=ON");
+      migrate();
+    } catch (...) {
+      close();
+      throw;
+    }
+  }
+  ~Impl() override { close(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  void exec(const char* sql) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+      const std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+      sqlite3_free(error);
+      const std::string text = "sqlite: " + std::string(sql).substr(0, 60) + ": " + message;
+      if (is_transient(rc)) throw TransientStoreError(text);
+      throw std::runtime_error(text);
+    }
+  }
+
+  Query query(const char* sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) fail(db_, rc, sql);
+      it = statements_.emplace(sql, stmt).first;
+    }
+    return Query(db_, it->second);
+  }
+
+  // Runs fn inside BEGIN <mode> ... COMMIT; rolls back when fn (or COMMIT) throws.
+  template <typename Fn>
+  void transaction(const char* begin, Fn&& fn) {
+    if (in_transaction_) throw std::logic_error("SqliteStore: nested in_transaction");
+    exec(begin);
+    in_transaction_ = true;
+    try {
+      fn();
+      exec("COMMIT");
+    } catch (...) {
+      if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      in_transaction_ = false;
+      throw;
+    }
+    in_transaction_ = false;
+  }
+
+  int schema_version() {
+    auto q = query("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    q.step();
+    return static_cast<int>(q.integer(0));
+  }
+
+  // ---- UnitOfWork ----
+
+  std::optional<std::string> find_processed_reply(const csms::MessageKey& key) override {
+    auto q = query(
+        "SELECT reply FROM processed_messages WHERE device_id = ?1 AND unique_id = ?2 AND "
+        "action = ?3");
+    q.bind(1, key.device_id).bind(2, key.unique_id).bind(3, key.action);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+  }
+
+  void save_processed_reply(const csms::MessageKey& key, std::string_view reply,
+                            std::string_view processed_at) override {
+    auto q = query(
+        "INSERT INTO processed_messages (device_id, unique_id, action, reply, processed_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    q.bind(1, key.device_id).bind(2, key.unique_id).bind(3, key.action).bind(4, reply)
+        .bind(5, processed_at);
+    q.run();
+  }
+
+  std::int64_t touch_charger(std::string_view charge_point_id, std::string_view seen_at) override {
+    auto q = query(
+        "INSERT INTO chargers (charge_point_id, last_seen_at, created_at) VALUES (?1, ?2, ?2) "
+        "ON CONFLICT (charge_point_id) DO UPDATE SET last_seen_at = "
+        "max(coalesce(last_seen_at, ''), excluded.last_seen_at) RETURNING id");
+    q.bind(1, charge_point_id).bind(2, seen_at);
+    q.step();
+    const std::int64_t id = q.integer(0);
+    q.run();
+    return id;
+  }
+
+  std::optional<csms::ChargerRecord> find_charger(std::string_view charge_point_id) override {
+    auto q = query(
+        "SELECT id, charge_point_id, registration_status, pre_registered FROM chargers "
+        "WHERE charge_point_id = ?1");
+    q.bind(1, charge_point_id);
+    if (!q.step()) return std::nullopt;
+    return csms::ChargerRecord{q.integer(0), q.text(1), q.optional_text(2), q.integer(3) != 0};
+  }
+
+  std::int64_t upsert_charger_boot(const csms::ChargerBoot& b) override {
+    auto q = query(
+        "INSERT INTO chargers (charge_point_id, vendor, model, serial_number, "
+        "charge_box_serial_number, firmware_version, iccid, imsi, meter_type, "
+        "meter_serial_number, registration_status, last_boot_at, last_seen_at, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12) "
+        "ON CONFLICT (charge_point_id) DO UPDATE SET vendor = excluded.vendor, "
+        "model = excluded.model, serial_number = excluded.serial_number, "
+        "charge_box_serial_number = excluded.charge_box_serial_number, "
+        "firmware_version = excluded.firmware_version, iccid = excluded.iccid, "
+        "imsi = excluded.imsi, meter_type = excluded.meter_type, "
+        "meter_serial_number = excluded.meter_serial_number, "
+        "registration_status = excluded.registration_status, "
+        "last_boot_at = excluded.last_boot_at, "
+        "last_seen_at = max(coalesce(last_seen_at, ''), excluded.last_seen_at) RETURNING id");
+    q.bind(1, b.charge_point_id).bind(2, b.vendor).bind(3, b.model).bind(4, b.serial_number)
+        .bind(5, b.charge_box_serial_number).bind(6, b.firmware_version).bind(7, b.iccid)
+        .bind(8, b.imsi).bind(9, b.meter_type).bind(10, b.meter_serial_number)
+        .bind(11, b.registration_status).bind(12, b.boot_at);
+    q.step();
+    const std::int64_t id = q.integer(0);
+    q.run();
+    return id;
+  }
+
+  void set_diagnostics_status(std::int64_t charger_id, std::string_view status) override {
+    auto q = query("UPDATE chargers SET diagnostics_status = ?2 WHERE id = ?1");
+    q.bind(1, charger_id).bind(2, status);
+    q.run();
+  }
+
+  void set_firmware_status(std::int64_t charger_id, std::string_view status) override {
+    auto q = query("UPDATE chargers SET firmware_status = ?2 WHERE id = ?1");
+    q.bind(1, charger_id).bind(2, status);
+    q.run();
+  }
+
+  std::optional<csms::ConnectorStatus> find_connector_status(std::int64_t charger_id,
+                                                             int connector_id) override {
+    auto q = query(
+        "SELECT connector_id, status, error_code, info, vendor_error_code, updated_at "
+        "FROM connectors WHERE charger_id = ?1 AND connector_id = ?2");
+    q.bind(1, charger_id).bind(2, connector_id);
+    if (!q.step()) return std::nullopt;
+    return csms::ConnectorStatus{static_cast<int>(q.integer(0)), q.text(1), q.text(2),
+                                 q.optional_text(3), q.optional_text(4), q.text(5)};
+  }
+
+  std::optional<csms::ConnectorStatus> upsert_connector_status(
+      std::int64_t charger_id, const csms::ConnectorStatus& s) override {
+    auto previous = find_connector_status(charger_id, s.connector_id);
+    auto q = query(
+        "INSERT INTO connectors (charger_id, connector_id, status, error_code, info, "
+        "vendor_error_code, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "ON CONFLICT (charger_id, connector_id) DO UPDATE SET status = excluded.status, "
+        "error_code = excluded.error_code, info = excluded.info, "
+        "vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at");
+    q.bind(1, charger_id).bind(2, s.connector_id).bind(3, s.status).bind(4, s.error_code)
+        .bind(5, s.info).bind(6, s.vendor_error_code).bind(7, s.updated_at);
+    q.run();
+    return previous;
+  }
+
+  std::optional<csms::IdTagRecord> find_id_tag(std::string_view id_tag) override {
+    auto q = query(
+        "SELECT id_tag, status, expiry_date, parent_id_tag FROM id_tags WHERE id_tag = ?1");
+    q.bind(1, id_tag);
+    if (!q.step()) return std::nullopt;
+    return csms::IdTagRecord{q.text(0), q.text(1), q.optional_text(2), q.optional_text(3)};
+  }
+
+  std::int64_t create_transaction(const csms::NewTransaction& t) override {
+    auto q = query(
+        "INSERT INTO transactions (charger_id, connector_id, id_tag, id_tag_status, "
+        "meter_start, started_at, reservation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "RETURNING id");
+    q.bind(1, t.charger_id).bind(2, t.connector_id).bind(3, t.id_tag).bind(4, t.id_tag_status)
+        .bind(5, t.meter_start).bind(6, t.started_at).bind(7, t.reservation_id);
+    q.step();
+    const std::int64_t id = q.integer(0);
+    q.run();
+    return id;
+  }
+
+  std::optional<csms::TransactionRecord> find_transaction(std::int64_t transaction_id) override {
+    auto q = query(
+        "SELECT id, charger_id, connector_id, id_tag, meter_start, started_at, meter_stop, "
+        "stopped_at, stop_reason FROM transactions WHERE id = ?1");
+    q.bind(1, transaction_id);
+    if (!q.step()) return std::nullopt;
+    return transaction_record(q);
+  }
+
+  std::optional<csms::TransactionRecord> find_active_transaction(std::int64_t charger_id,
+                                                                 int connector_id) override {
+    auto q = query(
+        "SELECT id, charger_id, connector_id, id_tag, meter_start, started_at, meter_stop, "
+        "stopped_at, stop_reason FROM transactions WHERE charger_id = ?1 AND connector_id = ?2 "
+        "AND stopped_at IS NULL ORDER BY id DESC LIMIT 1");
+    q.bind(1, charger_id).bind(2, connector_id);
+    if (!q.step()) return std::nullopt;
+    return transaction_record(q);
+  }
+
+  void stop_transaction(std::int64_t transaction_id, const csms::TransactionStop& s) override {
+    auto q = query(
+        "UPDATE transactions SET meter_stop = ?2, stopped_at = ?3, stop_reason = ?4, "
+        "stop_id_tag = ?5 WHERE id = ?1 AND stopped_at IS NULL");
+    q.bind(1, transaction_id).bind(2, s.meter_stop).bind(3, s.stopped_at).bind(4, s.reason)
+        .bind(5, s.id_tag);
+    q.run();
+  }
+
+  void insert_meter_samples(const std::vector<csms::MeterSample>& samples) override {
+    for (const auto& s : samples) {
+      auto q = query(
+          "INSERT INTO meter_values (charger_id, transaction_id, connector_id, timestamp, value, "
+          "context, format, measurand, phase, location, unit) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      q.bind(1, s.charger_id).bind(2, s.transaction_id).bind(3, s.connector_id)
+          .bind(4, s.timestamp).bind(5, s.value).bind(6, s.context).bind(7, s.format)
+          .bind(8, s.measurand).bind(9, s.phase).bind(10, s.location).bind(11, s.unit);
+      q.run();
+    }
+  }
+
+  void append_message_log(const csms::MessageLogEntry& e) override {
+    auto q = query(
+        "INSERT INTO charger_data (device_id, direction, action, unique_id, payload, timestamp) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q.bind(1, e.device_id).bind(2, e.direction).bind(3, e.action).bind(4, e.unique_id)
+        .bind(5, e.payload).bind(6, e.timestamp);
+    q.run();
+  }
+
+  // ---- read side ----
+
+  json connectors_json(std::int64_t charger_id) {
+    json connectors = json::array();
+    auto q = query(
+        "SELECT connector_id, status, error_code, info, vendor_error_code, updated_at "
+        "FROM connectors WHERE charger_id = ?1 ORDER BY connector_id");
+    q.bind(1, charger_id);
+    while (q.step()) {
+      connectors.push_back({{"connectorId", q.integer(0)},
+                            {"status", q.text(1)},
+                            {"errorCode", q.text(2)},
+                            {"info", q.text_json(3)},
+                            {"vendorErrorCode", q.text_json(4)},
+                            {"updatedAt", q.text(5)}});
+    }
+    return connectors;
+  }
+
+  static json charger_json(const Query& q) {
+    return {{"id", q.integer(0)},
+            {"chargePointId", q.text(1)},
+            {"vendor", q.text_json(2)},
+            {"model", q.text_json(3)},
+            {"serialNumber", q.text_json(4)},
+            {"chargeBoxSerialNumber", q.text_json(5)},
+            {"firmwareVersion", q.text_json(6)},
+            {"iccid", q.text_json(7)},
+            {"imsi", q.text_json(8)},
+            {"meterType", q.text_json(9)},
+            {"meterSerialNumber", q.text_json(10)},
+            {"registrationStatus", q.text_json(11)},
+            {"preRegistered", q.integer(12) != 0},
+            {"lastBootAt", q.text_json(13)},
+            {"lastSeenAt", q.text_json(14)},
+            {"diagnosticsStatus", q.text_json(15)},
+            {"firmwareStatus", q.text_json(16)}};
+  }
+
+  json list_chargers() {
+    json chargers = json::array();
+    {
+      auto q = query(
+          "SELECT id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "
+          "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, "
+          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status "
+          "FROM chargers ORDER BY charge_point_id");
+      while (q.step()) chargers.push_back(charger_json(q));
+    }
+    for (auto& c : chargers) c["connectors"] = connectors_json(c["id"].get<std::int64_t>());
+    return chargers;
+  }
+
+  std::optional<json> charger(std::string_view identity) {
+    json c;
+    {
+      auto q = query(
+          "SELECT id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "
+          "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, "
+          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status "
+          "FROM chargers WHERE charge_point_id = ?1");
+      q.bind(1, identity);
+      if (!q.step()) return std::nullopt;
+      c = charger_json(q);
+    }
+    c["connectors"] = connectors_json(c["id"].get<std::int64_t>());
+    return c;
+  }
+
+  json list_transactions(const TransactionFilter& filter) {
+    auto q = query(
+        "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
+        "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
+        "t.reservation_id FROM transactions t JOIN chargers c ON c.id = t.charger_id "
+        "WHERE (?1 IS NULL OR c.charge_point_id = ?1) "
+        "AND (?2 IS NULL OR (t.stopped_at IS NULL) = ?2) "
+        "ORDER BY t.id DESC LIMIT ?3 OFFSET ?4");
+    q.bind(1, filter.charger);
+    q.bind(2, filter.active ? std::optional<std::int64_t>(*filter.active ? 1 : 0) : std::nullopt);
+    q.bind(3, std::clamp(filter.limit, 1, 1000));
+    q.bind(4, std::max(filter.offset, 0));
+    json transactions = json::array();
+    while (q.step()) transactions.push_back(transaction_json(q));
+    return transactions;
+  }
+
+  std::optional<json> transaction(std::int64_t id) {
+    json t;
+    {
+      auto q = query(
+          "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
+          "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, "
+          "t.stop_id_tag, t.reservation_id FROM transactions t "
+          "JOIN chargers c ON c.id = t.charger_id WHERE t.id = ?1");
+      q.bind(1, id);
+      if (!q.step()) return std::nullopt;
+      t = transaction_json(q);
+    }
+    json meter_values = json::array();
+    auto q = query(
+        "SELECT timestamp, measurand, value, unit, phase, context, location, format "
+        "FROM meter_values WHERE transaction_id = ?1 ORDER BY timestamp, id");
+    q.bind(1, id);
+    while (q.step()) {
+      meter_values.push_back({{"timestamp", q.text(0)},
+                              {"measurand", q.text_json(1)},
+                              {"value", q.text(2)},
+                              {"unit", q.text_json(3)},
+                              {"phase", q.text_json(4)},
+                              {"context", q.text_json(5)},
+                              {"location", q.text_json(6)},
+                              {"format", q.text_json(7)}});
+    }
+    t["meterValues"] = std::move(meter_values);
+    return t;
+  }
+
+  json list_id_tags() {
+    json tags = json::array();
+    auto q = query(
+        "SELECT id_tag, status, expiry_date, parent_id_tag, updated_at FROM id_tags "
+        "ORDER BY id_tag");
+    while (q.step()) {
+      tags.push_back({{"idTag", q.text(0)},
+                      {"status", q.text(1)},
+                      {"expiryDate", q.text_json(2)},
+                      {"parentIdTag", q.text_json(3)},
+                      {"updatedAt", q.text(4)}});
+    }
+    return tags;
+  }
+
+ private:
+  void migrate() {
+    transaction("BEGIN IMMEDIATE", [&] {
+      exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+      const int current = schema_version();
+      for (const auto& migration : kMigrations) {
+        if (migration.version <= current) continue;
+        exec(migration.sql);
+        auto q = query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
+        q.bind(1, migration.version).bind(2, now_text());
+        q.run();
+      }
+    });
+  }
+
+  void close() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    statements_.clear();
+    if (db_ != nullptr) sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
+  sqlite3* db_ = nullptr;
+  bool in_transaction_ = false;
+  // Keyed by the SQL text's address: every statement is a string literal in this file.
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+};
+
+SqliteStore::SqliteStore(const std::string& path, SqliteOptions options)
+    : impl_(std::make_unique<Impl>(path, options)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+void SqliteStore::in_transaction(const std::function<void(csms::UnitOfWork&)>& work) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] { work(*impl_); });
+}
+
+void SqliteStore::ping() {
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT count(*) FROM schema_migrations");
+    q.step();
+  });
+}
+
+json SqliteStore::list_chargers() {
+  json result;
+  impl_->transaction("BEGIN", [&] { result = impl_->list_chargers(); });
+  return result;
+}
+
+std::optional<json> SqliteStore::charger(std::string_view identity) {
+  std::optional<json> result;
+  impl_->transaction("BEGIN", [&] { result = impl_->charger(identity); });
+  return result;
+}
+
+json SqliteStore::list_transactions(const TransactionFilter& filter) {
+  json result;
+  impl_->transaction("BEGIN", [&] { result = impl_->list_transactions(filter); });
+  return result;
+}
+
+std::optional<json> SqliteStore::transaction(std::int64_t id) {
+  std::optional<json> result;
+  impl_->transaction("BEGIN", [&] { result = impl_->transaction(id); });
+  return result;
+}
+
+void SqliteStore::upsert_id_tag(std::string_view tag, std::string_view status,
+                                std::optional<std::string> expiry,
+                                std::optional<std::string> parent) {
+  if (tag.empty() || tag.size() > 20) {
+    throw std::invalid_argument("id tag must have 1 to 20 characters");
+  }
+  if (std::find(std::begin(kIdTagStatuses), std::end(kIdTagStatuses), status) ==
+      std::end(kIdTagStatuses)) {
+    throw std::invalid_argument("id tag status \"" + std::string(status) +
+                                "\" is not one of Accepted, Blocked, Expired, Invalid, ConcurrentTx");
+  }
+  if (expiry) {
+    const auto canonical = csms::normalize_timestamp(*expiry);
+    if (!canonical) throw std::invalid_argument("expiry \"" + *expiry + "\" is not an ISO 8601 date-time");
+    expiry = *canonical;
+  }
+  if (parent && (parent->empty() || parent->size() > 20)) {
+    throw std::invalid_argument("parent id tag must have 1 to 20 characters");
+  }
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, "
+        "expiry_date = excluded.expiry_date, parent_id_tag = excluded.parent_id_tag, "
+        "updated_at = excluded.updated_at");
+    q.bind(1, tag).bind(2, status).bind(3, expiry).bind(4, parent).bind(5, now_text());
+    q.run();
+  });
+}
+
+void SqliteStore::register_charger(std::string_view identity) {
+  if (identity.empty()) throw std::invalid_argument("charge point identity must not be empty");
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO chargers (charge_point_id, pre_registered, created_at) VALUES (?1, 1, ?2) "
+        "ON CONFLICT (charge_point_id) DO UPDATE SET pre_registered = 1");
+    q.bind(1, identity).bind(2, now_text());
+    q.run();
+  });
+}
+
+json SqliteStore::list_id_tags() {
+  json result;
+  impl_->transaction("BEGIN", [&] { result = impl_->list_id_tags(); });
+  return result;
+}
+
+int SqliteStore::schema_version() {
+  int version = 0;
+  impl_->transaction("BEGIN", [&] { version = impl_->schema_version(); });
+  return version;
+}
+
+std::unique_ptr<SqliteStore> open_sqlite_store(const std::string& path, SqliteOptions options) {
+  if (path.empty()) throw std::invalid_argument("SQLite database path is empty");
+  if (path != ":memory:") {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+      std::error_code error;
+      std::filesystem::create_directories(parent, error);
+      if (error) {
+        throw std::runtime_error("cannot create directory " + parent.string() + " for the database: " +
+                                 error.message());
+      }
+    }
+  }
+  return std::make_unique<SqliteStore>(path, options);
+}
+
+}  // namespace genx::store

@@ -1,0 +1,43 @@
+#pragma once
+// Opening the configured Store from DATABASE_URL (DESIGN.md "Configuration").
+//
+// Store = the write port of the business rules (csms::WriteStore) + the read side for
+// the API (ReadStore) + the operator's provisioning operations. Both backends implement
+// it; see store/store.hpp and csms/write_store.hpp for the error and threading promises
+// (TransientStoreError when busy/locked/unreachable; one thread at a time per object:
+// open one Store per thread or process).
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "csms/write_store.hpp"
+#include "store/store.hpp"
+
+namespace genx::store {
+
+class Store : public csms::WriteStore, public ReadStore {
+ public:
+  // Adds or replaces an id tag (status: Accepted, Blocked, Expired, Invalid, ConcurrentTx;
+  // expiry: ISO 8601, stored in canonical UTC form). Throws std::invalid_argument on a
+  // bad status, an empty/over-20-character tag or an unreadable expiry.
+  virtual void upsert_id_tag(std::string_view tag, std::string_view status,
+                             std::optional<std::string> expiry,
+                             std::optional<std::string> parent) = 0;
+  // Pre-provisions a charge point: its BootNotification is Accepted whatever the
+  // unknown-charger policy. Idempotent.
+  virtual void register_charger(std::string_view identity) = 0;
+  // [{idTag, status, expiryDate, parentIdTag, updatedAt}] ordered by idTag.
+  virtual nlohmann::json list_id_tags() = 0;
+};
+
+// Accepts "sqlite://relative/path.db", "sqlite:///absolute/path.db", "sqlite::memory:".
+// Creates the database file's parent directory, opens the database and applies pending
+// migrations. "postgresql://..." throws std::invalid_argument("PostgreSQL backend not
+// built yet"); any other form throws std::invalid_argument naming the problem.
+// Throws TransientStoreError when the database is busy/locked/unreachable at open.
+std::unique_ptr<Store> open_store(const std::string& database_url);
+
+}  // namespace genx::store

@@ -1,0 +1,59 @@
+#pragma once
+// The SQLite backend of Store (DESIGN.md "Storage"): one database file shared by every
+// process on one machine.
+//
+// - WAL journal, synchronous=FULL: a unit of work that returned from in_transaction
+//   is on disk (the charger gets its CALLRESULT only after that), even on power loss.
+// - Write units of work start with BEGIN IMMEDIATE, so two processes writing the same
+//   file queue on SQLite's write lock (busy timeout) instead of failing half-way; when
+//   the lock is not obtained within the busy timeout, TransientStoreError.
+// - Migrations run at open in one transaction, recorded in schema_migrations; opening
+//   the same file from several processes at once applies each migration once.
+// - Foreign keys on; prepared statements are cached per object.
+// Threading: one SqliteStore object (one SQLite connection) per thread at a time.
+#include <memory>
+#include <string>
+
+#include "store/open_store.hpp"
+
+namespace genx::store {
+
+struct SqliteOptions {
+  int busy_timeout_ms = 5000;  // how long a writer waits for another writer
+};
+
+class SqliteStore final : public Store {
+ public:
+  // path: a file path or ":memory:". Opens and migrates; the parent directory must exist.
+  explicit SqliteStore(const std::string& path, SqliteOptions options = {});
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void in_transaction(const std::function<void(csms::UnitOfWork&)>& work) override;
+
+  void ping() override;
+  nlohmann::json list_chargers() override;
+  std::optional<nlohmann::json> charger(std::string_view identity) override;
+  nlohmann::json list_transactions(const TransactionFilter& filter) override;
+  std::optional<nlohmann::json> transaction(std::int64_t id) override;
+
+  void upsert_id_tag(std::string_view tag, std::string_view status,
+                     std::optional<std::string> expiry,
+                     std::optional<std::string> parent) override;
+  void register_charger(std::string_view identity) override;
+  nlohmann::json list_id_tags() override;
+
+  // The highest migration applied to this database.
+  int schema_version();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Opens (creating the parent directory when missing) and migrates a SQLite database.
+std::unique_ptr<SqliteStore> open_sqlite_store(const std::string& path,
+                                               SqliteOptions options = {});
+
+}  // namespace genx::store
