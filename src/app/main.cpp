@@ -5,6 +5,8 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "app/config.hpp"
 #include "app/logging.hpp"
 #include "app/roles.hpp"
+#include "store/open_store.hpp"
 
 namespace {
 
@@ -26,6 +29,14 @@ Commands:
   gateway        OCPP-J WebSocket edge for chargers (ws://HOST:GATEWAY_PORT/ocpp/ID)
   ocpp-worker    processes charger messages from RabbitMQ into the database
   api            REST API and health (http://HOST:API_PORT/)
+  id-tags set TAG [--status Accepted|Blocked|Expired|Invalid|ConcurrentTx]
+              [--expiry ISO-8601] [--parent TAG]
+                 add or change an id tag that chargers may authorize with
+  id-tags list   print the id tags as JSON
+  chargers register ID
+                 pre-register a charge point (accepted at boot whatever the
+                 unknown-charger policy)
+  chargers list  print the chargers as JSON
   help           show this text
 
 Every option can also be given as an environment variable or in the .env file
@@ -38,6 +49,75 @@ void print_usage() {
     std::printf("  %-34s %s\n", (std::string(s.flag) + " VALUE").c_str(), s.help);
     std::printf("  %-34s env %s, default \"%s\"\n", "", s.env, s.default_value);
   }
+}
+
+// Operator commands against the database: `genx id-tags ...`, `genx chargers ...`.
+// Their own words come first; the remaining --flags are configuration.
+int run_admin(const std::string& command, std::vector<std::string> args) {
+  if (args.empty()) {
+    std::fprintf(stderr, "genx %s: missing subcommand (see genx --help)\n", command.c_str());
+    return 2;
+  }
+  std::string sub = args.front();
+  args.erase(args.begin());
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> own;
+  std::vector<std::string> config_args;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    bool is_own = a == "--status" || a == "--expiry" || a == "--parent";
+    if (is_own) {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "genx: %s needs a value\n", a.c_str());
+        return 2;
+      }
+      own[a] = args[++i];
+    } else if (a.rfind("--", 0) == 0) {
+      config_args.push_back(a);
+      if (a.find('=') == std::string::npos && i + 1 < args.size()) config_args.push_back(args[++i]);
+    } else {
+      positional.push_back(a);
+    }
+  }
+  genx::app::Config config;
+  try {
+    config = genx::app::load_config(genx::app::process_environment(), config_args);
+  } catch (const genx::app::ConfigError& e) {
+    std::fprintf(stderr, "genx: configuration error: %s\n", e.what());
+    return 2;
+  }
+  try {
+    auto store = genx::store::open_store(config.database_url);
+    if (command == "id-tags" && sub == "set" && positional.size() == 1) {
+      auto opt = [&](const char* k) -> std::optional<std::string> {
+        auto it = own.find(k);
+        return it == own.end() ? std::nullopt : std::optional<std::string>(it->second);
+      };
+      store->upsert_id_tag(positional[0], opt("--status").value_or("Accepted"), opt("--expiry"),
+                           opt("--parent"));
+      std::printf("id tag %s saved\n", positional[0].c_str());
+      return 0;
+    }
+    if (command == "id-tags" && sub == "list" && positional.empty()) {
+      std::printf("%s\n", store->list_id_tags().dump(2).c_str());
+      return 0;
+    }
+    if (command == "chargers" && sub == "register" && positional.size() == 1) {
+      store->register_charger(positional[0]);
+      std::printf("charger %s registered\n", positional[0].c_str());
+      return 0;
+    }
+    if (command == "chargers" && sub == "list" && positional.empty()) {
+      std::printf("%s\n", store->list_chargers().dump(2).c_str());
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "genx %s %s: %s\n", command.c_str(), sub.c_str(), e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "genx %s: unknown or incomplete subcommand \"%s\" (see genx --help)\n",
+               command.c_str(), sub.c_str());
+  return 2;
 }
 
 std::string self_path(const char* argv0) {
@@ -60,6 +140,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "id-tags" || command == "chargers") return run_admin(command, args);
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
       print_usage();

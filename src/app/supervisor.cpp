@@ -73,9 +73,15 @@ int run_supervisor(const Config& config, const std::string& self_path,
   install_shutdown_handler([&](int signal) { shutdown_signal = signal; });
 
   std::vector<Child> children;
-  children.push_back({"gateway", 0});
-  for (int i = 0; i < config.ocpp_workers; ++i) children.push_back({"ocpp-worker", i});
-  children.push_back({"api", 0});
+  auto add = [&](std::string role, int index) {
+    Child child;
+    child.role = std::move(role);
+    child.index = index;
+    children.push_back(std::move(child));
+  };
+  add("gateway", 0);
+  for (int i = 0; i < config.ocpp_workers; ++i) add("ocpp-worker", i);
+  add("api", 0);
 
   auto now = std::chrono::steady_clock::now();
   for (auto& child : children) {
