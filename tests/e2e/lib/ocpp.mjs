@@ -1,0 +1,154 @@
+// OCPP 1.6 clients for the tests: ocpp-rpc in strict mode (an independent
+// implementation that validates our answers against its bundled official schemas), a
+// raw `ws` client for sending broken frames, and an ajv (draft-04) validator over the
+// official schemas in shared/ocpp-schemas/v16.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import Ajv04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import WebSocket from 'ws';
+import { RPCClient, createValidator } from 'ocpp-rpc';
+import { sharedDir } from './stack.mjs';
+
+const require = createRequire(import.meta.url);
+
+export const kSchemaDir = path.join(sharedDir, 'ocpp-schemas', 'v16');
+
+const ajv = new Ajv04({ strict: false, allErrors: true });
+addFormats(ajv);
+const compiled = new Map();
+
+// Validates an OCPP 1.6 payload against the official schema file `${name}.json`
+// (name is e.g. "BootNotificationResponse"). Returns null when valid, else the errors.
+export function schemaErrors(name, payload) {
+  if (!compiled.has(name)) {
+    const file = path.join(kSchemaDir, `${name}.json`);
+    const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
+    delete schema.$id;
+    delete schema.id;
+    compiled.set(name, ajv.compile(schema));
+  }
+  const validate = compiled.get(name);
+  return validate(payload) ? null : ajv.errorsText(validate.errors);
+}
+
+// The error code ocpp-rpc (strict mode) would answer for an invalid request payload,
+// or null when ocpp-rpc accepts it. Used to compare our mapping with ocpp-rpc's.
+const rpcValidator = (() => {
+  const schemas = require('ocpp-rpc/lib/schemas/ocpp1_6.json');
+  return createValidator('ocpp1.6', schemas);
+})();
+export function ocppRpcErrorCode(action, payload) {
+  try {
+    rpcValidator.validate(`urn:${action}.req`, payload);
+    return null;
+  } catch (err) {
+    return err.rpcErrorCode ?? err.code ?? err.name;
+  }
+}
+
+// An ocpp-rpc client in strict mode. Every call's response is also checked against the
+// shared schemas; responses are recorded in client.responses.
+export async function connectRpc(stack, identity, options = {}) {
+  const client = new RPCClient({
+    endpoint: stack.gatewayUrl,
+    identity,
+    protocols: ['ocpp1.6'],
+    strictMode: true,
+    reconnect: false,
+    callTimeoutMs: 20000,
+    ...options,
+  });
+  client.responses = [];
+  const call = client.call.bind(client);
+  client.checkedCall = async (action, payload) => {
+    const response = await call(action, payload);
+    const errors = schemaErrors(`${action}Response`, response);
+    if (errors) {
+      throw new Error(`${action} response ${JSON.stringify(response)} violates ${action}Response.json: ${errors}`);
+    }
+    client.responses.push({ action, response });
+    return response;
+  };
+  await client.connect();
+  return client;
+}
+
+// A bare WebSocket client: sends text as given and reads frames one by one.
+export class RawClient {
+  static connect(url, protocols = ['ocpp1.6'], options = {}) {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, protocols, { maxPayload: 16 * 1024 * 1024, ...options });
+      const client = new RawClient(ws);
+      ws.once('open', () => resolve(client));
+      ws.once('unexpected-response', (req, res) => {
+        reject(Object.assign(new Error(`handshake refused: HTTP ${res.statusCode}`), { statusCode: res.statusCode }));
+        res.resume();
+        ws.terminate();
+      });
+      ws.once('error', (err) => reject(err));
+    });
+  }
+
+  constructor(ws) {
+    this.ws = ws;
+    this.inbox = [];
+    this.waiters = [];
+    this.closeInfo = null;
+    this.closed = new Promise((resolve) => {
+      ws.once('close', (code, reason) => {
+        this.closeInfo = { code, reason: reason.toString() };
+        resolve(this.closeInfo);
+        for (const w of this.waiters.splice(0)) w.reject(new Error(`connection closed (${code})`));
+      });
+    });
+    ws.on('error', () => {});
+    ws.on('message', (data) => {
+      const text = data.toString();
+      const waiter = this.waiters.shift();
+      if (waiter) waiter.resolve(text); else this.inbox.push(text);
+    });
+  }
+
+  send(text) {
+    this.ws.send(text);
+  }
+
+  // Next frame received, parsed as JSON.
+  next(timeout = 10000) {
+    if (this.inbox.length) return Promise.resolve(JSON.parse(this.inbox.shift()));
+    if (this.closeInfo) return Promise.reject(new Error(`connection closed (${this.closeInfo.code})`));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (t) => { clearTimeout(timer); resolve(JSON.parse(t)); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`no frame within ${timeout} ms`));
+      }, timeout);
+      this.waiters.push(waiter);
+    });
+  }
+
+  // Sends a CALL and returns the answer frame.
+  async call(uniqueId, action, payload) {
+    this.send(JSON.stringify([2, uniqueId, action, payload]));
+    return this.next();
+  }
+
+  close() {
+    this.ws.close();
+    return this.closed;
+  }
+}
+
+export function bootPayload(i = 0) {
+  return {
+    chargePointVendor: 'GenX-E2E',
+    chargePointModel: 'Model-T',
+    chargePointSerialNumber: `SN-${i}`,
+    firmwareVersion: '1.2.3',
+  };
+}

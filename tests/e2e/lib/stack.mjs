@@ -1,0 +1,310 @@
+// A private GenX stack for one test: the real genx binary, started role by role or with
+// `genx run`, on free ports, with its own SQLite file in a temp dir and its own
+// RabbitMQ queue and exchange names (random suffix), so concurrent tests never see
+// each other's messages. cleanup() kills every process it started (its whole process
+// group) and deletes the queues and exchanges it named.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import amqp from 'amqplib';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const genxBin = process.env.GENX_BIN || path.join(repoRoot, 'build', 'genx');
+export const rabbitUrl = process.env.GENX_TEST_RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672/';
+export const sharedDir = process.env.GENX_SHARED_DIR || path.join(repoRoot, '..', 'shared');
+
+// Settings of the parent environment that must not leak into a test stack.
+const kOwnedPrefixes = ['RABBITMQ_', 'GENX_'];
+const kOwnedNames = ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN'];
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Calls fn until it returns a truthy value (without throwing); returns that value.
+export async function poll(fn, { timeout = 20000, interval = 100, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+      last = new Error(`not yet: ${what}`);
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}: ${last?.message ?? last}`);
+    }
+    await sleep(interval);
+  }
+}
+
+function tcpOpen(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// Pids of the direct children of pid (scans /proc: /proc/PID/task/PID/children is not
+// available on every kernel).
+export function childPids(pid) {
+  const out = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid && fields[0] !== 'Z') out.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export function isAlive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+class GenxProcess {
+  constructor(name, child, logFile) {
+    this.name = name;
+    this.child = child;
+    this.pid = child.pid;
+    this.logFile = logFile;
+    this.exit = null;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  get running() {
+    return this.exit === null;
+  }
+
+  // SIGTERM, then SIGKILL to the whole process group after graceMs. Returns the exit.
+  async stop(graceMs = 10000) {
+    if (!this.running) return this.exit;
+    this.child.kill('SIGTERM');
+    const done = await Promise.race([this.exited, sleep(graceMs).then(() => null)]);
+    if (done) return done;
+    this.kill();
+    return this.exited;
+  }
+
+  kill(signal = 'SIGKILL') {
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      try { this.child.kill(signal); } catch { /* already gone */ }
+    }
+  }
+
+  tail(lines = 40) {
+    try {
+      const text = fs.readFileSync(this.logFile, 'utf8').trimEnd().split('\n');
+      return text.slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+export class Stack {
+  // overrides: extra environment for every process of the stack.
+  static async create(label, overrides = {}) {
+    const s = new Stack();
+    s.label = label;
+    s.suffix = `${label}_${randomBytes(4).toString('hex')}`;
+    s.dir = fs.mkdtempSync(path.join(os.tmpdir(), `genx-e2e-${label}-`));
+    s.gatewayPort = await freePort();
+    s.apiPort = await freePort();
+    s.notifyPort = await freePort();
+    s.names = {
+      RABBITMQ_QUEUE_OCPP_MESSAGES: `ocpp_messages_e2e_${s.suffix}`,
+      RABBITMQ_QUEUE_NOTIFICATIONS: `notifications_e2e_${s.suffix}`,
+      RABBITMQ_QUEUE_ANALYTICS: `analytics_e2e_${s.suffix}`,
+      RABBITMQ_QUEUE_CHARGING_EVENTS: `charging_events_e2e_${s.suffix}`,
+      RABBITMQ_EXCHANGE_OCPP: `ocpp_exchange_e2e_${s.suffix}`,
+      RABBITMQ_EXCHANGE_EVENTS: `events_exchange_e2e_${s.suffix}`,
+    };
+    const envFile = path.join(s.dir, 'empty.env');
+    fs.writeFileSync(envFile, '');
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
+      !kOwnedPrefixes.some((p) => k.startsWith(p)) && !kOwnedNames.includes(k)));
+    s.env = {
+      ...base,
+      ...s.names,
+      RABBITMQ_URL: rabbitUrl,
+      DATABASE_URL: `sqlite://${path.join(s.dir, 'genx.db')}`,
+      GATEWAY_PORT: String(s.gatewayPort),
+      API_PORT: String(s.apiPort),
+      NOTIFY_PORT: String(s.notifyPort),
+      GENX_INSTANCE_ID: `e2e-${s.suffix}`,
+      GENX_ENV_FILE: envFile,
+      GENX_LOG_LEVEL: process.env.GENX_E2E_LOG_LEVEL || 'info',
+      GENX_UNKNOWN_CHARGER_POLICY: 'accept',
+      GENX_UNKNOWN_TAG_POLICY: 'accept',
+      GENX_HEARTBEAT_INTERVAL: '300',
+      ...overrides,
+    };
+    s.processes = [];
+    s.counter = 0;
+    return s;
+  }
+
+  get gatewayUrl() {
+    return `ws://127.0.0.1:${this.gatewayPort}/ocpp`;
+  }
+
+  get apiUrl() {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  // Starts `genx ROLE ARGS...` in its own process group; output goes to a log file.
+  start(role, args = []) {
+    if (!fs.existsSync(genxBin)) {
+      throw new Error(`genx binary not found at ${genxBin} (build it, or set GENX_BIN)`);
+    }
+    const name = `${role}-${++this.counter}`;
+    const logFile = path.join(this.dir, `${name}.log`);
+    const fd = fs.openSync(logFile, 'a');
+    const child = spawn(genxBin, [role, ...args], {
+      cwd: this.dir, env: this.env, stdio: ['ignore', fd, fd], detached: true,
+    });
+    fs.closeSync(fd);
+    const proc = new GenxProcess(name, child, logFile);
+    this.processes.push(proc);
+    return proc;
+  }
+
+  // `genx run` with N workers, then waits until gateway and API are ready.
+  async startAll(workers = 2) {
+    const proc = this.start('run', ['--ocpp-workers', String(workers)]);
+    await this.waitGateway(proc);
+    await this.waitApi(proc);
+    return proc;
+  }
+
+  async waitGateway(proc, timeout = 30000) {
+    await poll(async () => {
+      if (proc && !proc.running) throw new Error(`${proc.name} exited: ${JSON.stringify(proc.exit)}\n${proc.tail()}`);
+      return tcpOpen(this.gatewayPort);
+    }, { timeout, what: `gateway on port ${this.gatewayPort}` });
+  }
+
+  async waitApi(proc, timeout = 30000) {
+    await poll(async () => {
+      if (proc && !proc.running) throw new Error(`${proc.name} exited: ${JSON.stringify(proc.exit)}\n${proc.tail()}`);
+      const res = await fetch(`${this.apiUrl}/health`);
+      const body = await res.json();
+      return res.status === 200 && body.status === 'healthy';
+    }, { timeout, what: `API /health healthy on port ${this.apiPort}` });
+  }
+
+  // Log tails of every process, for failure messages.
+  logs(lines = 40) {
+    return this.processes.map((p) =>
+      `----- ${p.name} (pid ${p.pid}, ${p.running ? 'running' : `exited ${JSON.stringify(p.exit)}`}) -----\n${p.tail(lines)}`,
+    ).join('\n');
+  }
+
+  // Runs fn; when it throws, appends the processes' log tails to the error.
+  async diagnose(fn) {
+    try {
+      return await fn();
+    } catch (err) {
+      err.message = `${err.message}\n\nstack dir: ${this.dir}\n${this.logs()}`;
+      this.keepDir = true;
+      throw err;
+    }
+  }
+
+  async cleanup() {
+    await Promise.all(this.processes.map((p) => p.stop(10000)));
+    for (const p of this.processes) p.kill(); // anything left in their process groups
+    await deleteBrokerObjects(this.names).catch(() => {});
+    if (!this.keepDir && !process.env.GENX_E2E_KEEP) {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+// Deletes the stack's queues (and the usual derived names) and exchanges. Each delete
+// gets its own channel: a failing operation closes the channel it ran on.
+async function deleteBrokerObjects(names) {
+  const conn = await amqp.connect(rabbitUrl);
+  try {
+    const queues = [];
+    for (const [key, value] of Object.entries(names)) {
+      if (key.startsWith('RABBITMQ_QUEUE_')) queues.push(value, `${value}.dlq`, `${value}.retry`);
+    }
+    for (const q of queues) {
+      const ch = await conn.createChannel();
+      ch.on('error', () => {});
+      await ch.deleteQueue(q).catch(() => {});
+      await ch.close().catch(() => {});
+    }
+    for (const [key, value] of Object.entries(names)) {
+      if (!key.startsWith('RABBITMQ_EXCHANGE_')) continue;
+      for (const x of [value, `${value}.dlx`, `${value}.retry`]) {
+        const ch = await conn.createChannel();
+        ch.on('error', () => {});
+        await ch.deleteExchange(x).catch(() => {});
+        await ch.close().catch(() => {});
+      }
+    }
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+// A long-lived AMQP connection for inspecting queues during a test.
+export class BrokerProbe {
+  static async open() {
+    const p = new BrokerProbe();
+    p.conn = await amqp.connect(rabbitUrl);
+    p.conn.on('error', () => {});
+    return p;
+  }
+
+  // {messageCount, consumerCount} of an existing queue (ready messages only: messages
+  // delivered to a consumer and not yet acked are not counted by RabbitMQ).
+  async queue(name) {
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => {});
+    try {
+      return await ch.checkQueue(name);
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  }
+
+  async close() {
+    await this.conn.close().catch(() => {});
+  }
+}
