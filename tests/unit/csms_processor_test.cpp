@@ -1,0 +1,618 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <tuple>
+
+#include "csms/processor.hpp"
+#include "ocpp/v16_validation.hpp"
+
+namespace genx::csms {
+namespace {
+
+using nlohmann::json;
+
+// In-memory WriteStore: a copy of the whole state is the transaction; an exception
+// thrown by the work discards it (rollback), a return replaces the state (commit).
+class FakeStore final : public WriteStore {
+ public:
+  struct Charger {
+    std::int64_t id = 0;
+    std::optional<ChargerBoot> boot;
+    std::optional<std::string> registration_status;
+    bool pre_registered = false;
+    std::string last_seen_at;
+    std::optional<std::string> diagnostics_status;
+    std::optional<std::string> firmware_status;
+  };
+  struct State {
+    std::map<std::tuple<std::string, std::string, std::string>, std::string> processed;
+    std::map<std::string, Charger> chargers;
+    std::map<std::pair<std::int64_t, int>, ConnectorStatus> connectors;
+    std::map<std::string, IdTagRecord> id_tags;
+    std::map<std::int64_t, TransactionRecord> transactions;
+    std::vector<MeterSample> samples;
+    std::vector<MessageLogEntry> log;
+    std::int64_t next_charger_id = 1;
+    std::int64_t next_transaction_id = 1;
+  };
+
+  void in_transaction(const std::function<void(UnitOfWork&)>& work) override {
+    ++transactions_run;
+    if (fail_next_transaction) {
+      fail_next_transaction = false;
+      throw store::TransientStoreError("database is locked");
+    }
+    Work uow{state};  // works on a copy
+    work(uow);
+    state = std::move(uow.s);
+  }
+
+  State state;
+  int transactions_run = 0;
+  bool fail_next_transaction = false;
+
+ private:
+  class Work final : public UnitOfWork {
+   public:
+    explicit Work(const State& state) : s(state) {}
+    State s;
+
+    std::optional<std::string> find_processed_reply(const MessageKey& k) override {
+      const auto it = s.processed.find({k.device_id, k.unique_id, k.action});
+      if (it == s.processed.end()) return std::nullopt;
+      return it->second;
+    }
+    void save_processed_reply(const MessageKey& k, std::string_view reply,
+                              std::string_view) override {
+      s.processed[{k.device_id, k.unique_id, k.action}] = std::string(reply);
+    }
+    std::int64_t touch_charger(std::string_view id, std::string_view seen_at) override {
+      auto& c = charger_row(id);
+      c.last_seen_at = std::string(seen_at);
+      return c.id;
+    }
+    std::optional<ChargerRecord> find_charger(std::string_view id) override {
+      const auto it = s.chargers.find(std::string(id));
+      if (it == s.chargers.end()) return std::nullopt;
+      return ChargerRecord{it->second.id, it->first, it->second.registration_status,
+                           it->second.pre_registered};
+    }
+    std::int64_t upsert_charger_boot(const ChargerBoot& boot) override {
+      auto& c = charger_row(boot.charge_point_id);
+      c.boot = boot;
+      c.registration_status = boot.registration_status;
+      return c.id;
+    }
+    void set_diagnostics_status(std::int64_t id, std::string_view status) override {
+      by_id(id).diagnostics_status = std::string(status);
+    }
+    void set_firmware_status(std::int64_t id, std::string_view status) override {
+      by_id(id).firmware_status = std::string(status);
+    }
+    std::optional<ConnectorStatus> find_connector_status(std::int64_t charger_id,
+                                                         int connector_id) override {
+      const auto it = s.connectors.find({charger_id, connector_id});
+      if (it == s.connectors.end()) return std::nullopt;
+      return it->second;
+    }
+    std::optional<ConnectorStatus> upsert_connector_status(std::int64_t charger_id,
+                                                           const ConnectorStatus& st) override {
+      auto previous = find_connector_status(charger_id, st.connector_id);
+      s.connectors[{charger_id, st.connector_id}] = st;
+      return previous;
+    }
+    std::optional<IdTagRecord> find_id_tag(std::string_view tag) override {
+      const auto it = s.id_tags.find(std::string(tag));
+      if (it == s.id_tags.end()) return std::nullopt;
+      return it->second;
+    }
+    std::int64_t create_transaction(const NewTransaction& t) override {
+      TransactionRecord r;
+      r.id = s.next_transaction_id++;
+      r.charger_id = t.charger_id;
+      r.connector_id = t.connector_id;
+      r.id_tag = t.id_tag;
+      r.meter_start = t.meter_start;
+      r.started_at = t.started_at;
+      s.transactions[r.id] = r;
+      return r.id;
+    }
+    std::optional<TransactionRecord> find_transaction(std::int64_t id) override {
+      const auto it = s.transactions.find(id);
+      if (it == s.transactions.end()) return std::nullopt;
+      return it->second;
+    }
+    std::optional<TransactionRecord> find_active_transaction(std::int64_t charger_id,
+                                                             int connector_id) override {
+      for (const auto& [id, t] : s.transactions) {
+        if (t.charger_id == charger_id && t.connector_id == connector_id && t.active()) return t;
+      }
+      return std::nullopt;
+    }
+    void stop_transaction(std::int64_t id, const TransactionStop& stop) override {
+      auto& t = s.transactions.at(id);
+      t.meter_stop = stop.meter_stop;
+      t.stopped_at = stop.stopped_at;
+      t.stop_reason = stop.reason;
+    }
+    void insert_meter_samples(const std::vector<MeterSample>& samples) override {
+      s.samples.insert(s.samples.end(), samples.begin(), samples.end());
+    }
+    void append_message_log(const MessageLogEntry& entry) override { s.log.push_back(entry); }
+
+   private:
+    Charger& charger_row(std::string_view id) {
+      auto [it, created] = s.chargers.try_emplace(std::string(id));
+      if (created) it->second.id = s.next_charger_id++;
+      return it->second;
+    }
+    Charger& by_id(std::int64_t id) {
+      for (auto& [name, c] : s.chargers) {
+        if (c.id == id) return c;
+      }
+      throw std::out_of_range("no charger");
+    }
+  };
+};
+
+class FixedClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return now_; }
+  std::chrono::system_clock::time_point now_ =
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(1705314600123));  // 2024-01-15T10:30:00.123Z
+};
+
+constexpr const char* kNow = "2024-01-15T10:30:00.123Z";
+
+class ProcessorTest : public ::testing::Test {
+ protected:
+  Outcome send(const std::string& action, json payload, std::string unique_id = "",
+               std::string device = "CP1") {
+    Envelope e;
+    e.device_id = std::move(device);
+    e.message_type = action;
+    e.unique_id = unique_id.empty() ? "m" + std::to_string(++counter_) : std::move(unique_id);
+    e.payload = std::move(payload);
+    e.timestamp = "2024-01-15T10:29:59.000Z";
+    e.raw_data = json::array({2, e.unique_id, action, e.payload}).dump();
+    MessageProcessor processor(store_, clock_, policy_);
+    Outcome outcome = processor.process(e);
+    if (outcome.reply.result) {
+      const auto violation = ocpp::v16::validate_response(action, *outcome.reply.result);
+      EXPECT_FALSE(violation.has_value())
+          << action << " reply " << outcome.reply.result->dump() << " breaks the schema: "
+          << (violation ? violation->description : "");
+    }
+    EXPECT_EQ(outcome.reply.unique_id, e.unique_id);
+    return outcome;
+  }
+
+  json result(const Outcome& outcome) {
+    EXPECT_TRUE(outcome.reply.result.has_value())
+        << (outcome.reply.error ? outcome.reply.error->description : "");
+    return outcome.reply.result.value_or(json());
+  }
+
+  static const DomainEvent* find_event(const Outcome& outcome, const std::string& type) {
+    for (const auto& e : outcome.events) {
+      if (e.type == type) return &e;
+    }
+    return nullptr;
+  }
+
+  json boot() {
+    return result(send("BootNotification", {{"chargePointVendor", "Acme"},
+                                            {"chargePointModel", "Fast-50"},
+                                            {"chargePointSerialNumber", "SN-1"},
+                                            {"firmwareVersion", "1.2.3"},
+                                            {"meterType", "EM-1"}}));
+  }
+
+  std::int64_t start(const std::string& id_tag = "TAG1", int connector = 1,
+                     std::int64_t meter_start = 1000) {
+    const json r = result(send("StartTransaction", {{"connectorId", connector},
+                                                    {"idTag", id_tag},
+                                                    {"meterStart", meter_start},
+                                                    {"timestamp", "2024-01-15T10:00:00Z"}}));
+    return r.at("transactionId").get<std::int64_t>();
+  }
+
+  FakeStore store_;
+  FixedClock clock_;
+  Policy policy_;
+  int counter_ = 0;
+};
+
+TEST_F(ProcessorTest, BootAcceptedByDefaultRecordsTheCharger) {
+  const json r = boot();
+  EXPECT_EQ(r, json({{"status", "Accepted"}, {"currentTime", kNow}, {"interval", 300}}));
+  const auto& charger = store_.state.chargers.at("CP1");
+  ASSERT_TRUE(charger.boot.has_value());
+  EXPECT_EQ(charger.boot->vendor, "Acme");
+  EXPECT_EQ(charger.boot->model, "Fast-50");
+  EXPECT_EQ(charger.boot->serial_number, "SN-1");
+  EXPECT_EQ(charger.boot->firmware_version, "1.2.3");
+  EXPECT_EQ(charger.boot->meter_type, "EM-1");
+  EXPECT_EQ(charger.registration_status, "Accepted");
+  EXPECT_EQ(charger.last_seen_at, "2024-01-15T10:29:59.000Z");
+}
+
+TEST_F(ProcessorTest, BootPendingPolicyUsesRetryInterval) {
+  policy_.unknown_charger = UnknownChargerPolicy::kPending;
+  policy_.pending_retry_seconds = 42;
+  const json r = boot();
+  EXPECT_EQ(r.at("status"), "Pending");
+  EXPECT_EQ(r.at("interval"), 42);
+  EXPECT_EQ(store_.state.chargers.at("CP1").registration_status, "Pending");
+}
+
+TEST_F(ProcessorTest, BootRejectedIsRecordedAndRaisesAnError) {
+  policy_.unknown_charger = UnknownChargerPolicy::kReject;
+  const Outcome outcome = send("BootNotification",
+                               {{"chargePointVendor", "Acme"}, {"chargePointModel", "X"}});
+  EXPECT_EQ(result(outcome).at("status"), "Rejected");
+  EXPECT_EQ(store_.state.chargers.at("CP1").registration_status, "Rejected");
+  ASSERT_EQ(outcome.events.size(), 1u);
+  EXPECT_EQ(outcome.events[0].type, "error.occurred");
+  EXPECT_EQ(outcome.events[0].device_id, "CP1");
+  EXPECT_EQ(outcome.events[0].fields.at("code"), "BootRejected");
+}
+
+TEST_F(ProcessorTest, PreRegisteredOrPreviouslyAcceptedChargerIsAcceptedUnderStrictPolicy) {
+  policy_.unknown_charger = UnknownChargerPolicy::kAccept;
+  EXPECT_EQ(boot().at("status"), "Accepted");
+  policy_.unknown_charger = UnknownChargerPolicy::kReject;
+  EXPECT_EQ(boot().at("status"), "Accepted");  // known from the accepted boot
+
+  store_.state.chargers["CP2"].id = 99;
+  store_.state.chargers["CP2"].pre_registered = true;
+  const Outcome outcome = send("BootNotification",
+                               {{"chargePointVendor", "Acme"}, {"chargePointModel", "X"}}, "",
+                               "CP2");
+  EXPECT_EQ(result(outcome).at("status"), "Accepted");
+  EXPECT_TRUE(outcome.events.empty());
+}
+
+TEST_F(ProcessorTest, HeartbeatAnswersCurrentTimeAndTouchesLastSeen) {
+  const Outcome outcome = send("Heartbeat", json::object());
+  EXPECT_EQ(result(outcome), json({{"currentTime", kNow}}));
+  EXPECT_TRUE(outcome.events.empty());
+  EXPECT_EQ(store_.state.chargers.at("CP1").last_seen_at, "2024-01-15T10:29:59.000Z");
+}
+
+TEST_F(ProcessorTest, EveryMessageIsLoggedInAndOut) {
+  send("Heartbeat", json::object(), "hb-1");
+  ASSERT_EQ(store_.state.log.size(), 2u);
+  EXPECT_EQ(store_.state.log[0].direction, "in");
+  EXPECT_EQ(store_.state.log[0].action, "Heartbeat");
+  EXPECT_EQ(store_.state.log[0].unique_id, "hb-1");
+  EXPECT_EQ(store_.state.log[0].payload, R"([2,"hb-1","Heartbeat",{}])");
+  EXPECT_EQ(store_.state.log[1].direction, "out");
+  EXPECT_NE(store_.state.log[1].payload.find("currentTime"), std::string::npos);
+}
+
+TEST_F(ProcessorTest, DuplicateGetsStoredReplyNoEventsNoWrites) {
+  boot();
+  const Outcome first = send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG1"},
+                                                  {"meterStart", 10},
+                                                  {"timestamp", "2024-01-15T10:00:00Z"}},
+                             "start-1");
+  ASSERT_FALSE(first.duplicate);
+  ASSERT_EQ(first.events.size(), 1u);
+  const auto transactions = store_.state.transactions.size();
+  const auto log = store_.state.log.size();
+
+  clock_.now_ += std::chrono::minutes(5);
+  const Outcome again = send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG1"},
+                                                  {"meterStart", 10},
+                                                  {"timestamp", "2024-01-15T10:00:00Z"}},
+                             "start-1");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(again.reply.result, first.reply.result);
+  EXPECT_EQ(store_.state.transactions.size(), transactions);
+  EXPECT_EQ(store_.state.log.size(), log);
+}
+
+TEST_F(ProcessorTest, SameUniqueIdFromAnotherChargerOrActionIsNotADuplicate) {
+  send("Heartbeat", json::object(), "same", "CP1");
+  EXPECT_FALSE(send("Heartbeat", json::object(), "same", "CP2").duplicate);
+  EXPECT_FALSE(send("StatusNotification", {{"connectorId", 1}, {"status", "Available"},
+                                           {"errorCode", "NoError"}},
+                    "same", "CP1")
+                   .duplicate);
+}
+
+TEST_F(ProcessorTest, TransientErrorPropagatesAndLeavesNothingBehind) {
+  store_.fail_next_transaction = true;
+  Envelope e;
+  e.device_id = "CP1";
+  e.message_type = "Heartbeat";
+  e.unique_id = "x";
+  MessageProcessor processor(store_, clock_, policy_);
+  EXPECT_THROW(processor.process(e), store::TransientStoreError);
+  EXPECT_TRUE(store_.state.processed.empty());
+  EXPECT_FALSE(processor.process(e).duplicate);  // the retry is processed for real
+}
+
+TEST_F(ProcessorTest, StatusNotificationUpdatesConnectorAndEmitsChange) {
+  boot();
+  send("StatusNotification", {{"connectorId", 1}, {"status", "Available"}, {"errorCode", "NoError"},
+                              {"timestamp", "2024-01-15T10:00:00Z"}});
+  const Outcome outcome =
+      send("StatusNotification", {{"connectorId", 1}, {"status", "Charging"}, {"errorCode", "NoError"},
+                                  {"info", "plugged"}, {"timestamp", "2024-01-15T10:05:00Z"}});
+  EXPECT_EQ(result(outcome), json::object());
+  const auto* event = find_event(outcome, "charger.status.changed");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("connectorId"), 1);
+  EXPECT_EQ(event->fields.at("previousStatus"), "Available");
+  EXPECT_EQ(event->fields.at("status"), "Charging");
+  EXPECT_EQ(event->fields.at("errorCode"), "NoError");
+  EXPECT_EQ(event->fields.at("info"), "plugged");
+  EXPECT_TRUE(event->fields.at("vendorErrorCode").is_null());
+  EXPECT_EQ(event->fields.at("chargerId"), store_.state.chargers.at("CP1").id);
+  EXPECT_EQ(find_event(outcome, "error.occurred"), nullptr);
+  const auto& connector = store_.state.connectors.at({store_.state.chargers.at("CP1").id, 1});
+  EXPECT_EQ(connector.status, "Charging");
+  EXPECT_EQ(connector.updated_at, "2024-01-15T10:05:00.000Z");
+}
+
+TEST_F(ProcessorTest, FirstStatusHasNullPreviousAndConnectorZeroIsTheChargePoint) {
+  const Outcome outcome = send("StatusNotification",
+                               {{"connectorId", 0}, {"status", "Available"}, {"errorCode", "NoError"}});
+  const auto* event = find_event(outcome, "charger.status.changed");
+  ASSERT_NE(event, nullptr);
+  EXPECT_TRUE(event->fields.at("previousStatus").is_null());
+  EXPECT_EQ(event->fields.at("connectorId"), 0);
+  // without a charger timestamp the time the gateway received it counts
+  EXPECT_EQ(event->fields.at("timestamp"), "2024-01-15T10:29:59.000Z");
+}
+
+TEST_F(ProcessorTest, FaultedStatusAlsoRaisesError) {
+  const Outcome outcome =
+      send("StatusNotification", {{"connectorId", 2}, {"status", "Faulted"},
+                                  {"errorCode", "GroundFailure"}, {"vendorErrorCode", "E42"}});
+  const auto* error = find_event(outcome, "error.occurred");
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->fields.at("connectorId"), 2);
+  EXPECT_EQ(error->fields.at("errorCode"), "GroundFailure");
+  EXPECT_EQ(error->fields.at("vendorErrorCode"), "E42");
+  EXPECT_NE(find_event(outcome, "charger.status.changed"), nullptr);
+}
+
+TEST_F(ProcessorTest, OlderStatusNotificationDoesNotOverwriteNewerState) {
+  send("StatusNotification", {{"connectorId", 1}, {"status", "Charging"}, {"errorCode", "NoError"},
+                              {"timestamp", "2024-01-15T10:05:00Z"}});
+  const Outcome stale =
+      send("StatusNotification", {{"connectorId", 1}, {"status", "Available"},
+                                  {"errorCode", "NoError"}, {"timestamp", "2024-01-15T10:00:00Z"}});
+  EXPECT_EQ(result(stale), json::object());
+  EXPECT_TRUE(stale.events.empty());
+  EXPECT_FALSE(stale.warnings.empty());
+  EXPECT_EQ(store_.state.connectors.at({store_.state.chargers.at("CP1").id, 1}).status, "Charging");
+}
+
+TEST_F(ProcessorTest, AuthorizeUsesStoredTagsExpiryAndPolicy) {
+  store_.state.id_tags["GOOD"] = {"GOOD", "Accepted", "2030-01-01T00:00:00Z", "FLEET"};
+  store_.state.id_tags["OLD"] = {"OLD", "Accepted", "2020-01-01T00:00:00Z", std::nullopt};
+  store_.state.id_tags["BLOCKED"] = {"BLOCKED", "Blocked", std::nullopt, std::nullopt};
+
+  EXPECT_EQ(result(send("Authorize", {{"idTag", "GOOD"}})),
+            json::parse(R"({"idTagInfo":{"status":"Accepted","expiryDate":"2030-01-01T00:00:00.000Z","parentIdTag":"FLEET"}})"));
+  EXPECT_EQ(result(send("Authorize", {{"idTag", "OLD"}})).at("idTagInfo").at("status"), "Expired");
+  EXPECT_EQ(result(send("Authorize", {{"idTag", "BLOCKED"}})).at("idTagInfo").at("status"), "Blocked");
+  EXPECT_EQ(result(send("Authorize", {{"idTag", "NOBODY"}})),
+            json::parse(R"({"idTagInfo":{"status":"Accepted"}})"));
+  policy_.unknown_tag = UnknownTagPolicy::kReject;
+  EXPECT_EQ(result(send("Authorize", {{"idTag", "NOBODY"}})).at("idTagInfo").at("status"), "Invalid");
+  EXPECT_TRUE(store_.state.id_tags.find("NOBODY") == store_.state.id_tags.end());
+}
+
+TEST_F(ProcessorTest, StartTransactionCreatesTransactionAndEmitsStarted) {
+  boot();
+  const Outcome outcome = send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG1"},
+                                                    {"meterStart", 1500},
+                                                    {"timestamp", "2024-01-15T10:00:00+01:00"}});
+  const json r = result(outcome);
+  const auto id = r.at("transactionId").get<std::int64_t>();
+  EXPECT_EQ(r.at("idTagInfo").at("status"), "Accepted");
+  const auto& t = store_.state.transactions.at(id);
+  EXPECT_EQ(t.meter_start, 1500);
+  EXPECT_EQ(t.connector_id, 1);
+  EXPECT_EQ(t.started_at, "2024-01-15T09:00:00.000Z");
+  const auto* event = find_event(outcome, "charging.started");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("transactionId"), id);
+  EXPECT_EQ(event->fields.at("connectorId"), 1);
+  EXPECT_EQ(event->fields.at("idTag"), "TAG1");
+  EXPECT_EQ(event->fields.at("meterStart"), 1500);
+  EXPECT_EQ(event->fields.at("timestamp"), "2024-01-15T09:00:00.000Z");
+}
+
+TEST_F(ProcessorTest, StartWithRejectedTagStillGetsATransactionId) {
+  store_.state.id_tags["BLOCKED"] = {"BLOCKED", "Blocked", std::nullopt, std::nullopt};
+  const json r = result(send("StartTransaction", {{"connectorId", 1}, {"idTag", "BLOCKED"},
+                                                  {"meterStart", 0},
+                                                  {"timestamp", "2024-01-15T10:00:00Z"}}));
+  EXPECT_EQ(r.at("idTagInfo").at("status"), "Blocked");
+  EXPECT_TRUE(store_.state.transactions.count(r.at("transactionId").get<std::int64_t>()));
+}
+
+TEST_F(ProcessorTest, NewStartOnBusyConnectorClosesTheOpenTransaction) {
+  const auto first = start("TAG1", 1, 1000);
+  const Outcome outcome = send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG2"},
+                                                    {"meterStart", 4000},
+                                                    {"timestamp", "2024-01-15T11:00:00Z"}});
+  const auto second = result(outcome).at("transactionId").get<std::int64_t>();
+  EXPECT_NE(first, second);
+  const auto& old = store_.state.transactions.at(first);
+  EXPECT_FALSE(old.active());
+  EXPECT_EQ(old.stop_reason, "Other");
+  EXPECT_EQ(old.meter_stop, 4000);
+  EXPECT_TRUE(store_.state.transactions.at(second).active());
+  const auto* completed = find_event(outcome, "transaction.completed");
+  ASSERT_NE(completed, nullptr);
+  EXPECT_EQ(completed->fields.at("transactionId"), first);
+  EXPECT_EQ(completed->fields.at("energyWh"), 3000);
+}
+
+TEST_F(ProcessorTest, MeterValuesAreStoredAndSummarised) {
+  const auto id = start();
+  const Outcome outcome = send(
+      "MeterValues",
+      json::parse(R"({"connectorId":1,"transactionId":)" + std::to_string(id) + R"(,"meterValue":[
+        {"timestamp":"2024-01-15T10:10:00Z","sampledValue":[
+          {"value":"2000","measurand":"Energy.Active.Import.Register","unit":"Wh"}]},
+        {"timestamp":"2024-01-15T10:20:00Z","sampledValue":[
+          {"value":"3.5","measurand":"Energy.Active.Import.Register","unit":"kWh","context":"Sample.Periodic"},
+          {"value":"7.2","measurand":"Power.Active.Import","unit":"kW"},
+          {"value":"55","measurand":"SoC","unit":"Percent","location":"EV"}]}]})"));
+  EXPECT_EQ(result(outcome), json::object());
+  ASSERT_EQ(store_.state.samples.size(), 4u);
+  EXPECT_EQ(store_.state.samples[1].value, "3.5");
+  EXPECT_EQ(store_.state.samples[1].unit, "kWh");
+  EXPECT_EQ(store_.state.samples[1].context, "Sample.Periodic");
+  EXPECT_EQ(store_.state.samples[1].transaction_id, id);
+  EXPECT_EQ(store_.state.samples[3].location, "EV");
+  EXPECT_EQ(store_.state.samples[3].timestamp, "2024-01-15T10:20:00.000Z");
+  const auto* event = find_event(outcome, "meter.values");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("transactionId"), id);
+  EXPECT_EQ(event->fields.at("connectorId"), 1);
+  EXPECT_DOUBLE_EQ(event->fields.at("energyWh").get<double>(), 3500);
+  EXPECT_DOUBLE_EQ(event->fields.at("powerW").get<double>(), 7200);
+  EXPECT_DOUBLE_EQ(event->fields.at("soc").get<double>(), 55);
+}
+
+TEST_F(ProcessorTest, MeterValuesPerPhasePowerIsSummedAndDefaultMeasurandIsEnergy) {
+  const Outcome outcome = send("MeterValues", json::parse(R"({"connectorId":1,"meterValue":[
+        {"timestamp":"2024-01-15T10:10:00Z","sampledValue":[
+          {"value":"1234"},
+          {"value":"1000","measurand":"Power.Active.Import","phase":"L1","unit":"W"},
+          {"value":"1100","measurand":"Power.Active.Import","phase":"L2","unit":"W"}]}]})"));
+  const auto* event = find_event(outcome, "meter.values");
+  ASSERT_NE(event, nullptr);
+  EXPECT_TRUE(event->fields.at("transactionId").is_null());
+  EXPECT_DOUBLE_EQ(event->fields.at("energyWh").get<double>(), 1234);
+  EXPECT_DOUBLE_EQ(event->fields.at("powerW").get<double>(), 2100);
+  EXPECT_FALSE(event->fields.contains("soc"));
+}
+
+TEST_F(ProcessorTest, MeterValuesForUnknownTransactionAreKeptWithoutLink) {
+  const Outcome outcome = send("MeterValues", json::parse(R"({"connectorId":1,"transactionId":777,"meterValue":[
+        {"timestamp":"2024-01-15T10:10:00Z","sampledValue":[{"value":"1"}]}]})"));
+  EXPECT_EQ(result(outcome), json::object());
+  ASSERT_EQ(store_.state.samples.size(), 1u);
+  EXPECT_FALSE(store_.state.samples[0].transaction_id.has_value());
+  EXPECT_FALSE(outcome.warnings.empty());
+}
+
+TEST_F(ProcessorTest, StopTransactionCompletesItWithEnergyAndDuration) {
+  const auto id = start("TAG1", 1, 1000);
+  const Outcome outcome = send(
+      "StopTransaction",
+      json::parse(R"({"transactionId":)" + std::to_string(id) + R"(,"meterStop":8500,
+        "timestamp":"2024-01-15T10:45:30Z","idTag":"TAG1","reason":"EVDisconnected",
+        "transactionData":[{"timestamp":"2024-01-15T10:45:30Z","sampledValue":[
+          {"value":"8500","context":"Transaction.End"}]}]})"));
+  EXPECT_EQ(result(outcome), json::parse(R"({"idTagInfo":{"status":"Accepted"}})"));
+  const auto& t = store_.state.transactions.at(id);
+  EXPECT_EQ(t.meter_stop, 8500);
+  EXPECT_EQ(t.stopped_at, "2024-01-15T10:45:30.000Z");
+  EXPECT_EQ(t.stop_reason, "EVDisconnected");
+  ASSERT_EQ(store_.state.samples.size(), 1u);
+  EXPECT_EQ(store_.state.samples[0].transaction_id, id);
+  EXPECT_EQ(store_.state.samples[0].context, "Transaction.End");
+
+  const auto* stopped = find_event(outcome, "charging.stopped");
+  ASSERT_NE(stopped, nullptr);
+  EXPECT_EQ(stopped->fields.at("transactionId"), id);
+  EXPECT_EQ(stopped->fields.at("meterStop"), 8500);
+  const auto* completed = find_event(outcome, "transaction.completed");
+  ASSERT_NE(completed, nullptr);
+  EXPECT_EQ(completed->fields.at("transactionId"), id);
+  EXPECT_EQ(completed->fields.at("connectorId"), 1);
+  EXPECT_EQ(completed->fields.at("energyWh"), 7500);
+  EXPECT_EQ(completed->fields.at("durationSeconds"), 45 * 60 + 30);
+  EXPECT_EQ(completed->fields.at("stopReason"), "EVDisconnected");
+  EXPECT_EQ(completed->fields.at("meterStart"), 1000);
+  EXPECT_EQ(completed->fields.at("meterStop"), 8500);
+}
+
+TEST_F(ProcessorTest, StopWithoutIdTagOrReasonAnswersEmptyAndDefaultsToLocal) {
+  const auto id = start();
+  const Outcome outcome = send("StopTransaction", {{"transactionId", id}, {"meterStop", 1200},
+                                                   {"timestamp", "2024-01-15T10:30:00Z"}});
+  EXPECT_EQ(result(outcome), json::object());
+  EXPECT_EQ(store_.state.transactions.at(id).stop_reason, "Local");
+  EXPECT_EQ(find_event(outcome, "transaction.completed")->fields.at("stopReason"), "Local");
+}
+
+TEST_F(ProcessorTest, StopOfUnknownTransactionAnswersEmptyWithWarning) {
+  const Outcome outcome = send("StopTransaction", {{"transactionId", 4242}, {"meterStop", 1},
+                                                   {"idTag", "TAG1"},
+                                                   {"timestamp", "2024-01-15T10:30:00Z"}});
+  EXPECT_EQ(result(outcome), json::object());
+  EXPECT_TRUE(outcome.events.empty());
+  ASSERT_FALSE(outcome.warnings.empty());
+  EXPECT_NE(outcome.warnings[0].find("4242"), std::string::npos);
+}
+
+TEST_F(ProcessorTest, StopOfAnotherChargersTransactionChangesNothing) {
+  const auto id = start();  // on CP1
+  const Outcome outcome = send("StopTransaction", {{"transactionId", id}, {"meterStop", 99999},
+                                                   {"timestamp", "2024-01-15T10:30:00Z"}},
+                               "", "CP2");
+  EXPECT_TRUE(outcome.events.empty());
+  EXPECT_TRUE(store_.state.transactions.at(id).active());
+}
+
+TEST_F(ProcessorTest, SecondStopWithNewUniqueIdDoesNotChangeTheTransaction) {
+  const auto id = start("TAG1", 1, 1000);
+  send("StopTransaction", {{"transactionId", id}, {"meterStop", 2000},
+                           {"timestamp", "2024-01-15T10:30:00Z"}});
+  const Outcome again = send("StopTransaction", {{"transactionId", id}, {"meterStop", 9000},
+                                                 {"idTag", "TAG1"},
+                                                 {"timestamp", "2024-01-15T11:30:00Z"}});
+  EXPECT_FALSE(again.duplicate);
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(result(again).at("idTagInfo").at("status"), "Accepted");
+  EXPECT_EQ(store_.state.transactions.at(id).meter_stop, 2000);
+  EXPECT_EQ(store_.state.transactions.at(id).stopped_at, "2024-01-15T10:30:00.000Z");
+}
+
+TEST_F(ProcessorTest, DataTransferAnswersUnknownVendor) {
+  EXPECT_EQ(result(send("DataTransfer", {{"vendorId", "com.acme"}, {"data", "x"}})),
+            json({{"status", "UnknownVendorId"}}));
+}
+
+TEST_F(ProcessorTest, FirmwareAndDiagnosticsStatusAreRecordedOnTheCharger) {
+  EXPECT_EQ(result(send("FirmwareStatusNotification", {{"status", "Installing"}})), json::object());
+  EXPECT_EQ(result(send("DiagnosticsStatusNotification", {{"status", "Uploaded"}})), json::object());
+  EXPECT_EQ(store_.state.chargers.at("CP1").firmware_status, "Installing");
+  EXPECT_EQ(store_.state.chargers.at("CP1").diagnostics_status, "Uploaded");
+}
+
+TEST_F(ProcessorTest, UnknownAndCsmsOnlyActionsGetErrors) {
+  const Outcome unknown = send("FlyToTheMoon", json::object());
+  ASSERT_TRUE(unknown.reply.error.has_value());
+  EXPECT_EQ(unknown.reply.error->code, ocpp::ErrorCode::kNotImplemented);
+  const Outcome reset = send("Reset", {{"type", "Hard"}});
+  ASSERT_TRUE(reset.reply.error.has_value());
+  EXPECT_EQ(reset.reply.error->code, ocpp::ErrorCode::kNotSupported);
+  // recorded for idempotency too
+  EXPECT_TRUE(send("Reset", {{"type", "Hard"}}, reset.reply.unique_id).duplicate);
+}
+
+TEST_F(ProcessorTest, MalformedPayloadGetsFormationViolationAndNoPartialWrites) {
+  const Outcome outcome = send("StartTransaction", {{"connectorId", "one"}, {"idTag", "TAG1"}});
+  ASSERT_TRUE(outcome.reply.error.has_value());
+  EXPECT_EQ(outcome.reply.error->code, ocpp::ErrorCode::kFormationViolation);
+  EXPECT_TRUE(outcome.events.empty());
+  EXPECT_TRUE(store_.state.transactions.empty());
+  EXPECT_EQ(store_.state.processed.size(), 1u);
+}
+
+}  // namespace
+}  // namespace genx::csms
