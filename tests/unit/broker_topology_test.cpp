@@ -1,0 +1,98 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "broker/topology.hpp"
+
+using namespace genx::broker;
+
+namespace {
+const QueueDecl* find_queue(const Topology& t, const std::string& name) {
+  for (const auto& q : t.queues)
+    if (q.name == name) return &q;
+  return nullptr;
+}
+const ExchangeDecl* find_exchange(const Topology& t, const std::string& name) {
+  for (const auto& x : t.exchanges)
+    if (x.name == name) return &x;
+  return nullptr;
+}
+bool bound(const Topology& t, const std::string& q, const std::string& x, const std::string& key) {
+  return std::any_of(t.bindings.begin(), t.bindings.end(), [&](const BindingDecl& b) {
+    return b.queue == q && b.exchange == x && b.routing_key == key;
+  });
+}
+}  // namespace
+
+TEST(Topology, CoreExchangesAreDurableTopics) {
+  const auto t = core_topology(Names{});
+  for (const char* name : {"ocpp_exchange", "events_exchange", "ocpp_exchange.dlx"}) {
+    const auto* x = find_exchange(t, name);
+    ASSERT_NE(x, nullptr) << name;
+    EXPECT_EQ(x->type, "topic");
+    EXPECT_TRUE(x->durable);
+  }
+}
+
+TEST(Topology, OcppMessagesHasPriorityAndDeadLettering) {
+  const auto t = core_topology(Names{});
+  const auto* q = find_queue(t, "ocpp_messages");
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(q->durable);
+  EXPECT_FALSE(q->exclusive);
+  EXPECT_FALSE(q->auto_delete);
+  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-max-priority")), kOcppMaxPriority);
+  EXPECT_EQ(std::get<std::string>(q->arguments.at("x-dead-letter-exchange")), "ocpp_exchange.dlx");
+  EXPECT_EQ(q->arguments.count("x-dead-letter-routing-key"), 0u) << "dead letters keep their routing key";
+  EXPECT_TRUE(bound(t, "ocpp_messages", "ocpp_exchange", "ocpp.message.#"));
+  ASSERT_NE(find_queue(t, "ocpp_messages.dlq"), nullptr);
+  EXPECT_TRUE(find_queue(t, "ocpp_messages.dlq")->durable);
+  EXPECT_TRUE(bound(t, "ocpp_messages.dlq", "ocpp_exchange.dlx", "#"));
+}
+
+TEST(Topology, EventQueuesBindTheirPatterns) {
+  const auto t = core_topology(Names{});
+  for (const char* name : {"analytics", "charging_events", "notifications"}) {
+    ASSERT_NE(find_queue(t, name), nullptr) << name;
+    EXPECT_TRUE(find_queue(t, name)->durable) << name;
+  }
+  EXPECT_TRUE(bound(t, "analytics", "events_exchange", "notification.#"));
+  EXPECT_TRUE(bound(t, "notifications", "events_exchange", "notification.#"));
+  EXPECT_TRUE(bound(t, "charging_events", "events_exchange", "notification.charging.#"));
+  EXPECT_TRUE(bound(t, "charging_events", "events_exchange", "notification.transaction.#"));
+  EXPECT_TRUE(bound(t, "charging_events", "events_exchange", "notification.meter.values"));
+  EXPECT_FALSE(bound(t, "charging_events", "events_exchange", "notification.#"));
+}
+
+TEST(Topology, NamesFromConfigurationAreUsedEverywhere) {
+  Names n;
+  n.queue_ocpp_messages = "q1";
+  n.exchange_ocpp = "x1";
+  n.exchange_events = "ev";
+  n.queue_analytics = "an";
+  const auto t = core_topology(n);
+  EXPECT_NE(find_exchange(t, "x1.dlx"), nullptr);
+  EXPECT_NE(find_queue(t, "q1.dlq"), nullptr);
+  EXPECT_EQ(std::get<std::string>(find_queue(t, "q1")->arguments.at("x-dead-letter-exchange")), "x1.dlx");
+  EXPECT_TRUE(bound(t, "q1", "x1", "ocpp.message.#"));
+  EXPECT_TRUE(bound(t, "an", "ev", "notification.#"));
+  EXPECT_EQ(find_queue(t, "ocpp_messages"), nullptr);
+}
+
+TEST(Topology, GatewayReplyQueueIsPrivateToTheInstance) {
+  EXPECT_EQ(gateway_reply_queue("gw-a"), "genx.gateway.gw-a.replies");
+  const auto t = gateway_topology(Names{}, "gw-a");
+  const auto* q = find_queue(t, "genx.gateway.gw-a.replies");
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(q->exclusive);
+  EXPECT_TRUE(q->auto_delete);
+  EXPECT_FALSE(q->durable);
+}
+
+TEST(Topology, AppendConcatenates) {
+  auto t = core_topology(Names{});
+  const auto before = t.queues.size();
+  t.append(gateway_topology(Names{}, "x"));
+  EXPECT_EQ(t.queues.size(), before + 1);
+  EXPECT_EQ(t.queues.back().name, "genx.gateway.x.replies");
+}
