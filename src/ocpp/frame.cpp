@@ -7,6 +7,7 @@
 //   - fewer elements than the message type needs             -> ProtocolError
 //     ("Payload for Action is incomplete")
 //   - unique id longer than 36 characters                     -> FormationViolation
+//   - arrays/objects nested deeper than kMaxNestingDepth      -> FormationViolation
 //   - an integer message type other than 2, 3 or 4            -> ProtocolError (1.6 has no
 //     MessageTypeNotSupported; 2.0.1 answers with that code)
 // The unique id is echoed when element 1 is a string, otherwise "-1" (as ocpp-rpc does).
@@ -41,6 +42,36 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> kNames{{
 // Never throws: strings that are not valid UTF-8 are replaced, not rejected.
 std::string dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// True when arrays/objects nest deeper than `limit` (strings are skipped). Checked before
+// parsing because copying and printing a nlohmann::json value recurse per level.
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) {
+        return true;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
 }
 
 std::size_t utf8_length(std::string_view text) {
@@ -188,6 +219,11 @@ std::optional<ErrorCode> error_code_from_string(std::string_view name) {
 }
 
 std::variant<Frame, FrameError> parse_frame(std::string_view text) {
+  if (nests_deeper_than(text, kMaxNestingDepth)) {
+    return error("-1", ErrorCode::kFormationViolation,
+                 "message nests deeper than " + std::to_string(kMaxNestingDepth) + " levels",
+                 true);
+  }
   nlohmann::json frame;
   try {
     frame = nlohmann::json::parse(text.begin(), text.end());

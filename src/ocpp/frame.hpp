@@ -64,6 +64,11 @@ struct FrameError {
 // Maximum length of the unique id (OCPP-J: at most 36 characters).
 inline constexpr std::size_t kMaxUniqueIdLength = 36;
 
+// Deepest nesting of arrays/objects parse_frame accepts (the frame array counts as one
+// level; OCPP 1.6 messages need fewer than 10). Deeper input is a FormationViolation,
+// so hostile input cannot exhaust the stack.
+inline constexpr std::size_t kMaxNestingDepth = 64;
+
 std::variant<Frame, FrameError> parse_frame(std::string_view text);
 
 std::string serialize(const Call& call);

@@ -131,6 +131,26 @@ TEST(OcppFrame, BadResultsAndErrorsAreMarkedAsNotCalls) {
   }
 }
 
+TEST(OcppFrame, DeepNestingIsRefusedNotACrash) {
+  const std::size_t depth = 100000;
+  const std::string deep =
+      R"([2,"a","DataTransfer",{"x":)" + std::string(depth, '[') + std::string(depth, ']') + "}]";
+  const auto error = expect_error(deep);
+  EXPECT_EQ(error.code, ErrorCode::kFormationViolation);
+  EXPECT_NE(error.description.find("nests deeper"), std::string::npos);
+
+  // Brackets inside strings do not count; nesting up to the limit is accepted.
+  const std::string brackets(1000, '[');
+  EXPECT_TRUE(std::holds_alternative<Frame>(
+      parse_frame(R"([2,"a","DataTransfer",{"data":")" + brackets + R"(\"["}])")));
+  const std::size_t inner = kMaxNestingDepth - 2;  // the frame and the payload are two levels
+  EXPECT_TRUE(std::holds_alternative<Frame>(parse_frame(
+      R"([2,"a","DataTransfer",{"x":)" + std::string(inner, '[') + std::string(inner, ']') + "}]")));
+  EXPECT_TRUE(std::holds_alternative<FrameError>(parse_frame(
+      R"([2,"a","DataTransfer",{"x":)" + std::string(inner + 1, '[') + std::string(inner + 1, ']') +
+      "}]")));
+}
+
 TEST(OcppFrame, SerializeRoundTrips) {
   const Call call{"id-1", "Heartbeat", nlohmann::json::object()};
   EXPECT_EQ(serialize(call), R"([2,"id-1","Heartbeat",{}])");
