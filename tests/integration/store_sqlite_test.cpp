@@ -1,0 +1,352 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "csms/processor.hpp"
+#include "store/open_store.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace genx::store {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class FixedClock final : public csms::Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(1705314600000));
+  }
+};
+
+TransactionFilter filter(std::optional<std::string> charger, std::optional<bool> active) {
+  TransactionFilter f;
+  f.charger = std::move(charger);
+  f.active = active;
+  return f;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("genx-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string db_path() const { return (dir_ / "genx.db").string(); }
+
+  csms::Outcome send(Store& store, const std::string& action, json payload,
+                     const std::string& unique_id, const std::string& device = "CP1",
+                     csms::Policy policy = {}) {
+    csms::Envelope e;
+    e.device_id = device;
+    e.message_type = action;
+    e.unique_id = unique_id;
+    e.payload = std::move(payload);
+    e.timestamp = "2024-01-15T10:29:59.000Z";
+    e.raw_data = json::array({2, unique_id, action, e.payload}).dump();
+    csms::MessageProcessor processor(store, clock_, policy);
+    return processor.process(e);
+  }
+
+  fs::path dir_;
+  FixedClock clock_;
+};
+
+TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
+  {
+    auto store = open_sqlite_store(db_path());
+    EXPECT_EQ(store->schema_version(), 1);
+    store->register_charger("CP1");
+  }
+  auto again = open_sqlite_store(db_path());
+  EXPECT_EQ(again->schema_version(), 1);
+  ASSERT_TRUE(again->charger("CP1").has_value());  // data survived the reopen
+}
+
+TEST_F(SqliteStoreTest, TwoProcessesOpeningAFreshFileAtOnceBothSucceed) {
+  auto open = [&] { return open_sqlite_store(db_path())->schema_version(); };
+  auto a = std::async(std::launch::async, open);
+  auto b = std::async(std::launch::async, open);
+  EXPECT_EQ(a.get(), 1);
+  EXPECT_EQ(b.get(), 1);
+}
+
+TEST_F(SqliteStoreTest, ExceptionRollsBackTheWholeUnitOfWork) {
+  auto store = open_sqlite_store(db_path());
+  EXPECT_THROW(store->in_transaction([](csms::UnitOfWork& uow) {
+    uow.touch_charger("CP1", "2024-01-15T10:00:00.000Z");
+    throw std::runtime_error("boom");
+  }),
+               std::runtime_error);
+  EXPECT_FALSE(store->charger("CP1").has_value());
+  // the connection is usable afterwards
+  store->in_transaction(
+      [](csms::UnitOfWork& uow) { uow.touch_charger("CP1", "2024-01-15T10:00:00.000Z"); });
+  EXPECT_TRUE(store->charger("CP1").has_value());
+}
+
+TEST_F(SqliteStoreTest, TwoConnectionsWritingConcurrentlyLoseNoUpdate) {
+  auto setup = open_sqlite_store(db_path());
+  std::int64_t charger_id = 0;
+  setup->in_transaction([&](csms::UnitOfWork& uow) {
+    charger_id = uow.touch_charger("CP1", "2024-01-15T10:00:00.000Z");
+  });
+  constexpr int kPerThread = 150;
+  // Read-modify-write of one counter (kept in the connector's info) from two connections:
+  // a lost update would leave the counter below 2 * kPerThread.
+  auto writer = [&] {
+    auto store = open_sqlite_store(db_path());
+    for (int i = 0; i < kPerThread; ++i) {
+      store->in_transaction([&](csms::UnitOfWork& uow) {
+        const auto current = uow.find_connector_status(charger_id, 1);
+        const int count = current && current->info ? std::stoi(*current->info) : 0;
+        csms::ConnectorStatus next{1, "Available", "NoError", std::to_string(count + 1),
+                                   std::nullopt, "2024-01-15T10:00:00.000Z"};
+        uow.upsert_connector_status(charger_id, next);
+        uow.append_message_log({"CP1", "in", "Test", std::to_string(i), "{}", "x"});
+      });
+    }
+  };
+  auto a = std::async(std::launch::async, writer);
+  auto b = std::async(std::launch::async, writer);
+  ASSERT_NO_THROW(a.get());
+  ASSERT_NO_THROW(b.get());
+  const auto charger = setup->charger("CP1");
+  ASSERT_TRUE(charger.has_value());
+  EXPECT_EQ(charger->at("connectors").at(0).at("info"), std::to_string(2 * kPerThread));
+}
+
+TEST_F(SqliteStoreTest, LockHeldBeyondBusyTimeoutIsTransient) {
+  auto holder = open_sqlite_store(db_path());
+  auto waiter = open_sqlite_store(db_path(), SqliteOptions{.busy_timeout_ms = 100});
+  std::promise<void> locked;
+  std::promise<void> release;
+  auto release_future = release.get_future();
+  auto hold = std::async(std::launch::async, [&] {
+    holder->in_transaction([&](csms::UnitOfWork& uow) {
+      uow.touch_charger("CP1", "2024-01-15T10:00:00.000Z");
+      locked.set_value();
+      release_future.wait();
+    });
+  });
+  locked.get_future().wait();
+  EXPECT_THROW(waiter->in_transaction([](csms::UnitOfWork& uow) {
+    uow.touch_charger("CP2", "2024-01-15T10:00:00.000Z");
+  }),
+               TransientStoreError);
+  release.set_value();
+  hold.get();
+  // once the lock is gone, the same unit of work succeeds (what the worker's retry does)
+  waiter->in_transaction(
+      [](csms::UnitOfWork& uow) { uow.touch_charger("CP2", "2024-01-15T10:00:00.000Z"); });
+  EXPECT_TRUE(waiter->charger("CP1").has_value());
+  EXPECT_TRUE(waiter->charger("CP2").has_value());
+}
+
+TEST_F(SqliteStoreTest, ChargerJsonShape) {
+  auto store = open_sqlite_store(db_path());
+  send(*store, "BootNotification",
+       {{"chargePointVendor", "Acme"}, {"chargePointModel", "Fast-50"},
+        {"chargePointSerialNumber", "SN-1"}, {"firmwareVersion", "1.2.3"}},
+       "b1");
+  send(*store, "StatusNotification",
+       {{"connectorId", 1}, {"status", "Faulted"}, {"errorCode", "GroundFailure"},
+        {"info", "leak"}, {"vendorErrorCode", "E42"}, {"timestamp", "2024-01-15T10:00:00Z"}},
+       "s1");
+  send(*store, "StatusNotification",
+       {{"connectorId", 0}, {"status", "Available"}, {"errorCode", "NoError"}}, "s0");
+
+  const auto charger = store->charger("CP1");
+  ASSERT_TRUE(charger.has_value());
+  const json& c = *charger;
+  EXPECT_TRUE(c.at("id").is_number_integer());
+  EXPECT_EQ(c.at("chargePointId"), "CP1");
+  EXPECT_EQ(c.at("vendor"), "Acme");
+  EXPECT_EQ(c.at("model"), "Fast-50");
+  EXPECT_EQ(c.at("serialNumber"), "SN-1");
+  EXPECT_EQ(c.at("firmwareVersion"), "1.2.3");
+  EXPECT_EQ(c.at("registrationStatus"), "Accepted");
+  EXPECT_EQ(c.at("lastBootAt"), "2024-01-15T10:29:59.000Z");
+  EXPECT_EQ(c.at("lastSeenAt"), "2024-01-15T10:29:59.000Z");
+  ASSERT_EQ(c.at("connectors").size(), 2u);
+  EXPECT_EQ(c.at("connectors")[0],
+            json::parse(R"({"connectorId":0,"status":"Available","errorCode":"NoError","info":null,
+                            "vendorErrorCode":null,"updatedAt":"2024-01-15T10:29:59.000Z"})"));
+  EXPECT_EQ(c.at("connectors")[1],
+            json::parse(R"({"connectorId":1,"status":"Faulted","errorCode":"GroundFailure","info":"leak",
+                            "vendorErrorCode":"E42","updatedAt":"2024-01-15T10:00:00.000Z"})"));
+
+  const json all = store->list_chargers();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0], c);
+  EXPECT_FALSE(store->charger("NOPE").has_value());
+}
+
+TEST_F(SqliteStoreTest, FullChargingSession) {
+  auto store = open_sqlite_store(db_path());
+  store->upsert_id_tag("TAG1", "Accepted", "2030-01-01T00:00:00Z", std::nullopt);
+  EXPECT_EQ(send(*store, "BootNotification",
+                 {{"chargePointVendor", "Acme"}, {"chargePointModel", "Fast-50"}}, "1")
+                .reply.result->at("status"),
+            "Accepted");
+  send(*store, "StatusNotification",
+       {{"connectorId", 1}, {"status", "Preparing"}, {"errorCode", "NoError"}}, "2");
+  const auto auth = send(*store, "Authorize", {{"idTag", "TAG1"}}, "3");
+  EXPECT_EQ(auth.reply.result->at("idTagInfo"),
+            json::parse(R"({"status":"Accepted","expiryDate":"2030-01-01T00:00:00.000Z"})"));
+  const auto started = send(*store, "StartTransaction",
+                            {{"connectorId", 1}, {"idTag", "TAG1"}, {"meterStart", 1000},
+                             {"timestamp", "2024-01-15T10:00:00Z"}},
+                            "4");
+  const auto id = started.reply.result->at("transactionId").get<std::int64_t>();
+  EXPECT_GT(id, 0);
+
+  auto active = store->list_transactions(filter(std::nullopt, true));
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].at("id"), id);
+  EXPECT_TRUE(active[0].at("active").get<bool>());
+  EXPECT_TRUE(active[0].at("energyWh").is_null());
+  EXPECT_TRUE(active[0].at("meterStop").is_null());
+
+  send(*store, "MeterValues", json::parse(R"({"connectorId":1,"transactionId":)" +
+                                          std::to_string(id) + R"(,"meterValue":[
+        {"timestamp":"2024-01-15T10:15:00Z","sampledValue":[
+          {"value":"4.2","measurand":"Energy.Active.Import.Register","unit":"kWh","context":"Sample.Periodic"},
+          {"value":"11000","measurand":"Power.Active.Import","unit":"W","phase":"L1","location":"Outlet","format":"Raw"}]}]})"),
+       "5");
+  const auto stopped = send(*store, "StopTransaction",
+                            {{"transactionId", id}, {"meterStop", 9500}, {"idTag", "TAG1"},
+                             {"reason", "EVDisconnected"}, {"timestamp", "2024-01-15T10:40:00Z"}},
+                            "6");
+  EXPECT_EQ(stopped.reply.result->at("idTagInfo").at("status"), "Accepted");
+  ASSERT_EQ(stopped.events.size(), 2u);
+
+  const json list = store->list_transactions(filter("CP1", std::nullopt));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_FALSE(list[0].contains("meterValues"));
+  EXPECT_TRUE(store->list_transactions(filter(std::nullopt, true)).empty());
+  EXPECT_TRUE(store->list_transactions(filter("OTHER", std::nullopt)).empty());
+
+  const auto t = store->transaction(id);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->at("id"), id);
+  EXPECT_EQ(t->at("chargePointId"), "CP1");
+  EXPECT_EQ(t->at("connectorId"), 1);
+  EXPECT_EQ(t->at("idTag"), "TAG1");
+  EXPECT_EQ(t->at("meterStart"), 1000);
+  EXPECT_EQ(t->at("meterStop"), 9500);
+  EXPECT_EQ(t->at("energyWh"), 8500);
+  EXPECT_EQ(t->at("startedAt"), "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(t->at("stoppedAt"), "2024-01-15T10:40:00.000Z");
+  EXPECT_EQ(t->at("stopReason"), "EVDisconnected");
+  EXPECT_FALSE(t->at("active").get<bool>());
+  ASSERT_EQ(t->at("meterValues").size(), 2u);
+  EXPECT_EQ(t->at("meterValues")[0],
+            json::parse(R"({"timestamp":"2024-01-15T10:15:00.000Z","measurand":"Energy.Active.Import.Register",
+                            "value":"4.2","unit":"kWh","phase":null,"context":"Sample.Periodic",
+                            "location":null,"format":null})"));
+  EXPECT_EQ(t->at("meterValues")[1].at("phase"), "L1");
+  EXPECT_FALSE(store->transaction(id + 1000).has_value());
+
+  // A redelivered StopTransaction answers the same and changes nothing.
+  const auto redelivered = send(*store, "StopTransaction",
+                                {{"transactionId", id}, {"meterStop", 9999},
+                                 {"timestamp", "2024-01-15T11:00:00Z"}},
+                                "6");
+  EXPECT_TRUE(redelivered.duplicate);
+  EXPECT_EQ(redelivered.reply.result, stopped.reply.result);
+  EXPECT_EQ(store->transaction(id)->at("meterStop"), 9500);
+}
+
+TEST_F(SqliteStoreTest, DuplicateSeenByAnotherConnectionIsAnsweredFromTheStore) {
+  auto a = open_sqlite_store(db_path());
+  auto b = open_sqlite_store(db_path());
+  const auto first = send(*a, "StartTransaction",
+                          {{"connectorId", 1}, {"idTag", "T"}, {"meterStart", 0},
+                           {"timestamp", "2024-01-15T10:00:00Z"}},
+                          "dup");
+  const auto second = send(*b, "StartTransaction",
+                           {{"connectorId", 1}, {"idTag", "T"}, {"meterStart", 0},
+                            {"timestamp", "2024-01-15T10:00:00Z"}},
+                           "dup");
+  EXPECT_TRUE(second.duplicate);
+  EXPECT_EQ(second.reply.result, first.reply.result);
+  EXPECT_EQ(b->list_transactions({}).size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, RegisteredChargerIsAcceptedUnderRejectPolicy) {
+  auto store = open_sqlite_store(db_path());
+  csms::Policy strict;
+  strict.unknown_charger = csms::UnknownChargerPolicy::kReject;
+  const json boot = {{"chargePointVendor", "Acme"}, {"chargePointModel", "X"}};
+  EXPECT_EQ(send(*store, "BootNotification", boot, "1", "STRANGER", strict).reply.result->at("status"),
+            "Rejected");
+  EXPECT_EQ(store->charger("STRANGER")->at("registrationStatus"), "Rejected");
+  store->register_charger("FRIEND");
+  EXPECT_EQ(send(*store, "BootNotification", boot, "1", "FRIEND", strict).reply.result->at("status"),
+            "Accepted");
+}
+
+TEST_F(SqliteStoreTest, IdTagsAreProvisionedAndValidated) {
+  auto store = open_sqlite_store(db_path());
+  store->upsert_id_tag("TAG1", "Blocked", std::nullopt, "PARENT");
+  store->upsert_id_tag("TAG1", "Accepted", "2020-01-01T01:00:00+01:00", std::nullopt);
+  EXPECT_EQ(store->list_id_tags(),
+            json::parse(R"([{"idTag":"TAG1","status":"Accepted","expiryDate":"2020-01-01T00:00:00.000Z",
+                             "parentIdTag":null,"updatedAt":")" +
+                        store->list_id_tags()[0].at("updatedAt").get<std::string>() + R"("}])"));
+  EXPECT_EQ(send(*store, "Authorize", {{"idTag", "TAG1"}}, "a").reply.result->at("idTagInfo").at("status"),
+            "Expired");
+  EXPECT_THROW(store->upsert_id_tag("TAG2", "Maybe", std::nullopt, std::nullopt),
+               std::invalid_argument);
+  EXPECT_THROW(store->upsert_id_tag("THIS-TAG-IS-WAY-TOO-LONG", "Accepted", std::nullopt, std::nullopt),
+               std::invalid_argument);
+  EXPECT_THROW(store->upsert_id_tag("TAG2", "Accepted", "soon", std::nullopt), std::invalid_argument);
+}
+
+TEST_F(SqliteStoreTest, OpenStoreUnderstandsDatabaseUrls) {
+  const fs::path nested = dir_ / "var" / "lib" / "genx.db";
+  auto store = open_store("sqlite://" + nested.string());  // absolute: sqlite:///...
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(fs::exists(nested));
+  store->ping();
+
+  auto memory = open_store("sqlite::memory:");
+  memory->register_charger("CP1");
+  EXPECT_TRUE(memory->charger("CP1").has_value());
+
+  try {
+    open_store("postgresql://user:secret@db:5432/genx");
+    FAIL() << "postgresql should not open yet";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "PostgreSQL backend not built yet");
+  }
+  try {
+    open_store("mysql://user:secret@db/genx");
+    FAIL() << "mysql is not a backend";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("mysql"), std::string::npos);
+    EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos);
+  }
+  EXPECT_THROW(open_store("sqlite://"), std::invalid_argument);
+  EXPECT_THROW(open_store("var/genx.db"), std::invalid_argument);
+}
+
+TEST_F(SqliteStoreTest, UsesWalJournal) {
+  auto store = open_sqlite_store(db_path());
+  store->register_charger("CP1");
+  EXPECT_TRUE(fs::exists(db_path() + "-wal"));
+}
+
+}  // namespace
+}  // namespace genx::store
