@@ -231,9 +231,12 @@ class Handler {
     next.error_code = payload_.at("errorCode").get<std::string>();
     next.info = optional_string(payload_, "info");
     next.vendor_error_code = optional_string(payload_, "vendorErrorCode");
+    // The charger's time orders its status reports, but never later than when the gateway
+    // received the report: a charger whose clock runs ahead must not block the statuses it
+    // sends after its clock is corrected.
     std::int64_t at_ms = received_ms_;
     if (const auto sent = optional_string(payload_, "timestamp")) {
-      at_ms = parse_timestamp(*sent).value_or(received_ms_);
+      at_ms = std::min(parse_timestamp(*sent).value_or(received_ms_), received_ms_);
     }
     next.updated_at = format_timestamp(at_ms);
 

@@ -393,6 +393,20 @@ TEST_F(ProcessorTest, OlderStatusNotificationDoesNotOverwriteNewerState) {
   EXPECT_EQ(store_.state.connectors.at({store_.state.chargers.at("CP1").id, 1}).status, "Charging");
 }
 
+TEST_F(ProcessorTest, StatusFromAChargerClockInTheFutureDoesNotBlockLaterStatuses) {
+  // received at 10:29:59 but stamped a day later by a charger with a wrong clock
+  send("StatusNotification", {{"connectorId", 1}, {"status", "Charging"}, {"errorCode", "NoError"},
+                              {"timestamp", "2024-01-16T10:00:00Z"}});
+  const auto charger_id = store_.state.chargers.at("CP1").id;
+  EXPECT_EQ(store_.state.connectors.at({charger_id, 1}).updated_at, "2024-01-15T10:29:59.000Z");
+  // clock corrected; the next report carries the right time
+  const Outcome next = send("StatusNotification", {{"connectorId", 1}, {"status", "Finishing"},
+                                                   {"errorCode", "NoError"},
+                                                   {"timestamp", "2024-01-15T10:29:59.500Z"}});
+  EXPECT_NE(find_event(next, "charger.status.changed"), nullptr);
+  EXPECT_EQ(store_.state.connectors.at({charger_id, 1}).status, "Finishing");
+}
+
 TEST_F(ProcessorTest, AuthorizeUsesStoredTagsExpiryAndPolicy) {
   store_.state.id_tags["GOOD"] = {"GOOD", "Accepted", "2030-01-01T00:00:00Z", "FLEET"};
   store_.state.id_tags["OLD"] = {"OLD", "Accepted", "2020-01-01T00:00:00Z", std::nullopt};
