@@ -13,6 +13,8 @@ GENX_APT_PACKAGES=(
   rabbitmq-server
   postgresql libpqxx-dev
 )
+# Extra packages for scripts/test.sh (a browser for the dashboard tests comes later).
+GENX_APT_TEST_PACKAGES=()
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING:\033[0m %s\n' "$*" >&2; }
@@ -44,6 +46,7 @@ missing_packages() {
 install_deps() {
   command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: install_deps supports Debian/Ubuntu only"
   local wanted=("${GENX_APT_PACKAGES[@]}" "$@")
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: scripts/install-deps.sh supports Debian/Ubuntu only"
   command -v node >/dev/null 2>&1 || wanted+=(nodejs)
   command -v npm >/dev/null 2>&1 || wanted+=(npm)
   local missing

@@ -27,7 +27,7 @@ done
 
 build_dir="${GENX_BUILD_DIR:-build}"
 
-install_deps
+"$GENX_ROOT/scripts/install-deps.sh"
 if [[ $do_build -eq 1 ]]; then
   build_genx "$build_dir" OFF --target genx || die "build failed"
 fi

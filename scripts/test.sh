@@ -73,7 +73,7 @@ trap 'exit 143' TERM
 if [[ ${GENX_SKIP_INSTALL:-0} == 1 ]]; then
   record install "skipped (GENX_SKIP_INSTALL=1)"
 else
-  (install_deps) && record install ok || { record install FAIL; exit 1; }
+  scripts/install-deps.sh --test && record install ok || { record install FAIL; exit 1; }
 fi
 
 # 2. Build (everything: genx, the test binaries, ocpp_validate_tool).
