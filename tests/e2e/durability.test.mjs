@@ -26,7 +26,7 @@ async function startGatewayAndApi(stack) {
   const gateway = stack.start('gateway');
   await stack.waitGateway(gateway);
   const apiProc = stack.start('api');
-  await stack.waitApi(apiProc);
+  await stack.waitApi(apiProc, { healthy: false });
   return { gateway, apiProc };
 }
 
