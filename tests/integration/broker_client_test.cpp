@@ -1,6 +1,10 @@
 // BrokerClient against a real RabbitMQ (GENX_TEST_RABBITMQ_URL, default
 // amqp://guest:guest@127.0.0.1:5672/). Every test uses its own randomly named queues
-// and exchanges and deletes them afterwards.
+// and exchanges and deletes them afterwards. The reconnect test closes its own
+// connection (found by its connection_name) with rabbitmqctl; GENX_TEST_RABBITMQCTL
+// overrides the command, e.g. for a private node:
+//   GENX_TEST_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:5690/
+//   GENX_TEST_RABBITMQCTL="GENX_LOCAL_RABBITMQ_PORT=5690 scripts/rabbitmq-local.sh ctl"
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <gtest/gtest.h>
@@ -25,6 +29,11 @@ namespace {
 std::string broker_url() {
   const char* env = std::getenv("GENX_TEST_RABBITMQ_URL");
   return env != nullptr && *env != '\0' ? env : "amqp://guest:guest@127.0.0.1:5672/";
+}
+
+std::string rabbitmqctl() {
+  const char* env = std::getenv("GENX_TEST_RABBITMQCTL");
+  return env != nullptr && *env != '\0' ? env : "rabbitmqctl";
 }
 
 std::string random_suffix() {
@@ -385,6 +394,39 @@ TEST_F(BrokerIntegration, PublishAfterStopGetsStoppedAndStopIsIdempotent) {
   EXPECT_FALSE(client.check_queue(queue_, 100ms).has_value());
 }
 
+TEST_F(BrokerIntegration, StopDrainsQueuedPublishesBeforeClosing) {
+  constexpr int kCount = 2000;
+  BrokerClient client(settings(), topology());
+  client.start();
+  ASSERT_TRUE(client.wait_connected(10s));
+  std::atomic<int> confirmed{0}, other{0};
+  for (int i = 0; i < kCount; ++i) {
+    client.publish(message("s" + std::to_string(i)),
+                   [&](PublishOutcome o) { ++(o == PublishOutcome::kConfirmed ? confirmed : other); });
+  }
+  client.stop(10s);  // returns only after every outcome is known
+  EXPECT_EQ(confirmed.load(), kCount);
+  EXPECT_EQ(other.load(), 0);
+  BrokerClient reader(settings(), topology());
+  reader.start();
+  ASSERT_TRUE(reader.wait_connected(10s));
+  EXPECT_EQ(queue_depth(reader), static_cast<std::uint32_t>(kCount));
+  reader.stop();
+}
+
+TEST_F(BrokerIntegration, IdleConnectionSurvivesOnHeartbeats) {
+  auto s = settings();
+  s.heartbeat_seconds = 1;  // the broker drops a peer silent for two intervals
+  BrokerClient client(s, topology());
+  client.start();
+  ASSERT_TRUE(client.wait_connected(10s));
+  std::this_thread::sleep_for(4s);
+  EXPECT_TRUE(client.connected());
+  EXPECT_EQ(client.reconnects(), 0u);
+  EXPECT_EQ(publish_sync(client, message("still-here")), PublishOutcome::kConfirmed);
+  client.stop();
+}
+
 TEST_F(BrokerIntegration, UnreachableBrokerHoldsThenFailsPublishes) {
   auto s = settings();
   s.host = "127.0.0.1";
@@ -415,7 +457,7 @@ TEST_F(BrokerIntegration, ReconnectsAfterBrokerClosesTheConnection) {
   const Delivery old = inbox.items[0];  // left unacked: requeued by the broker on close
 
   const std::string pid =
-      run_command("rabbitmqctl -q list_connections pid client_properties 2>/dev/null | grep -F '" + name +
+      run_command(rabbitmqctl() + " -q list_connections pid client_properties 2>/dev/null | grep -F '" + name +
                   "' | cut -f1 | head -1");
   ASSERT_FALSE(pid.empty()) << "connection " << name << " not listed by rabbitmqctl";
   std::mutex mu;
@@ -434,7 +476,7 @@ TEST_F(BrokerIntegration, ReconnectsAfterBrokerClosesTheConnection) {
       std::this_thread::sleep_for(5ms);
     }
   });
-  std::system(("rabbitmqctl -q close_connection \"" + pid.substr(0, pid.find_last_not_of("\n") + 1) +
+  std::system((rabbitmqctl() + " -q close_connection \"" + pid.substr(0, pid.find_last_not_of("\n") + 1) +
                "\" 'genx test: forced close' >/dev/null 2>&1")
                   .c_str());
   publisher.join();
