@@ -152,6 +152,10 @@ int run_ocpp_worker(const Config& config) {
       message.body = csms::serialize(event, timestamp);
       publishes.push_back(std::move(message));
     }
+    for (const auto& warning : outcome->warnings) {
+      spdlog::warn("{} {} from {}: {}", envelope.message_type, envelope.unique_id,
+                   envelope.device_id, warning);
+    }
     spdlog::debug("{} {} from {} processed{}", envelope.message_type, envelope.unique_id,
                   envelope.device_id, outcome->duplicate ? " (duplicate)" : "");
     if (publishes.empty()) {
