@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -291,7 +292,17 @@ class SqliteStore::Impl final : public csms::UnitOfWork {
       // WAL lets readers (API) run beside the one writer. synchronous=FULL rather than
       // NORMAL: with NORMAL a commit in WAL mode can be lost on power failure, and a
       // charger is answered right after the commit (DESIGN.md "Delivery guarantees").
-      exec("PRAGMA journal_mode=WAL");
+      // Switching a new file to WAL takes an exclusive lock and SQLite does not call the
+      // busy handler for it: when several processes open a fresh database at once, retry.
+      for (int waited_ms = 0;; waited_ms += 10) {
+        try {
+          exec("PRAGMA journal_mode=WAL");
+          break;
+        } catch (const TransientStoreError&) {
+          if (waited_ms >= options.busy_timeout_ms) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
       exec("PRAGMA synchronous=FULL");
       exec("PRAGMA foreign_keys=ON");
       migrate();
