@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "app/config.hpp"
 
 using genx::app::ConfigError;
@@ -76,4 +79,18 @@ TEST(Config, UrlCredentialsWinOverSeparateVariables) {
                        {});
   EXPECT_EQ(d.amqp.username, "bob");
   EXPECT_EQ(d.amqp.vhost, "v");
+}
+
+TEST(Config, ReadmeDocumentsEverySetting) {
+  std::ifstream in(std::string(GENX_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in) << "README.md not found";
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string readme = buffer.str();
+  for (const auto& s : genx::app::settings_table()) {
+    EXPECT_NE(readme.find(std::string("`") + s.env + "`"), std::string::npos)
+        << s.env << " is not documented in README.md";
+    EXPECT_NE(readme.find(std::string("`") + s.flag + "`"), std::string::npos)
+        << s.flag << " is not documented in README.md";
+  }
 }
