@@ -85,7 +85,9 @@ start() {
   } >"$RABBITMQ_CONFIG_FILE"
   if ((management)); then echo "[rabbitmq_management]." >"$RABBITMQ_ENABLED_PLUGINS_FILE"; else echo "[]." >"$RABBITMQ_ENABLED_PLUGINS_FILE"; fi
 
-  (cd "$base" && nohup "$bin/rabbitmq-server" >"$base/log/startup.log" 2>&1 &)
+  # Detached: own session, no inherited stdin/stdout/stderr (a caller reading our
+  # output through a pipe must see EOF when this script exits).
+  (cd "$base" && exec setsid nohup "$bin/rabbitmq-server") </dev/null >"$base/log/startup.log" 2>&1 &
   local deadline=$((SECONDS + 60))
   until port_open; do
     if ((SECONDS >= deadline)); then

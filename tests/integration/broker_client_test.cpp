@@ -513,3 +513,41 @@ TEST_F(BrokerIntegration, ReconnectsAfterBrokerClosesTheConnection) {
   EXPECT_EQ(client.reconnects(), 1u);
   client.stop();
 }
+
+// Chaos: a full broker restart while publishing. Needs a command that restarts the
+// broker under test, e.g. for a private node:
+//   GENX_TEST_RABBITMQ_RESTART_CMD="GENX_LOCAL_RABBITMQ_PORT=5690 scripts/rabbitmq-local.sh stop &&
+//                                   GENX_LOCAL_RABBITMQ_PORT=5690 scripts/rabbitmq-local.sh start"
+TEST_F(BrokerIntegration, ConfirmedMessagesSurviveABrokerRestart) {
+  const char* restart = std::getenv("GENX_TEST_RABBITMQ_RESTART_CMD");
+  if (restart == nullptr || *restart == '\0') GTEST_SKIP() << "GENX_TEST_RABBITMQ_RESTART_CMD not set";
+  auto s = settings();
+  s.unsent_publish_timeout = 60s;
+  BrokerClient client(s, topology());
+  client.start();
+  ASSERT_TRUE(client.wait_connected(10s));
+  constexpr int kCount = 300;
+  std::atomic<int> confirmed{0}, lost{0}, other{0};
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    for (int i = 0; i < kCount; ++i) {
+      auto m = message("r" + std::to_string(i));
+      client.publish(std::move(m), [&](PublishOutcome o) {
+        ++(o == PublishOutcome::kConfirmed ? confirmed : o == PublishOutcome::kConnectionLost ? lost : other);
+      });
+      std::this_thread::sleep_for(20ms);
+    }
+    done = true;
+  });
+  ASSERT_EQ(std::system(restart), 0);
+  publisher.join();
+  ASSERT_TRUE(wait_until([&] { return confirmed + lost + other == kCount; }, 90s));
+  ASSERT_TRUE(client.wait_connected(30s));
+  EXPECT_GE(client.reconnects(), 1u);
+  EXPECT_EQ(other.load(), 0);
+  const auto depth = queue_depth(client);
+  EXPECT_GE(depth, static_cast<std::uint32_t>(confirmed.load())) << "a confirmed message was lost";
+  EXPECT_LE(depth, static_cast<std::uint32_t>(kCount));
+  std::printf("restart: %d confirmed, %d connection-lost, %u in queue\n", confirmed.load(), lost.load(), depth);
+  client.stop();
+}
