@@ -33,6 +33,14 @@
 //   number) so a basic.return is matched to its publish exactly; an unroutable
 //   mandatory message gets kReturned (never kConfirmed).
 //
+// Handlers: a DeliveryHandler that throws gets its delivery nacked with requeue (unless
+// no_ack). Callbacks must not call stop() or destroy the client (they run on the I/O
+// thread that stop() joins).
+//
+// Known limit: while the broker blocks the connection (memory/disk alarm), a publish
+// write stalls the I/O thread until the alarm clears (rabbitmq-c writes are blocking);
+// nothing is lost, but acks and deliveries wait too.
+//
 // Broker-side errors: a channel.close or connection.close from the broker (e.g.
 // PRECONDITION_FAILED because a queue exists with other arguments) is logged with its
 // reply text and handled as a connection loss: reconnect with backoff.
