@@ -26,7 +26,12 @@ Topology core_topology(const Names& names) {
   t.queues.push_back({dlq, true, false, false, {}});
   t.queues.push_back({names.queue_analytics, true, false, false, {}});
   t.queues.push_back({names.queue_charging_events, true, false, false, {}});
-  t.queues.push_back({names.queue_notifications, true, false, false, {}});
+  // Notifications are worthless when late and nobody may be reading this queue (each
+  // notifier binds its own): bound it by age and length so it never fills the broker.
+  QueueDecl notifications{names.queue_notifications, true, false, false, {}};
+  notifications.arguments["x-message-ttl"] = kNotificationTtlMs;
+  notifications.arguments["x-max-length"] = kNotificationMaxLength;
+  t.queues.push_back(notifications);
 
   t.bindings.push_back({names.queue_ocpp_messages, names.exchange_ocpp, "ocpp.message.#"});
   t.bindings.push_back({dlq, dlx, "#"});

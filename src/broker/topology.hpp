@@ -49,6 +49,8 @@ struct Names {
 };
 
 inline constexpr std::int64_t kOcppMaxPriority = 9;
+inline constexpr std::int64_t kNotificationTtlMs = 60 * 60 * 1000;
+inline constexpr std::int64_t kNotificationMaxLength = 100000;
 
 // ocpp_exchange + ocpp_messages (x-max-priority = kOcppMaxPriority, bound with
 // "ocpp.message.#", dead-lettered with its original routing key through the topic

@@ -64,6 +64,16 @@ TEST(Topology, EventQueuesBindTheirPatterns) {
   EXPECT_FALSE(bound(t, "charging_events", "events_exchange", "notification.#"));
 }
 
+TEST(Topology, UnreadNotificationsCannotFillTheBroker) {
+  const auto t = core_topology(Names{});
+  const auto* q = find_queue(t, "notifications");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-message-ttl")), 3600000);
+  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-max-length")), 100000);
+  EXPECT_EQ(find_queue(t, "analytics")->arguments.count("x-message-ttl"), 0u)
+      << "analytics must count every event: no expiry";
+}
+
 TEST(Topology, NamesFromConfigurationAreUsedEverywhere) {
   Names n;
   n.queue_ocpp_messages = "q1";
