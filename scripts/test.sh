@@ -5,7 +5,9 @@
 # stage passed.
 #
 # Environment:
-#   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one
+#   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one (then
+#                            GENX_TEST_RABBITMQCTL / GENX_TEST_RABBITMQ_RESTART_CMD, if
+#                            set, tell the broker integration tests how to reach it)
 #   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673)
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
@@ -105,6 +107,11 @@ else
   fi
   GENX_TEST_RABBITMQ_URL="$(GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh url)"
   record rabbitmq "private node: $GENX_TEST_RABBITMQ_URL"
+  # The broker integration tests close connections with rabbitmqctl and restart the
+  # broker; on our private node they may (absolute paths: ctest runs in the build dir).
+  local_ctl="GENX_LOCAL_RABBITMQ_PORT=$rabbit_port $(printf '%q' "$GENX_ROOT/scripts/rabbitmq-local.sh")"
+  export GENX_TEST_RABBITMQCTL="${GENX_TEST_RABBITMQCTL:-$local_ctl ctl}"
+  export GENX_TEST_RABBITMQ_RESTART_CMD="${GENX_TEST_RABBITMQ_RESTART_CMD:-$local_ctl stop && $local_ctl start}"
 fi
 export GENX_TEST_RABBITMQ_URL
 
