@@ -15,6 +15,8 @@
 #include "app/config.hpp"
 #include "app/logging.hpp"
 #include "app/roles.hpp"
+#include "sim/broker_bench.hpp"
+#include "sim/simulator.hpp"
 #include "store/open_store.hpp"
 
 namespace {
@@ -37,6 +39,8 @@ Commands:
                  pre-register a charge point (accepted at boot whatever the
                  unknown-charger policy)
   chargers list  print the chargers as JSON
+  sim            charger simulator / load generator (genx sim --help)
+  bench-broker   RabbitMQ alone with GenX's settings: the limit for bench/ (--help)
   help           show this text
 
 Every option can also be given as an environment variable or in the .env file
@@ -141,6 +145,13 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "id-tags" || command == "chargers") return run_admin(command, args);
+  if (command == "sim" || command == "bench-broker") {
+    const char* name = std::getenv("GENX_PROCESS_NAME");
+    const char* level = std::getenv("GENX_LOG_LEVEL");
+    genx::app::setup_logging(name ? name : command, level ? level : "info");
+    if (command == "sim") return genx::sim::run_sim_command(args, self_path(argv[0]));
+    return genx::sim::run_broker_bench_command(args);
+  }
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
       print_usage();
