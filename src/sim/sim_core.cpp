@@ -381,12 +381,16 @@ PlannedCall ChargerScript::tick(std::string_view now_iso, std::chrono::milliseco
   }
   // Not in a session: start one with the probability that keeps the share of chargers
   // in session at s (sessions last `length` ticks: p = s / (length * (1 - s))).
+  // The first tick starts a session with probability s and a random remaining length, so
+  // the mix is at its steady state from the start.
   double p = s <= 0 ? 0.0 : std::min(1.0, s / (static_cast<double>(length) * (1.0 - s)));
-  if (unit(rng_) < p) {
+  bool first = !ticked_;
+  ticked_ = true;
+  if (unit(rng_) < (first ? s : p)) {
     authorize_call();
     chain_ = {"StartTransaction", "StatusNotification:1"};
     std::uniform_int_distribution<int> d(1, length);
-    meter_ticks_left_ = d(rng_);
+    meter_ticks_left_ = first ? d(rng_) : length;
     return call;
   }
   if (unit(rng_) < 0.5) {

@@ -126,7 +126,8 @@ class ChargerScript {
   int boot_sequence_left_ = 3;
   bool boot_pending_answer_ = false;
   bool boot_accepted_ = false;
-  bool first_tick_ = true;
+  bool first_tick_ = true;  // the first pause is spread over one interval
+  bool ticked_ = false;     // the first tick decides the starting session state
   std::vector<std::string> chain_;  // actions to send right away, in order
   std::optional<std::int64_t> transaction_id_;
   bool starting_ = false;
