@@ -89,6 +89,8 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
+      {"GENX_SIM_CHARGERS", "--sim-chargers", "3",
+       "simulated chargers genx run starts (genx sim, realistic profile) so the dashboard shows life; 0 = none"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
   };
   return table;
@@ -262,6 +264,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
+  c.sim_chargers = static_cast<int>(get_int("GENX_SIM_CHARGERS", 0, 10000));
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;
 }

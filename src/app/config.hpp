@@ -37,6 +37,7 @@ struct Config {
   std::chrono::milliseconds reply_timeout{30000};
   int ocpp_workers = 2;
   int worker_prefetch = 16;
+  int sim_chargers = 3;  // genx run: simulated chargers for the demo (0 = none)
 };
 
 // One documented setting: environment variable, flag, default and meaning.

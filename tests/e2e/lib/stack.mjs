@@ -170,6 +170,7 @@ export class Stack {
       GENX_UNKNOWN_CHARGER_POLICY: 'accept',
       GENX_UNKNOWN_TAG_POLICY: 'accept',
       GENX_HEARTBEAT_INTERVAL: '300',
+      GENX_SIM_CHARGERS: '0', // no demo chargers unless a test asks for them
       ...overrides,
     };
     s.processes = [];
