@@ -248,6 +248,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     accepted_ = true;
+    // Idle connections dominate a gateway's memory: drop what only the handshake needed
+    // (the parsed HTTP request and the buffer it was read into).
+    parser_.reset();
+    buffer_.shrink_to_fit();
     gw_->register_session(identity_, shared_from_this());
     ws_->text(true);
     read_frame();
