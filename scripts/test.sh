@@ -101,7 +101,7 @@ else
   fi
   log "starting a private RabbitMQ on port $rabbit_port"
   rabbit_started=1
-  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
+  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" setsid --wait scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
     record rabbitmq "FAIL (could not start a private node on port $rabbit_port)"
     exit 1
   fi
@@ -117,7 +117,7 @@ export GENX_TEST_RABBITMQ_URL
 
 # 4. Tests. Each stage runs even when an earlier one failed.
 run_stage unit 900 ctest --test-dir "$build_dir" -L unit --no-tests=error --output-on-failure --timeout 300
-run_stage integration 1200 ctest --test-dir "$build_dir" -L integration --no-tests=error --output-on-failure --timeout 600
+run_stage integration 1200 ctest --test-dir "$build_dir" -L integration --no-tests=error --output-on-failure --timeout 300
 
 if [[ -f tests/oracle/oracle.mjs ]]; then
   run_stage oracle 900 bash -c "(cd tests/oracle && npm ci --no-audit --no-fund) && node tests/oracle/oracle.mjs '$build_dir/tests/ocpp_validate_tool'"
