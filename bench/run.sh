@@ -43,10 +43,10 @@ notify_port=$((port_base + 2))
 
 # Sizes and durations (seconds) of each phase.
 if [[ $smoke -eq 1 ]]; then
-  broker_seconds=1; mix_chargers=20; mix_ramp=1; mix_duration=2; rpc_chargers=10; rpc_duration=2
+  broker_seconds=1; mix_chargers=20; mix_ramp=1; mix_settle=0; mix_duration=2; rpc_chargers=10; rpc_duration=2
   mem_small=10; mem_large=40; mem_ramp=1; mem_hold=3; storm_chargers=30; storm_ramp=1; storm_wait=3
 else
-  broker_seconds=8; mix_chargers=10000; mix_ramp=20; mix_duration=30; rpc_chargers=200; rpc_duration=15
+  broker_seconds=8; mix_chargers=10000; mix_ramp=20; mix_settle=5; mix_duration=30; rpc_chargers=200; rpc_duration=15
   mem_small=1000; mem_large=18000; mem_ramp=30; mem_hold=10; storm_chargers=10000; storm_ramp=20; storm_wait=60
 fi
 
@@ -153,10 +153,10 @@ log "warm-up"
 sim warmup --chargers "$mix_chargers" --profile idle --interval 3600 --ramp-up "$mix_ramp" --duration 2 --id-prefix MIX-
 
 # --- (2) realistic mix ---------------------------------------------------------------
-log "(2) realistic mix: $mix_chargers chargers, one call per second each, ${mix_duration} s after a ${mix_ramp} s ramp"
+log "(2) realistic mix: $mix_chargers chargers, one call per second each, ${mix_duration} s after a ${mix_ramp} s ramp and ${mix_settle} s settling"
 gw_cpu0=$(cpu_ticks $gateway_pid); wk_cpu0=$(cpu_ticks $worker_pids)
 sim mix --chargers "$mix_chargers" --profile realistic --interval 1 --ramp-up "$mix_ramp" \
-  --duration "$mix_duration" --id-prefix MIX-
+  --settle "$mix_settle" --duration "$mix_duration" --id-prefix MIX-
 gw_cpu1=$(cpu_ticks $gateway_pid); wk_cpu1=$(cpu_ticks $worker_pids)
 
 # --- (3) RPC actions only ------------------------------------------------------------------

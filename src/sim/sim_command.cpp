@@ -39,10 +39,12 @@ Usage: genx sim [OPTIONS]
   --session-ticks N      MeterValues per session (default 20)
   --id-tag TAG           id tag to authorize with (default SIMTAG)
   --ramp-up S            spread the connects over S seconds (default 0)
-  --duration S           measure for S seconds after the ramp-up, then stop (default 10;
+  --settle S             let the system settle S seconds after the ramp-up before measuring
+                         (default 0)
+  --duration S           measure for S seconds after the ramp-up (and settle), then stop (default 10;
                          0 = until Ctrl-C / SIGTERM)
   --call-timeout S       a call unanswered this long counts as a timeout (default 30)
-  --storm-after S        reconnect storm S seconds after the ramp-up: every charger drops its
+  --storm-after S        reconnect storm S seconds into the window: every charger drops its
                          connection and reconnects at once (Boot + 2 StatusNotifications)
   --source-addresses L   comma-separated 127.x.y.z source addresses the chargers spread over
                          (default 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4)
@@ -133,6 +135,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       o.script.id_tag = value;
     } else if (flag == "--ramp-up") {
       o.ramp_up = seconds(flag, value, 3600);
+    } else if (flag == "--settle") {
+      o.settle = seconds(flag, value, 3600);
     } else if (flag == "--duration") {
       o.duration = seconds(flag, value, 7 * 86400);
     } else if (flag == "--call-timeout") {

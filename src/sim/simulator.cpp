@@ -103,7 +103,7 @@ class Simulation {
 
   SimReport run() {
     start_ = Clock::now();
-    window_start_ = start_ + options_.ramp_up;
+    window_start_ = start_ + options_.ramp_up + options_.settle;
     for (auto& c : chargers_) {
       auto offset = options_.chargers > 1
                         ? options_.ramp_up * static_cast<std::int64_t>(c->index) /

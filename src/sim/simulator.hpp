@@ -34,6 +34,7 @@ struct SimOptions {
   std::vector<std::string> source_addresses = {"127.0.0.1"};
   ScriptOptions script;
   std::chrono::milliseconds ramp_up{0};
+  std::chrono::milliseconds settle{0};  // after the ramp-up, before the measured window
   std::chrono::milliseconds duration{10000};  // 0: until stop
   std::chrono::milliseconds call_timeout{30000};
   std::optional<std::chrono::milliseconds> storm_after;  // after ramp-up: all drop at once
