@@ -45,7 +45,8 @@ Usage: genx sim [OPTIONS]
                          0 = until Ctrl-C / SIGTERM)
   --call-timeout S       a call unanswered this long counts as a timeout (default 30)
   --storm-after S        reconnect storm S seconds into the window: every charger drops its
-                         connection and reconnects at once (Boot + 2 StatusNotifications)
+                         connection and reconnects at once (Boot + 2 StatusNotifications);
+                         the run ends when all are answered again (or at --duration)
   --source-addresses L   comma-separated 127.x.y.z source addresses the chargers spread over
                          (default 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4)
   --processes K          run K processes (default: enough to stay within the open-file limit)

@@ -137,6 +137,8 @@ class Simulation {
         start_storm();
       }
       bool timed_out = options_.duration.count() > 0 && now >= window_start_ + options_.duration;
+      // A storm run ends as soon as every charger is answered again.
+      if (storm_started_ && report_.storm_seconds) timed_out = true;
       if (timed_out || stop_.load()) {
         begin_drain(now);
       } else if (options_.progress && now - last_progress_ >= std::chrono::seconds(10)) {
