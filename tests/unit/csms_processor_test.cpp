@@ -32,6 +32,9 @@ class FakeStore final : public WriteStore {
     std::map<std::int64_t, TransactionRecord> transactions;
     std::vector<MeterSample> samples;
     std::vector<MessageLogEntry> log;
+    std::vector<std::pair<std::int64_t, ConnectorStatus>> status_history;
+    std::map<std::string, Tariff> tariffs;
+    std::map<std::int64_t, TransactionStop> stops;
     std::int64_t next_charger_id = 1;
     std::int64_t next_transaction_id = 1;
   };
@@ -134,11 +137,30 @@ class FakeStore final : public WriteStore {
       t.meter_stop = stop.meter_stop;
       t.stopped_at = stop.stopped_at;
       t.stop_reason = stop.reason;
+      s.stops[id] = stop;
     }
     void insert_meter_samples(const std::vector<MeterSample>& samples) override {
       s.samples.insert(s.samples.end(), samples.begin(), samples.end());
     }
     void append_message_log(const MessageLogEntry& entry) override { s.log.push_back(entry); }
+    std::vector<std::int64_t> transaction_register_readings(std::int64_t id) override {
+      std::vector<std::int64_t> readings;
+      for (const auto& m : s.samples) {
+        if (m.transaction_id != id) continue;
+        if (auto wh = register_wh(m.measurand, m.unit, m.phase, m.format, m.value)) {
+          readings.push_back(*wh);
+        }
+      }
+      return readings;
+    }
+    void append_status_history(std::int64_t charger_id, const ConnectorStatus& st) override {
+      s.status_history.emplace_back(charger_id, st);
+    }
+    std::optional<Tariff> find_tariff(std::string_view id) override {
+      const auto it = s.tariffs.find(std::string(id));
+      if (it == s.tariffs.end()) return std::nullopt;
+      return it->second;
+    }
 
    private:
     Charger& charger_row(std::string_view id) {
