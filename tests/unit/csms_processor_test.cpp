@@ -650,5 +650,78 @@ TEST_F(ProcessorTest, MalformedPayloadGetsFormationViolationAndNoPartialWrites) 
   EXPECT_EQ(store_.state.processed.size(), 1u);
 }
 
+// ---- billing and event ids (issue 7) ----
+
+TEST_F(ProcessorTest, StopBillsTheSessionByTheTariffAndCarriesTheCostInTheEvent) {
+  policy_.tariff = Tariff{350000, 20000, 500000, "EUR"};  // 0.35/kWh, 0.02/min, 0.50 fee
+  boot();
+  const auto id = start("TAG1", 1, 1000);
+  // 10:00 -> 11:30 = 90 min; 12,345 Wh: 4.32075 + 1.80 + 0.50 = 6.62075 -> 6.62
+  const auto out = send("StopTransaction", {{"transactionId", id},
+                                            {"meterStop", 13345},
+                                            {"timestamp", "2024-01-15T11:30:00Z"}});
+  const auto& stop = store_.state.stops.at(id);
+  EXPECT_EQ(stop.energy_wh, 12345);
+  EXPECT_EQ(stop.cost_minor, 662);
+  EXPECT_EQ(stop.currency, "EUR");
+  const auto* completed = find_event(out, "transaction.completed");
+  ASSERT_NE(completed, nullptr);
+  EXPECT_EQ(completed->fields["costMinor"], 662);
+  EXPECT_EQ(completed->fields["currency"], "EUR");
+  EXPECT_EQ(completed->fields["energyWh"], 12345);
+}
+
+TEST_F(ProcessorTest, MeterResetDuringTheSessionIsBilledFromTheReadings) {
+  policy_.tariff = Tariff{1000000, 0, 0, "EUR"};  // 1.00 per kWh
+  boot();
+  const auto id = start("TAG1", 1, 90000);
+  send("MeterValues", {{"connectorId", 1},
+                       {"transactionId", id},
+                       {"meterValue", json::array({{{"timestamp", "2024-01-15T10:20:00Z"},
+                                                    {"sampledValue", json::array({{{"value", "95000"}}})}},
+                                                   {{"timestamp", "2024-01-15T10:40:00Z"},
+                                                    {"sampledValue", json::array({{{"value", "2000"}}})}}})}});
+  // 90000 -> 95000 (+5000), reset -> 2000 (+2000), stop 3500 (+1500) = 8500 Wh.
+  const auto out = send("StopTransaction", {{"transactionId", id},
+                                            {"meterStop", 3500},
+                                            {"timestamp", "2024-01-15T11:00:00Z"}});
+  EXPECT_EQ(store_.state.stops.at(id).energy_wh, 8500);
+  EXPECT_EQ(store_.state.stops.at(id).cost_minor, 850);
+  EXPECT_EQ(find_event(out, "transaction.completed")->fields["energyWh"], 8500);
+}
+
+TEST_F(ProcessorTest, PerChargerTariffOverridesTheDefault) {
+  policy_.tariff = Tariff{350000, 0, 0, "EUR"};
+  store_.state.tariffs["CP1"] = Tariff{100000, 0, 250000, "EUR"};  // 0.10/kWh + 0.25
+  boot();
+  const auto id = start("TAG1", 1, 0);
+  send("StopTransaction", {{"transactionId", id}, {"meterStop", 10000},
+                           {"timestamp", "2024-01-15T10:10:00Z"}});
+  EXPECT_EQ(store_.state.stops.at(id).cost_minor, 125);
+}
+
+TEST_F(ProcessorTest, EventsCarryAnIdStableAcrossRedeliveryAndStatusHistoryIsKept) {
+  boot();
+  const auto first = send("StatusNotification", {{"connectorId", 1},
+                                                 {"status", "Faulted"},
+                                                 {"errorCode", "GroundFailure"},
+                                                 {"timestamp", "2024-01-15T10:00:00Z"}},
+                          "st-1");
+  ASSERT_EQ(first.events.size(), 2u);
+  EXPECT_EQ(first.events[0].fields["eventId"], "CP1/st-1/StatusNotification/charger.status.changed");
+  EXPECT_EQ(first.events[1].fields["eventId"], "CP1/st-1/StatusNotification/error.occurred");
+  EXPECT_EQ(first.events[0].fields["statusAt"], "2024-01-15T10:00:00.000Z");
+  EXPECT_TRUE(first.events[0].fields["previousStatusAt"].is_null());
+  const auto again = send("StatusNotification", {{"connectorId", 1},
+                                                 {"status", "Faulted"},
+                                                 {"errorCode", "GroundFailure"},
+                                                 {"timestamp", "2024-01-15T10:00:00Z"}},
+                          "st-1");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_TRUE(again.events.empty());
+  ASSERT_EQ(store_.state.status_history.size(), 1u);
+  EXPECT_EQ(store_.state.status_history[0].second.status, "Faulted");
+}
+
 }  // namespace
 }  // namespace genx::csms
