@@ -119,7 +119,8 @@ BatchResult Aggregator::process_batch(const std::vector<std::string>& bodies,
   return result;
 }
 
-int Aggregator::rebuild(std::int64_t from_ms) {
+int Aggregator::rebuild(std::int64_t from_ms, std::int64_t now_ms) {
+  const std::int64_t last_day = zone_.next_day_start(now_ms);
   const std::int64_t from_day = zone_.day_start(from_ms);
   std::vector<std::int64_t> chargers;
   store_.in_analytics_transaction([&](AnalyticsUnit& unit) { chargers = unit.charger_ids(); });
@@ -132,7 +133,8 @@ int Aggregator::rebuild(std::int64_t from_ms) {
       const auto range = unit.fact_range(charger);
       if (range && range->second >= from_day) {
         std::int64_t day = std::max(from_day, zone_.day_start(range->first));
-        while (day <= range->second) {
+        const std::int64_t until = std::min(range->second, last_day);
+        while (day <= until) {
           recompute_day(unit, charger, day);
           ++count;
           day = zone_.next_day_start(day);

@@ -36,9 +36,10 @@ class Aggregator {
   BatchResult process_batch(const std::vector<std::string>& bodies,
                             const std::vector<std::string>& fallback_ids, std::int64_t now_ms);
 
-  // Recomputes every aggregate from the local day holding from_ms on, from the facts.
-  // Returns the number of charger-days recomputed.
-  int rebuild(std::int64_t from_ms);
+  // Recomputes every aggregate from the local day holding from_ms on, from the facts, up
+  // to the last fact but never beyond the day after now_ms (a charger clock years ahead
+  // must not make a rebuild endless). Returns the number of charger-days recomputed.
+  int rebuild(std::int64_t from_ms, std::int64_t now_ms);
 
  private:
   void recompute_day(AnalyticsUnit& unit, std::int64_t charger_id, std::int64_t day_start);

@@ -133,7 +133,7 @@ int run_analytics_rebuild(const Config& config, const std::string& from) {
   }
   auto store = store::open_store(config.database_url);
   analytics::Aggregator aggregator(*store, zone);
-  const int days = aggregator.rebuild(from_ms);
+  const int days = aggregator.rebuild(from_ms, now_millis());
   std::printf("analytics rebuilt from %s (%s): %d charger-days recomputed\n",
               zone.date_of(from_ms).c_str(), config.time_zone.c_str(), days);
   return 0;

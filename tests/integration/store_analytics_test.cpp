@@ -18,6 +18,8 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+constexpr std::int64_t kNow = 1705320000000;  // 2024-01-15T12:00:00Z
+
 class ArrivalClock final : public csms::Clock {
  public:
   std::chrono::system_clock::time_point now() const override { return now_; }
@@ -221,10 +223,10 @@ TEST_F(AnalyticsStoreTest, RebuildGivesIdenticalRowsAndRecoversLostEvents) {
   feed();
   const auto live = snapshot();
   analytics::Aggregator aggregator(*store_, analytics::TimeZone(zone_));
-  EXPECT_GT(aggregator.rebuild(csms::parse_timestamp("2024-01-01T00:00:00Z").value()), 0);
+  EXPECT_GT(aggregator.rebuild(csms::parse_timestamp("2024-01-01T00:00:00Z").value(), kNow), 0);
   EXPECT_EQ(snapshot(), live);
   // Rebuilding only from the next day leaves the 15th as it was.
-  aggregator.rebuild(csms::parse_timestamp("2024-01-16T00:00:00Z").value());
+  aggregator.rebuild(csms::parse_timestamp("2024-01-16T00:00:00Z").value(), kNow);
   EXPECT_EQ(snapshot(), live);
 }
 
@@ -240,8 +242,23 @@ TEST_F(AnalyticsStoreTest, RebuildWithoutAnyEventGivesTheLiveFigures) {
   counter_ = 0;
   drive_known_day();
   analytics::Aggregator aggregator(*store_, analytics::TimeZone(zone_));
-  aggregator.rebuild(csms::parse_timestamp("2024-01-15T00:00:00Z").value());
+  aggregator.rebuild(csms::parse_timestamp("2024-01-15T00:00:00Z").value(), kNow);
   EXPECT_EQ(snapshot(), live);
+}
+
+TEST_F(AnalyticsStoreTest, ChargerClockYearsAheadDoesNotMakeRebuildEndless) {
+  drive_known_day();
+  send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG9"}, {"meterStart", 0},
+                            {"timestamp", "2099-01-01T00:00:00Z"}},
+       "2024-01-15T12:00:00Z", "CP2");
+  send("StopTransaction", {{"transactionId", 2}, {"meterStop", 10},
+                           {"timestamp", "2099-01-01T01:00:00Z"}},
+       "2024-01-15T12:01:00Z", "CP2");
+  const auto result = feed();
+  EXPECT_TRUE(result.rejected.empty());
+  analytics::Aggregator aggregator(*store_, analytics::TimeZone(zone_));
+  // CP1: the 15th (its last fact); CP2: the 15th to the day after now, not to 2099.
+  EXPECT_EQ(aggregator.rebuild(csms::parse_timestamp("2024-01-15T00:00:00Z").value(), kNow), 3);
 }
 
 TEST_F(AnalyticsStoreTest, DailyRowsFollowTheOperatorsTimeZone) {
@@ -263,7 +280,7 @@ TEST_F(AnalyticsStoreTest, DailyRowsFollowTheOperatorsTimeZone) {
   EXPECT_EQ(s["day"][1]["energyWh"], 2000);
   EXPECT_EQ(s["day"][1]["sessionsCompleted"], 1);
   analytics::Aggregator aggregator(*store_, analytics::TimeZone(zone_));
-  aggregator.rebuild(csms::parse_timestamp("2024-01-01T00:00:00Z").value());
+  aggregator.rebuild(csms::parse_timestamp("2024-01-01T00:00:00Z").value(), kNow);
   EXPECT_EQ(snapshot(), s);
 }
 
