@@ -38,6 +38,10 @@ struct Config {
   int ocpp_workers = 2;
   int worker_prefetch = 16;
   int sim_chargers = 3;  // genx run: simulated chargers for the demo (0 = none)
+  int analytics_processes = 1;
+  int analytics_batch_size = 100;
+  std::chrono::milliseconds analytics_batch_wait{500};
+  std::string time_zone = "UTC";
 };
 
 // One documented setting: environment variable, flag, default and meaning.

@@ -95,6 +95,7 @@ int run_supervisor(const Config& config, const std::string& self_path,
         "--profile", "realistic", "--interval", "10", "--ramp-up", "2", "--duration", "0",
         "--source-addresses", "127.0.0.1", "--quiet"};
   }
+  for (int i = 0; i < config.analytics_processes; ++i) add("analytics", i);
 
   auto now = std::chrono::steady_clock::now();
   for (auto& child : children) {
