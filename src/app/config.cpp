@@ -91,6 +91,8 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
+      {"GENX_WORKER_COMMIT_BATCH", "--worker-commit-batch", "64",
+       "messages an ocpp-worker commits in one database transaction at most (group commit; 1 = one each)"},
       {"GENX_SIM_CHARGERS", "--sim-chargers", "3",
        "simulated chargers genx run starts (genx sim, realistic profile) so the dashboard shows life; 0 = none"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
@@ -308,6 +310,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     throw ConfigError("GENX_TARIFF_CURRENCY: expected a 3-letter code like EUR, got \"" +
                       c.policy.tariff.currency + "\"");
   }
+  c.worker_commit_batch = static_cast<int>(get_int("GENX_WORKER_COMMIT_BATCH", 1, 10000));
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;
 }

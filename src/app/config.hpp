@@ -37,6 +37,7 @@ struct Config {
   std::chrono::milliseconds reply_timeout{30000};
   int ocpp_workers = 2;
   int worker_prefetch = 16;
+  int worker_commit_batch = 64;  // deliveries per database transaction at most (group commit)
   int sim_chargers = 3;  // genx run: simulated chargers for the demo (0 = none)
   int analytics_processes = 1;
   int analytics_batch_size = 100;
