@@ -46,8 +46,8 @@ if [[ $smoke -eq 1 ]]; then
   broker_seconds=1; mix_chargers=20; mix_ramp=1; mix_settle=0; mix_duration=2; rpc_chargers=10; rpc_duration=2
   mem_small=10; mem_large=40; mem_ramp=1; mem_hold=3; storm_chargers=30; storm_ramp=1; storm_wait=3
 else
-  broker_seconds=8; mix_chargers=10000; mix_ramp=20; mix_settle=5; mix_duration=30; rpc_chargers=200; rpc_duration=15
-  mem_small=1000; mem_large=18000; mem_ramp=30; mem_hold=10; storm_chargers=10000; storm_ramp=20; storm_wait=60
+  broker_seconds=5; mix_chargers=10000; mix_ramp=15; mix_settle=5; mix_duration=20; rpc_chargers=200; rpc_duration=10
+  mem_small=1000; mem_large=18000; mem_ramp=25; mem_hold=8; storm_chargers=10000; storm_ramp=15; storm_wait=60
 fi
 
 # Open files: raise the soft limit as far as allowed; 50,000 chargers where possible.
