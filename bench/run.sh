@@ -6,7 +6,7 @@
 #
 #   bench/run.sh            full run (several minutes), writes bench/RESULTS.md
 #   bench/run.sh --smoke    tiny version in seconds (writes $GENX_BENCH_OUT or a temp file)
-#   bench/run.sh --notes F  append the optimisation notes in file F to RESULTS.md
+#   bench/run.sh --notes F  append the notes in file F to RESULTS.md (default bench/NOTES.md)
 #
 # Environment: GENX_BIN (default build/genx), GENX_BENCH_RABBITMQ_PORT (private node,
 # default 5706) or GENX_BENCH_RABBITMQ_URL (use that broker), GENX_BENCH_PORT_BASE
@@ -37,6 +37,8 @@ else
   out="${GENX_BENCH_OUT:-$GENX_ROOT/bench/RESULTS.md}"
 fi
 port_base="${GENX_BENCH_PORT_BASE:-9706}"
+# The profile notes and readings that go under the figures (kept by hand).
+[[ -z $notes && $smoke -eq 0 && -f $GENX_ROOT/bench/NOTES.md ]] && notes="$GENX_ROOT/bench/NOTES.md"
 gw_port=$port_base
 api_port=$((port_base + 1))
 notify_port=$((port_base + 2))
