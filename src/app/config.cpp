@@ -89,6 +89,12 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
+      {"GENX_NOTIFIERS", "--notifiers", "1",
+       "notifier processes started by genx run (notifier i listens on NOTIFY_PORT + i)"},
+      {"GENX_CORS_ORIGINS", "--cors-origins", "",
+       "origins allowed to use Socket.IO, comma-separated, or * (default: http(s)://ANY-HOST:API_PORT)"},
+      {"GENX_WEB_DIR", "--web-dir", "",
+       "dashboard files served by the api (default: web/public of the source tree of the binary)"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
   };
   return table;
@@ -262,6 +268,25 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
+  c.notifiers = static_cast<int>(get_int("GENX_NOTIFIERS", 0, 64));
+  {
+    std::string origins = get("GENX_CORS_ORIGINS");
+    std::size_t start = 0;
+    while (start <= origins.size()) {
+      auto comma = origins.find(',', start);
+      std::string origin = trim(origins.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (!origin.empty()) {
+        if (origin != "*" && origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {
+          throw ConfigError("GENX_CORS_ORIGINS: expected * or origins like http://host:8080, got \"" +
+                            origin + "\"");
+        }
+        c.cors_origins.push_back(origin);
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  c.web_dir = get("GENX_WEB_DIR");
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;
 }

@@ -37,6 +37,9 @@ struct Config {
   std::chrono::milliseconds reply_timeout{30000};
   int ocpp_workers = 2;
   int worker_prefetch = 16;
+  int notifiers = 1;
+  std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
+  std::string web_dir;                    // empty: web/public beside the build directory
 };
 
 // One documented setting: environment variable, flag, default and meaning.

@@ -12,6 +12,7 @@ namespace genx::app {
 int run_gateway(const Config& config);
 int run_ocpp_worker(const Config& config);
 int run_api(const Config& config);
+int run_notifier(const Config& config);
 // Starts and supervises every role as a child process of this binary.
 int run_supervisor(const Config& config, const std::string& self_path,
                    const std::vector<std::string>& passthrough_args);

@@ -228,6 +228,20 @@ export class Stack {
     }, { timeout, what: `API /health ${healthy ? 'healthy' : 'answering'} on port ${this.apiPort}` });
   }
 
+  // Socket.IO base URL of notifier `index` (genx run: NOTIFY_PORT + index).
+  notifyUrl(index = 0) {
+    return `http://127.0.0.1:${this.notifyPort + index}`;
+  }
+
+  // Waits until notifier `index` answers GET /health.
+  async waitNotifier(proc, index = 0, timeout = 30000) {
+    await poll(async () => {
+      if (proc && !proc.running) throw new Error(`${proc.name} exited: ${JSON.stringify(proc.exit)}\n${proc.tail()}`);
+      const res = await fetch(`${this.notifyUrl(index)}/health`);
+      return res.status === 200;
+    }, { timeout, what: `notifier ${index} on port ${this.notifyPort + index}` });
+  }
+
   // Log tails of every process, for failure messages.
   logs(lines = 40) {
     return this.processes.map((p) =>

@@ -1,0 +1,161 @@
+// Live events over Socket.IO: the official socket.io-client (npm) with its DEFAULT
+// options (HTTP long-polling first, then the upgrade to WebSocket) against `genx
+// notifier`, while an independent OCPP client (ocpp-rpc, strict mode) drives a full
+// charging session. The stack runs with API_TOKEN and two notifiers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { io } from 'socket.io-client';
+import { Stack, poll } from './lib/stack.mjs';
+import { connectRpc, bootPayload } from './lib/ocpp.mjs';
+
+const kToken = 'e2e-notifier-secret';
+let stack;
+const sockets = [];
+
+before(async () => {
+  stack = await Stack.create('notifier', { API_TOKEN: kToken });
+  await stack.diagnose(async () => {
+    const proc = stack.start('run', ['--ocpp-workers', '1', '--notifiers', '2']);
+    await stack.waitGateway(proc);
+    await stack.waitApi(proc);
+    await stack.waitNotifier(proc, 0);
+    await stack.waitNotifier(proc, 1);
+  });
+});
+after(async () => {
+  for (const s of sockets) s.close();
+  await stack?.cleanup();
+});
+
+// A socket.io-client socket that records every event it receives, in order.
+function client(url, options = {}) {
+  const socket = io(url, { reconnection: false, ...options });
+  socket.firstTransport = socket.io.engine?.transport?.name;
+  socket.received = [];
+  socket.onAny((name, payload) => socket.received.push({ name, payload }));
+  sockets.push(socket);
+  return socket;
+}
+
+function connected(socket) {
+  return new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+}
+
+function refused(socket) {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => reject(new Error('connected although the token is wrong')));
+    socket.once('connect_error', resolve);
+  });
+}
+
+test('socket.io-client receives every event of a charging session, in order, from both notifiers', async () => {
+  await stack.diagnose(async () => {
+    const cp = 'E2E-SIO-1';
+    const inRoom = client(stack.notifyUrl(0), { auth: { token: kToken } });
+    const everything = client(stack.notifyUrl(1), { auth: { token: kToken } });
+    const otherRoom = client(`${stack.notifyUrl(0)}`, { auth: { token: kToken }, query: { chargerId: 'SOMEONE-ELSE' } });
+    await Promise.all([connected(inRoom), connected(everything), connected(otherRoom)]);
+
+    // Default options: the client starts with HTTP long-polling and upgrades to WebSocket.
+    assert.equal(inRoom.firstTransport, 'polling');
+    assert.equal(everything.firstTransport, 'polling');
+    await poll(() => inRoom.io.engine.transport.name === 'websocket', { what: 'upgrade to websocket' });
+    await poll(() => everything.io.engine.transport.name === 'websocket', { what: 'upgrade to websocket (notifier 1)' });
+
+    const ack = await inRoom.timeout(5000).emitWithAck('subscribe', cp);
+    assert.deepEqual(ack, { ok: true, rooms: [cp] });
+
+    const rpc = await connectRpc(stack, cp);
+    const t0 = Date.now();
+    const at = (s) => new Date(t0 + s * 1000).toISOString();
+    await rpc.checkedCall('BootNotification', bootPayload(1));
+    await rpc.checkedCall('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: at(0) });
+    await rpc.checkedCall('Authorize', { idTag: 'TAG-SIO' });
+    const start = await rpc.checkedCall('StartTransaction', { connectorId: 1, idTag: 'TAG-SIO', meterStart: 1000, timestamp: at(1) });
+    const txId = start.transactionId;
+    await rpc.checkedCall('MeterValues', {
+      connectorId: 1,
+      transactionId: txId,
+      meterValue: [{ timestamp: at(60), sampledValue: [
+        { value: '2500', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+        { value: '7200', measurand: 'Power.Active.Import', unit: 'W' },
+      ] }],
+    });
+    await rpc.checkedCall('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: at(61) });
+    await rpc.checkedCall('StopTransaction', { transactionId: txId, idTag: 'TAG-SIO', meterStop: 5500, timestamp: at(120), reason: 'Local' });
+    await rpc.checkedCall('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: at(121) });
+    await rpc.close({ awaitPending: true });
+
+    const expected = [
+      'charger.connected',
+      'charger.status.changed:Available',
+      'charging.started',
+      'meter.values',
+      'charger.status.changed:Charging',
+      'charging.stopped',
+      'transaction.completed',
+      'charger.status.changed:Available',
+      'charger.disconnected',
+    ];
+    const view = (socket) => socket.received
+      .filter((e) => e.payload?.deviceId === cp)
+      .map((e) => (e.name === 'charger.status.changed' ? `${e.name}:${e.payload.status}` : e.name));
+
+    for (const [label, socket] of [['room member on notifier 0', inRoom], ['client without rooms on notifier 1', everything]]) {
+      await poll(() => view(socket).length >= expected.length, { what: `${label}: ${expected.length} events (got ${view(socket).join(', ')})` });
+      assert.deepEqual(view(socket), expected, label);
+    }
+
+    // The payloads are the events as documented.
+    const byName = (name) => inRoom.received.find((e) => e.name === name)?.payload;
+    assert.equal(byName('charging.started').transactionId, txId);
+    assert.equal(byName('meter.values').powerW, 7200);
+    assert.equal(byName('meter.values').energyWh, 2500);
+    assert.equal(byName('transaction.completed').energyWh, 4500);
+    assert.equal(byName('charger.connected').type, 'charger.connected');
+    assert.equal(byName('charger.connected').version, 1);
+    assert.ok(!Number.isNaN(Date.parse(byName('charger.disconnected').timestamp)));
+
+    // A client in another charger's room hears nothing of this charger.
+    assert.deepEqual(otherRoom.received.filter((e) => e.payload?.deviceId === cp), []);
+    assert.ok(otherRoom.connected);
+  });
+});
+
+test('a wrong or missing token is refused with CONNECT_ERROR "unauthorized"', async () => {
+  await stack.diagnose(async () => {
+    const wrong = client(stack.notifyUrl(0), { auth: { token: 'not-the-token' } });
+    const err = await refused(wrong);
+    assert.equal(err.message, 'unauthorized');
+
+    const none = client(stack.notifyUrl(1));
+    assert.equal((await refused(none)).message, 'unauthorized');
+
+    // The same token in the handshake query is accepted.
+    const byQuery = client(stack.notifyUrl(0), { query: { token: kToken } });
+    await connected(byQuery);
+  });
+});
+
+test('CORS: the dashboard origin may poll, another origin may not', async () => {
+  await stack.diagnose(async () => {
+    const dashboard = `http://localhost:${stack.apiPort}`;
+    const ok = await fetch(`${stack.notifyUrl(0)}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: dashboard } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('access-control-allow-origin'), dashboard);
+    assert.equal(ok.headers.get('access-control-allow-credentials'), 'true');
+    const body = await ok.text();
+    assert.match(body, /^0\{"sid":"[^"]+","upgrades":\["websocket"\],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000\}$/);
+
+    const evil = await fetch(`${stack.notifyUrl(0)}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'http://evil.example:9999' } });
+    assert.equal(evil.status, 403);
+    assert.equal(evil.headers.get('access-control-allow-origin'), null);
+
+    const old = await fetch(`${stack.notifyUrl(0)}/socket.io/?EIO=3&transport=polling`);
+    assert.equal(old.status, 400);
+  });
+});
