@@ -4,8 +4,10 @@
 // charging session. The stack runs with API_TOKEN and two notifiers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import amqp from 'amqplib';
 import { io } from 'socket.io-client';
-import { Stack, poll } from './lib/stack.mjs';
+import { Stack, poll, rabbitUrl } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 
 const kToken = 'e2e-notifier-secret';
@@ -157,5 +159,52 @@ test('CORS: the dashboard origin may poll, another origin may not', async () => 
 
     const old = await fetch(`${stack.notifyUrl(0)}/socket.io/?EIO=3&transport=polling`);
     assert.equal(old.status, 400);
+  });
+});
+
+test('a client that stops reading is disconnected when its queue is full; the others get every event', async () => {
+  await stack.diagnose(async () => {
+    const base = `${stack.notifyUrl(0)}/socket.io/?EIO=4&transport=polling`;
+    const clients = async () => (await (await fetch(`${stack.notifyUrl(0)}/health`)).json()).clients;
+
+    // A raw long-polling client: handshake, Socket.IO CONNECT with the token, then it
+    // never polls again.
+    const open = await (await fetch(base)).text();
+    const { sid } = JSON.parse(open.slice(1));
+    const post = await fetch(`${base}&sid=${sid}`, { method: 'POST', body: `40${JSON.stringify({ token: kToken })}` });
+    assert.equal(await post.text(), 'ok');
+
+    const reader = client(stack.notifyUrl(0), { auth: { token: kToken } });
+    await connected(reader);
+    await poll(() => reader.io.engine.transport.name === 'websocket', { what: 'upgrade to websocket' });
+    const before = await clients();
+
+    // 1,200 events (the per-client bound is 1,000), published as any producer would.
+    const conn = await amqp.connect(rabbitUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      for (let batch = 0; batch < 12; batch += 1) {
+        for (let i = 0; i < 100; i += 1) {
+          const n = batch * 100 + i;
+          ch.publish(stack.names.RABBITMQ_EXCHANGE_EVENTS, 'notification.test.flood',
+            Buffer.from(JSON.stringify({ version: 1, type: 'test.flood', deviceId: 'FLOOD', n, timestamp: new Date().toISOString() })),
+            { contentType: 'application/json' });
+        }
+        await ch.waitForConfirms();
+        await sleep(50); // a steady stream a live client keeps up with
+      }
+    } finally {
+      await conn.close();
+    }
+
+    const flood = () => reader.received.filter((e) => e.name === 'test.flood').map((e) => e.payload.n);
+    await poll(() => flood().length === 1200, { what: `1200 flood events (got ${flood().length})` });
+    assert.deepEqual(flood(), Array.from({ length: 1200 }, (_, i) => i), 'every event, in order');
+    assert.ok(reader.connected);
+
+    await poll(async () => (await clients()) === before - 1, { what: 'the stalled client dropped' });
+    const late = await fetch(`${base}&sid=${sid}`);
+    assert.equal(late.status, 400);
+    assert.deepEqual(await late.json(), { code: 1, message: 'Session ID unknown' });
   });
 });
