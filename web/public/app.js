@@ -241,6 +241,10 @@ function setLive(kind, text) {
 }
 
 function connectLive(config) {
+  if (typeof io !== 'function') {
+    setLive('offline', 'Live updates unavailable: socket.io client missing (npm ci && npm run build in web/)');
+    return;
+  }
   const url = `${location.protocol}//${location.hostname}:${config.notifyPort}`;
   const socket = io(url, { path: config.notifyPath, auth: { token: state.token } });
   window.genxSocket = socket;
