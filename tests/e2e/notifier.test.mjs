@@ -208,3 +208,21 @@ test('a client that stops reading is disconnected when its queue is full; the ot
     assert.deepEqual(await late.json(), { code: 1, message: 'Session ID unknown' });
   });
 });
+
+test('a connection that replaces an open one publishes no second connected event', async () => {
+  await stack.diagnose(async () => {
+    const cp = 'E2E-SIO-REPLACED';
+    const watcher = client(stack.notifyUrl(1), { auth: { token: kToken }, query: { chargerId: cp } });
+    await connected(watcher);
+    const first = await connectRpc(stack, cp);
+    const firstClosed = new Promise((resolve) => first.once('close', resolve));
+    const second = await connectRpc(stack, cp);
+    await firstClosed; // the gateway closed the replaced connection
+    await second.checkedCall('Heartbeat', {});
+    await second.close({ awaitPending: true });
+    const names = () => watcher.received.map((e) => e.name);
+    await poll(() => names().includes('charger.disconnected'), { what: 'charger.disconnected' });
+    await sleep(500); // a wrong extra event would come right behind
+    assert.deepEqual(names(), ['charger.connected', 'charger.disconnected']);
+  });
+});
