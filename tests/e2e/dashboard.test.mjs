@@ -57,6 +57,7 @@ test('the dashboard shows a charger and its session live, without reload', async
     assert.equal(await page.title(), 'GenX · Charging network');
     // Socket.IO connected (polling, then the upgrade) and the queues card filled.
     await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
+    await page.waitForFunction(() => window.genxSocket?.io.engine?.transport?.name === 'websocket');
     const queues = page.locator('[data-testid="queues"] li');
     await queues.first().waitFor();
     const queueNames = await queues.evaluateAll((els) => els.map((e) => e.dataset.queue));

@@ -226,3 +226,51 @@ test('a connection that replaces an open one publishes no second connected event
     assert.deepEqual(names(), ['charger.connected', 'charger.disconnected']);
   });
 });
+
+test('a message the workers cannot read reaches clients as error.occurred', async () => {
+  await stack.diagnose(async () => {
+    const watcher = client(stack.notifyUrl(0), { auth: { token: kToken } });
+    await connected(watcher);
+    const conn = await amqp.connect(rabbitUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      ch.publish(stack.names.RABBITMQ_EXCHANGE_OCPP, 'ocpp.message.Heartbeat', Buffer.from('this is not an envelope'),
+        { contentType: 'application/json', messageId: 'e2e-garbage-1', type: 'Heartbeat', persistent: true });
+      await ch.waitForConfirms();
+    } finally {
+      await conn.close();
+    }
+    const error = await poll(() => watcher.received.find((e) => e.name === 'error.occurred' && e.payload.messageId === 'e2e-garbage-1')?.payload,
+      { what: 'error.occurred for the unreadable message' });
+    assert.equal(error.code, 'ProcessingFailed');
+    assert.equal(error.action, 'Heartbeat');
+    assert.match(error.message, /unreadable message/);
+  });
+});
+
+test('bad Engine.IO requests get clear HTTP errors and crash nothing', async () => {
+  await stack.diagnose(async () => {
+    const url = `${stack.notifyUrl(0)}/socket.io/`;
+    assert.equal((await fetch(`${stack.notifyUrl(0)}/nope`)).status, 404);
+    const noVersion = await fetch(url);
+    assert.equal(noVersion.status, 400);
+    assert.deepEqual(await noVersion.json(), { code: 5, message: 'Unsupported protocol version' });
+    assert.deepEqual(await (await fetch(`${url}?EIO=4&transport=carrier-pigeon`)).json(), { code: 0, message: 'Transport unknown' });
+    assert.equal((await fetch(`${url}?EIO=4&transport=polling&sid=nope`, { method: 'POST', body: '40' })).status, 400);
+
+    const open = await (await fetch(`${url}?EIO=4&transport=polling`)).text();
+    const { sid } = JSON.parse(open.slice(1));
+    // Over maxPayload: 413, or a reset when the client is still writing the body as
+    // the server closes the connection; either way the body is refused.
+    const big = await fetch(`${url}?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: 'x'.repeat(2_000_000) })
+      .then((r) => r.status, (err) => err.cause?.code ?? String(err));
+    assert.ok(big === 413 || ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(big), `2 MB body: ${big}`);
+    const garbage = await fetch(`${url}?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '9garbage\x1e' });
+    assert.equal(garbage.status, 400);
+    // The session that sent garbage is closed; the notifier serves others as before.
+    assert.equal((await fetch(`${url}?EIO=4&transport=polling&sid=${sid}`)).status, 400);
+    const fresh = client(stack.notifyUrl(0), { auth: { token: kToken } });
+    await connected(fresh);
+    assert.equal((await fetch(`${stack.notifyUrl(0)}/health`)).status, 200);
+  });
+});
