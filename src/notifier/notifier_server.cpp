@@ -169,7 +169,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool poll(std::function<void(std::string)> respond) {
     if (pending_get_) return false;
     pending_get_ = std::move(respond);
-    if (upgrading_) {
+    if (upgrading_ || ws_) {  // a poll that raced the upgrade: let it end
       answer_poll(encode(EioPacket{EioType::kNoop, ""}));
     } else {
       flush_poll();
