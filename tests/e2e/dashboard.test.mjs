@@ -104,6 +104,14 @@ test('the dashboard shows a charger and its session live, without reload', async
     fs.mkdirSync(kArtifacts, { recursive: true });
     await page.screenshot({ path: path.join(kArtifacts, 'dashboard.png'), fullPage: true });
 
+    // A page opened now shows the same session, its energy and power from the REST API.
+    const second = await browser.newPage();
+    await second.goto(`${stack.apiUrl}/`);
+    const again = second.locator(`[data-testid="session-row"][data-transaction="${start.transactionId}"]`);
+    await again.locator('[data-testid="session-energy"]', { hasText: '3.25 kWh' }).waitFor({ timeout: 15000 });
+    assert.equal(await again.locator('[data-testid="session-power"]').textContent(), '11.0 kW');
+    await second.close();
+
     // Stopping the session takes it off the active list, still without reload.
     await rpc.checkedCall('StopTransaction', { transactionId: start.transactionId, idTag: 'TAG-DASH', meterStop: 14000, timestamp: at(60), reason: 'EVDisconnected' });
     await session.waitFor({ state: 'detached', timeout: 15000 });

@@ -275,13 +275,28 @@ async function loadChargers() {
   renderChargers();
 }
 
+// Latest energy (Wh delivered) and power (W) of a session from its stored meter values.
+function latestReadings(tx) {
+  const scale = (m) => (/^k/i.test(m.unit || '') ? 1000 : 1);
+  let energy = null;
+  let power = null;
+  for (const m of tx.meterValues || []) {
+    const v = Number(m.value) * scale(m);
+    if (!Number.isFinite(v)) continue;
+    if (m.measurand === 'Energy.Active.Import.Register' || (!m.measurand && /Wh$/i.test(m.unit || 'Wh'))) energy = v;
+    if (m.measurand === 'Power.Active.Import') power = v;
+  }
+  return { energyWh: energy == null ? 0 : Math.max(0, energy - (tx.meterStart || 0)), powerW: power };
+}
+
 async function loadSessions() {
   const list = await api('/api/transactions?active=true&limit=200');
   const next = new Map();
-  for (const t of list) {
+  await Promise.all(list.map(async (t) => {
     const live = state.sessions.get(t.id);
-    next.set(t.id, { ...t, energyWh: live?.energyWh ?? 0, powerW: live?.powerW ?? null });
-  }
+    const stored = live ? null : latestReadings(await api(`/api/transactions/${t.id}`).catch(() => ({})));
+    next.set(t.id, { ...t, energyWh: live?.energyWh ?? stored.energyWh, powerW: live?.powerW ?? stored.powerW });
+  }));
   state.sessions = next;
   renderSessions();
 }
