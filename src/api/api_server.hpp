@@ -29,6 +29,8 @@ struct ApiOptions {
   int notify_port = 8081;  // told to the dashboard by GET /api/config
   int gateway_port = 9000;
   std::string web_dir;     // dashboard files; empty = no dashboard
+  std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
+  std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
 
 struct HttpResponse {
@@ -42,7 +44,7 @@ class ApiHandler {
  public:
   ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
   HttpResponse handle(std::string_view method, std::string_view target,
-                      std::string_view authorization);
+                      std::string_view authorization, std::string_view accept = {});
 
  private:
   HttpResponse health();

@@ -40,6 +40,10 @@ struct Config {
   int notifiers = 1;
   std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
   std::string web_dir;                    // empty: web/public beside the build directory
+  int analytics_processes = 1;
+  int analytics_batch_size = 100;
+  std::chrono::milliseconds analytics_batch_wait{500};
+  std::string time_zone = "UTC";
 };
 
 // One documented setting: environment variable, flag, default and meaning.

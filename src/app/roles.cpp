@@ -88,6 +88,8 @@ int run_api(const Config& config) {
   options.notify_port = config.notify_port;
   options.gateway_port = config.gateway_port;
   options.web_dir = resolve_web_dir(config.web_dir);
+  options.time_zone = config.time_zone;
+  options.currency = config.policy.tariff.currency;
   api::ApiHandler handler(options, *store, &broker);
   api::ApiServer server(options, handler);
   install_shutdown_handler([&](int signal) {

@@ -87,6 +87,7 @@ int run_supervisor(const Config& config, const std::string& self_path,
   for (int i = 0; i < config.ocpp_workers; ++i) add("ocpp-worker", i);
   add("api", 0);
   for (int i = 0; i < config.notifiers; ++i) add("notifier", i);
+  for (int i = 0; i < config.analytics_processes; ++i) add("analytics", i);
 
   auto now = std::chrono::steady_clock::now();
   for (auto& child : children) {
