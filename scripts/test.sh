@@ -80,6 +80,7 @@ fi
 
 # 2. Build (everything: genx, the test binaries, ocpp_validate_tool).
 run_stage build 3000 bash -c "source scripts/lib.sh && build_genx '$build_dir' ON" || exit 1
+run_stage web 600 bash -c "source scripts/lib.sh && build_web" || exit 1
 
 # 3. RabbitMQ for the integration and e2e tests.
 if [[ -n ${GENX_TEST_RABBITMQ_URL:-} ]]; then

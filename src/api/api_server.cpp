@@ -10,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/static_files.hpp"
+
 namespace genx::api {
 
 namespace net = boost::asio;
@@ -119,6 +121,21 @@ HttpResponse ApiHandler::metrics() {
   return HttpResponse{200, "text/plain; version=0.0.4", body};
 }
 
+HttpResponse ApiHandler::queues() {
+  json list = json::array();
+  for (const auto& name : options_.queues) {
+    std::optional<broker::QueueInfo> info;
+    if (broker_ && broker_->connected()) info = broker_->check_queue(name, std::chrono::seconds(2));
+    json item = {{"name", name}, {"messages", nullptr}, {"consumers", nullptr}};
+    if (info) {
+      item["messages"] = info->messages;
+      item["consumers"] = info->consumers;
+    }
+    list.push_back(item);
+  }
+  return json_response(200, list);
+}
+
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
                                 std::string_view authorization, std::string_view accept) {
   ++requests_;
@@ -134,7 +151,18 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
   try {
     if (path == "/health") return health();
     if (path == "/metrics") return metrics();
-    if (path.substr(0, 5) != "/api/") return error_response(404, "not found");
+    if (path == "/api/config") {
+      return json_response(200, json{{"notifyPort", options_.notify_port},
+                                     {"notifyPath", "/socket.io/"},
+                                     {"gatewayPort", options_.gateway_port},
+                                     {"authRequired", options_.api_token.has_value()}});
+    }
+    if (path.substr(0, 5) != "/api/") {
+      if (auto file = read_static_file(options_.web_dir, path)) {
+        return HttpResponse{200, file->content_type, std::move(file->body)};
+      }
+      return error_response(404, "not found");
+    }
 
     if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
       return error_response(401, "missing or wrong bearer token");
@@ -143,6 +171,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     if (auto stats = handle_stats(path, params, accept, store_, options_)) return *stats;
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
+    if (path == "/api/queues") return queues();
     if (path == kChargers || path == "/api/chargers/") {
       return json_response(200, store_.list_chargers());
     }

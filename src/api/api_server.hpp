@@ -4,11 +4,13 @@
 // Threading: run() serves on one I/O thread; requests are handled one at a time against
 // a Store opened by the caller for that thread. stop() is safe from any thread.
 // Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
-// /health and /metrics stay open for probes and scrapers.
+// /health, /metrics, /api/config and the dashboard files stay open (the dashboard asks
+// the operator for the token).
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,11 @@ struct ApiOptions {
   int port = 8080;
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
+  // GET /api/queues reports these (passive declares), in this order.
+  std::vector<std::string> queues;
+  int notify_port = 8081;  // told to the dashboard by GET /api/config
+  int gateway_port = 9000;
+  std::string web_dir;     // dashboard files; empty = no dashboard
   std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
   std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
@@ -42,6 +49,7 @@ class ApiHandler {
  private:
   HttpResponse health();
   HttpResponse metrics();
+  HttpResponse queues();
   ApiOptions options_;
   store::ReadStore& store_;
   broker::BrokerClient* broker_;

@@ -30,7 +30,8 @@ Commands:
                  each as a supervised child process (Ctrl-C / SIGTERM stops all)
   gateway        OCPP-J WebSocket edge for chargers (ws://HOST:GATEWAY_PORT/ocpp/ID)
   ocpp-worker    processes charger messages from RabbitMQ into the database
-  api            REST API and health (http://HOST:API_PORT/)
+  api            REST API, health and the dashboard (http://HOST:API_PORT/)
+  notifier       Socket.IO live events (http://HOST:NOTIFY_PORT/socket.io/)
   id-tags set TAG [--status Accepted|Blocked|Expired|Invalid|ConcurrentTx]
               [--expiry ISO-8601] [--parent TAG]
                  add or change an id tag that chargers may authorize with
@@ -220,6 +221,7 @@ int main(int argc, char** argv) {
     if (command == "gateway") return genx::app::run_gateway(config);
     if (command == "ocpp-worker") return genx::app::run_ocpp_worker(config);
     if (command == "api") return genx::app::run_api(config);
+    if (command == "notifier") return genx::app::run_notifier(config);
     if (command == "analytics") return genx::app::run_analytics(config);
   } catch (const std::exception& e) {
     spdlog::critical("{} failed: {}", command, e.what());

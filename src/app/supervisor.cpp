@@ -52,6 +52,10 @@ pid_t spawn(const Child& child, const std::string& self_path, const Config& conf
     std::vector<std::string> args = {self_path, child.role};
     const auto& extra = child.args ? *child.args : passthrough;
     args.insert(args.end(), extra.begin(), extra.end());
+    // Each notifier listens on its own port (a later flag wins over the passthrough).
+    if (child.role == "notifier") {
+      args.push_back("--notify-port=" + std::to_string(config.notify_port + child.index));
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -85,6 +89,7 @@ int run_supervisor(const Config& config, const std::string& self_path,
   add("gateway", 0);
   for (int i = 0; i < config.ocpp_workers; ++i) add("ocpp-worker", i);
   add("api", 0);
+  for (int i = 0; i < config.notifiers; ++i) add("notifier", i);
   if (config.sim_chargers > 0) {
     // The demo: a few simulated chargers (genx sim) so the dashboard shows life.
     add("sim", 0);
@@ -105,6 +110,10 @@ int run_supervisor(const Config& config, const std::string& self_path,
   }
   spdlog::info("GenX running: chargers ws://HOST:{}/ocpp/ID, api http://HOST:{}/ (Ctrl-C stops)",
                config.gateway_port, config.api_port);
+  if (config.notifiers > 0) {
+    spdlog::info("dashboard http://HOST:{}/, Socket.IO http://HOST:{}/socket.io/", config.api_port,
+                 config.notify_port);
+  }
 
   int exit_code = 0;
   while (shutdown_signal == 0) {

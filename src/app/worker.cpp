@@ -110,11 +110,29 @@ int run_ocpp_worker(const Config& config) {
   spdlog::info("ocpp-worker consuming {} (prefetch {})", config.names.queue_ocpp_messages,
                config.worker_prefetch);
 
+  // error.occurred for a dead-lettered message (best effort: the DLQ keeps the message).
+  auto publish_failure = [&](const std::string& device_id, const std::string& action,
+                             const std::string& message_id, const std::string& reason) {
+    csms::DomainEvent event{"error.occurred", device_id,
+                            {{"code", "ProcessingFailed"},
+                             {"message", reason},
+                             {"action", action},
+                             {"messageId", message_id}}};
+    broker::Message message;
+    message.exchange = config.names.exchange_events;
+    message.routing_key = "notification." + event.type;
+    message.type = event.type;
+    message.message_id = message_id + ".error";
+    message.body = csms::serialize(event, csms::format_timestamp(now_millis()));
+    broker.publish(std::move(message), [](broker::PublishOutcome) {});
+  };
+
   while (auto delivery = queue.pop(stopping)) {
     auto parsed = csms::parse_envelope(delivery->body);
     if (auto* error = std::get_if<std::string>(&parsed)) {
       spdlog::error("message {} cannot be processed ({}); dead-lettering it",
                     delivery->message_id, *error);
+      publish_failure("", delivery->type, delivery->message_id, "unreadable message: " + *error);
       broker.nack(*delivery, false);
       continue;
     }
@@ -122,6 +140,7 @@ int run_ocpp_worker(const Config& config) {
     group.run(*delivery, queue.peek(group_size - 1));
 
     std::optional<csms::Outcome> outcome;
+    std::string failure;
     auto backoff = std::chrono::milliseconds(50);
     while (!stopping) {
       try {
@@ -137,12 +156,17 @@ int run_ocpp_worker(const Config& config) {
       } catch (const std::exception& e) {
         spdlog::error("{} {} from {}: processing failed: {}; dead-lettering it",
                       envelope.message_type, envelope.unique_id, envelope.device_id, e.what());
+        failure = e.what();
         break;
       }
     }
     if (!outcome) {
       // Stopping mid-retry hands the message back; a failure that is not transient
       // goes to the dead-letter queue.
+      if (!failure.empty()) {
+        publish_failure(envelope.device_id, envelope.message_type, envelope.message_id,
+                        "processing failed: " + failure);
+      }
       broker.nack(*delivery, stopping.load());
       if (stopping) break;
       continue;

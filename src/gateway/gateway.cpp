@@ -140,6 +140,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   void finish_pending(const std::string& correlation_id, const std::string& frame);
   void register_session(const std::string& identity, const std::shared_ptr<Session>& session);
   void unregister_session(const std::string& identity, const Session* session);
+  // charger.connected / charger.disconnected on events_exchange (best effort: a lost
+  // event only makes a dashboard show a charger online or offline late).
+  void publish_connection_event(const std::string& identity, bool connected_now);
 };
 
 // One charger's WebSocket. Lives while a read or write is outstanding; all members are
@@ -444,6 +447,7 @@ void Gateway::Impl::register_session(const std::string& identity,
     old->close(websocket::close_code::policy_error, "replaced by a new connection");
   } else {
     ++connected;
+    publish_connection_event(identity, true);
   }
   slot = session;
   spdlog::info("charger {} connected ({} online)", identity, connected.load());
@@ -456,7 +460,26 @@ void Gateway::Impl::unregister_session(const std::string& identity, const Sessio
   if (current && current.get() != session) return;  // already replaced
   sessions.erase(it);
   --connected;
+  publish_connection_event(identity, false);
   spdlog::info("charger {} disconnected ({} online)", identity, connected.load());
+}
+
+void Gateway::Impl::publish_connection_event(const std::string& identity, bool connected_now) {
+  csms::DomainEvent event;
+  event.type = connected_now ? "charger.connected" : "charger.disconnected";
+  event.device_id = identity;
+  event.fields = {{"gatewayId", options.instance_id}};
+  broker::Message message;
+  message.exchange = options.names.exchange_events;
+  message.routing_key = "notification." + event.type;
+  message.type = event.type;
+  message.message_id = random_id();
+  message.body = csms::serialize(event, csms::format_timestamp(unix_millis()));
+  broker.publish(std::move(message), [identity, type = event.type](broker::PublishOutcome outcome) {
+    if (outcome != broker::PublishOutcome::kConfirmed) {
+      spdlog::warn("{} event for {} not confirmed by RabbitMQ", type, identity);
+    }
+  });
 }
 
 void Gateway::Impl::finish_pending(const std::string& correlation_id, const std::string& frame) {

@@ -22,16 +22,27 @@ export const sharedDir = process.env.GENX_SHARED_DIR || path.join(repoRoot, '..'
 const kOwnedPrefixes = ['RABBITMQ_', 'GENX_'];
 const kOwnedNames = ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN'];
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
+function canListen(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
   });
+}
+
+// A port (or `count` consecutive ports) nobody listens on, chosen below the kernel's
+// ephemeral range (ip_local_port_range, 32768+ by default): a port the kernel just
+// handed out for listen(0) is soon reused for the outgoing connections of the stack's
+// own processes (to RabbitMQ), and then the role that should listen on it cannot.
+export async function freePort(count = 1) {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const base = 20000 + Math.floor(Math.random() * (32000 - 20000 - count));
+    let ok = true;
+    for (let i = 0; i < count && ok; i += 1) ok = await canListen(base + i);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} free consecutive port(s) found in 20000-32000`);
 }
 
 // Calls fn until it returns a truthy value (without throwing); returns that value.
@@ -143,7 +154,7 @@ export class Stack {
     s.dir = fs.mkdtempSync(path.join(os.tmpdir(), `genx-e2e-${label}-`));
     s.gatewayPort = await freePort();
     s.apiPort = await freePort();
-    s.notifyPort = await freePort();
+    s.notifyPort = await freePort(2); // genx run --notifiers 2 uses NOTIFY_PORT + 1 too
     s.names = {
       RABBITMQ_QUEUE_OCPP_MESSAGES: `ocpp_messages_e2e_${s.suffix}`,
       RABBITMQ_QUEUE_NOTIFICATIONS: `notifications_e2e_${s.suffix}`,
@@ -227,6 +238,20 @@ export class Stack {
       const body = await res.json();
       return healthy ? res.status === 200 && body.status === 'healthy' : typeof body.status === 'string';
     }, { timeout, what: `API /health ${healthy ? 'healthy' : 'answering'} on port ${this.apiPort}` });
+  }
+
+  // Socket.IO base URL of notifier `index` (genx run: NOTIFY_PORT + index).
+  notifyUrl(index = 0) {
+    return `http://127.0.0.1:${this.notifyPort + index}`;
+  }
+
+  // Waits until notifier `index` answers GET /health.
+  async waitNotifier(proc, index = 0, timeout = 30000) {
+    await poll(async () => {
+      if (proc && !proc.running) throw new Error(`${proc.name} exited: ${JSON.stringify(proc.exit)}\n${proc.tail()}`);
+      const res = await fetch(`${this.notifyUrl(index)}/health`);
+      return res.status === 200;
+    }, { timeout, what: `notifier ${index} on port ${this.notifyPort + index}` });
   }
 
   // Log tails of every process, for failure messages.
