@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "metrics/metrics.hpp"
+
 namespace genx::api {
 
 namespace net = boost::asio;
@@ -98,8 +100,10 @@ HttpResponse ApiHandler::health() {
     healthy = false;
     checks["database"] = {{"status", "down"}, {"error", e.what()}};
   }
-  return json_response(healthy ? 200 : 503,
-                       json{{"status", healthy ? "healthy" : "unhealthy"}, {"checks", checks}});
+  json body = {{"checks", checks}};
+  if (options_.roles_health) body["roles"] = options_.roles_health(healthy);
+  body["status"] = healthy ? "healthy" : "unhealthy";
+  return json_response(healthy ? 200 : 503, body);
 }
 
 HttpResponse ApiHandler::metrics() {
@@ -115,6 +119,7 @@ HttpResponse ApiHandler::metrics() {
     body += "# TYPE genx_rabbitmq_reconnects_total counter\n";
     body += "genx_rabbitmq_reconnects_total " + std::to_string(broker_->reconnects()) + "\n";
   }
+  body += metrics::registry().render();
   return HttpResponse{200, "text/plain; version=0.0.4", body};
 }
 
@@ -139,6 +144,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(401, "missing or wrong bearer token");
     }
     auto params = parse_query(query);
+    if (path == "/api/queues" && options_.queues) return json_response(200, options_.queues());
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
     if (path == kChargers || path == "/api/chargers/") {

@@ -22,6 +22,11 @@ struct ApiOptions {
   int port = 8080;
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
+  // Operations hooks (src/app/ops.hpp, src/api/queue_monitor.hpp); unset = not served.
+  // queues: the body of GET /api/queues. roles_health: the other roles' /health, merged
+  // into this /health under "roles"; it clears `healthy` when one reports unhealthy.
+  std::function<nlohmann::json()> queues;
+  std::function<nlohmann::json(bool& healthy)> roles_health;
 };
 
 struct HttpResponse {

@@ -37,6 +37,17 @@ struct Config {
   std::chrono::milliseconds reply_timeout{30000};
   int ocpp_workers = 2;
   int worker_prefetch = 16;
+  // Operations (src/app/ops.hpp): health/metrics ports, log format, queue monitoring.
+  int health_port = 9100;  // base of the per-role ops ports; 0 = no ops endpoint
+  int role_index = 0;      // this process's index within its role (set by genx run)
+  int notifiers = 1;
+  std::string log_format = "text";
+  std::string management_url;  // empty: derived from RABBITMQ_URL (AMQP port + 10000)
+  std::string management_username;
+  std::string management_password;
+  long queue_alert_depth = 10000;  // 0 = off
+  long dlq_alert_depth = 1;        // 0 = off
+  int queue_poll_seconds = 10;
 };
 
 // One documented setting: environment variable, flag, default and meaning.

@@ -3,6 +3,7 @@
 // SIGINT/SIGTERM and returns the process exit code. main only parses and wires.
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/config.hpp"
@@ -12,6 +13,8 @@ namespace genx::app {
 int run_gateway(const Config& config);
 int run_ocpp_worker(const Config& config);
 int run_api(const Config& config);
+// Whether this binary has the subcommand `role` (genx run starts only roles it has).
+bool has_role(std::string_view role);
 // Starts and supervises every role as a child process of this binary.
 int run_supervisor(const Config& config, const std::string& self_path,
                    const std::vector<std::string>& passthrough_args);

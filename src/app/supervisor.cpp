@@ -47,6 +47,7 @@ pid_t spawn(const Child& child, const std::string& self_path, const Config& conf
     std::string instance = config.instance_id + "-" + child.name();
     setenv("GENX_INSTANCE_ID", instance.c_str(), 1);
     setenv("GENX_PROCESS_NAME", child.name().c_str(), 1);
+    setenv("GENX_ROLE_INDEX", std::to_string(child.index).c_str(), 1);
     std::vector<std::string> args = {self_path, child.role};
     args.insert(args.end(), passthrough.begin(), passthrough.end());
     std::vector<char*> argv;
@@ -81,6 +82,11 @@ int run_supervisor(const Config& config, const std::string& self_path,
   };
   add("gateway", 0);
   for (int i = 0; i < config.ocpp_workers; ++i) add("ocpp-worker", i);
+  if (has_role("notifier")) {
+    for (int i = 0; i < config.notifiers; ++i) add("notifier", i);
+  } else if (config.notifiers > 0) {
+    spdlog::warn("this build has no notifier role; --notifiers {} ignored", config.notifiers);
+  }
   add("api", 0);
 
   auto now = std::chrono::steady_clock::now();
