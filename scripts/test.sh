@@ -99,7 +99,7 @@ else
   fi
   log "starting a private RabbitMQ on port $rabbit_port"
   rabbit_started=1
-  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
+  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh start --management >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
     record rabbitmq "FAIL (could not start a private node on port $rabbit_port)"
     exit 1
   fi

@@ -79,6 +79,13 @@ json rate(const json& queue, const char* stat) {
   return (*details)["rate"];
 }
 
+std::int64_t total(const json& queue, const char* stat) {
+  auto stats = queue.find("message_stats");
+  if (stats == queue.end() || !stats->is_object()) return 0;
+  auto it = stats->find(stat);
+  return it != stats->end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
 std::int64_t number(const json& queue, const char* key) {
   auto it = queue.find(key);
   return it != queue.end() && it->is_number() ? it->get<std::int64_t>() : 0;
@@ -103,6 +110,9 @@ json queues_from_management(const json& answer, const std::vector<std::string>& 
                      {"deliverRate", rate(q, "deliver_get")},
                      {"ackRate", rate(q, "ack")},
                      {"redeliverRate", rate(q, "redeliver")},
+                     {"published", total(q, "publish")},
+                     {"delivered", total(q, "deliver_get")},
+                     {"acked", total(q, "ack")},
                      {"deadLetter", is_dead_letter(name)},
                      {"source", "management"}};
   }
@@ -159,6 +169,9 @@ struct QueueMonitor::Impl {
                      {"ackRate", nullptr},
                      {"redeliverRate", nullptr},
                      {"errorRate", nullptr},
+                     {"published", nullptr},
+                     {"delivered", nullptr},
+                     {"acked", nullptr},
                      {"deadLetter", is_dead_letter(name)},
                      {"source", "amqp"}});
     }

@@ -44,7 +44,8 @@ class QueueMonitor {
   QueueMonitor& operator=(const QueueMonitor&) = delete;
 
   // Array of {name, messages, messagesReady, unacked, consumers, publishRate,
-  // deliverRate, ackRate, redeliverRate, errorRate, deadLetter, source}, by name.
+  // deliverRate, ackRate, redeliverRate, errorRate (messages/s), published, delivered,
+  // acked (totals since the queue was created), deadLetter, source}, by name.
   nlohmann::json snapshot();
   void start();
   void stop();

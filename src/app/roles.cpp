@@ -93,7 +93,9 @@ int run_api(const Config& config) {
   monitor_options.poll = std::chrono::seconds(config.queue_poll_seconds);
   api::QueueMonitor monitor(monitor_options, &broker);
   options.queues = [&monitor] { return monitor.snapshot(); };
-  auto peers = local_role_endpoints(config, {"gateway", "ocpp-worker", "notifier"});
+  std::vector<std::string> peer_roles = {"gateway", "ocpp-worker"};
+  if (has_role("notifier")) peer_roles.push_back("notifier");
+  auto peers = local_role_endpoints(config, peer_roles);
   options.roles_health = [peers](bool& healthy) {
     return collect_role_health(peers, false, healthy);
   };
