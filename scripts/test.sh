@@ -123,5 +123,8 @@ fi
 
 export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
+# deploy/: RabbitMQ definitions on their own private node (GENX_DEPLOY_RABBITMQ_PORT,
+# default 5715) and the PM2 ecosystem file under a real pm2.
+run_stage deploy 900 bash -c "cd tests/deploy && npm ci --no-audit --no-fund && node --test --test-concurrency=1 *.test.mjs"
 
 exit "$failed"
