@@ -6,7 +6,8 @@
 #
 # Environment:
 #   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one
-#   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673)
+#   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673; started with --management)
+#   GENX_DEPLOY_RABBITMQ_PORT port of the deploy tests' own private broker (default 5715)
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
 set -uo pipefail

@@ -186,3 +186,42 @@ test('queue monitor: backlog builds while no worker runs and drains when workers
     await conn.close().catch(() => {});
   }
 });
+
+test('JSON logs: one object per line with role and process; the RabbitMQ password and API token are never logged', async () => {
+  const password = 'S3cr3t-Pw-never-logged';
+  const token = 'T0ken-never-logged';
+  const stack = await Stack.create('ops_logs', {
+    RABBITMQ_URL: `amqp://genx:${password}@127.0.0.1:1/`, // nothing listens: login never happens
+    API_TOKEN: token,
+    GENX_LOG_FORMAT: 'json',
+    GENX_LOG_LEVEL: 'trace',
+  });
+  stacks.push(stack);
+  await stack.diagnose(async () => {
+    const gateway = stack.start('gateway');
+    const apiProc = stack.start('api');
+    await stack.waitGateway(gateway);
+    await stack.waitApi(apiProc, { healthy: false });
+    const { status, body } = await getJson(`${stack.apiUrl}/health`);
+    assert.equal(status, 503, 'unhealthy without RabbitMQ');
+    assert.equal(body.checks.rabbitmq.status, 'down');
+    assert.equal((await fetch(`${stack.apiUrl}/api/chargers`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    await poll(() => /reconnecting/.test(gateway.tail(400)), { what: 'the gateway retried the broker' });
+    await gateway.stop();
+    await apiProc.stop();
+    for (const proc of [gateway, apiProc]) {
+      const text = proc.tail(100000);
+      assert.ok(!text.includes(password), `${proc.name} never logs the RabbitMQ password`);
+      assert.ok(!text.includes(token), `${proc.name} never logs the API token`);
+      const lines = text.split('\n').filter(Boolean);
+      assert.ok(lines.length > 2);
+      for (const line of lines) {
+        const entry = JSON.parse(line);
+        assert.equal(typeof entry.time, 'string');
+        assert.equal(typeof entry.level, 'string');
+        assert.ok(['gateway', 'api'].includes(entry.role), `role in ${line}`);
+        assert.equal(typeof entry.msg, 'string');
+      }
+    }
+  });
+});
