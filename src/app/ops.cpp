@@ -97,7 +97,16 @@ std::unique_ptr<metrics::OpsServer> start_ops_server(const Config& config, std::
         report.body["pid"] = getpid();
         return report;
       });
-  server->start();
+  try {
+    server->start();
+  } catch (const std::exception& e) {
+    // A taken port must not take the role down with it (two hand-started workers with
+    // the same GENX_ROLE_INDEX): the role runs, its probe fails visibly.
+    spdlog::error("{}; this {} runs WITHOUT /health and /metrics (give each instance its own "
+                  "GENX_ROLE_INDEX)",
+                  e.what(), role_name);
+    return nullptr;
+  }
   return server;
 }
 

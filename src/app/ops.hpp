@@ -43,7 +43,8 @@ void register_broker_metrics(broker::BrokerClient& broker);
 nlohmann::json rabbitmq_check(broker::BrokerClient& broker, const std::string& queue,
                               bool& healthy);
 
-// Starts the ops endpoint for this role (nullptr when GENX_HEALTH_PORT is 0).
+// Starts the ops endpoint for this role. nullptr when GENX_HEALTH_PORT is 0, or when the
+// port cannot be bound (logged as an error; the role keeps running without it).
 std::unique_ptr<metrics::OpsServer> start_ops_server(const Config& config, std::string_view role,
                                                      std::function<metrics::HealthReport()> health);
 
