@@ -1,5 +1,6 @@
 #include "app/logging.hpp"
 
+#include <cstdlib>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -39,7 +40,18 @@ class JsonFormatter final : public spdlog::formatter {
     line["role"] = dot == std::string::npos ? process : process.substr(0, dot);
     line["process"] = process;
     for (const auto& fields : t_context) {
-      for (const auto& [k, v] : fields) line[k] = v;
+      for (const auto& [k, v] : fields) {
+        // Durations (keys ending in "Ms") are numbers in the JSON line.
+        char* end = nullptr;
+        double number = k.size() > 2 && k.compare(k.size() - 2, 2, "Ms") == 0
+                            ? std::strtod(v.c_str(), &end)
+                            : 0;
+        if (end && end != v.c_str() && *end == '\0') {
+          line[k] = number;
+        } else {
+          line[k] = v;
+        }
+      }
     }
     line["msg"] = std::string(msg.payload.data(), msg.payload.size());
     std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
