@@ -106,6 +106,16 @@ start() {
     fi
     sleep 0.5
   done
+  # The management listener opens after AMQP: callers of --management expect both.
+  if ((management)); then
+    until (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; do
+      if ((SECONDS >= deadline)); then
+        echo "rabbitmq-local: $node: management API on port $((port + 10000)) not up within 60 s" >&2
+        exit 1
+      fi
+      sleep 0.5
+    done
+  fi
   echo "rabbitmq-local: $node running: $(url)"
 }
 

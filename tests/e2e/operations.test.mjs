@@ -74,8 +74,8 @@ test('genx run --ocpp-workers 4: four consumers share the load, every role answe
 
     const row = await poll(async () => {
       const q = await queueRow(stack, queue);
-      return q?.consumers === 4 && q;
-    }, { timeout: 30000, what: `/api/queues shows 4 consumers on ${queue}` });
+      return q?.consumers === 4 && q.source === 'management' && q;
+    }, { timeout: 30000, what: `/api/queues shows 4 consumers on ${queue} (from the management API)` });
     assert.equal(row.source, 'management', 'queue data comes from the RabbitMQ management API');
     for (const field of ['messages', 'unacked', 'publishRate', 'deliverRate', 'ackRate', 'errorRate']) {
       assert.equal(typeof row[field], 'number', `${field} is reported`);
