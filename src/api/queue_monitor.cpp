@@ -140,14 +140,15 @@ struct QueueMonitor::Impl {
 
   json fetch() {
     auto result = metrics::http_get(
-        options.management_url + "/api/queues/" + percent_encode(options.vhost), 2000,
+        options.management_url + "/api/queues/" + percent_encode(options.vhost), 5000,
         "Basic " + base64(options.username + ":" + options.password));
     if (result.status == 200) {
       auto answer = json::parse(result.body, nullptr, false);
       if (!answer.is_discarded()) return queues_from_management(answer, options.queues);
     }
-    spdlog::debug("queue monitor: management API unavailable ({}); using passive declares",
-                  result.status ? "HTTP " + std::to_string(result.status) : result.error);
+    spdlog::warn("queue monitor: management API {} unavailable ({}); using passive declares",
+                 options.management_url,
+                 result.status ? "HTTP " + std::to_string(result.status) : result.error);
     json out = json::array();
     if (!broker) return out;
     std::vector<std::string> names;

@@ -11,7 +11,7 @@
 // queue_alert_depth (code QueueBacklog) or a DLQ's depth reaches dlq_alert_depth (code
 // DeadLetters); it alerts again only after the depth fell below the threshold.
 //
-// Threading: snapshot() may be called from any thread (it blocks up to ~2 s per
+// Threading: snapshot() may be called from any thread (it blocks up to ~5 s per
 // request); stop() joins the alert thread (the destructor calls it).
 #include <chrono>
 #include <memory>

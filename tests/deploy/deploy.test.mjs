@@ -137,7 +137,7 @@ function startRole(role, env) {
 test('definitions: the real roles run as their least-privilege users and a BootNotification is accepted', async () => {
   const gatewayPort = await freePort();
   const apiPort = await freePort();
-  const healthPort = 30000 + 200 * Math.floor(Math.random() * 100);
+  const healthPort = 20000 + 200 * Math.floor(Math.random() * 60);
   const base = {
     PATH: process.env.PATH, GENX_ENV_FILE: '', DATABASE_URL: `sqlite://${path.join(tmp, 'roles.db')}`,
     GATEWAY_PORT: String(gatewayPort), API_PORT: String(apiPort), GENX_HEALTH_PORT: String(healthPort),
@@ -177,7 +177,7 @@ test('definitions: the real roles run as their least-privilege users and a BootN
 test('PM2: deploy/ecosystem.config.js starts the stack, it reports healthy, pm2 stops it', async () => {
   const pm2 = path.join(here, 'node_modules', '.bin', 'pm2');
   const apiPort = await freePort();
-  const healthPort = 30000 + 200 * Math.floor(Math.random() * 100);
+  const healthPort = 20000 + 200 * Math.floor(Math.random() * 60);
   const env = {
     PATH: process.env.PATH,
     HOME: tmp,

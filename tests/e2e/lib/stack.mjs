@@ -54,10 +54,10 @@ export async function poll(fn, { timeout = 20000, interval = 100, what = 'condit
 }
 
 // A base for GENX_HEALTH_PORT whose role ports (base, base+10..+73, base+100..) are
-// free now: random in 20000-59999, checked.
+// free now: random in 20000-31999 (below the ephemeral ports freePort() hands out), checked.
 async function freeHealthBase() {
   for (let attempt = 0; attempt < 50; ++attempt) {
-    const base = 20000 + 200 * Math.floor(Math.random() * 200);
+    const base = 20000 + 200 * Math.floor(Math.random() * 60); // below the ephemeral range (32768+)
     const ports = [base, ...Array.from({ length: 16 }, (_, i) => base + 10 + i), base + 100, base + 101];
     const taken = await Promise.all(ports.map((p) => tcpOpen(p)));
     if (!taken.some(Boolean)) return base;
