@@ -1,4 +1,5 @@
 #include "api/api_server.hpp"
+#include "api/stats_routes.hpp"
 
 #include <atomic>
 #include <charconv>
@@ -124,7 +125,7 @@ HttpResponse ApiHandler::metrics() {
 }
 
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
-                                std::string_view authorization) {
+                                std::string_view authorization, std::string_view accept) {
   ++requests_;
   std::string_view path = target;
   std::string_view query;
@@ -145,6 +146,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     }
     auto params = parse_query(query);
     if (path == "/api/queues" && options_.queues) return json_response(200, options_.queues());
+    if (auto stats = handle_stats(path, params, accept, store_, options_)) return *stats;
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
     if (path == kChargers || path == "/api/chargers/") {
@@ -228,6 +230,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
+  std::string_view accept_header() const {
+    const auto accept = request_[http::field::accept];
+    return std::string_view(accept.data(), accept.size());
+  }
+
   void on_read(beast::error_code ec) {
     if (ec) {
       beast::error_code ignored;
@@ -239,7 +246,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto auth = request_[http::field::authorization];
     HttpResponse result = handler_.handle(std::string_view(method.data(), method.size()),
                                           std::string_view(target.data(), target.size()),
-                                          std::string_view(auth.data(), auth.size()));
+                                          std::string_view(auth.data(), auth.size()),
+                                          accept_header());
     response_ = {};
     response_.version(request_.version());
     response_.result(static_cast<http::status>(result.status));

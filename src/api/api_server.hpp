@@ -27,6 +27,8 @@ struct ApiOptions {
   // into this /health under "roles"; it clears `healthy` when one reports unhealthy.
   std::function<nlohmann::json()> queues;
   std::function<nlohmann::json(bool& healthy)> roles_health;
+  std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
+  std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
 
 struct HttpResponse {
@@ -40,7 +42,7 @@ class ApiHandler {
  public:
   ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
   HttpResponse handle(std::string_view method, std::string_view target,
-                      std::string_view authorization);
+                      std::string_view authorization, std::string_view accept = {});
 
  private:
   HttpResponse health();

@@ -48,6 +48,10 @@ struct Config {
   long queue_alert_depth = 10000;  // 0 = off
   long dlq_alert_depth = 1;        // 0 = off
   int queue_poll_seconds = 10;
+  int analytics_processes = 1;
+  int analytics_batch_size = 100;
+  std::chrono::milliseconds analytics_batch_wait{500};
+  std::string time_zone = "UTC";
 };
 
 // One documented setting: environment variable, flag, default and meaning.

@@ -30,7 +30,7 @@ void install_shutdown_handler(std::function<void(int)> on_signal) {
 bool has_role(std::string_view role) {
   // The roles this binary can run as supervised children (genx run). A new role adds
   // its subcommand in main.cpp and its name here.
-  return role == "gateway" || role == "ocpp-worker" || role == "api";
+  return role == "gateway" || role == "ocpp-worker" || role == "api" || role == "analytics";
 }
 
 int run_gateway(const Config& config) {
@@ -99,6 +99,8 @@ int run_api(const Config& config) {
   options.roles_health = [peers](bool& healthy) {
     return collect_role_health(peers, false, healthy);
   };
+  options.time_zone = config.time_zone;
+  options.currency = config.policy.tariff.currency;
   api::ApiHandler handler(options, *store, &broker);
   api::ApiServer server(options, handler);
   install_shutdown_handler([&](int signal) {

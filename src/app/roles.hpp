@@ -15,6 +15,9 @@ int run_ocpp_worker(const Config& config);
 int run_api(const Config& config);
 // Whether this binary has the subcommand `role` (genx run starts only roles it has).
 bool has_role(std::string_view role);
+int run_analytics(const Config& config);
+// genx analytics rebuild --from DATE: recomputes every aggregate from the stored facts.
+int run_analytics_rebuild(const Config& config, const std::string& from);
 // Starts and supervises every role as a child process of this binary.
 int run_supervisor(const Config& config, const std::string& self_path,
                    const std::vector<std::string>& passthrough_args);

@@ -88,6 +88,7 @@ int run_supervisor(const Config& config, const std::string& self_path,
     spdlog::warn("this build has no notifier role; --notifiers {} ignored", config.notifiers);
   }
   add("api", 0);
+  for (int i = 0; i < config.analytics_processes; ++i) add("analytics", i);
 
   auto now = std::chrono::steady_clock::now();
   for (auto& child : children) {
