@@ -8,7 +8,8 @@
 #   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one (then
 #                            GENX_TEST_RABBITMQCTL / GENX_TEST_RABBITMQ_RESTART_CMD, if
 #                            set, tell the broker integration tests how to reach it)
-#   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673)
+#   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673; started with --management)
+#   GENX_DEPLOY_RABBITMQ_PORT port of the deploy tests' own private broker (default 5715)
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
 set -uo pipefail
@@ -102,7 +103,7 @@ else
   fi
   log "starting a private RabbitMQ on port $rabbit_port"
   rabbit_started=1
-  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" setsid --wait scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
+  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" setsid --wait scripts/rabbitmq-local.sh start --management >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
     record rabbitmq "FAIL (could not start a private node on port $rabbit_port)"
     exit 1
   fi
@@ -131,6 +132,9 @@ fi
 
 export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
+# deploy/: RabbitMQ definitions on their own private node (GENX_DEPLOY_RABBITMQ_PORT,
+# default 5715) and the PM2 ecosystem file under a real pm2.
+run_stage deploy 900 bash -c "cd tests/deploy && npm ci --no-audit --no-fund && node --test --test-concurrency=1 *.test.mjs"
 
 # The benchmark script in its smoke size, against the test broker: it must keep working
 # (no timing is asserted). Gateway/api ports from GENX_TEST_BENCH_PORT_BASE (default 19706).

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/static_files.hpp"
+#include "metrics/metrics.hpp"
 
 namespace genx::api {
 
@@ -101,8 +102,10 @@ HttpResponse ApiHandler::health() {
     healthy = false;
     checks["database"] = {{"status", "down"}, {"error", e.what()}};
   }
-  return json_response(healthy ? 200 : 503,
-                       json{{"status", healthy ? "healthy" : "unhealthy"}, {"checks", checks}});
+  json body = {{"checks", checks}};
+  if (options_.roles_health) body["roles"] = options_.roles_health(healthy);
+  body["status"] = healthy ? "healthy" : "unhealthy";
+  return json_response(healthy ? 200 : 503, body);
 }
 
 HttpResponse ApiHandler::metrics() {
@@ -118,22 +121,8 @@ HttpResponse ApiHandler::metrics() {
     body += "# TYPE genx_rabbitmq_reconnects_total counter\n";
     body += "genx_rabbitmq_reconnects_total " + std::to_string(broker_->reconnects()) + "\n";
   }
+  body += metrics::registry().render();
   return HttpResponse{200, "text/plain; version=0.0.4", body};
-}
-
-HttpResponse ApiHandler::queues() {
-  json list = json::array();
-  for (const auto& name : options_.queues) {
-    std::optional<broker::QueueInfo> info;
-    if (broker_ && broker_->connected()) info = broker_->check_queue(name, std::chrono::seconds(2));
-    json item = {{"name", name}, {"messages", nullptr}, {"consumers", nullptr}};
-    if (info) {
-      item["messages"] = info->messages;
-      item["consumers"] = info->consumers;
-    }
-    list.push_back(item);
-  }
-  return json_response(200, list);
 }
 
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
@@ -168,10 +157,10 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(401, "missing or wrong bearer token");
     }
     auto params = parse_query(query);
+    if (path == "/api/queues" && options_.queues) return json_response(200, options_.queues());
     if (auto stats = handle_stats(path, params, accept, store_, options_)) return *stats;
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
-    if (path == "/api/queues") return queues();
     if (path == kChargers || path == "/api/chargers/") {
       return json_response(200, store_.list_chargers());
     }

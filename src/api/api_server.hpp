@@ -24,11 +24,14 @@ struct ApiOptions {
   int port = 8080;
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
-  // GET /api/queues reports these (passive declares), in this order.
-  std::vector<std::string> queues;
   int notify_port = 8081;  // told to the dashboard by GET /api/config
   int gateway_port = 9000;
   std::string web_dir;     // dashboard files; empty = no dashboard
+  // Operations hooks (src/app/ops.hpp, src/api/queue_monitor.hpp); unset = not served.
+  // queues: the body of GET /api/queues. roles_health: the other roles' /health, merged
+  // into this /health under "roles"; it clears `healthy` when one reports unhealthy.
+  std::function<nlohmann::json()> queues;
+  std::function<nlohmann::json(bool& healthy)> roles_health;
   std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
   std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
@@ -49,7 +52,6 @@ class ApiHandler {
  private:
   HttpResponse health();
   HttpResponse metrics();
-  HttpResponse queues();
   ApiOptions options_;
   store::ReadStore& store_;
   broker::BrokerClient* broker_;

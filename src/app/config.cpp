@@ -102,6 +102,25 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_WEB_DIR", "--web-dir", "",
        "dashboard files served by the api (default: web/public of the source tree of the binary)"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
+      {"GENX_HEALTH_PORT", "--health-port", "9100",
+       "base port of the per-role /health and /metrics endpoints (gateway +0, ocpp-worker i "
+       "+10+i, notifier i +100+i; 0 = off)"},
+      {"GENX_ROLE_INDEX", "--role-index", "0",
+       "index of this process within its role (genx run sets it; systemd: %i)"},
+      {"GENX_NOTIFIERS", "--notifiers", "1", "notifier processes started by genx run"},
+      {"GENX_LOG_FORMAT", "--log-format", "text", "log lines as text or json (one object per line)"},
+      {"RABBITMQ_MANAGEMENT_URL", "--rabbitmq-management-url", "",
+       "RabbitMQ management API (default: http://AMQP_HOST:AMQP_PORT+10000, i.e. 15672 for 5672)"},
+      {"RABBITMQ_MANAGEMENT_USERNAME", "--rabbitmq-management-username", "",
+       "management API user (default: the AMQP user)"},
+      {"RABBITMQ_MANAGEMENT_PASSWORD", "--rabbitmq-management-password", "",
+       "management API password (default: the AMQP password)"},
+      {"GENX_QUEUE_ALERT_DEPTH", "--queue-alert-depth", "10000",
+       "queue depth that raises an error.occurred QueueBacklog event (0 = off)"},
+      {"GENX_DLQ_ALERT_DEPTH", "--dlq-alert-depth", "1",
+       "dead-letter queue depth that raises an error.occurred DeadLetters event (0 = off)"},
+      {"GENX_QUEUE_POLL_INTERVAL", "--queue-poll-interval", "10",
+       "seconds between the api's queue checks for alerts"},
       {"GENX_ANALYTICS", "--analytics", "1", "analytics processes started by genx run (0 = none)"},
       {"GENX_ANALYTICS_BATCH_SIZE", "--analytics-batch-size", "100",
        "events the analytics processor takes per batch (one database transaction)"},
@@ -307,6 +326,28 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     }
   }
   c.web_dir = get("GENX_WEB_DIR");
+  c.health_port = static_cast<int>(get_int("GENX_HEALTH_PORT", 0, 65535 - 200));
+  c.role_index = static_cast<int>(get_int("GENX_ROLE_INDEX", 0, 63));
+  c.log_format = lower(get("GENX_LOG_FORMAT"));
+  if (c.log_format != "text" && c.log_format != "json") {
+    throw ConfigError("GENX_LOG_FORMAT: expected text or json, got \"" + c.log_format + "\"");
+  }
+  c.management_url = get("RABBITMQ_MANAGEMENT_URL");
+  if (c.management_url.empty()) {
+    c.management_url =
+        "http://" + c.amqp.host + ":" + std::to_string(c.amqp.port + 10000);
+  } else if (c.management_url.rfind("http://", 0) != 0) {
+    throw ConfigError("RABBITMQ_MANAGEMENT_URL: expected http://HOST:PORT, got \"" +
+                      c.management_url + "\"");
+  }
+  while (!c.management_url.empty() && c.management_url.back() == '/') c.management_url.pop_back();
+  c.management_username = get("RABBITMQ_MANAGEMENT_USERNAME");
+  if (c.management_username.empty()) c.management_username = c.amqp.username;
+  c.management_password = get("RABBITMQ_MANAGEMENT_PASSWORD");
+  if (c.management_password.empty()) c.management_password = c.amqp.password;
+  c.queue_alert_depth = get_int("GENX_QUEUE_ALERT_DEPTH", 0, 1L << 40);
+  c.dlq_alert_depth = get_int("GENX_DLQ_ALERT_DEPTH", 0, 1L << 40);
+  c.queue_poll_seconds = static_cast<int>(get_int("GENX_QUEUE_POLL_INTERVAL", 1, 3600));
   c.analytics_processes = static_cast<int>(get_int("GENX_ANALYTICS", 0, 8));
   c.analytics_batch_size = static_cast<int>(get_int("GENX_ANALYTICS_BATCH_SIZE", 1, 10000));
   c.analytics_batch_wait =

@@ -42,6 +42,16 @@ struct Config {
   int notifiers = 1;
   std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
   std::string web_dir;                    // empty: web/public beside the build directory
+  // Operations (src/app/ops.hpp): health/metrics ports, log format, queue monitoring.
+  int health_port = 9100;  // base of the per-role ops ports; 0 = no ops endpoint
+  int role_index = 0;      // this process's index within its role (set by genx run)
+  std::string log_format = "text";
+  std::string management_url;  // empty: derived from RABBITMQ_URL (AMQP port + 10000)
+  std::string management_username;
+  std::string management_password;
+  long queue_alert_depth = 10000;  // 0 = off
+  long dlq_alert_depth = 1;        // 0 = off
+  int queue_poll_seconds = 10;
   int analytics_processes = 1;
   int analytics_batch_size = 100;
   std::chrono::milliseconds analytics_batch_wait{500};

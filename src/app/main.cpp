@@ -14,6 +14,7 @@
 
 #include "app/config.hpp"
 #include "app/logging.hpp"
+#include "app/ops.hpp"
 #include "app/roles.hpp"
 #include "sim/broker_bench.hpp"
 #include "sim/simulator.hpp"
@@ -42,6 +43,10 @@ Commands:
   chargers list  print the chargers as JSON
   sim            charger simulator / load generator (genx sim --help)
   bench-broker   RabbitMQ alone with GenX's settings: the limit for bench/ (--help)
+  health [--url URL]
+                 print the stack's health (the api's /health, which includes every
+                 local role's) and exit 0 when healthy, 1 when not or unreachable;
+                 default URL http://127.0.0.1:API_PORT/health
   analytics      consumes the analytics queue into hourly and daily aggregates
   analytics rebuild --from DATE
                  recomputes every aggregate from DATE (YYYY-MM-DD in GENX_TIMEZONE,
@@ -168,6 +173,67 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
   return 2;
 }
 
+// genx health [--url URL] [config flags]: for scripts and container probes.
+int run_health(std::vector<std::string> args) {
+  std::string url;
+  std::vector<std::string> config_args;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--url") {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "genx health: --url needs a value\n");
+        return 2;
+      }
+      url = args[++i];
+    } else if (args[i].rfind("--url=", 0) == 0) {
+      url = args[i].substr(6);
+    } else {
+      config_args.push_back(args[i]);
+    }
+  }
+  if (url.empty()) {
+    genx::app::Config config;
+    try {
+      config = genx::app::load_config(genx::app::process_environment(), config_args);
+    } catch (const genx::app::ConfigError& e) {
+      std::fprintf(stderr, "genx: configuration error: %s\n", e.what());
+      return 2;
+    }
+    url = "http://127.0.0.1:" + std::to_string(config.api_port) + "/health";
+  }
+  auto result = genx::metrics::http_get(url, 10000);
+  if (result.status == 0) {
+    std::printf("unhealthy: %s unreachable (%s)\n", url.c_str(), result.error.c_str());
+    return 1;
+  }
+  auto body = nlohmann::json::parse(result.body, nullptr, false);
+  bool healthy = result.status == 200;
+  std::vector<std::string> failing;
+  if (!body.is_discarded() && body.is_object()) {
+    for (const char* section : {"checks", "roles"}) {
+      if (!body.contains(section) || !body[section].is_object()) continue;
+      for (const auto& [name, part] : body[section].items()) {
+        std::string status = part.value("status", "");
+        if (status != "up" && status != "healthy") {
+          healthy = false;
+          failing.push_back(name + " " + (status.empty() ? "?" : status));
+        }
+      }
+    }
+    std::printf("%s\n", body.dump(2).c_str());
+  } else {
+    std::printf("%s\n", result.body.c_str());
+    healthy = false;
+  }
+  if (healthy) {
+    std::printf("healthy (%s)\n", url.c_str());
+    return 0;
+  }
+  std::string parts;
+  for (const auto& f : failing) parts += (parts.empty() ? "" : ", ") + f;
+  std::printf("unhealthy (HTTP %d%s%s)\n", result.status, parts.empty() ? "" : ": ", parts.c_str());
+  return 1;
+}
+
 std::string self_path(const char* argv0) {
   char buffer[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
@@ -188,6 +254,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "health") return run_health(args);
   if (command == "id-tags" || command == "chargers" || command == "tariff" ||
       (command == "analytics" && !args.empty() && args.front() == "rebuild")) {
     return run_admin(command, args);
@@ -214,7 +281,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const char* process_name = std::getenv("GENX_PROCESS_NAME");
-  genx::app::setup_logging(process_name ? process_name : command, config.log_level);
+  genx::app::setup_logging(process_name ? process_name : command, config.log_level,
+                           config.log_format);
 
   try {
     if (command == "run") return genx::app::run_supervisor(config, self_path(argv[0]), args);

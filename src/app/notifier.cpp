@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/ops.hpp"
 #include "app/roles.hpp"
+#include "metrics/metrics.hpp"
 #include "notifier/notifier_server.hpp"
 #include "notifier/socketio_protocol.hpp"
 
@@ -47,6 +49,13 @@ int run_notifier(const Config& config) {
                      [&broker, d] { broker.ack(*d); });
   });
 
+  register_broker_metrics(broker);
+  auto ops = start_ops_server(config, "notifier", [&] {
+    metrics::HealthReport report;
+    report.body["checks"]["rabbitmq"] = rabbitmq_check(broker, queue, report.healthy);
+    return report;
+  });
+
   install_shutdown_handler([&](int signal) {
     spdlog::info("signal {}: stopping the notifier", signal);
     server.stop();
@@ -55,6 +64,7 @@ int run_notifier(const Config& config) {
   spdlog::info("notifier consuming {} (bound to {} with notification.#)", queue,
                config.names.exchange_events);
   server.run();
+  if (ops) ops->stop();
   broker.stop(std::chrono::seconds(2));
   spdlog::info("notifier stopped");
   return 0;

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_server.hpp"
+#include "api/queue_monitor.hpp"
+#include "app/ops.hpp"
 #include "app/roles.hpp"
 #include "broker/topology.hpp"
 #include "gateway/gateway.hpp"
@@ -26,6 +28,13 @@ void install_shutdown_handler(std::function<void(int)> on_signal) {
   }).detach();
 }
 
+bool has_role(std::string_view role) {
+  // The roles this binary can run as supervised children (genx run). A new role adds
+  // its subcommand in main.cpp and its name here.
+  return role == "gateway" || role == "ocpp-worker" || role == "api" || role == "analytics" ||
+         role == "notifier";
+}
+
 int run_gateway(const Config& config) {
   broker::Topology topology = broker::core_topology(config.names);
   topology.append(broker::gateway_topology(config.names, config.instance_id));
@@ -42,6 +51,16 @@ int run_gateway(const Config& config) {
   // intervals is gone.
   options.idle_timeout = std::chrono::seconds(3 * config.policy.heartbeat_interval_seconds);
   gateway::Gateway gateway(options, broker);
+  register_broker_metrics(broker);
+  metrics::registry().add_callback("genx_gateway_connected_chargers", "chargers connected now",
+                                   [&gateway] { return double(gateway.connected_chargers()); });
+  std::string reply_queue = broker::gateway_reply_queue(config.instance_id);
+  auto ops = start_ops_server(config, "gateway", [&] {
+    metrics::HealthReport report;
+    report.body["checks"]["rabbitmq"] = rabbitmq_check(broker, reply_queue, report.healthy);
+    report.body["connectedChargers"] = gateway.connected_chargers();
+    return report;
+  });
 
   install_shutdown_handler([&](int signal) {
     spdlog::info("signal {}: closing charger connections", signal);
@@ -49,6 +68,7 @@ int run_gateway(const Config& config) {
   });
   broker.start();
   gateway.run();
+  if (ops) ops->stop();
   broker.stop(std::chrono::seconds(5));
   spdlog::info("gateway stopped");
   return 0;
@@ -82,12 +102,28 @@ int run_api(const Config& config) {
   options.port = config.api_port;
   options.api_token = config.api_token;
   options.ocpp_queue = config.names.queue_ocpp_messages;
-  options.queues = {config.names.queue_ocpp_messages, config.names.queue_ocpp_messages + ".dlq",
-                    config.names.queue_analytics, config.names.queue_charging_events,
-                    config.names.queue_notifications};
   options.notify_port = config.notify_port;
   options.gateway_port = config.gateway_port;
   options.web_dir = resolve_web_dir(config.web_dir);
+  api::QueueMonitorOptions monitor_options;
+  monitor_options.management_url = config.management_url;
+  monitor_options.username = config.management_username;
+  monitor_options.password = config.management_password;
+  monitor_options.vhost = config.amqp.vhost;
+  monitor_options.queues = {config.names.queue_ocpp_messages, config.names.queue_analytics,
+                            config.names.queue_charging_events, config.names.queue_notifications};
+  monitor_options.events_exchange = config.names.exchange_events;
+  monitor_options.queue_alert_depth = config.queue_alert_depth;
+  monitor_options.dlq_alert_depth = config.dlq_alert_depth;
+  monitor_options.poll = std::chrono::seconds(config.queue_poll_seconds);
+  api::QueueMonitor monitor(monitor_options, &broker);
+  options.queues = [&monitor] { return monitor.snapshot(); };
+  std::vector<std::string> peer_roles = {"gateway", "ocpp-worker"};
+  if (has_role("notifier")) peer_roles.push_back("notifier");
+  auto peers = local_role_endpoints(config, peer_roles);
+  options.roles_health = [peers](bool& healthy) {
+    return collect_role_health(peers, false, healthy);
+  };
   options.time_zone = config.time_zone;
   options.currency = config.policy.tariff.currency;
   api::ApiHandler handler(options, *store, &broker);
@@ -97,7 +133,9 @@ int run_api(const Config& config) {
     server.stop();
   });
   broker.start();
+  monitor.start();
   server.run();
+  monitor.stop();
   broker.stop(std::chrono::seconds(2));
   spdlog::info("api stopped");
   return 0;

@@ -3,6 +3,7 @@
 // SIGINT/SIGTERM and returns the process exit code. main only parses and wires.
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/config.hpp"
@@ -13,6 +14,8 @@ int run_gateway(const Config& config);
 int run_ocpp_worker(const Config& config);
 int run_api(const Config& config);
 int run_notifier(const Config& config);
+// Whether this binary has the subcommand `role` (genx run starts only roles it has).
+bool has_role(std::string_view role);
 int run_analytics(const Config& config);
 // genx analytics rebuild --from DATE: recomputes every aggregate from the stored facts.
 int run_analytics_rebuild(const Config& config, const std::string& from);

@@ -49,6 +49,7 @@ pid_t spawn(const Child& child, const std::string& self_path, const Config& conf
     std::string instance = config.instance_id + "-" + child.name();
     setenv("GENX_INSTANCE_ID", instance.c_str(), 1);
     setenv("GENX_PROCESS_NAME", child.name().c_str(), 1);
+    setenv("GENX_ROLE_INDEX", std::to_string(child.index).c_str(), 1);
     std::vector<std::string> args = {self_path, child.role};
     const auto& extra = child.args ? *child.args : passthrough;
     args.insert(args.end(), extra.begin(), extra.end());
@@ -88,8 +89,12 @@ int run_supervisor(const Config& config, const std::string& self_path,
   };
   add("gateway", 0);
   for (int i = 0; i < config.ocpp_workers; ++i) add("ocpp-worker", i);
+  if (has_role("notifier")) {
+    for (int i = 0; i < config.notifiers; ++i) add("notifier", i);
+  } else if (config.notifiers > 0) {
+    spdlog::warn("this build has no notifier role; --notifiers {} ignored", config.notifiers);
+  }
   add("api", 0);
-  for (int i = 0; i < config.notifiers; ++i) add("notifier", i);
   if (config.sim_chargers > 0) {
     // The demo: a few simulated chargers (genx sim) so the dashboard shows life.
     add("sim", 0);

@@ -11,7 +11,10 @@
 #include <spdlog/spdlog.h>
 
 #include "app/batch_store.hpp"
+#include "app/logging.hpp"
+#include "app/ops.hpp"
 #include "app/roles.hpp"
+#include "app/worker_metrics.hpp"
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 
@@ -69,8 +72,10 @@ struct AckBarrier {
         spdlog::warn("publish for {} not confirmed; returning the message to the queue",
                      delivery.message_id);
         broker.nack(delivery, true);
+        worker_metrics::nacked(true);
       } else {
         broker.ack(delivery);
+        worker_metrics::acked();
       }
     }
   }
@@ -103,6 +108,22 @@ int run_ocpp_worker(const Config& config) {
     queue.wake();
   });
 
+  register_broker_metrics(broker);
+  auto health_store = store::open_store(config.database_url);
+  auto ops = start_ops_server(config, "ocpp-worker", [&] {
+    metrics::HealthReport report;
+    report.body["checks"]["rabbitmq"] =
+        rabbitmq_check(broker, config.names.queue_ocpp_messages, report.healthy);
+    try {
+      health_store->ping();
+      report.body["checks"]["database"] = {{"status", "up"}};
+    } catch (const std::exception& e) {
+      report.healthy = false;
+      report.body["checks"]["database"] = {{"status", "down"}, {"error", e.what()}};
+    }
+    return report;
+  });
+
   broker.consume(config.names.queue_ocpp_messages,
                  static_cast<std::uint16_t>(config.worker_prefetch),
                  [&](broker::Delivery&& d) { queue.push(std::move(d)); });
@@ -128,29 +149,38 @@ int run_ocpp_worker(const Config& config) {
   };
 
   while (auto delivery = queue.pop(stopping)) {
+    auto taken_at = std::chrono::steady_clock::now();
+    LogContext log_context{{"messageId", delivery->message_id}};
     auto parsed = csms::parse_envelope(delivery->body);
     if (auto* error = std::get_if<std::string>(&parsed)) {
       spdlog::error("message {} cannot be processed ({}); dead-lettering it",
                     delivery->message_id, *error);
       publish_failure("", delivery->type, delivery->message_id, "unreadable message: " + *error);
       broker.nack(*delivery, false);
+      worker_metrics::nacked(false);
       continue;
     }
     const auto& envelope = std::get<csms::Envelope>(parsed);
     group.run(*delivery, queue.peek(group_size - 1));
+    log_context.set("deviceId", envelope.device_id);
+    log_context.set("action", envelope.message_type);
+    double db_seconds = 0;
 
     std::optional<csms::Outcome> outcome;
     std::string failure;
     auto backoff = std::chrono::milliseconds(50);
     while (!stopping) {
       try {
+        auto db_started = std::chrono::steady_clock::now();
         outcome = group.take(*delivery);
         if (!outcome) outcome = processor.process(envelope);
+        db_seconds = worker_metrics::seconds_since(db_started);
         break;
       } catch (const store::TransientStoreError& e) {
         spdlog::warn("{} {} from {}: database unavailable ({}), retrying in {} ms",
                      envelope.message_type, envelope.unique_id, envelope.device_id, e.what(),
                      backoff.count());
+        worker_metrics::retried();
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       } catch (const std::exception& e) {
@@ -168,6 +198,7 @@ int run_ocpp_worker(const Config& config) {
                         "processing failed: " + failure);
       }
       broker.nack(*delivery, stopping.load());
+      worker_metrics::nacked(stopping.load());
       if (stopping) break;
       continue;
     }
@@ -196,10 +227,15 @@ int run_ocpp_worker(const Config& config) {
       spdlog::warn("{} {} from {}: {}", envelope.message_type, envelope.unique_id,
                    envelope.device_id, warning);
     }
+    double processing_seconds = worker_metrics::seconds_since(taken_at);
+    worker_metrics::processed(envelope.message_type, outcome->duplicate, processing_seconds,
+                              db_seconds);
+    log_context.set("latencyMs", std::to_string(processing_seconds * 1000.0));
     spdlog::debug("{} {} from {} processed{}", envelope.message_type, envelope.unique_id,
                   envelope.device_id, outcome->duplicate ? " (duplicate)" : "");
     if (publishes.empty()) {
       broker.ack(*delivery);
+      worker_metrics::acked();
       continue;
     }
     auto barrier = std::make_shared<AckBarrier>(broker, std::move(*delivery),
@@ -210,6 +246,7 @@ int run_ocpp_worker(const Config& config) {
     }
   }
 
+  if (ops) ops->stop();
   broker.stop(std::chrono::seconds(5));
   spdlog::info("ocpp-worker stopped");
   return 0;

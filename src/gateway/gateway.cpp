@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "csms/envelope.hpp"
+#include "gateway/gateway_metrics.hpp"
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
 
@@ -95,6 +96,17 @@ bool offers_subprotocol(std::string_view header) {
 }
 
 // Calls that only need to be stored: answered as soon as RabbitMQ confirms them.
+const char* outcome_name(broker::PublishOutcome outcome) {
+  switch (outcome) {
+    case broker::PublishOutcome::kConfirmed: return "confirmed";
+    case broker::PublishOutcome::kNacked: return "nacked";
+    case broker::PublishOutcome::kReturned: return "returned";
+    case broker::PublishOutcome::kConnectionLost: return "connection_lost";
+    case broker::PublishOutcome::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
 bool answered_on_confirm(std::string_view action) {
   return action == "Heartbeat" || action == "StatusNotification" || action == "MeterValues" ||
          action == "DiagnosticsStatusNotification" || action == "FirmwareStatusNotification" ||
@@ -156,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Sends a frame (bounded queue: a charger that does not read is dropped).
   void send(std::string frame) {
+    count_frame_sent(frame);
     if (closed_) return;
     if (queue_.size() >= gw_->options.max_queued_frames) {
       spdlog::warn("charger {}: outgoing queue full, closing", identity_);
@@ -311,6 +324,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_call(ocpp::Call call, std::string raw) {
     using ocpp::v16::ActionKind;
     auto kind = ocpp::v16::classify_action(call.action);
+    count_call_received(call.action, kind != ActionKind::kUnknown);
     if (kind != ActionKind::kChargerToCsms) {
       bool unknown = kind == ActionKind::kUnknown;
       send(ocpp::serialize(ocpp::CallError{
@@ -369,7 +383,9 @@ class Session : public std::enable_shared_from_this<Session> {
     gw_->broker.publish(
         std::move(message),
         [gw = gw_, weak = weak_from_this(), unique_id = call.unique_id, action = call.action,
-         message_id = envelope.message_id, on_confirm](broker::PublishOutcome outcome) {
+         message_id = envelope.message_id, on_confirm,
+         published_at = std::chrono::steady_clock::now()](broker::PublishOutcome outcome) {
+          observe_publish(outcome_name(outcome), std::chrono::steady_clock::now() - published_at);
           net::post(gw->ioc, [gw, weak, unique_id, action, message_id, on_confirm, outcome] {
             if (outcome == broker::PublishOutcome::kConfirmed) {
               if (on_confirm) {

@@ -64,6 +64,24 @@ export async function poll(fn, { timeout = 20000, interval = 100, what = 'condit
   }
 }
 
+// A base for GENX_HEALTH_PORT whose role ports (base, base+10..+73, base+100..) are
+// free now: random in 20000-31999 (below the ephemeral ports freePort() hands out), checked.
+async function freeHealthBase() {
+  for (let attempt = 0; attempt < 50; ++attempt) {
+    const base = 20000 + 200 * Math.floor(Math.random() * 60); // below the ephemeral range (32768+)
+    const ports = [base, ...Array.from({ length: 16 }, (_, i) => base + 10 + i), base + 100, base + 101];
+    const taken = await Promise.all(ports.map((p) => tcpOpen(p)));
+    if (!taken.some(Boolean)) return base;
+  }
+  throw new Error('no free range of ports for GENX_HEALTH_PORT');
+}
+
+// Role ops URL for GENX_HEALTH_PORT layout (src/app/ops.hpp).
+export function opsUrl(stack, role, index = 0) {
+  const offset = { gateway: 0, 'ocpp-worker': 10, notifier: 100 }[role];
+  return `http://127.0.0.1:${stack.healthBase + offset + index}`;
+}
+
 function tcpOpen(port) {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
@@ -155,6 +173,7 @@ export class Stack {
     s.gatewayPort = await freePort();
     s.apiPort = await freePort();
     s.notifyPort = await freePort(2); // genx run --notifiers 2 uses NOTIFY_PORT + 1 too
+    s.healthBase = await freeHealthBase();
     s.names = {
       RABBITMQ_QUEUE_OCPP_MESSAGES: `ocpp_messages_e2e_${s.suffix}`,
       RABBITMQ_QUEUE_NOTIFICATIONS: `notifications_e2e_${s.suffix}`,
@@ -175,6 +194,7 @@ export class Stack {
       GATEWAY_PORT: String(s.gatewayPort),
       API_PORT: String(s.apiPort),
       NOTIFY_PORT: String(s.notifyPort),
+      GENX_HEALTH_PORT: String(s.healthBase),
       GENX_INSTANCE_ID: `e2e-${s.suffix}`,
       GENX_ENV_FILE: envFile,
       GENX_LOG_LEVEL: process.env.GENX_E2E_LOG_LEVEL || 'info',
@@ -205,8 +225,12 @@ export class Stack {
     const name = `${role}-${++this.counter}`;
     const logFile = path.join(this.dir, `${name}.log`);
     const fd = fs.openSync(logFile, 'a');
+    // Roles started one by one get their own index (and so their own ops port).
+    this.roleCounts ??= {};
+    const index = role === 'run' ? undefined : (this.roleCounts[role] = (this.roleCounts[role] ?? -1) + 1);
+    const env = index === undefined ? this.env : { ...this.env, GENX_ROLE_INDEX: String(index % 64) };
     const child = spawn(genxBin, [role, ...args], {
-      cwd: this.dir, env: this.env, stdio: ['ignore', fd, fd], detached: true,
+      cwd: this.dir, env, stdio: ['ignore', fd, fd], detached: true,
     });
     fs.closeSync(fd);
     const proc = new GenxProcess(name, child, logFile);
