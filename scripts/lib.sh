@@ -14,7 +14,10 @@ GENX_APT_PACKAGES=(
   postgresql libpqxx-dev
 )
 # Extra packages for scripts/test.sh (a browser for the dashboard tests comes later).
-GENX_APT_TEST_PACKAGES=()
+GENX_APT_TEST_PACKAGES=(
+  sqlite3              # the reliability tests lock the database from outside
+  clang libclang-rt-14-dev  # the libFuzzer target (tests/fuzz)
+)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING:\033[0m %s\n' "$*" >&2; }

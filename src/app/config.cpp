@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "broker/retry.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,6 +91,10 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
+      {"GENX_RETRY_DELAYS", "--retry-delays", "1s,5s,25s,2m",
+       "delays before the retries of a message that failed transiently (then the DLQ)"},
+      {"GENX_NOTIFICATION_TTL_MS", "--notification-ttl-ms", "3600000",
+       "age after which an unread message of the notifications queue expires"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
   };
   return table;
@@ -262,6 +268,15 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
+  try {
+    c.names.retry_delays_ms.clear();
+    for (auto d : broker::parse_retry_delays(get("GENX_RETRY_DELAYS"))) {
+      c.names.retry_delays_ms.push_back(d.count());
+    }
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("GENX_RETRY_DELAYS: ") + e.what());
+  }
+  c.names.notification_ttl_ms = get_int("GENX_NOTIFICATION_TTL_MS", 1000, 7L * 24 * 3600 * 1000);
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;
 }

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config.hpp"
+#include "app/dlq_command.hpp"
 #include "app/logging.hpp"
 #include "app/roles.hpp"
 #include "store/open_store.hpp"
@@ -37,6 +38,10 @@ Commands:
                  pre-register a charge point (accepted at boot whatever the
                  unknown-charger policy)
   chargers list  print the chargers as JSON
+  dlq list|show ID|replay ID|replay --all|purge [--queue Q] [--limit N]
+                 dead-letter queue of Q (default the ocpp_messages queue): list
+                 (JSON, without removing), show one, replay to where it came
+                 from, or purge
   help           show this text
 
 Every option can also be given as an environment variable or in the .env file
@@ -141,6 +146,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "id-tags" || command == "chargers") return run_admin(command, args);
+  if (command == "dlq") return genx::app::run_dlq_command(args);
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
       print_usage();

@@ -1,15 +1,23 @@
 // The ocpp-worker role: consumes ocpp_messages, runs the business rules in one database
 // transaction per message, replies to the gateway, publishes domain events, and acks a
 // delivery only after its commit and every publish it caused are confirmed.
+//
+// Failures (README "Reliability"): a transient one (database busy or gone) sends the
+// message to the next delay queue "<queue>.retry.<delay>" (broker/retry.hpp); after the
+// last delay, or at once when the message can never succeed (unparseable, unknown
+// envelope version, a rule that throws), it goes to "<queue>.dlq" with the reason in its
+// headers. Either way the original is acked only after the copy is confirmed.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
 #include "app/roles.hpp"
+#include "broker/retry.hpp"
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 
@@ -36,6 +44,10 @@ class DeliveryQueue {
     return d;
   }
   void wake() { cv_.notify_all(); }
+  std::deque<broker::Delivery> take_all() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(items_, {});
+  }
 
  private:
   std::mutex mutex_;
@@ -96,39 +108,44 @@ int run_ocpp_worker(const Config& config) {
   spdlog::info("ocpp-worker consuming {} (prefetch {})", config.names.queue_ocpp_messages,
                config.worker_prefetch);
 
+  broker::RetryDelays retry_delays;
+  for (auto ms : config.names.retry_delays_ms) retry_delays.emplace_back(ms);
+  // Sends a copy to a delay queue or the DLQ; acks the original once it is confirmed.
+  auto reroute = [&](broker::Delivery&& d, broker::Message copy) {
+    auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
+    broker.publish(std::move(copy), [barrier](broker::PublishOutcome o) { barrier->done(o); });
+  };
+  auto dead_letter = [&](broker::Delivery&& d, const std::string& reason) {
+    auto copy = broker::dead_letter_message(d, reason, csms::format_timestamp(now_millis()));
+    spdlog::error("message {} dead-lettered to {}: {}", copy.message_id, copy.routing_key, reason);
+    reroute(std::move(d), std::move(copy));
+  };
+
   while (auto delivery = queue.pop(stopping)) {
     auto parsed = csms::parse_envelope(delivery->body);
     if (auto* error = std::get_if<std::string>(&parsed)) {
-      spdlog::error("message {} cannot be processed ({}); dead-lettering it",
-                    delivery->message_id, *error);
-      broker.nack(*delivery, false);
+      dead_letter(std::move(*delivery), "cannot be processed: " + *error);
       continue;
     }
     const auto& envelope = std::get<csms::Envelope>(parsed);
 
     std::optional<csms::Outcome> outcome;
-    auto backoff = std::chrono::milliseconds(50);
-    while (!stopping) {
-      try {
-        outcome = processor.process(envelope);
-        break;
-      } catch (const store::TransientStoreError& e) {
-        spdlog::warn("{} {} from {}: database unavailable ({}), retrying in {} ms",
-                     envelope.message_type, envelope.unique_id, envelope.device_id, e.what(),
-                     backoff.count());
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-      } catch (const std::exception& e) {
-        spdlog::error("{} {} from {}: processing failed: {}; dead-lettering it",
-                      envelope.message_type, envelope.unique_id, envelope.device_id, e.what());
-        break;
+    try {
+      outcome = processor.process(envelope);
+    } catch (const store::TransientStoreError& e) {
+      const int attempt = broker::attempt_of(*delivery);
+      if (auto retry = broker::retry_message(*delivery, retry_delays)) {
+        spdlog::warn("{} {} from {}: database unavailable ({}); attempt {} failed, retrying via {}",
+                     envelope.message_type, envelope.unique_id, envelope.device_id, e.what(), attempt,
+                     retry->routing_key);
+        reroute(std::move(*delivery), std::move(*retry));
+      } else {
+        dead_letter(std::move(*delivery), "database unavailable after " + std::to_string(attempt) +
+                                              " attempts: " + e.what());
       }
-    }
-    if (!outcome) {
-      // Stopping mid-retry hands the message back; a failure that is not transient
-      // goes to the dead-letter queue.
-      broker.nack(*delivery, stopping.load());
-      if (stopping) break;
+      continue;
+    } catch (const std::exception& e) {
+      dead_letter(std::move(*delivery), std::string("processing failed: ") + e.what());
       continue;
     }
 
@@ -170,6 +187,9 @@ int run_ocpp_worker(const Config& config) {
     }
   }
 
+  // Hand back what was received but not started; in-flight acks are sent while the
+  // client drains its confirms.
+  for (auto& d : queue.take_all()) broker.nack(d, true);
   broker.stop(std::chrono::seconds(5));
   spdlog::info("ocpp-worker stopped");
   return 0;
