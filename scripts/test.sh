@@ -9,6 +9,7 @@
 #   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673)
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
+#   GENX_FUZZ_SECONDS        how long the fuzz stage fuzzes (default 60)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$GENX_ROOT"
@@ -120,6 +121,9 @@ else
   warn "##################################################################"
   record oracle "SKIPPED (tests/oracle/oracle.mjs missing)"
 fi
+
+# Bad input: the libFuzzer target (clang, ASan + UBSan) for a bounded time.
+run_stage fuzz 900 scripts/fuzz.sh "${GENX_FUZZ_SECONDS:-60}"
 
 export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
