@@ -127,5 +127,7 @@ run_stage fuzz 900 scripts/fuzz.sh "${GENX_FUZZ_SECONDS:-60}"
 
 export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
+# Fault injection (its own private RabbitMQ node on GENX_FAULT_RABBITMQ_PORT, default 5704).
+run_stage fault 600 node tests/fault/fault.mjs
 
 exit "$failed"
