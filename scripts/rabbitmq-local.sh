@@ -29,6 +29,8 @@ if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 45535)); then
 fi
 node="genx-${port}@localhost"
 base="$repo/var/rabbitmq-${port}"
+# HOME is $base (the Erlang cookie lives there): it must exist before any rabbitmqctl call.
+mkdir -p "$base"
 
 if [[ -n "${RABBITMQ_BIN:-}" ]]; then
   bin="$RABBITMQ_BIN"

@@ -44,7 +44,9 @@ if tcp_open "$AMQP_HOST" "$AMQP_PORT"; then
 elif is_local_host "$AMQP_HOST"; then
   [[ -x scripts/rabbitmq-local.sh ]] || die "RabbitMQ is not running on $AMQP_HOST:$AMQP_PORT and scripts/rabbitmq-local.sh is missing"
   log "RabbitMQ not reachable at $AMQP_HOST:$AMQP_PORT: starting a local node (data in var/)"
-  GENX_LOCAL_RABBITMQ_PORT="$AMQP_PORT" scripts/rabbitmq-local.sh start \
+  # In its own session, so that Ctrl-C reaches genx only and RabbitMQ is stopped
+  # cleanly after genx has finished (trap below).
+  GENX_LOCAL_RABBITMQ_PORT="$AMQP_PORT" setsid --wait scripts/rabbitmq-local.sh start \
     || die "could not start a local RabbitMQ on port $AMQP_PORT (see scripts/rabbitmq-local.sh status)"
   wait_tcp "$AMQP_HOST" "$AMQP_PORT" 60 || die "local RabbitMQ did not open port $AMQP_PORT within 60 s"
   started_local=1

@@ -5,7 +5,9 @@
 # stage passed.
 #
 # Environment:
-#   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one
+#   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one (then
+#                            GENX_TEST_RABBITMQCTL / GENX_TEST_RABBITMQ_RESTART_CMD, if
+#                            set, tell the broker integration tests how to reach it)
 #   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673)
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
@@ -100,18 +102,23 @@ else
   fi
   log "starting a private RabbitMQ on port $rabbit_port"
   rabbit_started=1
-  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
+  if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" setsid --wait scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$rabbit_port" 60; then
     record rabbitmq "FAIL (could not start a private node on port $rabbit_port)"
     exit 1
   fi
   GENX_TEST_RABBITMQ_URL="$(GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh url)"
   record rabbitmq "private node: $GENX_TEST_RABBITMQ_URL"
+  # The broker integration tests close connections with rabbitmqctl and restart the
+  # broker; on our private node they may (absolute paths: ctest runs in the build dir).
+  local_ctl="GENX_LOCAL_RABBITMQ_PORT=$rabbit_port $(printf '%q' "$GENX_ROOT/scripts/rabbitmq-local.sh")"
+  export GENX_TEST_RABBITMQCTL="${GENX_TEST_RABBITMQCTL:-$local_ctl ctl}"
+  export GENX_TEST_RABBITMQ_RESTART_CMD="${GENX_TEST_RABBITMQ_RESTART_CMD:-$local_ctl stop && $local_ctl start}"
 fi
 export GENX_TEST_RABBITMQ_URL
 
 # 4. Tests. Each stage runs even when an earlier one failed.
 run_stage unit 900 ctest --test-dir "$build_dir" -L unit --no-tests=error --output-on-failure --timeout 300
-run_stage integration 1200 ctest --test-dir "$build_dir" -L integration --no-tests=error --output-on-failure --timeout 600
+run_stage integration 1200 ctest --test-dir "$build_dir" -L integration --no-tests=error --output-on-failure --timeout 300
 
 if [[ -f tests/oracle/oracle.mjs ]]; then
   run_stage oracle 900 bash -c "(cd tests/oracle && npm ci --no-audit --no-fund) && node tests/oracle/oracle.mjs '$build_dir/tests/ocpp_validate_tool'"
