@@ -2,6 +2,7 @@
 #include "broker/dead_letters.hpp"
 
 #include <future>
+#include <thread>
 
 #include "broker/retry.hpp"
 
@@ -61,6 +62,21 @@ std::uint32_t DeadLetterTool::length(const std::string& dlq) {
   return info->messages;
 }
 
+// Hands held messages back and waits (bounded) until the queue shows them ready again:
+// the nacks travel on another channel than the passive declare that counts, so without
+// this a listing right after another one could see the queue short.
+void DeadLetterTool::hand_back(const std::string& dlq, const std::vector<Delivery>& held,
+                               std::uint32_t ready_before) {
+  for (const auto& d : held) broker_.nack(d, true);
+  if (held.empty()) return;
+  const auto until = std::chrono::steady_clock::now() + timeout_;
+  while (std::chrono::steady_clock::now() < until) {
+    auto info = broker_.check_queue(dlq, timeout_);
+    if (!info || info->messages >= ready_before) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 std::vector<DeadLetter> DeadLetterTool::list(const std::string& dlq, std::size_t limit) {
   const std::uint32_t n = length(dlq);
   std::vector<Delivery> held;
@@ -76,7 +92,7 @@ std::vector<DeadLetter> DeadLetterTool::list(const std::string& dlq, std::size_t
     for (const auto& d : held) broker_.nack(d, true);
     throw;
   }
-  for (const auto& d : held) broker_.nack(d, true);
+  hand_back(dlq, held, n);
   return letters;
 }
 
@@ -126,7 +142,7 @@ bool DeadLetterTool::replay(const std::string& dlq, const std::string& id) {
     for (const auto& d : held) broker_.nack(d, true);
     throw;
   }
-  for (const auto& d : held) broker_.nack(d, true);
+  hand_back(dlq, held, found ? n - 1 : n);
   return found;
 }
 

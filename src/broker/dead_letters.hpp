@@ -56,6 +56,7 @@ class DeadLetterTool {
  private:
   std::uint32_t length(const std::string& dlq);
   void replay_one(const Delivery& delivery);
+  void hand_back(const std::string& dlq, const std::vector<Delivery>& held, std::uint32_t ready_before);
   BrokerClient& broker_;
   std::chrono::milliseconds timeout_;
 };
