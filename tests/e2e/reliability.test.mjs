@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Stack, BrokerProbe, poll, genxBin, rabbitUrl } from './lib/stack.mjs';
-import { connectRpc, bootPayload } from './lib/ocpp.mjs';
+import { connectRpc, bootPayload, RawClient } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
 
 const run = promisify(execFile);
@@ -229,5 +229,24 @@ test('under a backlog of 1,000 MeterValues a driver\'s Authorize is processed fi
     } finally {
       await client.close({ force: true }).catch(() => {});
     }
+  });
+});
+
+test('SIGTERM: the gateway closes chargers with 1001 and every role exits 0', async () => {
+  const stack = await newStack('sigterm');
+  await stack.diagnose(async () => {
+    const gateway = stack.start('gateway');
+    await stack.waitGateway(gateway);
+    const worker = stack.start('ocpp-worker');
+    const apiProc = stack.start('api');
+    await stack.waitApi(apiProc);
+    const charger = await RawClient.connect(`${stack.gatewayUrl}/E2E-SIGTERM`);
+    const boot = await charger.call('b1', 'BootNotification', bootPayload(4));
+    assert.equal(boot[0], 3, JSON.stringify(boot));
+    const [gwExit, closeInfo] = await Promise.all([gateway.stop(15000), charger.closed]);
+    assert.equal(closeInfo.code, 1001, `close code ${closeInfo.code}`);
+    assert.deepEqual(gwExit, { code: 0, signal: null }, 'gateway exit');
+    assert.deepEqual(await worker.stop(15000), { code: 0, signal: null }, 'worker exit');
+    assert.deepEqual(await apiProc.stop(15000), { code: 0, signal: null }, 'api exit');
   });
 });

@@ -273,6 +273,7 @@ async function main() {
     counts.deadLettered = dlq.messageCount;
     log('counts', JSON.stringify(counts));
     if (expectedEnergy !== storedEnergy) problems.push(`meter totals differ: answered ${expectedEnergy} Wh, stored ${storedEnergy} Wh`);
+    if (counts.resent === 0) problems.push('no call had to be resent: the faults did not bite');
     if (dlq.messageCount !== 0) problems.push(`${dlq.messageCount} messages dead-lettered`);
     if (counts.lost || counts.duplicates || problems.length) {
       failed = true;
