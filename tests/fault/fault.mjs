@@ -6,7 +6,9 @@
 // after a timeout, a CALLERROR or a lost connection they reconnect and resend the same
 // call with the same uniqueId until it is answered. At the end the database (through the
 // REST API) is compared with what the chargers were answered: every answered
-// transaction, meter value and stop exactly once, meter totals equal. Prints the counts
+// transaction, meter value and stop exactly once, meter totals equal, and each charger's
+// stored connector status is the last one it was answered for (per-charger order with
+// 4 workers). Prints the counts
 // and exits non-zero on any loss or duplicate.
 //
 //   node tests/fault/fault.mjs      (needs build/genx or GENX_BIN, and `npm ci` in tests/e2e)
@@ -139,6 +141,14 @@ class Charger {
     }
   }
 
+  // Telemetry answered on broker confirm: processed in any order by the 4 workers, yet
+  // the last answered status must be the one stored.
+  async status(status) {
+    await this.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status, timestamp: new Date().toISOString() });
+    this.lastStatus = status;
+    this.statusesAnswered = (this.statusesAnswered ?? 0) + 1;
+  }
+
   async run() {
     await this.connect();
     await this.call('BootNotification', { chargePointVendor: 'GenX-Fault', chargePointModel: 'Chaos' });
@@ -149,6 +159,7 @@ class Charger {
       });
       const tx = start.transactionId;
       this.answered.starts.push({ tx, meterStart });
+      await this.status('Charging');
       for (let i = 0; i < kMetersPerTx; i += 1) {
         this.meter += 10 + Math.floor(Math.random() * 90);
         await this.call('MeterValues', {
@@ -160,6 +171,7 @@ class Charger {
       }
       await this.call('StopTransaction', { transactionId: tx, meterStop: this.meter, timestamp: new Date().toISOString(), reason: 'Local' });
       this.answered.stops.push({ tx, meterStop: this.meter });
+      await this.status(Math.random() < 0.5 ? 'Available' : 'Finishing');
     }
     this.ws.close();
   }
@@ -237,8 +249,13 @@ async function main() {
     for (const c of chargers) {
       counts.sent += c.sent;
       counts.resent += c.resent;
-      counts.answered += 1 + c.answered.starts.length + c.answered.meters.length + c.answered.stops.length;
+      counts.answered += 1 + (c.statusesAnswered ?? 0) + c.answered.starts.length + c.answered.meters.length + c.answered.stops.length;
       const txs = await getJson(stack.apiUrl, `/api/transactions?chargerId=${c.id}&limit=1000`);
+      const stored = (await getJson(stack.apiUrl, `/api/chargers/${c.id}`)).connectors.find((x) => x.connectorId === 1);
+      if (stored?.status !== c.lastStatus) {
+        counts.wrongStatus = (counts.wrongStatus ?? 0) + 1;
+        problems.push(`${c.id}: last answered status ${c.lastStatus}, stored ${stored?.status}`);
+      }
       const answeredTx = new Set(c.answered.starts.map((s) => s.tx));
       for (const t of txs) {
         if (!answeredTx.has(t.id)) { counts.duplicates += 1; problems.push(`${c.id}: transaction ${t.id} stored but never answered`); }
