@@ -197,7 +197,7 @@ async function main() {
     RABBITMQ_URL: proxied.toString(),
     GENX_RETRY_DELAYS: '1s,2s,5s',
     GENX_REPLY_TIMEOUT_MS: '5000',
-    GENX_LOG_LEVEL: 'warn',
+    GENX_LOG_LEVEL: process.env.GENX_FAULT_LOG_LEVEL || 'info',
   });
   let failed = false;
   let probe;
@@ -237,8 +237,13 @@ async function main() {
     for (const c of chargers) c.stopping = true;
     await Promise.race([Promise.all(runs), sleep(120000).then(() => { throw new Error('chargers did not finish within 120 s'); })]);
     probe = await BrokerProbe.open(); // after the broker restart
-    await poll(async () => (await probe.queue(stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES)).messageCount === 0,
-      { timeout: 60000, what: 'ocpp_messages drained' });
+    let last = null;
+    await poll(async () => {
+      last = await probe.queue(stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES);
+      return last.messageCount === 0;
+    }, { timeout: 180000, interval: 1000, what: 'ocpp_messages drained' }).catch((err) => {
+      throw new Error(`${err.message} (last seen: ${JSON.stringify(last)})`);
+    });
     await sleep(3000); // unacked deliveries in the workers' hands
 
     // Compare.
