@@ -1,4 +1,5 @@
 #include "api/api_server.hpp"
+#include "api/stats_routes.hpp"
 
 #include <atomic>
 #include <charconv>
@@ -170,12 +171,8 @@ HttpResponse ApiHandler::dead_letters(std::string_view method, std::string_view 
 }
 
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
-                                std::string_view authorization) {
-  return handle(method, target, authorization, {});
-}
-
-HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
-                                std::string_view authorization, std::string_view body) {
+                                std::string_view authorization, std::string_view accept,
+                                std::string_view body) {
   ++requests_;
   std::string_view path = target;
   std::string_view query;
@@ -201,6 +198,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(401, "missing or wrong bearer token");
     }
     auto params = parse_query(query);
+    if (auto stats = handle_stats(path, params, accept, store_, options_)) return *stats;
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
     if (path == kChargers || path == "/api/chargers/") {
@@ -284,6 +282,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
+  std::string_view accept_header() const {
+    const auto accept = request_[http::field::accept];
+    return std::string_view(accept.data(), accept.size());
+  }
+
   void on_read(beast::error_code ec) {
     if (ec) {
       beast::error_code ignored;
@@ -296,7 +299,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     HttpResponse result = handler_.handle(std::string_view(method.data(), method.size()),
                                           std::string_view(target.data(), target.size()),
                                           std::string_view(auth.data(), auth.size()),
-                                          request_.body());
+                                          accept_header(), request_.body());
     response_ = {};
     response_.version(request_.version());
     response_.result(static_cast<http::status>(result.status));

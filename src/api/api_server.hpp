@@ -25,6 +25,8 @@ struct ApiOptions {
   int port = 8080;
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
+  std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
+  std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
 
 struct HttpResponse {
@@ -38,9 +40,8 @@ class ApiHandler {
  public:
   ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
   HttpResponse handle(std::string_view method, std::string_view target,
-                      std::string_view authorization);
-  HttpResponse handle(std::string_view method, std::string_view target,
-                      std::string_view authorization, std::string_view body);
+                      std::string_view authorization, std::string_view accept = {},
+                      std::string_view body = {});
 
  private:
   HttpResponse health();

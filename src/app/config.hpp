@@ -37,6 +37,10 @@ struct Config {
   std::chrono::milliseconds reply_timeout{30000};
   int ocpp_workers = 2;
   int worker_prefetch = 16;
+  int analytics_processes = 1;
+  int analytics_batch_size = 100;
+  std::chrono::milliseconds analytics_batch_wait{500};
+  std::string time_zone = "UTC";
 };
 
 // One documented setting: environment variable, flag, default and meaning.

@@ -61,6 +61,8 @@ int run_api(const Config& config) {
   options.port = config.api_port;
   options.api_token = config.api_token;
   options.ocpp_queue = config.names.queue_ocpp_messages;
+  options.time_zone = config.time_zone;
+  options.currency = config.policy.tariff.currency;
   api::ApiHandler handler(options, *store, &broker);
   api::ApiServer server(options, handler);
   install_shutdown_handler([&](int signal) {
