@@ -12,6 +12,7 @@
 #   GENX_DEPLOY_RABBITMQ_PORT port of the deploy tests' own private broker (default 5715)
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
+#   GENX_FUZZ_SECONDS        how long the fuzz stage fuzzes (default 60)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$GENX_ROOT"
@@ -130,6 +131,9 @@ else
   record oracle "SKIPPED (tests/oracle/oracle.mjs missing)"
 fi
 
+# Bad input: the libFuzzer target (clang, ASan + UBSan) for a bounded time.
+run_stage fuzz 900 scripts/fuzz.sh "${GENX_FUZZ_SECONDS:-60}"
+
 export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
 # deploy/: RabbitMQ definitions on their own private node (GENX_DEPLOY_RABBITMQ_PORT,
@@ -140,5 +144,7 @@ run_stage deploy 900 bash -c "cd tests/deploy && npm ci --no-audit --no-fund && 
 # (no timing is asserted). Gateway/api ports from GENX_TEST_BENCH_PORT_BASE (default 19706).
 run_stage bench-smoke 600 env GENX_BIN="$build_dir/genx" GENX_BENCH_RABBITMQ_URL="$GENX_TEST_RABBITMQ_URL" \
   GENX_BENCH_PORT_BASE="${GENX_TEST_BENCH_PORT_BASE:-19706}" bench/run.sh --smoke
+# Fault injection (its own private RabbitMQ node on GENX_FAULT_RABBITMQ_PORT, default 5704).
+run_stage fault 600 node tests/fault/fault.mjs
 
 exit "$failed"

@@ -12,6 +12,8 @@
 
 #include "api/static_files.hpp"
 #include "metrics/metrics.hpp"
+#include "broker/dead_letters.hpp"
+#include "broker/retry.hpp"
 
 namespace genx::api {
 
@@ -125,14 +127,69 @@ HttpResponse ApiHandler::metrics() {
   return HttpResponse{200, "text/plain; version=0.0.4", body};
 }
 
+HttpResponse ApiHandler::dead_letters(std::string_view method, std::string_view path,
+                                      const std::map<std::string, std::string>& params,
+                                      std::string_view body) {
+  if (!broker_) return error_response(503, "RabbitMQ is not configured");
+  auto q = params.find("queue");
+  const std::string dlq = broker::resolve_dead_letter_queue(q == params.end() || q->second.empty() ? options_.ocpp_queue : q->second);
+  broker::DeadLetterTool tool(*broker_, std::chrono::seconds(5));
+  try {
+    if (path == "/api/dlq" && method == "GET") {
+      std::size_t limit = 100;
+      if (auto it = params.find("limit"); it != params.end()) {
+        auto v = to_long(it->second);
+        if (!v || *v < 1 || *v > 10000) return error_response(400, "limit: expected 1..10000");
+        limit = static_cast<std::size_t>(*v);
+      }
+      json out = json::array();
+      for (const auto& l : tool.list(dlq, limit)) out.push_back(broker::to_json(l, false));
+      return json_response(200, out);
+    }
+    if (path == "/api/dlq" && method == "DELETE") {
+      return json_response(200, json{{"queue", dlq}, {"purged", tool.purge(dlq)}});
+    }
+    if (path == "/api/dlq/replay" && method == "POST") {
+      auto request = json::parse(body, nullptr, false);
+      if (!request.is_object()) return error_response(400, "expected a JSON object {\"id\":ID} or {\"all\":true}");
+      if (request.contains("all") && request["all"] == true) {
+        return json_response(200, json{{"queue", dlq}, {"replayed", tool.replay_all(dlq)}});
+      }
+      if (request.contains("id") && request["id"].is_string()) {
+        const std::string id = request["id"];
+        if (!tool.replay(dlq, id)) return error_response(404, "no message " + id + " in " + dlq);
+        return json_response(200, json{{"queue", dlq}, {"replayed", 1}, {"id", id}});
+      }
+      return error_response(400, "expected {\"id\":ID} or {\"all\":true}");
+    }
+    constexpr std::string_view kPrefix = "/api/dlq/";
+    if (path.substr(0, kPrefix.size()) == kPrefix && method == "GET") {
+      const std::string id = url_decode(path.substr(kPrefix.size()));
+      if (auto l = tool.show(dlq, id)) return json_response(200, broker::to_json(*l, true));
+      return error_response(404, "no message " + id + " in " + dlq);
+    }
+    return error_response(path == "/api/dlq" || path.substr(0, kPrefix.size()) == kPrefix ? 405 : 404,
+                          "method not allowed");
+  } catch (const broker::BrokerError& e) {
+    return error_response(503, std::string("RabbitMQ: ") + e.what());
+  }
+}
+
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
-                                std::string_view authorization, std::string_view accept) {
+                                std::string_view authorization, std::string_view accept,
+                                std::string_view body) {
   ++requests_;
   std::string_view path = target;
   std::string_view query;
   if (auto q = target.find('?'); q != std::string_view::npos) {
     path = target.substr(0, q);
     query = target.substr(q + 1);
+  }
+  if (path == "/api/dlq" || path.substr(0, 9) == "/api/dlq/") {
+    if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
+      return error_response(401, "missing or wrong bearer token");
+    }
+    return dead_letters(method, path, parse_query(query), body);
   }
   if (method != "GET" && method != "HEAD") {
     return error_response(405, "method not allowed");
@@ -259,7 +316,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     HttpResponse result = handler_.handle(std::string_view(method.data(), method.size()),
                                           std::string_view(target.data(), target.size()),
                                           std::string_view(auth.data(), auth.size()),
-                                          accept_header());
+                                          accept_header(), request_.body());
     response_ = {};
     response_.version(request_.version());
     response_.result(static_cast<http::status>(result.status));

@@ -6,7 +6,10 @@
 // Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
 // /health, /metrics, /api/config and the dashboard files stay open (the dashboard asks
 // the operator for the token).
+// Dead letters: GET /api/dlq?queue=Q&limit=N, GET /api/dlq/{id}?queue=Q,
+// POST /api/dlq/replay {"id":ID} or {"all":true}, DELETE /api/dlq?queue=Q.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,11 +50,16 @@ class ApiHandler {
  public:
   ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
   HttpResponse handle(std::string_view method, std::string_view target,
-                      std::string_view authorization, std::string_view accept = {});
+                      std::string_view authorization, std::string_view accept = {},
+                      std::string_view body = {});
 
  private:
   HttpResponse health();
   HttpResponse metrics();
+  // /api/dlq...: dead-letter tools (broker/dead_letters.hpp); blocks this thread while
+  // it talks to RabbitMQ (bounded by a timeout per round trip).
+  HttpResponse dead_letters(std::string_view method, std::string_view path,
+                            const std::map<std::string, std::string>& params, std::string_view body);
   ApiOptions options_;
   store::ReadStore& store_;
   broker::BrokerClient* broker_;

@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include "broker/retry.hpp"
 #include "analytics/time_zone.hpp"
 
 #include <unistd.h>
@@ -101,6 +102,10 @@ const std::vector<SettingInfo>& settings_table() {
        "origins allowed to use Socket.IO, comma-separated, or * (default: http(s)://ANY-HOST:API_PORT)"},
       {"GENX_WEB_DIR", "--web-dir", "",
        "dashboard files served by the api (default: web/public of the source tree of the binary)"},
+      {"GENX_RETRY_DELAYS", "--retry-delays", "1s,5s,25s,2m",
+       "delays before the retries of a message that failed transiently (then the DLQ)"},
+      {"GENX_NOTIFICATION_TTL_MS", "--notification-ttl-ms", "3600000",
+       "age after which an unread message of the notifications queue expires"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
       {"GENX_HEALTH_PORT", "--health-port", "9100",
        "base port of the per-role /health and /metrics endpoints (gateway +0, ocpp-worker i "
@@ -348,6 +353,15 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.queue_alert_depth = get_int("GENX_QUEUE_ALERT_DEPTH", 0, 1L << 40);
   c.dlq_alert_depth = get_int("GENX_DLQ_ALERT_DEPTH", 0, 1L << 40);
   c.queue_poll_seconds = static_cast<int>(get_int("GENX_QUEUE_POLL_INTERVAL", 1, 3600));
+  try {
+    c.names.retry_delays_ms.clear();
+    for (auto d : broker::parse_retry_delays(get("GENX_RETRY_DELAYS"))) {
+      c.names.retry_delays_ms.push_back(d.count());
+    }
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("GENX_RETRY_DELAYS: ") + e.what());
+  }
+  c.names.notification_ttl_ms = get_int("GENX_NOTIFICATION_TTL_MS", 1000, 7L * 24 * 3600 * 1000);
   c.analytics_processes = static_cast<int>(get_int("GENX_ANALYTICS", 0, 8));
   c.analytics_batch_size = static_cast<int>(get_int("GENX_ANALYTICS_BATCH_SIZE", 1, 10000));
   c.analytics_batch_wait =

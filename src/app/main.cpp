@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config.hpp"
+#include "app/dlq_command.hpp"
 #include "app/logging.hpp"
 #include "app/ops.hpp"
 #include "app/roles.hpp"
@@ -47,6 +48,10 @@ Commands:
                  print the stack's health (the api's /health, which includes every
                  local role's) and exit 0 when healthy, 1 when not or unreachable;
                  default URL http://127.0.0.1:API_PORT/health
+  dlq list|show ID|replay ID|replay --all|purge [--queue Q] [--limit N]
+                 dead-letter queue of Q (default the ocpp_messages queue): list
+                 (JSON, without removing), show one, replay to where it came
+                 from, or purge
   analytics      consumes the analytics queue into hourly and daily aggregates
   analytics rebuild --from DATE
                  recomputes every aggregate from DATE (YYYY-MM-DD in GENX_TIMEZONE,
@@ -266,6 +271,7 @@ int main(int argc, char** argv) {
     if (command == "sim") return genx::sim::run_sim_command(args, self_path(argv[0]));
     return genx::sim::run_broker_bench_command(args);
   }
+  if (command == "dlq") return genx::app::run_dlq_command(args);
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
       print_usage();

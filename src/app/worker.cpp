@@ -2,11 +2,18 @@
 // transaction per message (messages already waiting share one: group commit, see
 // app/batch_store.hpp), replies to the gateway, publishes domain events, and acks a
 // delivery only after its commit and every publish it caused are confirmed.
+//
+// Failures (README "Reliability"): a transient one (database busy or gone) sends the
+// message to the next delay queue "<queue>.retry.<delay>" (broker/retry.hpp); after the
+// last delay, or at once when the message can never succeed (unparseable, unknown
+// envelope version, a rule that throws), it goes to "<queue>.dlq" with the reason in its
+// headers. Either way the original is acked only after the copy is confirmed.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -15,6 +22,7 @@
 #include "app/ops.hpp"
 #include "app/roles.hpp"
 #include "app/worker_metrics.hpp"
+#include "broker/retry.hpp"
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 
@@ -47,6 +55,10 @@ class DeliveryQueue {
     std::vector<broker::Delivery> out;
     for (std::size_t i = 0; i < items_.size() && i < n; ++i) out.push_back(items_[i]);
     return out;
+  }
+  std::deque<broker::Delivery> take_all() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(items_, {});
   }
 
  private:
@@ -147,17 +159,27 @@ int run_ocpp_worker(const Config& config) {
     message.body = csms::serialize(event, csms::format_timestamp(now_millis()));
     broker.publish(std::move(message), [](broker::PublishOutcome) {});
   };
+  broker::RetryDelays retry_delays;
+  for (auto ms : config.names.retry_delays_ms) retry_delays.emplace_back(ms);
+  // Sends a copy to a delay queue or the DLQ; acks the original once it is confirmed.
+  auto reroute = [&](broker::Delivery&& d, broker::Message copy) {
+    auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
+    broker.publish(std::move(copy), [barrier](broker::PublishOutcome o) { barrier->done(o); });
+  };
+  auto dead_letter = [&](broker::Delivery&& d, const std::string& reason) {
+    auto copy = broker::dead_letter_message(d, reason, csms::format_timestamp(now_millis()));
+    spdlog::error("message {} dead-lettered to {}: {}", copy.message_id, copy.routing_key, reason);
+    worker_metrics::nacked(false);
+    reroute(std::move(d), std::move(copy));
+  };
 
   while (auto delivery = queue.pop(stopping)) {
     auto taken_at = std::chrono::steady_clock::now();
     LogContext log_context{{"messageId", delivery->message_id}};
     auto parsed = csms::parse_envelope(delivery->body);
     if (auto* error = std::get_if<std::string>(&parsed)) {
-      spdlog::error("message {} cannot be processed ({}); dead-lettering it",
-                    delivery->message_id, *error);
       publish_failure("", delivery->type, delivery->message_id, "unreadable message: " + *error);
-      broker.nack(*delivery, false);
-      worker_metrics::nacked(false);
+      dead_letter(std::move(*delivery), "cannot be processed: " + *error);
       continue;
     }
     const auto& envelope = std::get<csms::Envelope>(parsed);
@@ -167,39 +189,30 @@ int run_ocpp_worker(const Config& config) {
     double db_seconds = 0;
 
     std::optional<csms::Outcome> outcome;
-    std::string failure;
-    auto backoff = std::chrono::milliseconds(50);
-    while (!stopping) {
-      try {
-        auto db_started = std::chrono::steady_clock::now();
-        outcome = group.take(*delivery);
-        if (!outcome) outcome = processor.process(envelope);
-        db_seconds = worker_metrics::seconds_since(db_started);
-        break;
-      } catch (const store::TransientStoreError& e) {
-        spdlog::warn("{} {} from {}: database unavailable ({}), retrying in {} ms",
-                     envelope.message_type, envelope.unique_id, envelope.device_id, e.what(),
-                     backoff.count());
-        worker_metrics::retried();
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-      } catch (const std::exception& e) {
-        spdlog::error("{} {} from {}: processing failed: {}; dead-lettering it",
-                      envelope.message_type, envelope.unique_id, envelope.device_id, e.what());
-        failure = e.what();
-        break;
+    try {
+      auto db_started = std::chrono::steady_clock::now();
+      outcome = group.take(*delivery);
+      if (!outcome) outcome = processor.process(envelope);
+      db_seconds = worker_metrics::seconds_since(db_started);
+    } catch (const store::TransientStoreError& e) {
+      const int attempt = broker::attempt_of(*delivery);
+      worker_metrics::retried();
+      if (auto retry = broker::retry_message(*delivery, retry_delays)) {
+        spdlog::warn("{} {} from {}: database unavailable ({}); attempt {} failed, retrying via {}",
+                     envelope.message_type, envelope.unique_id, envelope.device_id, e.what(), attempt,
+                     retry->routing_key);
+        reroute(std::move(*delivery), std::move(*retry));
+      } else {
+        std::string reason = "database unavailable after " + std::to_string(attempt) +
+                             " attempts: " + e.what();
+        publish_failure(envelope.device_id, envelope.message_type, envelope.message_id, reason);
+        dead_letter(std::move(*delivery), reason);
       }
-    }
-    if (!outcome) {
-      // Stopping mid-retry hands the message back; a failure that is not transient
-      // goes to the dead-letter queue.
-      if (!failure.empty()) {
-        publish_failure(envelope.device_id, envelope.message_type, envelope.message_id,
-                        "processing failed: " + failure);
-      }
-      broker.nack(*delivery, stopping.load());
-      worker_metrics::nacked(stopping.load());
-      if (stopping) break;
+      continue;
+    } catch (const std::exception& e) {
+      std::string reason = std::string("processing failed: ") + e.what();
+      publish_failure(envelope.device_id, envelope.message_type, envelope.message_id, reason);
+      dead_letter(std::move(*delivery), reason);
       continue;
     }
 
@@ -247,6 +260,9 @@ int run_ocpp_worker(const Config& config) {
   }
 
   if (ops) ops->stop();
+  // Hand back what was received but not started; in-flight acks are sent while the
+  // client drains its confirms.
+  for (auto& d : queue.take_all()) broker.nack(d, true);
   broker.stop(std::chrono::seconds(5));
   spdlog::info("ocpp-worker stopped");
   return 0;

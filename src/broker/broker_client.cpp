@@ -2,7 +2,8 @@
 // methods enqueue commands and wake it through an eventfd (see broker_client.hpp).
 //
 // Channels: 1 = topology declarations, then publishing in confirm mode;
-// 2..9 = passive queue checks (rotated: a failed passive declare closes its channel);
+// 2..8 = passive queue checks (rotated: a failed passive declare closes its channel);
+// 9 = operator get/purge;
 // 10 + i = consumer i.
 #include "broker/broker_client.hpp"
 
@@ -35,7 +36,8 @@ namespace {
 
 constexpr amqp_channel_t kPublishChannel = 1;
 constexpr amqp_channel_t kFirstCheckChannel = 2;
-constexpr amqp_channel_t kLastCheckChannel = 9;
+constexpr amqp_channel_t kLastCheckChannel = 8;
+constexpr amqp_channel_t kGetChannel = 9;
 constexpr amqp_channel_t kFirstConsumerChannel = 10;
 constexpr int kFrameBudget = 512;  // frames handled before looking at commands again
 constexpr int kPollMillis = 200;   // bounds the time between heartbeat checks
@@ -165,7 +167,31 @@ struct CheckCommand {
   std::string queue;
   std::shared_ptr<std::promise<std::optional<QueueInfo>>> answer;
 };
-using Command = std::variant<PublishCommand, AckCommand, ConsumeCommand, CheckCommand>;
+struct GetCommand {
+  std::string queue;
+  std::shared_ptr<std::promise<std::optional<Delivery>>> answer;
+};
+struct PurgeCommand {
+  std::string queue;
+  std::shared_ptr<std::promise<std::uint32_t>> answer;
+};
+using Command = std::variant<PublishCommand, AckCommand, ConsumeCommand, CheckCommand, GetCommand, PurgeCommand>;
+
+// Copies the basic properties GenX uses into a delivery.
+void fill_properties(Delivery& d, const amqp_basic_properties_t& p) {
+  if (p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG) d.content_type = string_of(p.content_type);
+  if (p._flags & AMQP_BASIC_MESSAGE_ID_FLAG) d.message_id = string_of(p.message_id);
+  if (p._flags & AMQP_BASIC_CORRELATION_ID_FLAG) d.correlation_id = string_of(p.correlation_id);
+  if (p._flags & AMQP_BASIC_REPLY_TO_FLAG) d.reply_to = string_of(p.reply_to);
+  if (p._flags & AMQP_BASIC_TYPE_FLAG) d.type = string_of(p.type);
+  if (p._flags & AMQP_BASIC_PRIORITY_FLAG) d.priority = p.priority;
+  if (p._flags & AMQP_BASIC_HEADERS_FLAG) d.headers = headers_of(p.headers);
+}
+
+template <typename T>
+void fail_answer(const std::shared_ptr<std::promise<T>>& answer, const std::string& why) {
+  answer->set_exception(std::make_exception_ptr(BrokerError(why)));
+}
 
 struct Consumer {
   std::string queue;
@@ -241,6 +267,7 @@ struct BrokerClient::Impl {
   std::map<amqp_channel_t, std::string> consumer_tags;
   std::size_t consumers_started = 0;  // registry entries with a channel this generation
   amqp_channel_t check_channel = 0;     // open check channel, 0 = none
+  bool get_channel_open = false;
   amqp_channel_t next_check_channel = kFirstCheckChannel;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -337,6 +364,10 @@ struct BrokerClient::Impl {
         unsent.push_back(std::move(*p));
       } else if (auto* q = std::get_if<CheckCommand>(&c)) {
         q->answer->set_value(std::nullopt);
+      } else if (auto* g = std::get_if<GetCommand>(&c)) {
+        fail_answer(g->answer, "not connected to RabbitMQ");
+      } else if (auto* u = std::get_if<PurgeCommand>(&c)) {
+        fail_answer(u->answer, "not connected to RabbitMQ");
       }
     }
     expire_unsent();
@@ -352,6 +383,10 @@ struct BrokerClient::Impl {
         start_new_consumers();
       } else if (auto* q = std::get_if<CheckCommand>(&c)) {
         do_check(*q);
+      } else if (auto* g = std::get_if<GetCommand>(&c)) {
+        do_get(*g);
+      } else if (auto* u = std::get_if<PurgeCommand>(&c)) {
+        do_purge(*u);
       }
     }
     while (!unsent.empty()) {
@@ -405,7 +440,9 @@ struct BrokerClient::Impl {
 
   void do_ack(const AckCommand& a) {
     const auto c = consumer_channels.find(a.channel);
-    if (a.generation != generation.load() || c == consumer_channels.end() || c->second->no_ack) {
+    const bool on_get_channel = a.channel == kGetChannel && get_channel_open;
+    if (a.generation != generation.load() ||
+        (!on_get_channel && (c == consumer_channels.end() || c->second->no_ack))) {
       spdlog::debug("broker: ignoring {} of delivery {} from generation {}", a.ack ? "ack" : "nack", a.tag,
                     a.generation);
       return;
@@ -441,6 +478,86 @@ struct BrokerClient::Impl {
     }
     q.answer->set_value(std::nullopt);
     throw ConnectionError("check_queue " + q.queue + ": " + describe_reply(r));
+  }
+
+  void open_get_channel() {
+    if (get_channel_open) return;
+    amqp_channel_open(conn, kGetChannel);
+    rpc_or_throw("open get channel");
+    get_channel_open = true;
+  }
+
+  // A refused get/purge closes the get channel (and requeues what it held); anything
+  // else is a connection problem. Returns the reason.
+  std::string get_channel_failed(const amqp_rpc_reply_t& r, const std::string& what) {
+    const std::string why = what + ": " + describe_reply(r);
+    if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+      amqp_channel_close_ok_t close_ok{};
+      get_channel_open = false;
+      if (amqp_send_method(conn, kGetChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok) != AMQP_STATUS_OK) {
+        throw ConnectionError("channel.close-ok failed");
+      }
+      return why;
+    }
+    throw ConnectionError(why);
+  }
+
+  void do_get(const GetCommand& g) {
+    open_get_channel();
+    const amqp_rpc_reply_t r = amqp_basic_get(conn, kGetChannel, bytes_of(g.queue), 0);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+      std::string why;
+      try {
+        why = get_channel_failed(r, "basic.get " + g.queue);
+      } catch (...) {
+        fail_answer(g.answer, "basic.get " + g.queue + ": connection lost");
+        throw;
+      }
+      fail_answer(g.answer, why);
+      return;
+    }
+    if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD) {
+      g.answer->set_value(std::nullopt);
+      return;
+    }
+    const auto* ok = static_cast<amqp_basic_get_ok_t*>(r.reply.decoded);
+    Delivery d;
+    d.generation = generation.load();
+    d.channel = kGetChannel;
+    d.delivery_tag = ok->delivery_tag;
+    d.redelivered = ok->redelivered != 0;
+    d.exchange = string_of(ok->exchange);
+    d.routing_key = string_of(ok->routing_key);
+    d.consumer_queue = g.queue;
+    amqp_message_t message;
+    const amqp_rpc_reply_t read = amqp_read_message(conn, kGetChannel, &message, 0);
+    if (read.reply_type != AMQP_RESPONSE_NORMAL) {
+      fail_answer(g.answer, "basic.get " + g.queue + ": " + describe_reply(read));
+      throw ConnectionError("reading a got message: " + describe_reply(read));
+    }
+    fill_properties(d, message.properties);
+    d.body = string_of(message.body);
+    amqp_destroy_message(&message);
+    amqp_maybe_release_buffers_on_channel(conn, kGetChannel);
+    g.answer->set_value(std::move(d));
+  }
+
+  void do_purge(const PurgeCommand& p) {
+    open_get_channel();
+    const amqp_queue_purge_ok_t* ok = amqp_queue_purge(conn, kGetChannel, bytes_of(p.queue));
+    const amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);
+    if (ok != nullptr && r.reply_type == AMQP_RESPONSE_NORMAL) {
+      p.answer->set_value(ok->message_count);
+      return;
+    }
+    std::string why;
+    try {
+      why = get_channel_failed(r, "queue.purge " + p.queue);
+    } catch (...) {
+      fail_answer(p.answer, "queue.purge " + p.queue + ": connection lost");
+      throw;
+    }
+    fail_answer(p.answer, why);
   }
 
   // ---- connection setup -----------------------------------------------------------
@@ -564,6 +681,7 @@ struct BrokerClient::Impl {
     consumer_tags.clear();
     consumers_started = 0;
     check_channel = 0;
+    get_channel_open = false;
   }
 
   // ---- frames ---------------------------------------------------------------------
@@ -653,13 +771,7 @@ struct BrokerClient::Impl {
     a.body_size = f.payload.properties.body_size;
     const auto* p = static_cast<amqp_basic_properties_t*>(f.payload.properties.decoded);
     Delivery& d = a.delivery;
-    if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG) d.content_type = string_of(p->content_type);
-    if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) d.message_id = string_of(p->message_id);
-    if (p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG) d.correlation_id = string_of(p->correlation_id);
-    if (p->_flags & AMQP_BASIC_REPLY_TO_FLAG) d.reply_to = string_of(p->reply_to);
-    if (p->_flags & AMQP_BASIC_TYPE_FLAG) d.type = string_of(p->type);
-    if (p->_flags & AMQP_BASIC_PRIORITY_FLAG) d.priority = p->priority;
-    if (p->_flags & AMQP_BASIC_HEADERS_FLAG) d.headers = headers_of(p->headers);
+    fill_properties(d, *p);
     if (a.is_return) {
       if (auto h = d.headers.find(kSeqHeader); h != d.headers.end()) {
         if (const auto* n = std::get_if<std::int64_t>(&h->second)) a.seq = static_cast<std::uint64_t>(*n);
@@ -800,6 +912,8 @@ struct BrokerClient::Impl {
     for (auto& c : take_commands()) {
       if (auto* p = std::get_if<PublishCommand>(&c)) unsent.push_back(std::move(*p));
       if (auto* q = std::get_if<CheckCommand>(&c)) q->answer->set_value(std::nullopt);
+      if (auto* g = std::get_if<GetCommand>(&c)) fail_answer(g->answer, "client stopped");
+      if (auto* u = std::get_if<PurgeCommand>(&c)) fail_answer(u->answer, "client stopped");
     }
     fail_unsent(PublishOutcome::kStopped);
   }
@@ -847,6 +961,8 @@ void BrokerClient::stop(std::chrono::milliseconds drain) {
   for (auto& c : impl_->take_commands()) {
     if (auto* p = std::get_if<PublishCommand>(&c)) run_callback(p->cb, PublishOutcome::kStopped);
     if (auto* q = std::get_if<CheckCommand>(&c)) q->answer->set_value(std::nullopt);
+    if (auto* g = std::get_if<GetCommand>(&c)) fail_answer(g->answer, "client stopped");
+    if (auto* u = std::get_if<PurgeCommand>(&c)) fail_answer(u->answer, "client stopped");
   }
 }
 
@@ -917,6 +1033,28 @@ std::optional<QueueInfo> BrokerClient::check_queue(const std::string& queue, std
   auto future = answer->get_future();
   impl_->push(CheckCommand{queue, answer});
   if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+  return future.get();
+}
+
+}  // namespace genx::broker
+
+namespace genx::broker {
+
+std::optional<Delivery> BrokerClient::get(const std::string& queue, std::chrono::milliseconds timeout) {
+  if (!connected()) throw BrokerError("not connected to RabbitMQ");
+  auto answer = std::make_shared<std::promise<std::optional<Delivery>>>();
+  auto future = answer->get_future();
+  impl_->push(GetCommand{queue, answer});
+  if (future.wait_for(timeout) != std::future_status::ready) throw BrokerError("basic.get " + queue + ": timed out");
+  return future.get();
+}
+
+std::uint32_t BrokerClient::purge(const std::string& queue, std::chrono::milliseconds timeout) {
+  if (!connected()) throw BrokerError("not connected to RabbitMQ");
+  auto answer = std::make_shared<std::promise<std::uint32_t>>();
+  auto future = answer->get_future();
+  impl_->push(PurgeCommand{queue, answer});
+  if (future.wait_for(timeout) != std::future_status::ready) throw BrokerError("queue.purge " + queue + ": timed out");
   return future.get();
 }
 

@@ -41,6 +41,13 @@
 // write stalls the I/O thread until the alarm clears (rabbitmq-c writes are blocking);
 // nothing is lost, but acks and deliveries wait too.
 //
+// Operator access to a queue (get/purge; used for dead-letter queues): both block the
+// caller up to their timeout and throw BrokerError when not connected, on timeout or
+// when the broker refuses (e.g. the queue does not exist). A message taken by get()
+// stays unacked on the client's get channel until ack()/nack() for it, or until the
+// connection closes (then the broker requeues it); get() after a timeout may leave one
+// such message held until the connection closes.
+//
 // Broker-side errors: a channel.close or connection.close from the broker (e.g.
 // PRECONDITION_FAILED because a queue exists with other arguments) is logged with its
 // reply text and handled as a connection loss: reconnect with backoff.
@@ -51,6 +58,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -142,6 +150,11 @@ struct QueueInfo {
   std::uint32_t consumers = 0;
 };
 
+// An operator operation (get, purge) that could not be done; what() says why.
+struct BrokerError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class BrokerClient {
  public:
   using PublishCallback = std::function<void(PublishOutcome)>;
@@ -183,6 +196,12 @@ class BrokerClient {
   // or no answer within timeout.
   std::optional<QueueInfo> check_queue(const std::string& queue,
                                        std::chrono::milliseconds timeout);
+
+  // basic.get with manual ack: the next ready message of `queue`, or nullopt when the
+  // queue is empty. Settle the delivery with ack()/nack() (see "Operator access").
+  std::optional<Delivery> get(const std::string& queue, std::chrono::milliseconds timeout);
+  // Removes every ready message of `queue`; returns how many were removed.
+  std::uint32_t purge(const std::string& queue, std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

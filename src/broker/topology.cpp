@@ -1,6 +1,10 @@
 // Topology as data (DESIGN.md "RabbitMQ topology"). Pure: no rabbitmq-c here.
 #include "broker/topology.hpp"
 
+#include <chrono>
+
+#include "broker/retry.hpp"
+
 namespace genx::broker {
 
 void Topology::append(const Topology& other) {
@@ -29,9 +33,18 @@ Topology core_topology(const Names& names) {
   // Notifications are worthless when late and nobody may be reading this queue (each
   // notifier binds its own): bound it by age and length so it never fills the broker.
   QueueDecl notifications{names.queue_notifications, true, false, false, {}};
-  notifications.arguments["x-message-ttl"] = kNotificationTtlMs;
+  notifications.arguments["x-message-ttl"] = names.notification_ttl_ms;
   notifications.arguments["x-max-length"] = kNotificationMaxLength;
   t.queues.push_back(notifications);
+  // Retries: delay queues back into ocpp_messages. Its DLQ (declared above) is where
+  // the worker puts what cannot succeed; the event queues get one for their consumers.
+  RetryDelays delays;
+  for (auto ms : names.retry_delays_ms) delays.emplace_back(ms);
+  Topology retries = retry_topology(names.queue_ocpp_messages, delays);
+  retries.queues.pop_back();  // ocpp_messages.dlq: declared above
+  t.append(retries);
+  t.queues.push_back({dead_letter_queue(names.queue_analytics), true, false, false, {}});
+  t.queues.push_back({dead_letter_queue(names.queue_charging_events), true, false, false, {}});
 
   t.bindings.push_back({names.queue_ocpp_messages, names.exchange_ocpp, "ocpp.message.#"});
   t.bindings.push_back({dlq, dlx, "#"});

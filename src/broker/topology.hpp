@@ -46,6 +46,11 @@ struct Names {
   std::string queue_charging_events = "charging_events";
   std::string exchange_ocpp = "ocpp_exchange";
   std::string exchange_events = "events_exchange";
+  // Delay queues "<ocpp_messages>.retry.<delay>" (see retry.hpp), in attempt order.
+  std::vector<std::int64_t> retry_delays_ms = {1000, 5000, 25000, 120000};
+  // x-message-ttl of the notifications queue (a queue's TTL cannot change once it
+  // exists: delete the queue to change it).
+  std::int64_t notification_ttl_ms = 60 * 60 * 1000;
 };
 
 inline constexpr std::int64_t kOcppMaxPriority = 9;
@@ -57,7 +62,9 @@ inline constexpr std::int64_t kNotificationMaxLength = 100000;
 // exchange "<ocpp_exchange>.dlx" to "<ocpp_messages>.dlq", bound with "#"),
 // events_exchange + analytics ("notification.#") + charging_events
 // ("notification.charging.#", "notification.transaction.#", "notification.meter.values")
-// + notifications ("notification.#"). All exchanges and queues durable.
+// + notifications ("notification.#", x-message-ttl = names.notification_ttl_ms), the
+// delay queues of ocpp_messages and a "<queue>.dlq" for ocpp_messages, analytics and
+// charging_events (retry.hpp). All exchanges and queues durable.
 Topology core_topology(const Names& names);
 
 // The gateway's reply queue for this instance: "genx.gateway.<id>.replies",

@@ -306,6 +306,9 @@ export class Stack {
   }
 }
 
+// Delay queues of the default GENX_RETRY_DELAYS and of the ones the tests set.
+const kRetryQueueSuffixes = ['1s', '5s', '25s', '2m', '500ms', '2s'];
+
 // Deletes the stack's queues (and the usual derived names) and exchanges. Each delete
 // gets its own channel: a failing operation closes the channel it ran on.
 async function deleteBrokerObjects(names) {
@@ -313,7 +316,10 @@ async function deleteBrokerObjects(names) {
   try {
     const queues = [];
     for (const [key, value] of Object.entries(names)) {
-      if (key.startsWith('RABBITMQ_QUEUE_')) queues.push(value, `${value}.dlq`, `${value}.retry`);
+      if (key.startsWith('RABBITMQ_QUEUE_')) {
+        queues.push(value, `${value}.dlq`, `${value}.retry`);
+        for (const d of kRetryQueueSuffixes) queues.push(`${value}.retry.${d}`);
+      }
     }
     for (const q of queues) {
       const ch = await conn.createChannel();
