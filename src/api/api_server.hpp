@@ -3,8 +3,13 @@
 //
 // Threading: run() serves on one I/O thread; requests are handled one at a time against
 // a Store opened by the caller for that thread. stop() is safe from any thread.
+// Commands to chargers (POST /api/chargers/{id}/commands/{Action}, /start, /stop,
+// /reset, /unlock) are asynchronous: the request is validated and published at once,
+// and the HTTP answer is written when the charger's answer (or the timeout) comes back,
+// so one waiting command never holds up other requests (no thread per command).
 // Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
 // /health and /metrics stay open for probes and scrapers.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/broker_client.hpp"
+#include "store/open_store.hpp"
 #include "store/store.hpp"
 
 namespace genx::api {
@@ -22,7 +28,11 @@ struct ApiOptions {
   int port = 8080;
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
+  std::string events_exchange = "events_exchange";  // command.completed events
 };
+
+class CommandClient;
+struct CommandResult;
 
 struct HttpResponse {
   int status = 200;
@@ -37,10 +47,22 @@ class ApiHandler {
   HttpResponse handle(std::string_view method, std::string_view target,
                       std::string_view authorization);
 
+  // Enables the command routes and GET /api/chargers/{id}/configuration; `store` is the
+  // same database as the read store (effects are recorded there, on the api's thread).
+  void enable_commands(CommandClient& commands, store::Store& store);
+  // When target is a command route: handles it and returns true; respond is called
+  // exactly once (maybe before this returns, maybe later on the api's thread).
+  // Otherwise returns false and leaves the request to handle().
+  bool handle_command(std::string_view method, std::string_view target, std::string_view authorization,
+                      std::string_view body, std::function<void(HttpResponse)> respond);
+
  private:
   HttpResponse health();
   HttpResponse metrics();
+  void finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond);
   ApiOptions options_;
+  CommandClient* commands_ = nullptr;
+  store::Store* command_store_ = nullptr;
   store::ReadStore& store_;
   broker::BrokerClient* broker_;
   std::uint64_t requests_ = 0;
@@ -52,6 +74,9 @@ class ApiServer {
   ~ApiServer();
   void run();  // binds (throws std::runtime_error naming the address) and serves until stop()
   void stop();
+  // Runs fn on the api's I/O thread (now / after delay); safe from any thread.
+  void post(std::function<void()> fn);
+  void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
 
  private:
   struct Impl;

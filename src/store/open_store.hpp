@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "csms/commands.hpp"
 #include "csms/write_store.hpp"
 #include "store/store.hpp"
 
@@ -31,6 +32,14 @@ class Store : public csms::WriteStore, public ReadStore {
   virtual void register_charger(std::string_view identity) = 0;
   // [{idTag, status, expiryDate, parentIdTag, updatedAt}] ordered by idTag.
   virtual nlohmann::json list_id_tags() = 0;
+  // Records what an answered command taught (GetConfiguration keys, an accepted
+  // ChangeConfiguration value, a ChangeAvailability per connector) in one transaction;
+  // creates the charger row when the charger never booted. Idempotent per effect.
+  virtual void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) = 0;
+  // {chargePointId, configurationKey:[{key, value, readonly, rebootRequired, source,
+  // updatedAt}], unknownKey:[...], availability:[{connectorId, availability, scheduled,
+  // updatedAt}]}; nullopt when the charger is unknown.
+  virtual std::optional<nlohmann::json> charger_configuration(std::string_view identity) = 0;
 };
 
 // Accepts "sqlite://relative/path.db", "sqlite:///absolute/path.db", "sqlite::memory:".

@@ -65,11 +65,11 @@ class SqliteStoreTest : public ::testing::Test {
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
     auto store = open_sqlite_store(db_path());
-    EXPECT_EQ(store->schema_version(), 1);
+    EXPECT_EQ(store->schema_version(), 2);
     store->register_charger("CP1");
   }
   auto again = open_sqlite_store(db_path());
-  EXPECT_EQ(again->schema_version(), 1);
+  EXPECT_EQ(again->schema_version(), 2);
   ASSERT_TRUE(again->charger("CP1").has_value());  // data survived the reopen
 }
 
@@ -77,8 +77,8 @@ TEST_F(SqliteStoreTest, TwoProcessesOpeningAFreshFileAtOnceBothSucceed) {
   auto open = [&] { return open_sqlite_store(db_path())->schema_version(); };
   auto a = std::async(std::launch::async, open);
   auto b = std::async(std::launch::async, open);
-  EXPECT_EQ(a.get(), 1);
-  EXPECT_EQ(b.get(), 1);
+  EXPECT_EQ(a.get(), 2);
+  EXPECT_EQ(b.get(), 2);
 }
 
 TEST_F(SqliteStoreTest, ExceptionRollsBackTheWholeUnitOfWork) {
@@ -350,3 +350,34 @@ TEST_F(SqliteStoreTest, UsesWalJournal) {
 
 }  // namespace
 }  // namespace genx::store
+
+TEST_F(SqliteStoreTest, CommandEffectsAreRememberedPerCharger) {
+  auto store = open_sqlite_store(db_path());
+  EXPECT_FALSE(store->charger_configuration("CP-CMD").has_value());
+  csms::ConfigurationReport report;
+  report.keys.push_back({"HeartbeatInterval", std::string("300"), false});
+  report.keys.push_back({"NumberOfConnectors", std::string("2"), true});
+  report.unknown_keys.push_back("Bogus");
+  store->record_command_effect("CP-CMD", report);
+  store->record_command_effect("CP-CMD", csms::ConfigurationChange{"HeartbeatInterval", "60", true});
+  store->record_command_effect("CP-CMD", csms::AvailabilityChange{1, "Inoperative", false});
+  store->record_command_effect("CP-CMD", csms::AvailabilityChange{1, "Operative", true});
+
+  auto config = store->charger_configuration("CP-CMD");
+  ASSERT_TRUE(config.has_value());
+  const auto& keys = (*config)["configurationKey"];
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0]["key"], "HeartbeatInterval");
+  EXPECT_EQ(keys[0]["value"], "60");
+  EXPECT_EQ(keys[0]["rebootRequired"], true);
+  EXPECT_EQ(keys[0]["source"], "ChangeConfiguration");
+  EXPECT_EQ(keys[1]["key"], "NumberOfConnectors");
+  EXPECT_EQ(keys[1]["readonly"], true);
+  EXPECT_EQ((*config)["unknownKey"], nlohmann::json::array({"Bogus"}));
+  const auto& availability = (*config)["availability"];
+  ASSERT_EQ(availability.size(), 1u);
+  EXPECT_EQ(availability[0]["connectorId"], 1);
+  EXPECT_EQ(availability[0]["availability"], "Operative");
+  EXPECT_EQ(availability[0]["scheduled"], true);
+  EXPECT_TRUE(store->charger("CP-CMD").has_value());  // a charger row was created
+}
