@@ -348,9 +348,6 @@ TEST_F(SqliteStoreTest, UsesWalJournal) {
   EXPECT_TRUE(fs::exists(db_path() + "-wal"));
 }
 
-}  // namespace
-}  // namespace genx::store
-
 TEST_F(SqliteStoreTest, CommandEffectsAreRememberedPerCharger) {
   auto store = open_sqlite_store(db_path());
   EXPECT_FALSE(store->charger_configuration("CP-CMD").has_value());
@@ -381,3 +378,6 @@ TEST_F(SqliteStoreTest, CommandEffectsAreRememberedPerCharger) {
   EXPECT_EQ(availability[0]["scheduled"], true);
   EXPECT_TRUE(store->charger("CP-CMD").has_value());  // a charger row was created
 }
+
+}  // namespace
+}  // namespace genx::store
