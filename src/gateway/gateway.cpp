@@ -189,6 +189,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     commands_.push_back(QueuedCommand{std::move(request), std::move(reply_to)});
+    if (outstanding_) {
+      spdlog::info("charger {}: {} waits for the outstanding {} ({} waiting)", identity_,
+                   commands_.back().request.action, outstanding_->command.request.action, commands_.size());
+    }
     send_next_command();
   }
 

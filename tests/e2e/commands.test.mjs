@@ -7,7 +7,7 @@ import net from 'node:net';
 import amqp from 'amqplib';
 import { createRPCError } from 'ocpp-rpc';
 import { Stack, poll, freePort, rabbitUrl } from './lib/stack.mjs';
-import { connectRpc, bootPayload } from './lib/ocpp.mjs';
+import { connectRpc, bootPayload, RawClient } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
 
 const kTimeoutMs = 3000;
@@ -72,7 +72,9 @@ async function charger(cp, { gateway = 'A', handlers = {} } = {}) {
 }
 
 before(async () => {
-  stack = await Stack.create('commands', { API_TOKEN: 'cmd-token', GENX_COMMAND_TIMEOUT_MS: String(kTimeoutMs) });
+  stack = await Stack.create('commands', {
+    API_TOKEN: 'cmd-token', GENX_COMMAND_TIMEOUT_MS: String(kTimeoutMs), GENX_COMMAND_QUEUE_LIMIT: '2',
+  });
   portB = await freePort();
   eventConn = await amqp.connect(rabbitUrl);
   const ch = await eventConn.createChannel();
@@ -275,6 +277,59 @@ test('remote start -> StartTransaction -> remote stop -> StopTransaction', async
       assert.equal(done.stopReason, 'Remote');
     } finally {
       await client.close();
+    }
+  });
+});
+
+test('one outstanding command per charger, its own calls still answered, bad answers -> 502, overflow -> 429', async () => {
+  await stack.diagnose(async () => {
+    const raw = await RawClient.connect(`${stack.gatewayUrl}/CMD-RAW`);
+    try {
+      const boot = await raw.call('boot-1', 'BootNotification', bootPayload(2));
+      assert.equal(boot[0], 3);
+      const first = command('CMD-RAW', 'Reset', { type: 'Soft' });
+      const second = command('CMD-RAW', 'ClearCache', {});
+      const call1 = await raw.next();
+      assert.equal(call1[0], 2);
+      assert.equal(call1[2], 'Reset');
+      assert.deepEqual(call1[3], { type: 'Soft' });
+      // The charger's own call is answered while the command waits for its answer.
+      const hb = await raw.call('hb-1', 'Heartbeat', {});
+      assert.deepEqual(hb.slice(0, 2), [3, 'hb-1']);
+      // An answer that violates ResetResponse: 502 naming the field.
+      raw.send(JSON.stringify([3, call1[1], { status: 'Maybe' }]));
+      const r1 = await first;
+      assert.equal(r1.status, 502);
+      assert.match(r1.body.error, /invalid response: status/);
+      // Only now the queued command reaches the charger.
+      const call2 = await raw.next();
+      assert.equal(call2[2], 'ClearCache');
+      assert.notEqual(call2[1], call1[1]);
+      raw.send(JSON.stringify([3, call2[1], { status: 'Accepted' }]));
+      assert.deepEqual(await second, { status: 200, body: { status: 'Accepted' } });
+
+      // Queue limit 2: one outstanding + two waiting; the fourth is refused at once.
+      const pending = [0, 1, 2].map(() => command('CMD-RAW', 'TriggerMessage', { requestedMessage: 'Heartbeat' }));
+      const held = await raw.next();
+      assert.equal(held[2], 'TriggerMessage');
+      const gatewayA = stack.processes.find((p) => p.name === 'gateway-1');
+      await poll(() => gatewayA.tail(400).includes('charger CMD-RAW: TriggerMessage waits for the outstanding TriggerMessage (2 waiting)'),
+        { what: 'two commands waiting in gateway A' });
+      const busy = await command('CMD-RAW', 'Reset', { type: 'Hard' });
+      assert.equal(busy.status, 429, JSON.stringify(busy.body));
+      assert.match(busy.body.error, /busy/);
+      // A CALLERROR answer, then the rest drain in order.
+      raw.send(JSON.stringify([4, held[1], 'NotImplemented', 'no triggers here', {}]));
+      for (let i = 0; i < 2; i++) {
+        const c = await raw.next();
+        raw.send(JSON.stringify([3, c[1], { status: 'Accepted' }]));
+      }
+      const results = await Promise.all(pending);
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 502]);
+      const refused = results.find((r) => r.status === 502);
+      assert.equal(refused.body.errorCode, 'NotImplemented');
+    } finally {
+      await raw.close();
     }
   });
 });
