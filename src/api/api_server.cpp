@@ -119,6 +119,11 @@ HttpResponse ApiHandler::metrics() {
     body += "# TYPE genx_rabbitmq_reconnects_total counter\n";
     body += "genx_rabbitmq_reconnects_total " + std::to_string(broker_->reconnects()) + "\n";
   }
+  body += "# HELP genx_api_commands_total Commands to chargers that ended, by outcome.\n";
+  body += "# TYPE genx_api_commands_total counter\n";
+  for (const auto& [outcome, count] : command_outcomes_) {
+    body += "genx_api_commands_total{outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
+  }
   return HttpResponse{200, "text/plain; version=0.0.4", body};
 }
 
@@ -208,6 +213,7 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
     }
   }
   spdlog::info("api: {} to {} -> {} ({})", request.action, request.device_id, http.status, outcome);
+  ++command_outcomes_[outcome];
   if (broker_ != nullptr) {
     const auto event =
         csms::command_completed_event(request.device_id, request.command_id, request.action, outcome, http);

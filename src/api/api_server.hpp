@@ -10,7 +10,9 @@
 // Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
 // /health and /metrics stay open for probes and scrapers.
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +63,7 @@ class ApiHandler {
   HttpResponse metrics();
   void finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond);
   ApiOptions options_;
+  std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;
   store::Store* command_store_ = nullptr;
   store::ReadStore& store_;

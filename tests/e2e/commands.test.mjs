@@ -151,6 +151,8 @@ test('chargers on two gateways receive commands through one api', async () => {
       assert.equal(completed[0].body.type, 'command.completed');
       assert.equal(completed[0].body.action, 'Reset');
       assert.equal(completed[0].body.httpStatus, 200);
+      const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+      assert.match(metrics, /^genx_api_commands_total\{outcome="result"\} 10$/m);
     } finally {
       await a.close();
       await b.close();
