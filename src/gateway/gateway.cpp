@@ -142,6 +142,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   void on_command(broker::Delivery&& delivery);
   void send_command_reply(const std::string& reply_to, const csms::CommandReply& reply);
   void publish_event(const csms::DomainEvent& event);
+  void publish_takeover(const std::string& identity, std::int64_t connected_at_ms);
+  void on_takeover(const broker::Delivery& delivery);
   void finish_pending(const std::string& correlation_id, const std::string& frame);
   void register_session(const std::string& identity, const std::shared_ptr<Session>& session);
   void unregister_session(const std::string& identity, const Session* session);
@@ -177,9 +179,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   const std::string& identity() const { return identity_; }
+  std::int64_t connected_at_ms() const { return connected_at_ms_; }
+  void close_taken_over() {
+    taken_over_ = true;
+    close(websocket::close_code::policy_error, "connected to another gateway");
+  }
 
   // A command from the api (see gateway.hpp): queued, sent when none is outstanding.
   void enqueue_command(csms::CommandRequest request, std::string reply_to) {
+    if (closed_ && taken_over_) return;  // the instance that took over answers it
     if (closed_) return reply_command(request, reply_to, csms::CommandOutcome::kDisconnected, {});
     if (commands_.size() >= gw_->options.max_queued_commands) {
       csms::CommandReply busy = make_reply(request, csms::CommandOutcome::kBusy, {});
@@ -384,6 +392,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     accepted_ = true;
+    connected_at_ms_ = unix_millis();
     gw_->register_session(identity_, shared_from_this());
     ws_->text(true);
     read_frame();
@@ -557,6 +566,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<QueuedCommand> commands_;
   std::optional<OutstandingCommand> outstanding_;
   std::string identity_;
+  std::int64_t connected_at_ms_ = 0;
+  bool taken_over_ = false;
   bool closed_ = false;
   bool accepted_ = false;
 };
@@ -583,6 +594,9 @@ void Gateway::Impl::register_session(const std::string& identity,
     old->close(websocket::close_code::policy_error, "replaced by a new connection");
   } else {
     ++connected;
+    // A connection to this charger still open on another instance (its TCP not yet seen
+    // dead) is closed there: the takeover reaches whoever is bound, before we bind.
+    publish_takeover(identity, session->connected_at_ms());
     // Commands for this charger now come to this instance (kept when a new connection
     // replaces an old one here: the old one's unregister sees it was replaced).
     broker.bind(command_queue, options.names.exchange_commands, identity);
@@ -630,7 +644,47 @@ void Gateway::Impl::on_reply(broker::Delivery&& delivery) {
                   frame = std::move(frame)] { self->finish_pending(correlation_id, frame); });
 }
 
+// Takeover notices share the commands exchange (type kTakeoverType, routing key = the
+// charger): {"version":1,"deviceId","gatewayId","connectedAt"}.
+constexpr std::string_view kTakeoverType = "genx.gateway.takeover";
+
+void Gateway::Impl::publish_takeover(const std::string& identity, std::int64_t connected_at_ms) {
+  broker::Message message;
+  message.exchange = options.names.exchange_commands;
+  message.routing_key = identity;
+  message.type = std::string(kTakeoverType);
+  message.message_id = random_id();
+  message.persistent = false;
+  message.expiration = options.command_timeout;
+  message.body = nlohmann::json{{"version", csms::kEnvelopeVersion},
+                                {"deviceId", identity},
+                                {"gatewayId", options.instance_id},
+                                {"connectedAt", connected_at_ms}}
+                     .dump();
+  broker.publish(std::move(message), [](broker::PublishOutcome) {});
+}
+
+void Gateway::Impl::on_takeover(const broker::Delivery& delivery) {
+  auto j = nlohmann::json::parse(delivery.body, nullptr, false);
+  if (!j.is_object() || !j.contains("deviceId") || !j["deviceId"].is_string() || !j.contains("gatewayId") ||
+      !j["gatewayId"].is_string() || j["gatewayId"] == options.instance_id) {
+    return;
+  }
+  const std::string identity = j["deviceId"].get<std::string>();
+  const std::string other = j["gatewayId"].get<std::string>();
+  const std::int64_t at = j.value("connectedAt", std::int64_t{0});
+  net::post(ioc, [self = shared_from_this(), identity, other, at] {
+    auto it = self->sessions.find(identity);
+    auto session = it == self->sessions.end() ? nullptr : it->second.lock();
+    // An older notice must not close a newer connection made here meanwhile.
+    if (!session || session->connected_at_ms() > at) return;
+    spdlog::info("charger {}: connected to gateway {} now, closing the connection here", identity, other);
+    session->close_taken_over();
+  });
+}
+
 void Gateway::Impl::on_command(broker::Delivery&& delivery) {
+  if (delivery.type == kTakeoverType) return on_takeover(delivery);
   // Broker thread: parse here, touch sessions on the I/O thread.
   auto parsed = csms::parse_command_request(delivery.body);
   if (auto* error = std::get_if<std::string>(&parsed)) {

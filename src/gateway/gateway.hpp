@@ -14,6 +14,10 @@
 // CALLERROR, or a timeout, or its disconnection, is sent back to the command's
 // reply_to. The charger's own calls never wait for a command. A command for a charger
 // this instance does not hold (a binding race) is dropped with a log line.
+// A charger that connects here while another instance still holds an older connection
+// to it (a half-open TCP the other side has not noticed): this instance publishes a
+// takeover notice on the commands exchange before binding; the other instance closes
+// its older connection (1008) and so unbinds. The newest connection wins everywhere.
 //
 // Threading: run() drives one I/O thread; the BrokerClient's callbacks are posted onto
 // it, so session state is only touched there. stop() may be called from any thread

@@ -335,3 +335,23 @@ test('one outstanding command per charger, its own calls still answered, bad ans
     }
   });
 });
+
+test('a connection on gateway B closes an older one still open on gateway A; commands go to B only', async () => {
+  await stack.diagnose(async () => {
+    const old = await charger('CMD-TAKEOVER', { gateway: 'A' });
+    const closed = new Promise((resolve) => old.once('close', resolve));
+    const fresh = await charger('CMD-TAKEOVER', { gateway: 'B' });
+    try {
+      const { code } = await closed;
+      assert.equal(code, 1008);
+      const r = await command('CMD-TAKEOVER', 'Reset', { type: 'Hard' });
+      assert.deepEqual(r, { status: 200, body: { status: 'Accepted' } });
+      assert.deepEqual(fresh.received, [{ action: 'Reset', params: { type: 'Hard' } }]);
+      assert.deepEqual(old.received, []);
+      const gatewayA = stack.processes.find((p) => p.name === 'gateway-1');
+      assert.match(gatewayA.tail(400), /charger CMD-TAKEOVER: connected to gateway .*-gwb now, closing the connection here/);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
