@@ -11,6 +11,7 @@ GENX_APT_PACKAGES=(
   libboost-dev libboost-system-dev librabbitmq-dev nlohmann-json3-dev libspdlog-dev
   libsqlite3-dev libssl-dev libgtest-dev libgmock-dev
   rabbitmq-server
+  tzdata
   postgresql libpqxx-dev
 )
 # Extra packages for scripts/test.sh (a browser for the dashboard tests comes later).

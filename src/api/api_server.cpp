@@ -1,4 +1,5 @@
 #include "api/api_server.hpp"
+#include "api/stats_routes.hpp"
 
 #include <atomic>
 #include <charconv>
@@ -234,7 +235,7 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
 }
 
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
-                                std::string_view authorization) {
+                                std::string_view authorization, std::string_view accept) {
   ++requests_;
   std::string_view path = target;
   std::string_view query;
@@ -254,6 +255,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(401, "missing or wrong bearer token");
     }
     auto params = parse_query(query);
+    if (auto stats = handle_stats(path, params, accept, store_, options_)) return *stats;
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
     if (path == kChargers || path == "/api/chargers/") {
@@ -346,6 +348,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
+  std::string_view accept_header() const {
+    const auto accept = request_[http::field::accept];
+    return std::string_view(accept.data(), accept.size());
+  }
+
   void on_read(beast::error_code ec) {
     if (ec) {
       beast::error_code ignored;
@@ -365,7 +372,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                 })) {
       return;
     }
-    write(handler_.handle(method_view, target_view, auth_view));
+    write(handler_.handle(method_view, target_view, auth_view, accept_header()));
   }
 
   void write(HttpResponse result) {

@@ -31,6 +31,8 @@ struct ApiOptions {
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
   std::string events_exchange = "events_exchange";  // command.completed events
+  std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
+  std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
 
 class CommandClient;
@@ -47,7 +49,7 @@ class ApiHandler {
  public:
   ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
   HttpResponse handle(std::string_view method, std::string_view target,
-                      std::string_view authorization);
+                      std::string_view authorization, std::string_view accept = {});
 
   // Enables the command routes and GET /api/chargers/{id}/configuration; `store` is the
   // same database as the read store (effects are recorded there, on the api's thread).

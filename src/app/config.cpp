@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "analytics/time_zone.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +98,19 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
+      {"GENX_ANALYTICS", "--analytics", "1", "analytics processes started by genx run (0 = none)"},
+      {"GENX_ANALYTICS_BATCH_SIZE", "--analytics-batch-size", "100",
+       "events the analytics processor takes per batch (one database transaction)"},
+      {"GENX_ANALYTICS_BATCH_WAIT_MS", "--analytics-batch-wait-ms", "500",
+       "longest wait (ms) for a batch to fill once its first event arrived"},
+      {"GENX_TIMEZONE", "--timezone", "UTC",
+       "operator time zone for daily reports (a /usr/share/zoneinfo name, e.g. Europe/Berlin)"},
+      {"GENX_TARIFF_ENERGY_PER_KWH", "--tariff-energy-per-kwh", "0",
+       "energy price per kWh, in currency units (e.g. 0.35)"},
+      {"GENX_TARIFF_TIME_PER_MINUTE", "--tariff-time-per-minute", "0",
+       "time price per minute of session, in currency units"},
+      {"GENX_TARIFF_SESSION_FEE", "--tariff-session-fee", "0", "fee per completed session"},
+      {"GENX_TARIFF_CURRENCY", "--tariff-currency", "EUR", "ISO 4217 currency (2 decimals)"},
   };
   return table;
 }
@@ -271,6 +286,34 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
+  c.analytics_processes = static_cast<int>(get_int("GENX_ANALYTICS", 0, 8));
+  c.analytics_batch_size = static_cast<int>(get_int("GENX_ANALYTICS_BATCH_SIZE", 1, 10000));
+  c.analytics_batch_wait =
+      std::chrono::milliseconds(get_int("GENX_ANALYTICS_BATCH_WAIT_MS", 0, 60000));
+  c.time_zone = get("GENX_TIMEZONE");
+  try {
+    analytics::TimeZone zone(c.time_zone);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("GENX_TIMEZONE: ") + e.what());
+  }
+  auto price = [&](const char* env) {
+    const auto micro = csms::parse_price_micro(get(env));
+    if (!micro) {
+      throw ConfigError(std::string(env) + ": expected a non-negative decimal with at most 6 "
+                        "decimals, got \"" + get(env) + "\"");
+    }
+    return *micro;
+  };
+  c.policy.tariff.energy_per_kwh_micro = price("GENX_TARIFF_ENERGY_PER_KWH");
+  c.policy.tariff.time_per_minute_micro = price("GENX_TARIFF_TIME_PER_MINUTE");
+  c.policy.tariff.session_fee_micro = price("GENX_TARIFF_SESSION_FEE");
+  c.policy.tariff.currency = get("GENX_TARIFF_CURRENCY");
+  if (c.policy.tariff.currency.size() != 3 ||
+      !std::all_of(c.policy.tariff.currency.begin(), c.policy.tariff.currency.end(),
+                   [](unsigned char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+    throw ConfigError("GENX_TARIFF_CURRENCY: expected a 3-letter code like EUR, got \"" +
+                      c.policy.tariff.currency + "\"");
+  }
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;
 }

@@ -39,6 +39,10 @@ struct Config {
   std::size_t command_queue_limit = 16;
   int ocpp_workers = 2;
   int worker_prefetch = 16;
+  int analytics_processes = 1;
+  int analytics_batch_size = 100;
+  std::chrono::milliseconds analytics_batch_wait{500};
+  std::string time_zone = "UTC";
 };
 
 // One documented setting: environment variable, flag, default and meaning.

@@ -37,6 +37,16 @@ Commands:
                  pre-register a charge point (accepted at boot whatever the
                  unknown-charger policy)
   chargers list  print the chargers as JSON
+  analytics      consumes the analytics queue into hourly and daily aggregates
+  analytics rebuild --from DATE
+                 recomputes every aggregate from DATE (YYYY-MM-DD in GENX_TIMEZONE,
+                 or an ISO 8601 time) from the stored transactions, meter values
+                 and status history
+  tariff set ID [--energy-per-kwh P] [--time-per-minute P] [--session-fee P]
+                 per-charger tariff override (prices in currency units; unset = 0)
+  tariff clear ID
+                 back to the GENX_TARIFF_* default
+  tariff list    print the overrides as JSON
   help           show this text
 
 Every option can also be given as an environment variable or in the .env file
@@ -65,7 +75,8 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
   std::vector<std::string> config_args;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    bool is_own = a == "--status" || a == "--expiry" || a == "--parent";
+    bool is_own = a == "--status" || a == "--expiry" || a == "--parent" || a == "--from" ||
+                  a == "--energy-per-kwh" || a == "--time-per-minute" || a == "--session-fee";
     if (is_own) {
       if (i + 1 >= args.size()) {
         std::fprintf(stderr, "genx: %s needs a value\n", a.c_str());
@@ -107,6 +118,38 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
       std::printf("charger %s registered\n", positional[0].c_str());
       return 0;
     }
+    if (command == "analytics" && sub == "rebuild" && positional.empty() && own.count("--from")) {
+      store.reset();
+      return genx::app::run_analytics_rebuild(config, own["--from"]);
+    }
+    if (command == "tariff" && sub == "set" && positional.size() == 1) {
+      genx::csms::Tariff tariff;
+      for (auto [flag, field] : {std::pair{"--energy-per-kwh", &tariff.energy_per_kwh_micro},
+                                 std::pair{"--time-per-minute", &tariff.time_per_minute_micro},
+                                 std::pair{"--session-fee", &tariff.session_fee_micro}}) {
+        if (auto it = own.find(flag); it != own.end()) {
+          const auto micro = genx::csms::parse_price_micro(it->second);
+          if (!micro) {
+            std::fprintf(stderr, "genx tariff set: %s \"%s\" is not a price like 0.35\n", flag,
+                         it->second.c_str());
+            return 2;
+          }
+          *field = *micro;
+        }
+      }
+      store->set_tariff(positional[0], tariff);
+      std::printf("tariff of %s saved\n", positional[0].c_str());
+      return 0;
+    }
+    if (command == "tariff" && sub == "clear" && positional.size() == 1) {
+      store->set_tariff(positional[0], std::nullopt);
+      std::printf("tariff of %s cleared\n", positional[0].c_str());
+      return 0;
+    }
+    if (command == "tariff" && sub == "list" && positional.empty()) {
+      std::printf("%s\n", store->list_tariffs().dump(2).c_str());
+      return 0;
+    }
     if (command == "chargers" && sub == "list" && positional.empty()) {
       std::printf("%s\n", store->list_chargers().dump(2).c_str());
       return 0;
@@ -140,7 +183,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "id-tags" || command == "chargers") return run_admin(command, args);
+  if (command == "id-tags" || command == "chargers" || command == "tariff" ||
+      (command == "analytics" && !args.empty() && args.front() == "rebuild")) {
+    return run_admin(command, args);
+  }
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
       print_usage();
@@ -163,6 +209,7 @@ int main(int argc, char** argv) {
     if (command == "gateway") return genx::app::run_gateway(config);
     if (command == "ocpp-worker") return genx::app::run_ocpp_worker(config);
     if (command == "api") return genx::app::run_api(config);
+    if (command == "analytics") return genx::app::run_analytics(config);
   } catch (const std::exception& e) {
     spdlog::critical("{} failed: {}", command, e.what());
     return 1;

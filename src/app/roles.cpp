@@ -67,6 +67,8 @@ int run_api(const Config& config) {
   options.api_token = config.api_token;
   options.ocpp_queue = config.names.queue_ocpp_messages;
   options.events_exchange = config.names.exchange_events;
+  options.time_zone = config.time_zone;
+  options.currency = config.policy.tariff.currency;
   api::ApiHandler handler(options, *store, &broker);
   api::ApiServer server(options, handler);
   // Commands wait asynchronously on the api's one I/O thread (see api_server.hpp).

@@ -82,6 +82,7 @@ int run_supervisor(const Config& config, const std::string& self_path,
   add("gateway", 0);
   for (int i = 0; i < config.ocpp_workers; ++i) add("ocpp-worker", i);
   add("api", 0);
+  for (int i = 0; i < config.analytics_processes; ++i) add("analytics", i);
 
   auto now = std::chrono::steady_clock::now();
   for (auto& child : children) {

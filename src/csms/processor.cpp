@@ -178,6 +178,13 @@ class Handler {
 
   void emit(std::string type, json fields) {
     fields["chargerId"] = charger_id_;
+    // Deterministic from the charger message: a redelivery re-emits the same ids.
+    std::string event_id = envelope_.device_id + "/" + envelope_.unique_id + "/" +
+                           envelope_.message_type + "/" + type;
+    const auto same_type = std::count_if(outcome_.events.begin(), outcome_.events.end(),
+                                         [&](const DomainEvent& e) { return e.type == type; });
+    if (same_type > 0) event_id += "#" + std::to_string(same_type + 1);
+    fields["eventId"] = event_id;
     outcome_.events.push_back(DomainEvent{std::move(type), envelope_.device_id, std::move(fields)});
   }
 
@@ -241,6 +248,7 @@ class Handler {
     next.updated_at = format_timestamp(at_ms);
 
     const auto current = uow_.find_connector_status(charger_id_, next.connector_id);
+    uow_.append_status_history(charger_id_, next);
     if (current) {
       const auto current_ms = parse_timestamp(current->updated_at);
       if (current_ms && *current_ms > at_ms) {
@@ -260,6 +268,8 @@ class Handler {
           {"errorCode", next.error_code},
           {"info", nullable(next.info)},
           {"vendorErrorCode", nullable(next.vendor_error_code)},
+          {"statusAt", next.updated_at},
+          {"previousStatusAt", previous ? json(previous->updated_at) : json(nullptr)},
           {"timestamp", next.updated_at}});
     if (next.status == "Faulted") {
       emit("error.occurred", {{"code", "ConnectorFaulted"},
@@ -293,18 +303,40 @@ class Handler {
     return info;
   }
 
-  void transaction_stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) {
-    const std::int64_t energy_wh = stop.meter_stop - transaction.meter_start;
+  static std::int64_t duration_seconds_of(const TransactionRecord& transaction,
+                                          const TransactionStop& stop) {
     const auto started_ms = parse_timestamp(transaction.started_at);
     const auto stopped_ms = parse_timestamp(stop.stopped_at);
-    const std::int64_t duration_seconds =
-        started_ms && stopped_ms ? std::max<std::int64_t>(0, (*stopped_ms - *started_ms) / 1000)
-                                 : 0;
+    return started_ms && stopped_ms ? std::max<std::int64_t>(0, (*stopped_ms - *started_ms) / 1000)
+                                    : 0;
+  }
+
+  // Billing at the stop: energy from the register series (meter resets handled) and the
+  // cost by the charger's tariff (csms/tariff.hpp). Call after the stop's samples are stored.
+  void bill(const TransactionRecord& transaction, TransactionStop& stop) {
+    const auto readings = uow_.transaction_register_readings(transaction.id);
+    stop.energy_wh = session_energy_wh(transaction.meter_start, readings, stop.meter_stop);
+    Tariff tariff = policy_.tariff;
+    if (const auto own = uow_.find_tariff(envelope_.device_id)) {
+      tariff.energy_per_kwh_micro = own->energy_per_kwh_micro;
+      tariff.time_per_minute_micro = own->time_per_minute_micro;
+      tariff.session_fee_micro = own->session_fee_micro;
+    }
+    stop.cost_minor =
+        session_cost_minor(tariff, *stop.energy_wh, duration_seconds_of(transaction, stop));
+    stop.currency = tariff.currency;
+  }
+
+  void transaction_stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) {
+    const std::int64_t register_delta = stop.meter_stop - transaction.meter_start;
+    const std::int64_t energy_wh = stop.energy_wh.value_or(register_delta);
+    const std::int64_t duration_seconds = duration_seconds_of(transaction, stop);
     const std::string id_tag = stop.id_tag.value_or(transaction.id_tag);
-    if (energy_wh < 0) {
+    if (register_delta < 0) {
       outcome_.warnings.push_back("transaction " + std::to_string(transaction.id) +
-                                  " has meterStop below meterStart (energy " +
-                                  std::to_string(energy_wh) + " Wh)");
+                                  " has meterStop below meterStart (" +
+                                  std::to_string(register_delta) + " Wh): meter reset, billed " +
+                                  std::to_string(energy_wh) + " Wh");
     }
     emit("charging.stopped", {{"transactionId", transaction.id},
                               {"connectorId", transaction.connector_id},
@@ -321,7 +353,9 @@ class Handler {
                                    {"meterStart", transaction.meter_start},
                                    {"meterStop", stop.meter_stop},
                                    {"startedAt", transaction.started_at},
-                                   {"stoppedAt", stop.stopped_at}});
+                                   {"stoppedAt", stop.stopped_at},
+                                   {"costMinor", stop.cost_minor.value_or(0)},
+                                   {"currency", stop.currency.value_or(policy_.tariff.currency)}});
   }
 
   json start_transaction() {
@@ -344,6 +378,7 @@ class Handler {
       stop.meter_stop = std::max(open->meter_start, transaction.meter_start);
       stop.stopped_at = transaction.started_at;
       stop.reason = "Other";
+      bill(*open, stop);
       uow_.stop_transaction(open->id, stop);
       outcome_.warnings.push_back(
           "StartTransaction on connector " + std::to_string(transaction.connector_id) + " of " +
@@ -420,6 +455,7 @@ class Handler {
         store_meter_values(payload_.at("meterValue"), transaction_id, connector_id, timestamp);
     json fields = {{"connectorId", connector_id},
                    {"transactionId", transaction_id ? json(*transaction_id) : json(nullptr)},
+                   {"sampledAt", timestamp},
                    {"timestamp", timestamp}};
     if (reading.power_w) fields["powerW"] = *reading.power_w;
     if (reading.energy_wh) fields["energyWh"] = *reading.energy_wh;
@@ -458,11 +494,12 @@ class Handler {
                                   transaction->stopped_at.value_or("?") + "; left unchanged");
       return result;
     }
-    uow_.stop_transaction(transaction_id, stop);
     if (data != payload_.end()) {
       std::string ignored;
       store_meter_values(*data, transaction_id, transaction->connector_id, ignored);
     }
+    bill(*transaction, stop);
+    uow_.stop_transaction(transaction_id, stop);
     transaction_stopped_events(*transaction, stop);
     return result;
   }

@@ -9,6 +9,8 @@
 // Payloads are expected schema-valid (the gateway validates); a payload that is not
 // (e.g. a replayed message) gets a CALLERROR reply, and only that reply is recorded.
 // Events are returned, never published here: publish them after process() returns.
+// Every event carries "eventId" = deviceId/uniqueId/action/type (stable across
+// redeliveries of the same charger message), so consumers can count it exactly once.
 // Charger ordering: process one charger's messages in the order the charger sent them.
 #include <chrono>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "csms/envelope.hpp"
+#include "csms/tariff.hpp"
 #include "csms/write_store.hpp"
 
 namespace genx::csms {
@@ -41,6 +44,7 @@ struct Policy {
   UnknownTagPolicy unknown_tag = UnknownTagPolicy::kAccept;
   int heartbeat_interval_seconds = 300;
   int pending_retry_seconds = 60;  // BootNotification interval when Pending/Rejected
+  Tariff tariff;                   // default; a per-charger override in the store wins
 };
 
 struct Outcome {

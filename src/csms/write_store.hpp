@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "csms/tariff.hpp"
 #include "store/store.hpp"  // TransientStoreError (header only)
 
 namespace genx::csms {
@@ -100,6 +101,10 @@ struct TransactionStop {
   std::string stopped_at;
   std::string reason;
   std::optional<std::string> id_tag;
+  // The session's billed energy (csms::session_energy_wh) and cost (csms::session_cost_minor).
+  std::optional<std::int64_t> energy_wh;
+  std::optional<std::int64_t> cost_minor;
+  std::optional<std::string> currency;
 };
 
 // One sampledValue of a MeterValues or StopTransaction.transactionData, as sent.
@@ -161,6 +166,14 @@ class UnitOfWork {
   virtual void stop_transaction(std::int64_t transaction_id, const TransactionStop& stop) = 0;
 
   virtual void insert_meter_samples(const std::vector<MeterSample>& samples) = 0;
+  // The transaction's energy register readings in Wh (csms::register_wh), ordered by
+  // sample timestamp then insertion.
+  virtual std::vector<std::int64_t> transaction_register_readings(std::int64_t transaction_id) = 0;
+  // Every status report a connector made, in the order received (analytics derives
+  // charging, idle and fault time from it).
+  virtual void append_status_history(std::int64_t charger_id, const ConnectorStatus& status) = 0;
+  // The operator's per-charger tariff override (genx tariff set), if any.
+  virtual std::optional<Tariff> find_tariff(std::string_view charge_point_id) = 0;
   virtual void append_message_log(const MessageLogEntry& entry) = 0;
 };
 

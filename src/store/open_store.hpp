@@ -13,13 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analytics/analytics_store.hpp"
 #include "csms/commands.hpp"
 #include "csms/write_store.hpp"
 #include "store/store.hpp"
 
 namespace genx::store {
 
-class Store : public csms::WriteStore, public ReadStore {
+class Store : public csms::WriteStore, public ReadStore, public analytics::AnalyticsStore {
  public:
   // Adds or replaces an id tag (status: Accepted, Blocked, Expired, Invalid, ConcurrentTx;
   // expiry: ISO 8601, stored in canonical UTC form). Throws std::invalid_argument on a
@@ -40,6 +41,10 @@ class Store : public csms::WriteStore, public ReadStore {
   // updatedAt}], unknownKey:[...], availability:[{connectorId, availability, scheduled,
   // updatedAt}]}; nullopt when the charger is unknown.
   virtual std::optional<nlohmann::json> charger_configuration(std::string_view identity) = 0;
+  // Sets (or with nullopt removes) the tariff override of a charge point.
+  virtual void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) = 0;
+  // [{chargePointId, energyPerKwh, timePerMinute, sessionFee, updatedAt}] (prices as decimals).
+  virtual nlohmann::json list_tariffs() = 0;
 };
 
 // Accepts "sqlite://relative/path.db", "sqlite:///absolute/path.db", "sqlite::memory:".

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "csms/envelope.hpp"
+#include "csms/tariff.hpp"
 
 namespace genx::store {
 namespace {
@@ -121,6 +122,78 @@ CREATE TABLE processed_messages (
 );
 )sql"},
     {2, R"sql(
+-- Billing: the session's energy (meter resets handled) and cost, set when it stops.
+ALTER TABLE transactions ADD COLUMN energy_wh INTEGER;
+ALTER TABLE transactions ADD COLUMN cost_minor INTEGER;
+ALTER TABLE transactions ADD COLUMN currency TEXT;
+
+-- Every status report, for charging / idle / fault time.
+CREATE TABLE connector_status_history (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  charger_id   INTEGER NOT NULL REFERENCES chargers(id),
+  connector_id INTEGER NOT NULL,
+  status       TEXT NOT NULL,
+  error_code   TEXT NOT NULL,
+  at           TEXT NOT NULL
+);
+CREATE INDEX connector_status_history_at
+  ON connector_status_history (charger_id, connector_id, at);
+
+-- Per-charger tariff overrides (genx tariff set); prices in micro-units of the currency.
+CREATE TABLE tariffs (
+  charge_point_id       TEXT PRIMARY KEY,
+  energy_per_kwh_micro  INTEGER NOT NULL,
+  time_per_minute_micro INTEGER NOT NULL,
+  session_fee_micro     INTEGER NOT NULL,
+  updated_at            TEXT NOT NULL
+);
+
+-- Aggregates (src/analytics): per connector (0 = the charge point) per UTC hour and per
+-- local day of the operator's time zone. Times in ms, money in minor units.
+CREATE TABLE analytics_hourly (
+  charger_id         INTEGER NOT NULL REFERENCES chargers(id),
+  connector_id       INTEGER NOT NULL,
+  bucket_start       TEXT NOT NULL,
+  sessions_started   INTEGER NOT NULL,
+  sessions_completed INTEGER NOT NULL,
+  energy_wh          INTEGER NOT NULL,
+  session_ms         INTEGER NOT NULL,
+  charging_ms        INTEGER NOT NULL,
+  occupied_ms        INTEGER NOT NULL,
+  faulted_ms         INTEGER NOT NULL,
+  faults             INTEGER NOT NULL,
+  revenue_minor      INTEGER NOT NULL,
+  peak_power_w       REAL NOT NULL,
+  PRIMARY KEY (charger_id, connector_id, bucket_start)
+);
+CREATE INDEX analytics_hourly_bucket ON analytics_hourly (bucket_start);
+
+CREATE TABLE analytics_daily (
+  charger_id         INTEGER NOT NULL REFERENCES chargers(id),
+  connector_id       INTEGER NOT NULL,
+  day                TEXT NOT NULL,
+  day_start          TEXT NOT NULL,
+  day_end            TEXT NOT NULL,
+  sessions_started   INTEGER NOT NULL,
+  sessions_completed INTEGER NOT NULL,
+  energy_wh          INTEGER NOT NULL,
+  session_ms         INTEGER NOT NULL,
+  charging_ms        INTEGER NOT NULL,
+  occupied_ms        INTEGER NOT NULL,
+  faulted_ms         INTEGER NOT NULL,
+  faults             INTEGER NOT NULL,
+  revenue_minor      INTEGER NOT NULL,
+  peak_power_w       REAL NOT NULL,
+  PRIMARY KEY (charger_id, connector_id, day)
+);
+CREATE INDEX analytics_daily_day ON analytics_daily (day);
+
+CREATE TABLE analytics_processed_events (
+  event_id     TEXT PRIMARY KEY,
+  processed_at TEXT NOT NULL
+);
+)sql"},
+    {3, R"sql(
 -- What commands taught the CSMS (README "Remote commands").
 CREATE TABLE charger_configuration (
   charger_id      INTEGER NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
@@ -189,6 +262,10 @@ class Query {
     return *this;
   }
   Query& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Query& bind_real(int index, double value) {
+    check(sqlite3_bind_double(stmt_, index, value));
+    return *this;
+  }
   Query& bind(int index, std::string_view value) {
     check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
                             SQLITE_TRANSIENT));
@@ -225,6 +302,7 @@ class Query {
 
   bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const { return sqlite3_column_double(stmt_, column); }
   std::string text(int column) const {
     const auto* data = sqlite3_column_text(stmt_, column);
     if (data == nullptr) return {};
@@ -272,6 +350,11 @@ json transaction_json(const Query& q) {
       {"active", q.is_null(8)},
   };
   if (!q.is_null(6) && !q.is_null(8)) j["energyWh"] = q.integer(6) - q.integer(5);
+  // Stopped since migration 2: the billed energy (meter resets handled) and the cost.
+  if (!q.is_null(12)) j["energyWh"] = q.integer(12);
+  j["costMinor"] = q.integer_json(13);
+  j["cost"] = q.is_null(13) ? json(nullptr) : json(csms::format_minor(q.integer(13)));
+  j["currency"] = q.text_json(14);
   return j;
 }
 
@@ -290,12 +373,21 @@ csms::TransactionRecord transaction_record(const Query& q) {
 }
 
 
+// Ten aggregate columns starting at `first`, as the API names them.
+json figures_json(const Query& q, int first) {
+  return {{"sessionsStarted", q.integer(first)},     {"sessionsCompleted", q.integer(first + 1)},
+          {"energyWh", q.integer(first + 2)},        {"sessionMs", q.integer(first + 3)},
+          {"chargingMs", q.integer(first + 4)},      {"occupiedMs", q.integer(first + 5)},
+          {"faultedMs", q.integer(first + 6)},       {"faults", q.integer(first + 7)},
+          {"revenueMinor", q.integer(first + 8)},    {"peakPowerW", q.real(first + 9)}};
+}
+
 constexpr std::string_view kIdTagStatuses[] = {"Accepted", "Blocked", "Expired", "Invalid",
                                                "ConcurrentTx"};
 
 }  // namespace
 
-class SqliteStore::Impl final : public csms::UnitOfWork {
+class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
  public:
   Impl(const std::string& path, SqliteOptions options) {
     const int rc = sqlite3_open_v2(path.c_str(), &db_,
@@ -533,9 +625,221 @@ class SqliteStore::Impl final : public csms::UnitOfWork {
   void stop_transaction(std::int64_t transaction_id, const csms::TransactionStop& s) override {
     auto q = query(
         "UPDATE transactions SET meter_stop = ?2, stopped_at = ?3, stop_reason = ?4, "
-        "stop_id_tag = ?5 WHERE id = ?1 AND stopped_at IS NULL");
+        "stop_id_tag = ?5, energy_wh = ?6, cost_minor = ?7, currency = ?8 "
+        "WHERE id = ?1 AND stopped_at IS NULL");
     q.bind(1, transaction_id).bind(2, s.meter_stop).bind(3, s.stopped_at).bind(4, s.reason)
-        .bind(5, s.id_tag);
+        .bind(5, s.id_tag).bind(6, s.energy_wh).bind(7, s.cost_minor).bind(8, s.currency);
+    q.run();
+  }
+
+  std::vector<std::int64_t> transaction_register_readings(std::int64_t transaction_id) override {
+    std::vector<std::int64_t> readings;
+    for (const auto& r : register_readings(transaction_id)) readings.push_back(r.wh);
+    return readings;
+  }
+
+  std::vector<analytics::Reading> register_readings(std::int64_t transaction_id) {
+    std::vector<analytics::Reading> readings;
+    auto q = query(
+        "SELECT timestamp, measurand, unit, phase, format, value FROM meter_values "
+        "WHERE transaction_id = ?1 ORDER BY timestamp, id");
+    q.bind(1, transaction_id);
+    while (q.step()) {
+      const auto wh = csms::register_wh(q.optional_text(1), q.optional_text(2),
+                                        q.optional_text(3), q.optional_text(4), q.text(5));
+      const auto at = csms::parse_timestamp(q.text(0));
+      if (wh && at) readings.push_back({*at, *wh});
+    }
+    return readings;
+  }
+
+  void append_status_history(std::int64_t charger_id, const csms::ConnectorStatus& st) override {
+    auto q = query(
+        "INSERT INTO connector_status_history (charger_id, connector_id, status, error_code, at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    q.bind(1, charger_id).bind(2, st.connector_id).bind(3, st.status).bind(4, st.error_code)
+        .bind(5, st.updated_at);
+    q.run();
+  }
+
+  std::optional<csms::Tariff> find_tariff(std::string_view charge_point_id) override {
+    auto q = query(
+        "SELECT energy_per_kwh_micro, time_per_minute_micro, session_fee_micro FROM tariffs "
+        "WHERE charge_point_id = ?1");
+    q.bind(1, charge_point_id);
+    if (!q.step()) return std::nullopt;
+    csms::Tariff t;
+    t.energy_per_kwh_micro = q.integer(0);
+    t.time_per_minute_micro = q.integer(1);
+    t.session_fee_micro = q.integer(2);
+    return t;
+  }
+
+  // ---- AnalyticsUnit ----
+
+  bool mark_event_processed(std::string_view event_id, std::string_view processed_at) override {
+    auto q = query(
+        "INSERT INTO analytics_processed_events (event_id, processed_at) VALUES (?1, ?2) "
+        "ON CONFLICT (event_id) DO NOTHING");
+    q.bind(1, event_id).bind(2, processed_at);
+    q.run();
+    return sqlite3_changes(db_) > 0;
+  }
+
+  std::optional<analytics::TransactionSpan> transaction_span(std::int64_t id) override {
+    auto q = query("SELECT charger_id, started_at, stopped_at FROM transactions WHERE id = ?1");
+    q.bind(1, id);
+    if (!q.step()) return std::nullopt;
+    const auto started = csms::parse_timestamp(q.text(1));
+    if (!started) return std::nullopt;
+    analytics::TransactionSpan span{q.integer(0), *started, std::nullopt};
+    if (const auto stopped = q.optional_text(2)) span.stopped_ms = csms::parse_timestamp(*stopped);
+    return span;
+  }
+
+  analytics::Facts load_facts(std::int64_t charger_id, std::int64_t from_ms,
+                              std::int64_t to_ms) override {
+    analytics::Facts facts;
+    const std::string from = csms::format_timestamp(from_ms);
+    const std::string to = csms::format_timestamp(to_ms);
+    {
+      auto q = query(
+          "SELECT id, connector_id, started_at, meter_start, stopped_at, meter_stop, "
+          "coalesce(cost_minor, 0) FROM transactions WHERE charger_id = ?1 AND started_at < ?3 "
+          "AND (stopped_at IS NULL OR stopped_at >= ?2) ORDER BY id");
+      q.bind(1, charger_id).bind(2, from).bind(3, to);
+      while (q.step()) {
+        analytics::TransactionFact t;
+        t.id = q.integer(0);
+        t.connector_id = static_cast<int>(q.integer(1));
+        const auto started = csms::parse_timestamp(q.text(2));
+        if (!started) continue;
+        t.started_ms = *started;
+        t.meter_start = q.integer(3);
+        if (const auto stopped = q.optional_text(4)) t.stopped_ms = csms::parse_timestamp(*stopped);
+        t.meter_stop = q.optional_integer(5);
+        t.cost_minor = q.integer(6);
+        facts.transactions.push_back(std::move(t));
+      }
+    }
+    for (auto& t : facts.transactions) {
+      if (t.stopped_ms) t.readings = register_readings(t.id);
+    }
+    {
+      // Per connector: the report in force at `from`, the reports inside, and the first
+      // report at or after `to` (it ends the last interval).
+      auto q = query(
+          "SELECT h.connector_id, h.at, h.status FROM connector_status_history h "
+          "WHERE h.charger_id = ?1 "
+          "AND h.at >= coalesce((SELECT max(p.at) FROM connector_status_history p "
+          "  WHERE p.charger_id = ?1 AND p.connector_id = h.connector_id AND p.at <= ?2), ?2) "
+          "AND h.at <= coalesce((SELECT min(n.at) FROM connector_status_history n "
+          "  WHERE n.charger_id = ?1 AND n.connector_id = h.connector_id AND n.at >= ?3), ?3) "
+          "ORDER BY h.connector_id, h.at, h.id");
+      q.bind(1, charger_id).bind(2, from).bind(3, to);
+      while (q.step()) {
+        const auto at = csms::parse_timestamp(q.text(1));
+        if (at) facts.statuses.push_back({static_cast<int>(q.integer(0)), *at, q.text(2)});
+      }
+    }
+    {
+      auto q = query(
+          "SELECT connector_id, timestamp, measurand, unit, format, value FROM meter_values "
+          "WHERE charger_id = ?1 AND timestamp >= ?2 AND timestamp < ?3 "
+          "AND measurand = 'Power.Active.Import' AND phase IS NULL ORDER BY timestamp, id");
+      q.bind(1, charger_id).bind(2, from).bind(3, to);
+      while (q.step()) {
+        const auto w = csms::power_w(q.optional_text(2), q.optional_text(3), q.optional_text(4),
+                                     q.text(5));
+        const auto at = csms::parse_timestamp(q.text(1));
+        if (w && at) facts.power.push_back({static_cast<int>(q.integer(0)), *at, *w});
+      }
+    }
+    return facts;
+  }
+
+  void insert_figures(Query& q, int first, const analytics::Figures& f) {
+    q.bind(first, f.sessions_started).bind(first + 1, f.sessions_completed)
+        .bind(first + 2, f.energy_wh).bind(first + 3, f.session_ms).bind(first + 4, f.charging_ms)
+        .bind(first + 5, f.occupied_ms).bind(first + 6, f.faulted_ms).bind(first + 7, f.faults)
+        .bind(first + 8, f.revenue_minor).bind_real(first + 9, f.peak_power_w);
+  }
+
+  void replace_hourly(std::int64_t charger_id, std::int64_t from_ms, std::int64_t to_ms,
+                      const std::map<std::int64_t, std::map<int, analytics::Figures>>& rows) override {
+    {
+      auto q = query(
+          "DELETE FROM analytics_hourly WHERE charger_id = ?1 AND bucket_start >= ?2 "
+          "AND bucket_start < ?3");
+      q.bind(1, charger_id).bind(2, csms::format_timestamp(from_ms))
+          .bind(3, csms::format_timestamp(to_ms));
+      q.run();
+    }
+    for (const auto& [bucket, connectors] : rows) {
+      for (const auto& [connector, f] : connectors) {
+        auto q = query(
+            "INSERT INTO analytics_hourly (charger_id, connector_id, bucket_start, "
+            "sessions_started, sessions_completed, energy_wh, session_ms, charging_ms, "
+            "occupied_ms, faulted_ms, faults, revenue_minor, peak_power_w) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+        q.bind(1, charger_id).bind(2, connector).bind(3, csms::format_timestamp(bucket));
+        insert_figures(q, 4, f);
+        q.run();
+      }
+    }
+  }
+
+  void replace_daily(std::int64_t charger_id, const std::string& day, std::int64_t start_ms,
+                     std::int64_t end_ms, const std::map<int, analytics::Figures>& rows) override {
+    {
+      auto q = query("DELETE FROM analytics_daily WHERE charger_id = ?1 AND day = ?2");
+      q.bind(1, charger_id).bind(2, day);
+      q.run();
+    }
+    for (const auto& [connector, f] : rows) {
+      auto q = query(
+          "INSERT INTO analytics_daily (charger_id, connector_id, day, day_start, day_end, "
+          "sessions_started, sessions_completed, energy_wh, session_ms, charging_ms, "
+          "occupied_ms, faulted_ms, faults, revenue_minor, peak_power_w) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+      q.bind(1, charger_id).bind(2, connector).bind(3, day)
+          .bind(4, csms::format_timestamp(start_ms)).bind(5, csms::format_timestamp(end_ms));
+      insert_figures(q, 6, f);
+      q.run();
+    }
+  }
+
+  std::vector<std::int64_t> charger_ids() override {
+    std::vector<std::int64_t> ids;
+    auto q = query("SELECT id FROM chargers ORDER BY id");
+    while (q.step()) ids.push_back(q.integer(0));
+    return ids;
+  }
+
+  std::optional<std::pair<std::int64_t, std::int64_t>> fact_range(std::int64_t charger_id) override {
+    auto q = query(
+        "SELECT min(a), max(b) FROM ("
+        "SELECT min(started_at) AS a, max(max(started_at, coalesce(stopped_at, ''))) AS b "
+        "FROM transactions WHERE charger_id = ?1 "
+        "UNION ALL SELECT min(at), max(at) FROM connector_status_history WHERE charger_id = ?1 "
+        "UNION ALL SELECT min(timestamp), max(timestamp) FROM meter_values WHERE charger_id = ?1)");
+    q.bind(1, charger_id);
+    if (!q.step() || q.is_null(0) || q.is_null(1)) return std::nullopt;
+    const auto a = csms::parse_timestamp(q.text(0));
+    const auto b = csms::parse_timestamp(q.text(1));
+    if (!a || !b) return std::nullopt;
+    return std::make_pair(*a, *b);
+  }
+
+  void delete_aggregates_from(std::int64_t charger_id, std::int64_t from_ms,
+                              const std::string& from_day) override {
+    {
+      auto q = query("DELETE FROM analytics_hourly WHERE charger_id = ?1 AND bucket_start >= ?2");
+      q.bind(1, charger_id).bind(2, csms::format_timestamp(from_ms));
+      q.run();
+    }
+    auto q = query("DELETE FROM analytics_daily WHERE charger_id = ?1 AND day >= ?2");
+    q.bind(1, charger_id).bind(2, from_day);
     q.run();
   }
 
@@ -634,7 +938,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork {
     auto q = query(
         "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
         "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
-        "t.reservation_id FROM transactions t JOIN chargers c ON c.id = t.charger_id "
+        "t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
+        "FROM transactions t JOIN chargers c ON c.id = t.charger_id "
         "WHERE (?1 IS NULL OR c.charge_point_id = ?1) "
         "AND (?2 IS NULL OR (t.stopped_at IS NULL) = ?2) "
         "ORDER BY t.id DESC LIMIT ?3 OFFSET ?4");
@@ -653,7 +958,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork {
       auto q = query(
           "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
           "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, "
-          "t.stop_id_tag, t.reservation_id FROM transactions t "
+          "t.stop_id_tag, t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
+          "FROM transactions t "
           "JOIN chargers c ON c.id = t.charger_id WHERE t.id = ?1");
       q.bind(1, id);
       if (!q.step()) return std::nullopt;
@@ -894,6 +1200,150 @@ std::optional<json> SqliteStore::charger_configuration(std::string_view identity
                   {"availability", availability}};
   });
   return result;
+}
+
+void SqliteStore::in_analytics_transaction(
+    const std::function<void(analytics::AnalyticsUnit&)>& work) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] { work(*impl_); });
+}
+
+void SqliteStore::set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) {
+  if (charge_point_id.empty()) throw std::invalid_argument("charge point identity must not be empty");
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    if (!tariff) {
+      auto q = impl_->query("DELETE FROM tariffs WHERE charge_point_id = ?1");
+      q.bind(1, charge_point_id);
+      q.run();
+      return;
+    }
+    auto q = impl_->query(
+        "INSERT INTO tariffs (charge_point_id, energy_per_kwh_micro, time_per_minute_micro, "
+        "session_fee_micro, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (charge_point_id) "
+        "DO UPDATE SET energy_per_kwh_micro = excluded.energy_per_kwh_micro, "
+        "time_per_minute_micro = excluded.time_per_minute_micro, "
+        "session_fee_micro = excluded.session_fee_micro, updated_at = excluded.updated_at");
+    q.bind(1, charge_point_id).bind(2, tariff->energy_per_kwh_micro)
+        .bind(3, tariff->time_per_minute_micro).bind(4, tariff->session_fee_micro)
+        .bind(5, now_text());
+    q.run();
+  });
+}
+
+json SqliteStore::list_tariffs() {
+  json result = json::array();
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT charge_point_id, energy_per_kwh_micro, time_per_minute_micro, session_fee_micro, "
+        "updated_at FROM tariffs ORDER BY charge_point_id");
+    while (q.step()) {
+      result.push_back({{"chargePointId", q.text(0)},
+                        {"energyPerKwh", csms::format_price_micro(q.integer(1))},
+                        {"timePerMinute", csms::format_price_micro(q.integer(2))},
+                        {"sessionFee", csms::format_price_micro(q.integer(3))},
+                        {"updatedAt", q.text(4)}});
+    }
+  });
+  return result;
+}
+
+json SqliteStore::stats_series(const StatsQuery& query) {
+  json result = json::array();
+  const bool daily = query.bucket == "day";
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        daily ? "SELECT a.day, min(a.day_start), max(a.day_end), sum(sessions_started), "
+                "sum(sessions_completed), sum(energy_wh), sum(session_ms), sum(charging_ms), "
+                "sum(occupied_ms), sum(faulted_ms), sum(faults), sum(revenue_minor), "
+                "max(peak_power_w) FROM analytics_daily a JOIN chargers c ON c.id = a.charger_id "
+                "WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day < ?2) "
+                "AND (?3 IS NULL OR c.charge_point_id = ?3) GROUP BY a.day ORDER BY a.day"
+              : "SELECT a.bucket_start, a.bucket_start, a.bucket_start, sum(sessions_started), "
+                "sum(sessions_completed), sum(energy_wh), sum(session_ms), sum(charging_ms), "
+                "sum(occupied_ms), sum(faulted_ms), sum(faults), sum(revenue_minor), "
+                "max(peak_power_w) FROM analytics_hourly a JOIN chargers c ON c.id = a.charger_id "
+                "WHERE (?1 IS NULL OR a.bucket_start >= ?1) AND (?2 IS NULL OR a.bucket_start < ?2) "
+                "AND (?3 IS NULL OR c.charge_point_id = ?3) GROUP BY a.bucket_start "
+                "ORDER BY a.bucket_start");
+    q.bind(1, query.from).bind(2, query.to).bind(3, query.charger);
+    while (q.step()) {
+      json row = figures_json(q, 3);
+      row["bucket"] = q.text(0);
+      row["bucketStart"] = q.text(1);
+      if (daily) {
+        row["bucketEnd"] = q.text(2);
+      } else {
+        row["bucketEnd"] = csms::format_timestamp(
+            csms::parse_timestamp(q.text(1)).value_or(0) + analytics::kHourMs);
+      }
+      result.push_back(std::move(row));
+    }
+  });
+  return result;
+}
+
+json SqliteStore::stats_by_charger(const StatsQuery& query) {
+  json result = json::array();
+  const bool daily = query.bucket == "day";
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        daily ? "SELECT c.charge_point_id, (SELECT count(*) FROM connectors k "
+                "WHERE k.charger_id = c.id AND k.connector_id > 0), "
+                "coalesce(sum(sessions_started), 0), coalesce(sum(sessions_completed), 0), "
+                "coalesce(sum(energy_wh), 0), coalesce(sum(session_ms), 0), "
+                "coalesce(sum(charging_ms), 0), coalesce(sum(occupied_ms), 0), "
+                "coalesce(sum(faulted_ms), 0), coalesce(sum(faults), 0), "
+                "coalesce(sum(revenue_minor), 0), coalesce(max(peak_power_w), 0) "
+                "FROM chargers c LEFT JOIN analytics_daily a ON a.charger_id = c.id "
+                "AND (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day < ?2) "
+                "WHERE (?3 IS NULL OR c.charge_point_id = ?3) GROUP BY c.id "
+                "ORDER BY c.charge_point_id"
+              : "SELECT c.charge_point_id, (SELECT count(*) FROM connectors k "
+                "WHERE k.charger_id = c.id AND k.connector_id > 0), "
+                "coalesce(sum(sessions_started), 0), coalesce(sum(sessions_completed), 0), "
+                "coalesce(sum(energy_wh), 0), coalesce(sum(session_ms), 0), "
+                "coalesce(sum(charging_ms), 0), coalesce(sum(occupied_ms), 0), "
+                "coalesce(sum(faulted_ms), 0), coalesce(sum(faults), 0), "
+                "coalesce(sum(revenue_minor), 0), coalesce(max(peak_power_w), 0) "
+                "FROM chargers c LEFT JOIN analytics_hourly a ON a.charger_id = c.id "
+                "AND (?1 IS NULL OR a.bucket_start >= ?1) AND (?2 IS NULL OR a.bucket_start < ?2) "
+                "WHERE (?3 IS NULL OR c.charge_point_id = ?3) GROUP BY c.id "
+                "ORDER BY c.charge_point_id");
+    q.bind(1, query.from).bind(2, query.to).bind(3, query.charger);
+    while (q.step()) {
+      json row = figures_json(q, 2);
+      row["chargePointId"] = q.text(0);
+      row["connectors"] = q.integer(1);
+      result.push_back(std::move(row));
+    }
+  });
+  return result;
+}
+
+std::int64_t SqliteStore::stats_unique_id_tags(const StatsQuery& query) {
+  std::int64_t count = 0;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT count(DISTINCT t.id_tag) FROM transactions t JOIN chargers c ON c.id = t.charger_id "
+        "WHERE (?1 IS NULL OR t.started_at >= ?1) AND (?2 IS NULL OR t.started_at < ?2) "
+        "AND (?3 IS NULL OR c.charge_point_id = ?3)");
+    q.bind(1, query.from_utc).bind(2, query.to_utc).bind(3, query.charger);
+    q.step();
+    count = q.integer(0);
+  });
+  return count;
+}
+
+std::int64_t SqliteStore::stats_connector_count(const std::optional<std::string>& charger) {
+  std::int64_t count = 0;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT count(*) FROM connectors k JOIN chargers c ON c.id = k.charger_id "
+        "WHERE k.connector_id > 0 AND (?1 IS NULL OR c.charge_point_id = ?1)");
+    q.bind(1, charger);
+    q.step();
+    count = q.integer(0);
+  });
+  return count;
 }
 
 int SqliteStore::schema_version() {

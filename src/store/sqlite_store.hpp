@@ -45,6 +45,16 @@ class SqliteStore final : public Store {
   nlohmann::json list_id_tags() override;
   void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) override;
   std::optional<nlohmann::json> charger_configuration(std::string_view identity) override;
+  void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) override;
+  nlohmann::json list_tariffs() override;
+
+  nlohmann::json stats_series(const StatsQuery& query) override;
+  nlohmann::json stats_by_charger(const StatsQuery& query) override;
+  std::int64_t stats_unique_id_tags(const StatsQuery& query) override;
+  std::int64_t stats_connector_count(const std::optional<std::string>& charger) override;
+
+  void in_analytics_transaction(
+      const std::function<void(analytics::AnalyticsUnit&)>& work) override;
 
   // The highest migration applied to this database.
   int schema_version();

@@ -28,6 +28,17 @@ struct TransactionFilter {
   int offset = 0;
 };
 
+// A range of aggregates (README "Analytics").
+struct StatsQuery {
+  std::string bucket = "hour";          // "hour": UTC hours; "day": days of the operator's zone
+  std::optional<std::string> from;      // hour: canonical ISO UTC; day: YYYY-MM-DD (inclusive)
+  std::optional<std::string> to;        // same form, exclusive
+  std::optional<std::string> charger;   // charge point identity
+  // UTC bounds of the range, for facts that are not bucketed (unique id tags).
+  std::optional<std::string> from_utc;
+  std::optional<std::string> to_utc;
+};
+
 class ReadStore {
  public:
   virtual ~ReadStore() = default;
@@ -37,6 +48,17 @@ class ReadStore {
   virtual std::optional<nlohmann::json> charger(std::string_view identity) = 0; // with "connectors"
   virtual nlohmann::json list_transactions(const TransactionFilter& filter) = 0; // array
   virtual std::optional<nlohmann::json> transaction(std::int64_t id) = 0;      // with "meterValues"
+  // Aggregates per bucket, summed over connectors and chargers (or one charger), oldest
+  // first: [{bucket, bucketStart, bucketEnd, sessionsStarted, sessionsCompleted, energyWh,
+  // sessionMs, chargingMs, occupiedMs, faultedMs, faults, revenueMinor, peakPowerW}].
+  virtual nlohmann::json stats_series(const StatsQuery& query) = 0;
+  // The same figures over the whole range per charger: [{chargePointId, connectors, ...}],
+  // every known charger (zeros when it has no rows), ordered by chargePointId.
+  virtual nlohmann::json stats_by_charger(const StatsQuery& query) = 0;
+  // Distinct id tags of transactions started in [from_utc, to_utc).
+  virtual std::int64_t stats_unique_id_tags(const StatsQuery& query) = 0;
+  // Connectors (id > 0) known for the charger, or for the site.
+  virtual std::int64_t stats_connector_count(const std::optional<std::string>& charger) = 0;
 };
 
 }  // namespace genx::store

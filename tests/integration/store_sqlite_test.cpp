@@ -62,14 +62,16 @@ class SqliteStoreTest : public ::testing::Test {
   FixedClock clock_;
 };
 
+constexpr int kLatestSchemaVersion = 3;  // the last entry of kMigrations
+
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
     auto store = open_sqlite_store(db_path());
-    EXPECT_EQ(store->schema_version(), 2);
+    EXPECT_EQ(store->schema_version(), kLatestSchemaVersion);
     store->register_charger("CP1");
   }
   auto again = open_sqlite_store(db_path());
-  EXPECT_EQ(again->schema_version(), 2);
+  EXPECT_EQ(again->schema_version(), kLatestSchemaVersion);
   ASSERT_TRUE(again->charger("CP1").has_value());  // data survived the reopen
 }
 
@@ -77,8 +79,8 @@ TEST_F(SqliteStoreTest, TwoProcessesOpeningAFreshFileAtOnceBothSucceed) {
   auto open = [&] { return open_sqlite_store(db_path())->schema_version(); };
   auto a = std::async(std::launch::async, open);
   auto b = std::async(std::launch::async, open);
-  EXPECT_EQ(a.get(), 2);
-  EXPECT_EQ(b.get(), 2);
+  EXPECT_EQ(a.get(), kLatestSchemaVersion);
+  EXPECT_EQ(b.get(), kLatestSchemaVersion);
 }
 
 TEST_F(SqliteStoreTest, ExceptionRollsBackTheWholeUnitOfWork) {

@@ -94,3 +94,37 @@ TEST(Config, ReadmeDocumentsEverySetting) {
         << s.flag << " is not documented in README.md";
   }
 }
+
+TEST(Config, AnalyticsTariffAndTimeZoneSettings) {
+  auto d = load_config(env({}), {});
+  EXPECT_EQ(d.analytics_processes, 1);
+  EXPECT_EQ(d.analytics_batch_size, 100);
+  EXPECT_EQ(d.analytics_batch_wait.count(), 500);
+  EXPECT_EQ(d.time_zone, "UTC");
+  EXPECT_EQ(d.policy.tariff.energy_per_kwh_micro, 0);
+  EXPECT_EQ(d.policy.tariff.currency, "EUR");
+  auto c = load_config(env({{"GENX_TARIFF_ENERGY_PER_KWH", "0.35"},
+                            {"GENX_TARIFF_TIME_PER_MINUTE", "0.02"},
+                            {"GENX_TARIFF_SESSION_FEE", "1"},
+                            {"GENX_TARIFF_CURRENCY", "CHF"},
+                            {"GENX_TIMEZONE", "Europe/Zurich"}}),
+                       {"--analytics-batch-size", "7", "--analytics", "0"});
+  EXPECT_EQ(c.policy.tariff.energy_per_kwh_micro, 350000);
+  EXPECT_EQ(c.policy.tariff.time_per_minute_micro, 20000);
+  EXPECT_EQ(c.policy.tariff.session_fee_micro, 1000000);
+  EXPECT_EQ(c.policy.tariff.currency, "CHF");
+  EXPECT_EQ(c.time_zone, "Europe/Zurich");
+  EXPECT_EQ(c.analytics_batch_size, 7);
+  EXPECT_EQ(c.analytics_processes, 0);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"GENX_TARIFF_ENERGY_PER_KWH", "-0.1"}, {"GENX_TARIFF_SESSION_FEE", "1,50"},
+           {"GENX_TARIFF_CURRENCY", "eur"}, {"GENX_TIMEZONE", "Nowhere/Town"},
+           {"GENX_ANALYTICS_BATCH_SIZE", "0"}}) {
+    try {
+      load_config(env({{key, value}}), {});
+      ADD_FAILURE() << key << "=" << value << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+}

@@ -32,6 +32,9 @@ class FakeStore final : public WriteStore {
     std::map<std::int64_t, TransactionRecord> transactions;
     std::vector<MeterSample> samples;
     std::vector<MessageLogEntry> log;
+    std::vector<std::pair<std::int64_t, ConnectorStatus>> status_history;
+    std::map<std::string, Tariff> tariffs;
+    std::map<std::int64_t, TransactionStop> stops;
     std::int64_t next_charger_id = 1;
     std::int64_t next_transaction_id = 1;
   };
@@ -134,11 +137,30 @@ class FakeStore final : public WriteStore {
       t.meter_stop = stop.meter_stop;
       t.stopped_at = stop.stopped_at;
       t.stop_reason = stop.reason;
+      s.stops[id] = stop;
     }
     void insert_meter_samples(const std::vector<MeterSample>& samples) override {
       s.samples.insert(s.samples.end(), samples.begin(), samples.end());
     }
     void append_message_log(const MessageLogEntry& entry) override { s.log.push_back(entry); }
+    std::vector<std::int64_t> transaction_register_readings(std::int64_t id) override {
+      std::vector<std::int64_t> readings;
+      for (const auto& m : s.samples) {
+        if (m.transaction_id != id) continue;
+        if (auto wh = register_wh(m.measurand, m.unit, m.phase, m.format, m.value)) {
+          readings.push_back(*wh);
+        }
+      }
+      return readings;
+    }
+    void append_status_history(std::int64_t charger_id, const ConnectorStatus& st) override {
+      s.status_history.emplace_back(charger_id, st);
+    }
+    std::optional<Tariff> find_tariff(std::string_view id) override {
+      const auto it = s.tariffs.find(std::string(id));
+      if (it == s.tariffs.end()) return std::nullopt;
+      return it->second;
+    }
 
    private:
     Charger& charger_row(std::string_view id) {
@@ -626,6 +648,79 @@ TEST_F(ProcessorTest, MalformedPayloadGetsFormationViolationAndNoPartialWrites) 
   EXPECT_TRUE(outcome.events.empty());
   EXPECT_TRUE(store_.state.transactions.empty());
   EXPECT_EQ(store_.state.processed.size(), 1u);
+}
+
+// ---- billing and event ids (issue 7) ----
+
+TEST_F(ProcessorTest, StopBillsTheSessionByTheTariffAndCarriesTheCostInTheEvent) {
+  policy_.tariff = Tariff{350000, 20000, 500000, "EUR"};  // 0.35/kWh, 0.02/min, 0.50 fee
+  boot();
+  const auto id = start("TAG1", 1, 1000);
+  // 10:00 -> 11:30 = 90 min; 12,345 Wh: 4.32075 + 1.80 + 0.50 = 6.62075 -> 6.62
+  const auto out = send("StopTransaction", {{"transactionId", id},
+                                            {"meterStop", 13345},
+                                            {"timestamp", "2024-01-15T11:30:00Z"}});
+  const auto& stop = store_.state.stops.at(id);
+  EXPECT_EQ(stop.energy_wh, 12345);
+  EXPECT_EQ(stop.cost_minor, 662);
+  EXPECT_EQ(stop.currency, "EUR");
+  const auto* completed = find_event(out, "transaction.completed");
+  ASSERT_NE(completed, nullptr);
+  EXPECT_EQ(completed->fields["costMinor"], 662);
+  EXPECT_EQ(completed->fields["currency"], "EUR");
+  EXPECT_EQ(completed->fields["energyWh"], 12345);
+}
+
+TEST_F(ProcessorTest, MeterResetDuringTheSessionIsBilledFromTheReadings) {
+  policy_.tariff = Tariff{1000000, 0, 0, "EUR"};  // 1.00 per kWh
+  boot();
+  const auto id = start("TAG1", 1, 90000);
+  send("MeterValues", {{"connectorId", 1},
+                       {"transactionId", id},
+                       {"meterValue", json::array({{{"timestamp", "2024-01-15T10:20:00Z"},
+                                                    {"sampledValue", json::array({{{"value", "95000"}}})}},
+                                                   {{"timestamp", "2024-01-15T10:40:00Z"},
+                                                    {"sampledValue", json::array({{{"value", "2000"}}})}}})}});
+  // 90000 -> 95000 (+5000), reset -> 2000 (+2000), stop 3500 (+1500) = 8500 Wh.
+  const auto out = send("StopTransaction", {{"transactionId", id},
+                                            {"meterStop", 3500},
+                                            {"timestamp", "2024-01-15T11:00:00Z"}});
+  EXPECT_EQ(store_.state.stops.at(id).energy_wh, 8500);
+  EXPECT_EQ(store_.state.stops.at(id).cost_minor, 850);
+  EXPECT_EQ(find_event(out, "transaction.completed")->fields["energyWh"], 8500);
+}
+
+TEST_F(ProcessorTest, PerChargerTariffOverridesTheDefault) {
+  policy_.tariff = Tariff{350000, 0, 0, "EUR"};
+  store_.state.tariffs["CP1"] = Tariff{100000, 0, 250000, "EUR"};  // 0.10/kWh + 0.25
+  boot();
+  const auto id = start("TAG1", 1, 0);
+  send("StopTransaction", {{"transactionId", id}, {"meterStop", 10000},
+                           {"timestamp", "2024-01-15T10:10:00Z"}});
+  EXPECT_EQ(store_.state.stops.at(id).cost_minor, 125);
+}
+
+TEST_F(ProcessorTest, EventsCarryAnIdStableAcrossRedeliveryAndStatusHistoryIsKept) {
+  boot();
+  const auto first = send("StatusNotification", {{"connectorId", 1},
+                                                 {"status", "Faulted"},
+                                                 {"errorCode", "GroundFailure"},
+                                                 {"timestamp", "2024-01-15T10:00:00Z"}},
+                          "st-1");
+  ASSERT_EQ(first.events.size(), 2u);
+  EXPECT_EQ(first.events[0].fields["eventId"], "CP1/st-1/StatusNotification/charger.status.changed");
+  EXPECT_EQ(first.events[1].fields["eventId"], "CP1/st-1/StatusNotification/error.occurred");
+  EXPECT_EQ(first.events[0].fields["statusAt"], "2024-01-15T10:00:00.000Z");
+  EXPECT_TRUE(first.events[0].fields["previousStatusAt"].is_null());
+  const auto again = send("StatusNotification", {{"connectorId", 1},
+                                                 {"status", "Faulted"},
+                                                 {"errorCode", "GroundFailure"},
+                                                 {"timestamp", "2024-01-15T10:00:00Z"}},
+                          "st-1");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_TRUE(again.events.empty());
+  ASSERT_EQ(store_.state.status_history.size(), 1u);
+  EXPECT_EQ(store_.state.status_history[0].second.status, "Faulted");
 }
 
 }  // namespace

@@ -1,0 +1,221 @@
+// Analytics through the whole system (issue 7): two simulated chargers (ocpp-rpc, strict
+// mode) drive known sessions through gateway -> RabbitMQ -> ocpp-worker -> events_exchange
+// -> analytics queue -> genx analytics -> SQLite; the REST API (JSON and CSV) must show
+// every figure to the Wh and the cent. Then every event is published again (replay) and
+// the aggregates are rebuilt with `genx analytics rebuild`: nothing may change.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import amqp from 'amqplib';
+import { Stack, poll, rabbitUrl, genxBin } from './lib/stack.mjs';
+import { connectRpc, bootPayload } from './lib/ocpp.mjs';
+import { getJson } from './lib/api.mjs';
+
+let stack;
+let capture;
+before(async () => {
+  stack = await Stack.create('analytics', {
+    GENX_TARIFF_ENERGY_PER_KWH: '0.30',
+    GENX_TARIFF_TIME_PER_MINUTE: '0.05',
+    GENX_TARIFF_SESSION_FEE: '0.50',
+    GENX_TARIFF_CURRENCY: 'EUR',
+    GENX_TIMEZONE: 'UTC',
+    GENX_ANALYTICS_BATCH_SIZE: '7',
+    GENX_ANALYTICS_BATCH_WAIT_MS: '200',
+  });
+  // One worker: per-charger order is not enforced across workers yet (issue 4).
+  await stack.diagnose(() => stack.startAll(1));
+  // A side queue sees every domain event, to publish them all again later.
+  const conn = await amqp.connect(rabbitUrl);
+  const ch = await conn.createChannel();
+  const { queue } = await ch.assertQueue('', { exclusive: true });
+  await ch.bindQueue(queue, stack.names.RABBITMQ_EXCHANGE_EVENTS, 'notification.#');
+  const events = [];
+  await ch.consume(queue, (m) => events.push(m), { noAck: true });
+  capture = { conn, ch, events };
+});
+after(async () => {
+  await capture?.conn.close().catch(() => {});
+  await stack?.cleanup();
+});
+
+async function ok(path, headers = {}) {
+  const res = await fetch(`${stack.apiUrl}${path}`, { headers });
+  const text = await res.text();
+  assert.equal(res.status, 200, `GET ${path} -> ${res.status}: ${text}`);
+  return { text, type: res.headers.get('content-type') };
+}
+const json = async (path) => JSON.parse((await ok(path)).text);
+
+const day = 'from=2024-01-15&to=2024-01-16';
+
+// Everything the API reports about the known day, for before/after comparisons.
+async function figures() {
+  return {
+    summary: await json(`/api/stats/summary?${day}`),
+    hourly: await json(`/api/stats/energy?bucket=hour&${day}`),
+    daily: await json(`/api/stats/energy?bucket=day&${day}`),
+    sessions: await json(`/api/stats/sessions?bucket=day&${day}`),
+    revenue: await json(`/api/stats/revenue?bucket=day&${day}`),
+    utilization: await json(`/api/stats/utilization?${day}`),
+    csv: (await ok(`/api/stats/energy?bucket=hour&${day}&format=csv`)).text,
+  };
+}
+
+async function status(client, connectorId, s, timestamp) {
+  await client.checkedCall('StatusNotification', {
+    connectorId, status: s, errorCode: s === 'Faulted' ? 'GroundFailure' : 'NoError', timestamp,
+  });
+}
+
+test('known sessions give exact energy, sessions, utilization and revenue; replay and rebuild change nothing', async () => {
+  await stack.diagnose(async () => {
+    const a = await connectRpc(stack, 'E2E-AN-A');
+    const b = await connectRpc(stack, 'E2E-AN-B');
+    try {
+      await a.checkedCall('BootNotification', bootPayload(1));
+      await b.checkedCall('BootNotification', bootPayload(2));
+      // Charger A: Preparing 10:00, session 10:05-11:35 (8,000 Wh; 7.2 kW then 11 kW),
+      // Finishing until 11:40, the charge point Faulted 12:00-12:30.
+      await status(a, 1, 'Available', '2024-01-15T09:00:00Z');
+      await status(a, 1, 'Preparing', '2024-01-15T10:00:00Z');
+      const ta = (await a.checkedCall('StartTransaction', {
+        connectorId: 1, idTag: 'TAG-A', meterStart: 1000, timestamp: '2024-01-15T10:05:00Z',
+      })).transactionId;
+      await status(a, 1, 'Charging', '2024-01-15T10:05:00Z');
+      await a.checkedCall('MeterValues', {
+        connectorId: 1, transactionId: ta,
+        meterValue: [{ timestamp: '2024-01-15T10:35:00Z', sampledValue: [
+          { value: '4000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+          { value: '7.2', measurand: 'Power.Active.Import', unit: 'kW' }] }],
+      });
+      await a.checkedCall('MeterValues', {
+        connectorId: 1, transactionId: ta,
+        meterValue: [{ timestamp: '2024-01-15T11:10:00Z', sampledValue: [
+          { value: '11000', measurand: 'Power.Active.Import', unit: 'W' }] }],
+      });
+      await status(a, 1, 'Finishing', '2024-01-15T11:35:00Z');
+      await a.checkedCall('StopTransaction', {
+        transactionId: ta, meterStop: 9000, timestamp: '2024-01-15T11:35:00Z', reason: 'Local',
+      });
+      await status(a, 1, 'Available', '2024-01-15T11:40:00Z');
+      await status(a, 0, 'Faulted', '2024-01-15T12:00:00Z');
+      await status(a, 0, 'Available', '2024-01-15T12:30:00Z');
+      // Charger B: a 30-minute session 12:00-12:30 of 2,000 Wh, no status reports but one.
+      await status(b, 1, 'Available', '2024-01-15T09:00:00Z');
+      const tb = (await b.checkedCall('StartTransaction', {
+        connectorId: 1, idTag: 'TAG-B', meterStart: 0, timestamp: '2024-01-15T12:00:00Z',
+      })).transactionId;
+      await b.checkedCall('StopTransaction', {
+        transactionId: tb, meterStop: 2000, timestamp: '2024-01-15T12:30:00Z',
+      });
+
+      // Billing on the transaction: 8 kWh x 0.30 + 90 min x 0.05 + 0.50 = 7.40;
+      // 2 kWh x 0.30 + 30 min x 0.05 + 0.50 = 2.60.
+      const txa = await json(`/api/transactions/${ta}`);
+      assert.deepEqual([txa.energyWh, txa.costMinor, txa.cost, txa.currency], [8000, 740, '7.40', 'EUR']);
+      const txb = await json(`/api/transactions/${tb}`);
+      assert.deepEqual([txb.energyWh, txb.costMinor, txb.cost], [2000, 260, '2.60']);
+
+      // The last event in flight is A's 12:30 Available: wait until it is counted.
+      const summary = await poll(async () => {
+        const s = await json(`/api/stats/summary?${day}`);
+        return s.sessionsCompleted === 2 && s.faultedSeconds === 1800 && s.occupiedSeconds === 6000
+          && s.peakPowerW === 11000 ? s : null;
+      }, { timeout: 30000, what: 'analytics to count both sessions and the fault' });
+      assert.deepEqual(summary, {
+        periodStart: '2024-01-15T00:00:00.000Z',
+        periodEnd: '2024-01-16T00:00:00.000Z',
+        timeZone: 'UTC',
+        chargerId: null,
+        connectors: 2,
+        sessionsStarted: 2,
+        sessionsCompleted: 2,
+        uniqueIdTags: 2,
+        energyWh: 10000,
+        energyKwh: 10,
+        sessionSeconds: 7200,
+        chargingSeconds: 5400,
+        idleSeconds: 600,
+        occupiedSeconds: 6000,
+        faultedSeconds: 1800,
+        faults: 1,
+        averagePowerW: 5000,
+        peakPowerW: 11000,
+        utilizationPercent: 3.47, // 100 min of 2 connectors x 24 h
+        revenueMinor: 1000,
+        revenue: '10.00',
+        currency: 'EUR',
+      });
+
+      const before = await figures();
+      // Hourly energy: A spreads 3,000 Wh over 10:05-10:35 and 5,000 Wh over 10:35-11:35.
+      assert.deepEqual(before.hourly.map((r) => [r.bucket, r.energyWh, r.sessionsCompleted, r.peakPowerW]), [
+        ['2024-01-15T10:00:00.000Z', 5083, 0, 7200],
+        ['2024-01-15T11:00:00.000Z', 2917, 1, 11000],
+        ['2024-01-15T12:00:00.000Z', 2000, 1, 0],
+      ]);
+      assert.deepEqual(before.daily.map((r) => [r.bucket, r.energyWh, r.energyKwh]), [['2024-01-15', 10000, 10]]);
+      assert.deepEqual(before.sessions.map((r) => [r.sessionsStarted, r.sessionsCompleted, r.sessionSeconds, r.chargingSeconds, r.idleSeconds]),
+        [[2, 2, 7200, 5400, 600]]);
+      assert.deepEqual(before.revenue.map((r) => [r.bucket, r.revenueMinor, r.revenue, r.currency]),
+        [['2024-01-15', 1000, '10.00', 'EUR']]);
+      assert.deepEqual(before.utilization.map((r) => [r.chargePointId, r.connectors, r.occupiedSeconds, r.chargingSeconds, r.idleSeconds, r.faults, r.faultedSeconds, r.utilizationPercent]), [
+        ['E2E-AN-A', 1, 6000, 5400, 600, 1, 1800, 6.94],
+        ['E2E-AN-B', 1, 0, 0, 0, 0, 0, 0],
+      ]);
+      const lines = before.csv.trim().split('\r\n');
+      assert.equal(lines[0], 'bucket,bucketStart,bucketEnd,energyWh,energyKwh,sessionsCompleted,averagePowerW,peakPowerW');
+      assert.equal(lines[1], '2024-01-15T10:00:00.000Z,2024-01-15T10:00:00.000Z,2024-01-15T11:00:00.000Z,5083,5.083,0,5545,7200.0');
+      assert.equal(lines.length, 4);
+      const viaAccept = await ok(`/api/stats/revenue?bucket=day&${day}`, { Accept: 'text/csv' });
+      assert.match(viaAccept.type, /^text\/csv/);
+      assert.equal(viaAccept.text, 'bucket,bucketStart,bucketEnd,sessionsCompleted,revenueMinor,revenue,currency\r\n'
+        + '2024-01-15,2024-01-15T00:00:00.000Z,2024-01-16T00:00:00.000Z,2,1000,10.00,EUR\r\n');
+      const bad = await getJson(stack, '/api/stats/energy?bucket=week');
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error, /bucket/);
+
+      // Replay: every event published again, then one new status pair on B as a marker
+      // (the analytics queue is consumed in order).
+      // A: 7 status changes, 1 error, 1 start, 2 meter values, stopped + completed; B: 4.
+      const replayed = await poll(() => capture.events.length === 17 && 17,
+        { what: `17 captured events (have ${capture.events.length})` });
+      for (const m of capture.events.slice(0, replayed)) {
+        capture.ch.publish(stack.names.RABBITMQ_EXCHANGE_EVENTS, m.fields.routingKey, m.content, {
+          messageId: m.properties.messageId, type: m.properties.type, persistent: true,
+          contentType: 'application/json',
+        });
+      }
+      await status(b, 1, 'Preparing', '2024-01-15T12:40:00Z');
+      await status(b, 1, 'Available', '2024-01-15T12:50:00Z');
+      const afterReplay = await poll(async () => {
+        const f = await figures();
+        return f.summary.occupiedSeconds === 6600 ? f : null;
+      }, { timeout: 30000, what: 'the marker status after the replay' });
+      const expected = structuredClone(before);
+      const bRow = expected.utilization[1];
+      Object.assign(bRow, { occupiedSeconds: 600, idleSeconds: 600, utilizationPercent: 0.69 });
+      Object.assign(expected.summary, { occupiedSeconds: 6600, idleSeconds: 1200, utilizationPercent: 3.82 });
+      expected.sessions[0].idleSeconds = 1200;
+      assert.deepEqual(afterReplay, expected, 'replayed events counted twice');
+
+      // Rebuild from the stored facts: the same numbers.
+      const out = await new Promise((resolve, reject) => {
+        const child = spawn(genxBin, ['analytics', 'rebuild', '--from', '2024-01-15'],
+          { cwd: stack.dir, env: stack.env });
+        let text = '';
+        child.stdout.on('data', (d) => { text += d; });
+        child.stderr.on('data', (d) => { text += d; });
+        child.on('error', reject);
+        child.on('exit', (code) => resolve({ code, text }));
+      });
+      assert.equal(out.code, 0, out.text);
+      assert.match(out.text, /analytics rebuilt from 2024-01-15 \(UTC\): \d+ charger-days recomputed/);
+      assert.deepEqual(await figures(), afterReplay, 'rebuild changed the figures');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
