@@ -22,16 +22,27 @@ export const sharedDir = process.env.GENX_SHARED_DIR || path.join(repoRoot, '..'
 const kOwnedPrefixes = ['RABBITMQ_', 'GENX_'];
 const kOwnedNames = ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN'];
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
+function canListen(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
   });
+}
+
+// A port (or `count` consecutive ports) nobody listens on, chosen below the kernel's
+// ephemeral range (ip_local_port_range, 32768+ by default): a port the kernel just
+// handed out for listen(0) is soon reused for the outgoing connections of the stack's
+// own processes (to RabbitMQ), and then the role that should listen on it cannot.
+export async function freePort(count = 1) {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const base = 20000 + Math.floor(Math.random() * (32000 - 20000 - count));
+    let ok = true;
+    for (let i = 0; i < count && ok; i += 1) ok = await canListen(base + i);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} free consecutive port(s) found in 20000-32000`);
 }
 
 // Calls fn until it returns a truthy value (without throwing); returns that value.
