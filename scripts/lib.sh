@@ -14,8 +14,9 @@ GENX_APT_PACKAGES=(
   tzdata
   postgresql libpqxx-dev
 )
-# Extra packages for scripts/test.sh (a browser for the dashboard tests comes later).
-GENX_APT_TEST_PACKAGES=()
+# Extra packages for scripts/test.sh: a real browser for the dashboard e2e test, jq for
+# bench/run.sh (the bench-smoke stage).
+GENX_APT_TEST_PACKAGES=(chromium jq)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING:\033[0m %s\n' "$*" >&2; }
@@ -75,6 +76,13 @@ build_genx() {
     -DGENX_BUILD_TESTS="$tests" || return 1
   log "build: $dir (-j$(nproc))"
   cmake --build "$dir" -j"$(nproc)" "$@"
+}
+
+# build_web: the dashboard's assets (web/public/vendor: socket.io-client from npm,
+# pinned by web/package-lock.json; no CDN at run time).
+build_web() {
+  log "dashboard assets: npm ci in web/"
+  (cd "$GENX_ROOT/web" && npm ci --no-audit --no-fund && npm run build)
 }
 
 # load_env_file FILE: exports KEY=VALUE lines of FILE (comments, blank lines, optional

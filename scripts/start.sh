@@ -30,6 +30,7 @@ build_dir="${GENX_BUILD_DIR:-build}"
 "$GENX_ROOT/scripts/install-deps.sh"
 if [[ $do_build -eq 1 ]]; then
   build_genx "$build_dir" OFF --target genx || die "build failed"
+  build_web || die "building the dashboard assets failed (npm ci in web/)"
 fi
 [[ $do_run -eq 1 ]] || { log "done (--no-run)"; exit 0; }
 [[ -x $build_dir/genx ]] || die "$build_dir/genx not found: run without --no-build first"

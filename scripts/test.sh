@@ -80,6 +80,7 @@ fi
 
 # 2. Build (everything: genx, the test binaries, ocpp_validate_tool).
 run_stage build 3000 bash -c "source scripts/lib.sh && build_genx '$build_dir' ON" || exit 1
+run_stage web 600 bash -c "source scripts/lib.sh && build_web" || exit 1
 
 # 3. RabbitMQ for the integration and e2e tests.
 if [[ -n ${GENX_TEST_RABBITMQ_URL:-} ]]; then
@@ -130,5 +131,10 @@ fi
 
 export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
+
+# The benchmark script in its smoke size, against the test broker: it must keep working
+# (no timing is asserted). Gateway/api ports from GENX_TEST_BENCH_PORT_BASE (default 19706).
+run_stage bench-smoke 600 env GENX_BIN="$build_dir/genx" GENX_BENCH_RABBITMQ_URL="$GENX_TEST_RABBITMQ_URL" \
+  GENX_BENCH_PORT_BASE="${GENX_TEST_BENCH_PORT_BASE:-19706}" bench/run.sh --smoke
 
 exit "$failed"

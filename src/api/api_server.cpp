@@ -13,6 +13,7 @@
 
 #include "api/command_client.hpp"
 #include "csms/commands.hpp"
+#include "api/static_files.hpp"
 
 namespace genx::api {
 
@@ -234,6 +235,21 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
   respond(json_response(http.status, http.body));
 }
 
+HttpResponse ApiHandler::queues() {
+  json list = json::array();
+  for (const auto& name : options_.queues) {
+    std::optional<broker::QueueInfo> info;
+    if (broker_ && broker_->connected()) info = broker_->check_queue(name, std::chrono::seconds(2));
+    json item = {{"name", name}, {"messages", nullptr}, {"consumers", nullptr}};
+    if (info) {
+      item["messages"] = info->messages;
+      item["consumers"] = info->consumers;
+    }
+    list.push_back(item);
+  }
+  return json_response(200, list);
+}
+
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
                                 std::string_view authorization, std::string_view accept) {
   ++requests_;
@@ -249,7 +265,18 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
   try {
     if (path == "/health") return health();
     if (path == "/metrics") return metrics();
-    if (path.substr(0, 5) != "/api/") return error_response(404, "not found");
+    if (path == "/api/config") {
+      return json_response(200, json{{"notifyPort", options_.notify_port},
+                                     {"notifyPath", "/socket.io/"},
+                                     {"gatewayPort", options_.gateway_port},
+                                     {"authRequired", options_.api_token.has_value()}});
+    }
+    if (path.substr(0, 5) != "/api/") {
+      if (auto file = read_static_file(options_.web_dir, path)) {
+        return HttpResponse{200, file->content_type, std::move(file->body)};
+      }
+      return error_response(404, "not found");
+    }
 
     if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
       return error_response(401, "missing or wrong bearer token");
@@ -258,6 +285,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     if (auto stats = handle_stats(path, params, accept, store_, options_)) return *stats;
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
+    if (path == "/api/queues") return queues();
     if (path == kChargers || path == "/api/chargers/") {
       return json_response(200, store_.list_chargers());
     }

@@ -8,7 +8,8 @@
 // and the HTTP answer is written when the charger's answer (or the timeout) comes back,
 // so one waiting command never holds up other requests (no thread per command).
 // Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
-// /health and /metrics stay open for probes and scrapers.
+// /health, /metrics, /api/config and the dashboard files stay open (the dashboard asks
+// the operator for the token).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +33,11 @@ struct ApiOptions {
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
   std::string events_exchange = "events_exchange";  // command.completed events
+  // GET /api/queues reports these (passive declares), in this order.
+  std::vector<std::string> queues;
+  int notify_port = 8081;  // told to the dashboard by GET /api/config
+  int gateway_port = 9000;
+  std::string web_dir;     // dashboard files; empty = no dashboard
   std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
   std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
@@ -64,6 +71,7 @@ class ApiHandler {
   HttpResponse health();
   HttpResponse metrics();
   void finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond);
+  HttpResponse queues();
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

@@ -97,6 +97,16 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
+      {"GENX_WORKER_COMMIT_BATCH", "--worker-commit-batch", "64",
+       "messages an ocpp-worker commits in one database transaction at most (group commit; 1 = one each)"},
+      {"GENX_SIM_CHARGERS", "--sim-chargers", "3",
+       "simulated chargers genx run starts (genx sim, realistic profile) so the dashboard shows life; 0 = none"},
+      {"GENX_NOTIFIERS", "--notifiers", "1",
+       "notifier processes started by genx run (notifier i listens on NOTIFY_PORT + i)"},
+      {"GENX_CORS_ORIGINS", "--cors-origins", "",
+       "origins allowed to use Socket.IO, comma-separated, or * (default: http(s)://ANY-HOST:API_PORT)"},
+      {"GENX_WEB_DIR", "--web-dir", "",
+       "dashboard files served by the api (default: web/public of the source tree of the binary)"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
       {"GENX_ANALYTICS", "--analytics", "1", "analytics processes started by genx run (0 = none)"},
       {"GENX_ANALYTICS_BATCH_SIZE", "--analytics-batch-size", "100",
@@ -286,6 +296,26 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
+  c.sim_chargers = static_cast<int>(get_int("GENX_SIM_CHARGERS", 0, 10000));
+  c.notifiers = static_cast<int>(get_int("GENX_NOTIFIERS", 0, 64));
+  {
+    std::string origins = get("GENX_CORS_ORIGINS");
+    std::size_t start = 0;
+    while (start <= origins.size()) {
+      auto comma = origins.find(',', start);
+      std::string origin = trim(origins.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (!origin.empty()) {
+        if (origin != "*" && origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {
+          throw ConfigError("GENX_CORS_ORIGINS: expected * or origins like http://host:8080, got \"" +
+                            origin + "\"");
+        }
+        c.cors_origins.push_back(origin);
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  c.web_dir = get("GENX_WEB_DIR");
   c.analytics_processes = static_cast<int>(get_int("GENX_ANALYTICS", 0, 8));
   c.analytics_batch_size = static_cast<int>(get_int("GENX_ANALYTICS_BATCH_SIZE", 1, 10000));
   c.analytics_batch_wait =
@@ -314,6 +344,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     throw ConfigError("GENX_TARIFF_CURRENCY: expected a 3-letter code like EUR, got \"" +
                       c.policy.tariff.currency + "\"");
   }
+  c.worker_commit_batch = static_cast<int>(get_int("GENX_WORKER_COMMIT_BATCH", 1, 10000));
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;
 }

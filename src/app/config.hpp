@@ -39,6 +39,11 @@ struct Config {
   std::size_t command_queue_limit = 16;
   int ocpp_workers = 2;
   int worker_prefetch = 16;
+  int worker_commit_batch = 64;  // deliveries per database transaction at most (group commit)
+  int sim_chargers = 3;  // genx run: simulated chargers for the demo (0 = none)
+  int notifiers = 1;
+  std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
+  std::string web_dir;                    // empty: web/public beside the build directory
   int analytics_processes = 1;
   int analytics_batch_size = 100;
   std::chrono::milliseconds analytics_batch_wait{500};

@@ -15,6 +15,8 @@
 #include "app/config.hpp"
 #include "app/logging.hpp"
 #include "app/roles.hpp"
+#include "sim/broker_bench.hpp"
+#include "sim/simulator.hpp"
 #include "store/open_store.hpp"
 
 namespace {
@@ -28,7 +30,8 @@ Commands:
                  each as a supervised child process (Ctrl-C / SIGTERM stops all)
   gateway        OCPP-J WebSocket edge for chargers (ws://HOST:GATEWAY_PORT/ocpp/ID)
   ocpp-worker    processes charger messages from RabbitMQ into the database
-  api            REST API and health (http://HOST:API_PORT/)
+  api            REST API, health and the dashboard (http://HOST:API_PORT/)
+  notifier       Socket.IO live events (http://HOST:NOTIFY_PORT/socket.io/)
   id-tags set TAG [--status Accepted|Blocked|Expired|Invalid|ConcurrentTx]
               [--expiry ISO-8601] [--parent TAG]
                  add or change an id tag that chargers may authorize with
@@ -37,6 +40,8 @@ Commands:
                  pre-register a charge point (accepted at boot whatever the
                  unknown-charger policy)
   chargers list  print the chargers as JSON
+  sim            charger simulator / load generator (genx sim --help)
+  bench-broker   RabbitMQ alone with GenX's settings: the limit for bench/ (--help)
   analytics      consumes the analytics queue into hourly and daily aggregates
   analytics rebuild --from DATE
                  recomputes every aggregate from DATE (YYYY-MM-DD in GENX_TIMEZONE,
@@ -187,6 +192,13 @@ int main(int argc, char** argv) {
       (command == "analytics" && !args.empty() && args.front() == "rebuild")) {
     return run_admin(command, args);
   }
+  if (command == "sim" || command == "bench-broker") {
+    const char* name = std::getenv("GENX_PROCESS_NAME");
+    const char* level = std::getenv("GENX_LOG_LEVEL");
+    genx::app::setup_logging(name ? name : command, level ? level : "info");
+    if (command == "sim") return genx::sim::run_sim_command(args, self_path(argv[0]));
+    return genx::sim::run_broker_bench_command(args);
+  }
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
       print_usage();
@@ -209,6 +221,7 @@ int main(int argc, char** argv) {
     if (command == "gateway") return genx::app::run_gateway(config);
     if (command == "ocpp-worker") return genx::app::run_ocpp_worker(config);
     if (command == "api") return genx::app::run_api(config);
+    if (command == "notifier") return genx::app::run_notifier(config);
     if (command == "analytics") return genx::app::run_analytics(config);
   } catch (const std::exception& e) {
     spdlog::critical("{} failed: {}", command, e.what());

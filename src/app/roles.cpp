@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -56,6 +57,26 @@ int run_gateway(const Config& config) {
   return 0;
 }
 
+// GENX_WEB_DIR, or web/public of the source tree the binary was built in (build/genx ->
+// web/public), or ./web/public.
+static std::string resolve_web_dir(const std::string& configured) {
+  namespace fs = std::filesystem;
+  if (!configured.empty()) return configured;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> candidates;
+  if (!ec) {
+    candidates.push_back(exe.parent_path().parent_path() / "web" / "public");
+    candidates.push_back(exe.parent_path() / "web" / "public");
+  }
+  candidates.push_back(fs::current_path(ec) / "web" / "public");
+  for (const auto& c : candidates) {
+    if (fs::is_regular_file(c / "index.html", ec)) return c.string();
+  }
+  spdlog::warn("no dashboard files found (set GENX_WEB_DIR); serving the API only");
+  return {};
+}
+
 int run_api(const Config& config) {
   broker::Topology topology = broker::core_topology(config.names);
   topology.append(broker::api_topology(config.names, config.instance_id));
@@ -67,6 +88,12 @@ int run_api(const Config& config) {
   options.api_token = config.api_token;
   options.ocpp_queue = config.names.queue_ocpp_messages;
   options.events_exchange = config.names.exchange_events;
+  options.queues = {config.names.queue_ocpp_messages, config.names.queue_ocpp_messages + ".dlq",
+                    config.names.queue_analytics, config.names.queue_charging_events,
+                    config.names.queue_notifications};
+  options.notify_port = config.notify_port;
+  options.gateway_port = config.gateway_port;
+  options.web_dir = resolve_web_dir(config.web_dir);
   options.time_zone = config.time_zone;
   options.currency = config.policy.tariff.currency;
   api::ApiHandler handler(options, *store, &broker);

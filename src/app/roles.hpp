@@ -12,6 +12,7 @@ namespace genx::app {
 int run_gateway(const Config& config);
 int run_ocpp_worker(const Config& config);
 int run_api(const Config& config);
+int run_notifier(const Config& config);
 int run_analytics(const Config& config);
 // genx analytics rebuild --from DATE: recomputes every aggregate from the stored facts.
 int run_analytics_rebuild(const Config& config, const std::string& from);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -25,6 +26,7 @@ struct Child {
   int restarts_in_window = 0;
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point restart_at;
+  std::optional<std::vector<std::string>> args;  // instead of genx run's own arguments
   std::string name() const { return role + "." + std::to_string(index); }
 };
 
@@ -48,7 +50,12 @@ pid_t spawn(const Child& child, const std::string& self_path, const Config& conf
     setenv("GENX_INSTANCE_ID", instance.c_str(), 1);
     setenv("GENX_PROCESS_NAME", child.name().c_str(), 1);
     std::vector<std::string> args = {self_path, child.role};
-    args.insert(args.end(), passthrough.begin(), passthrough.end());
+    const auto& extra = child.args ? *child.args : passthrough;
+    args.insert(args.end(), extra.begin(), extra.end());
+    // Each notifier listens on its own port (a later flag wins over the passthrough).
+    if (child.role == "notifier") {
+      args.push_back("--notify-port=" + std::to_string(config.notify_port + child.index));
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -82,6 +89,17 @@ int run_supervisor(const Config& config, const std::string& self_path,
   add("gateway", 0);
   for (int i = 0; i < config.ocpp_workers; ++i) add("ocpp-worker", i);
   add("api", 0);
+  for (int i = 0; i < config.notifiers; ++i) add("notifier", i);
+  if (config.sim_chargers > 0) {
+    // The demo: a few simulated chargers (genx sim) so the dashboard shows life.
+    add("sim", 0);
+    std::string host = config.bind_address.rfind("127.", 0) == 0 ? config.bind_address : "127.0.0.1";
+    children.back().args = std::vector<std::string>{
+        "--gateway-url", "ws://" + host + ":" + std::to_string(config.gateway_port) + "/ocpp/",
+        "--chargers", std::to_string(config.sim_chargers), "--id-prefix", "DEMO-",
+        "--profile", "realistic", "--interval", "10", "--ramp-up", "2", "--duration", "0",
+        "--source-addresses", "127.0.0.1", "--quiet"};
+  }
   for (int i = 0; i < config.analytics_processes; ++i) add("analytics", i);
 
   auto now = std::chrono::steady_clock::now();
@@ -92,6 +110,10 @@ int run_supervisor(const Config& config, const std::string& self_path,
   }
   spdlog::info("GenX running: chargers ws://HOST:{}/ocpp/ID, api http://HOST:{}/ (Ctrl-C stops)",
                config.gateway_port, config.api_port);
+  if (config.notifiers > 0) {
+    spdlog::info("dashboard http://HOST:{}/, Socket.IO http://HOST:{}/socket.io/", config.api_port,
+                 config.notify_port);
+  }
 
   int exit_code = 0;
   while (shutdown_signal == 0) {

@@ -1,5 +1,6 @@
 // The ocpp-worker role: consumes ocpp_messages, runs the business rules in one database
-// transaction per message, replies to the gateway, publishes domain events, and acks a
+// transaction per message (messages already waiting share one: group commit, see
+// app/batch_store.hpp), replies to the gateway, publishes domain events, and acks a
 // delivery only after its commit and every publish it caused are confirmed.
 #include <atomic>
 #include <condition_variable>
@@ -9,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/batch_store.hpp"
 #include "app/roles.hpp"
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
@@ -36,6 +38,13 @@ class DeliveryQueue {
     return d;
   }
   void wake() { cv_.notify_all(); }
+  // Copies of up to n deliveries waiting behind the one just popped (group commit).
+  std::vector<broker::Delivery> peek(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    std::vector<broker::Delivery> out;
+    for (std::size_t i = 0; i < items_.size() && i < n; ++i) out.push_back(items_[i]);
+    return out;
+  }
 
  private:
   std::mutex mutex_;
@@ -80,6 +89,11 @@ int run_ocpp_worker(const Config& config) {
   auto store = store::open_store(config.database_url);
   csms::SystemClock clock;
   csms::MessageProcessor processor(*store, clock, config.policy);
+  // Group commit: the deliveries already waiting are processed in one transaction (one
+  // fsync); each is still replied to and acked on its own after the commit and confirms.
+  const auto group_size =
+      static_cast<std::size_t>(std::min(config.worker_commit_batch, config.worker_prefetch));
+  GroupCommit group(*store, clock, config.policy, group_size);
 
   std::atomic<bool> stopping{false};
   DeliveryQueue queue;
@@ -96,21 +110,42 @@ int run_ocpp_worker(const Config& config) {
   spdlog::info("ocpp-worker consuming {} (prefetch {})", config.names.queue_ocpp_messages,
                config.worker_prefetch);
 
+  // error.occurred for a dead-lettered message (best effort: the DLQ keeps the message).
+  auto publish_failure = [&](const std::string& device_id, const std::string& action,
+                             const std::string& message_id, const std::string& reason) {
+    csms::DomainEvent event{"error.occurred", device_id,
+                            {{"code", "ProcessingFailed"},
+                             {"message", reason},
+                             {"action", action},
+                             {"messageId", message_id}}};
+    broker::Message message;
+    message.exchange = config.names.exchange_events;
+    message.routing_key = "notification." + event.type;
+    message.type = event.type;
+    message.message_id = message_id + ".error";
+    message.body = csms::serialize(event, csms::format_timestamp(now_millis()));
+    broker.publish(std::move(message), [](broker::PublishOutcome) {});
+  };
+
   while (auto delivery = queue.pop(stopping)) {
     auto parsed = csms::parse_envelope(delivery->body);
     if (auto* error = std::get_if<std::string>(&parsed)) {
       spdlog::error("message {} cannot be processed ({}); dead-lettering it",
                     delivery->message_id, *error);
+      publish_failure("", delivery->type, delivery->message_id, "unreadable message: " + *error);
       broker.nack(*delivery, false);
       continue;
     }
     const auto& envelope = std::get<csms::Envelope>(parsed);
+    group.run(*delivery, queue.peek(group_size - 1));
 
     std::optional<csms::Outcome> outcome;
+    std::string failure;
     auto backoff = std::chrono::milliseconds(50);
     while (!stopping) {
       try {
-        outcome = processor.process(envelope);
+        outcome = group.take(*delivery);
+        if (!outcome) outcome = processor.process(envelope);
         break;
       } catch (const store::TransientStoreError& e) {
         spdlog::warn("{} {} from {}: database unavailable ({}), retrying in {} ms",
@@ -121,12 +156,17 @@ int run_ocpp_worker(const Config& config) {
       } catch (const std::exception& e) {
         spdlog::error("{} {} from {}: processing failed: {}; dead-lettering it",
                       envelope.message_type, envelope.unique_id, envelope.device_id, e.what());
+        failure = e.what();
         break;
       }
     }
     if (!outcome) {
       // Stopping mid-retry hands the message back; a failure that is not transient
       // goes to the dead-letter queue.
+      if (!failure.empty()) {
+        publish_failure(envelope.device_id, envelope.message_type, envelope.message_id,
+                        "processing failed: " + failure);
+      }
       broker.nack(*delivery, stopping.load());
       if (stopping) break;
       continue;

@@ -75,4 +75,18 @@ Topology api_topology(const Names& names, const std::string& instance_id) {
   return t;
 }
 
+std::string notifier_queue(const std::string& instance_id) {
+  return "genx.notifier." + instance_id;
+}
+
+Topology notifier_topology(const Names& names, const std::string& instance_id) {
+  Topology t;
+  QueueDecl queue{notifier_queue(instance_id), false, true, true, {}};
+  queue.arguments["x-message-ttl"] = kNotifierMessageTtlMs;
+  queue.arguments["x-max-length"] = kNotifierMaxLength;
+  t.queues.push_back(queue);
+  t.bindings.push_back({queue.name, names.exchange_events, "notification.#"});
+  return t;
+}
+
 }  // namespace genx::broker

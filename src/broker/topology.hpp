@@ -79,4 +79,13 @@ Topology commands_topology(const Names& names);
 std::string api_reply_queue(const std::string& instance_id);
 Topology api_topology(const Names& names, const std::string& instance_id);
 
+// A notifier's own queue: "genx.notifier.<id>", exclusive, auto-delete, not durable,
+// bound to events_exchange with "notification.#" (every notifier sees every event).
+// Messages expire after kNotifierMessageTtlMs and the queue keeps at most
+// kNotifierMaxLength (oldest dropped): a late notification is worthless.
+inline constexpr std::int64_t kNotifierMessageTtlMs = 30 * 1000;
+inline constexpr std::int64_t kNotifierMaxLength = 10000;
+std::string notifier_queue(const std::string& instance_id);
+Topology notifier_topology(const Names& names, const std::string& instance_id);
+
 }  // namespace genx::broker

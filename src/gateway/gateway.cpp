@@ -147,6 +147,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   void finish_pending(const std::string& correlation_id, const std::string& frame);
   void register_session(const std::string& identity, const std::shared_ptr<Session>& session);
   void unregister_session(const std::string& identity, const Session* session);
+  // charger.connected / charger.disconnected on events_exchange (best effort: a lost
+  // event only makes a dashboard show a charger online or offline late).
+  void publish_connection_event(const std::string& identity, bool connected_now);
 };
 
 // One charger's WebSocket. Lives while a read or write is outstanding; all members are
@@ -393,6 +396,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     accepted_ = true;
     connected_at_ms_ = unix_millis();
+    // Idle connections dominate a gateway's memory: drop what only the handshake needed
+    // (the parsed HTTP request and the buffer it was read into).
+    parser_.reset();
+    buffer_.shrink_to_fit();
     gw_->register_session(identity_, shared_from_this());
     ws_->text(true);
     read_frame();
@@ -600,6 +607,7 @@ void Gateway::Impl::register_session(const std::string& identity,
     // Commands for this charger now come to this instance (kept when a new connection
     // replaces an old one here: the old one's unregister sees it was replaced).
     broker.bind(command_queue, options.names.exchange_commands, identity);
+    publish_connection_event(identity, true);
   }
   slot = session;
   spdlog::info("charger {} connected ({} online)", identity, connected.load());
@@ -613,7 +621,26 @@ void Gateway::Impl::unregister_session(const std::string& identity, const Sessio
   sessions.erase(it);
   --connected;
   broker.unbind(command_queue, options.names.exchange_commands, identity);
+  publish_connection_event(identity, false);
   spdlog::info("charger {} disconnected ({} online)", identity, connected.load());
+}
+
+void Gateway::Impl::publish_connection_event(const std::string& identity, bool connected_now) {
+  csms::DomainEvent event;
+  event.type = connected_now ? "charger.connected" : "charger.disconnected";
+  event.device_id = identity;
+  event.fields = {{"gatewayId", options.instance_id}};
+  broker::Message message;
+  message.exchange = options.names.exchange_events;
+  message.routing_key = "notification." + event.type;
+  message.type = event.type;
+  message.message_id = random_id();
+  message.body = csms::serialize(event, csms::format_timestamp(unix_millis()));
+  broker.publish(std::move(message), [identity, type = event.type](broker::PublishOutcome outcome) {
+    if (outcome != broker::PublishOutcome::kConfirmed) {
+      spdlog::warn("{} event for {} not confirmed by RabbitMQ", type, identity);
+    }
+  });
 }
 
 void Gateway::Impl::finish_pending(const std::string& correlation_id, const std::string& frame) {

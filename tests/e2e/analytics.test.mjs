@@ -31,7 +31,11 @@ before(async () => {
   const { queue } = await ch.assertQueue('', { exclusive: true });
   await ch.bindQueue(queue, stack.names.RABBITMQ_EXCHANGE_EVENTS, 'notification.#');
   const events = [];
-  await ch.consume(queue, (m) => events.push(m), { noAck: true });
+  // The worker's events only: the gateway's charger.connected/disconnected come and go
+  // with the test's connections and do not count for analytics.
+  await ch.consume(queue, (m) => {
+    if (!/^notification\.charger\.(connected|disconnected)$/.test(m.fields.routingKey)) events.push(m);
+  }, { noAck: true });
   capture = { conn, ch, events };
 });
 after(async () => {

@@ -154,7 +154,7 @@ export class Stack {
     s.dir = fs.mkdtempSync(path.join(os.tmpdir(), `genx-e2e-${label}-`));
     s.gatewayPort = await freePort();
     s.apiPort = await freePort();
-    s.notifyPort = await freePort();
+    s.notifyPort = await freePort(2); // genx run --notifiers 2 uses NOTIFY_PORT + 1 too
     s.names = {
       RABBITMQ_QUEUE_OCPP_MESSAGES: `ocpp_messages_e2e_${s.suffix}`,
       RABBITMQ_QUEUE_NOTIFICATIONS: `notifications_e2e_${s.suffix}`,
@@ -182,6 +182,7 @@ export class Stack {
       GENX_UNKNOWN_CHARGER_POLICY: 'accept',
       GENX_UNKNOWN_TAG_POLICY: 'accept',
       GENX_HEARTBEAT_INTERVAL: '300',
+      GENX_SIM_CHARGERS: '0', // no demo chargers unless a test asks for them
       ...overrides,
     };
     s.processes = [];
@@ -238,6 +239,20 @@ export class Stack {
       const body = await res.json();
       return healthy ? res.status === 200 && body.status === 'healthy' : typeof body.status === 'string';
     }, { timeout, what: `API /health ${healthy ? 'healthy' : 'answering'} on port ${this.apiPort}` });
+  }
+
+  // Socket.IO base URL of notifier `index` (genx run: NOTIFY_PORT + index).
+  notifyUrl(index = 0) {
+    return `http://127.0.0.1:${this.notifyPort + index}`;
+  }
+
+  // Waits until notifier `index` answers GET /health.
+  async waitNotifier(proc, index = 0, timeout = 30000) {
+    await poll(async () => {
+      if (proc && !proc.running) throw new Error(`${proc.name} exited: ${JSON.stringify(proc.exit)}\n${proc.tail()}`);
+      const res = await fetch(`${this.notifyUrl(index)}/health`);
+      return res.status === 200;
+    }, { timeout, what: `notifier ${index} on port ${this.notifyPort + index}` });
   }
 
   // Log tails of every process, for failure messages.

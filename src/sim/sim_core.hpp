@@ -1,0 +1,142 @@
+#pragma once
+// The pure parts of `genx sim` (no I/O, no clock reads): the latency histogram and its
+// percentiles, the report (merge, JSON, table) and the per-charger call script that
+// decides which OCPP 1.6 call a virtual charger sends next and after what pause.
+//
+// Promises: deterministic for a given seed; nothing here throws on well-formed input;
+// report_from_json throws std::invalid_argument naming the field when input is bad.
+// Thread-compatible (one object per thread or external locking).
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace genx::sim {
+
+// Log-linear histogram of latencies in microseconds: exact below 128 µs, then 64
+// sub-buckets per power of two (relative error < 1.6%). Merging adds counts, so the
+// reports of several processes combine exactly.
+class LatencyHistogram {
+ public:
+  static constexpr int kSubBits = 6;  // 64 sub-buckets per octave
+  static constexpr std::size_t kBuckets = 64 * 40;
+
+  void record(std::uint64_t micros);
+  void merge(const LatencyHistogram& other);
+  std::uint64_t count() const { return count_; }
+  std::uint64_t max() const { return max_; }
+  // Smallest recorded value v (bucket upper bound, capped at max) such that at least
+  // q * count values are <= v. q in [0, 1]; 0 when empty.
+  std::uint64_t percentile(double q) const;
+  nlohmann::json to_json() const;  // sparse: {"max":..,"buckets":[[index,count],...]}
+  static LatencyHistogram from_json(const nlohmann::json& j);
+
+  static std::size_t bucket_of(std::uint64_t micros);
+  static std::uint64_t bucket_upper(std::size_t bucket);
+
+ private:
+  std::vector<std::uint64_t> counts_ = std::vector<std::uint64_t>(kBuckets, 0);
+  std::uint64_t count_ = 0;
+  std::uint64_t max_ = 0;
+};
+
+// What one run (or the merge of several processes' runs) measured.
+struct SimReport {
+  std::string profile;
+  std::uint64_t chargers = 0;             // virtual chargers asked for
+  std::uint64_t connected_peak = 0;       // most connected at the same time
+  std::uint64_t connected_at_end = 0;     // connected when the run ended
+  std::uint64_t booted = 0;               // chargers whose BootNotification was Accepted
+  std::uint64_t connect_failures = 0;     // TCP/WebSocket connects that failed (retried)
+  std::uint64_t disconnects = 0;          // connections lost unexpectedly
+  std::uint64_t calls_sent = 0;
+  std::uint64_t calls_answered = 0;       // CALLRESULTs (valid or not) + CALLERRORs
+  std::uint64_t call_errors = 0;          // CALLERROR answers
+  std::uint64_t invalid_responses = 0;    // CALLRESULT payloads that fail validate_response
+  std::uint64_t timeouts = 0;             // calls with no answer within the call timeout
+  double measured_seconds = 0;            // steady-state window (after ramp-up)
+  std::uint64_t measured_answered = 0;    // answers within the window
+  std::optional<double> storm_seconds;    // reconnect storm: drop until all re-answered
+  std::uint64_t storm_chargers = 0;       // chargers that completed the storm sequence
+  std::map<std::string, std::uint64_t> answered_by_action;
+  std::map<std::string, std::uint64_t> errors_by_code;
+  LatencyHistogram latency;               // every answered call in the window
+
+  double calls_per_second() const;
+  void merge(const SimReport& other);     // processes ran side by side: sums; seconds = max
+  nlohmann::json to_json() const;         // includes the histogram (for merging)
+  std::string table() const;              // human-readable summary
+};
+SimReport report_from_json(const nlohmann::json& j);
+
+enum class Profile {
+  kRealistic,  // ticks every interval: mostly MeterValues/Status/Heartbeat, a share in session
+  kFlatOut,    // the realistic mix with no pause: the next call as soon as one is answered
+  kRpc,        // Authorize, StartTransaction, StopTransaction, BootNotification, no pause
+  kIdle,       // boot, two statuses, then a Heartbeat every interval
+};
+std::optional<Profile> profile_from_string(std::string_view name);
+std::string_view to_string(Profile profile);
+
+struct ScriptOptions {
+  Profile profile = Profile::kRealistic;
+  std::chrono::milliseconds interval{10000};  // realistic/idle tick
+  double session_share = 0.5;                 // steady-state share of chargers in a session
+  int session_ticks = 20;                     // MeterValues per session
+  std::string id_tag = "SIMTAG";
+};
+
+struct PlannedCall {
+  std::string action;
+  nlohmann::json payload;
+  std::chrono::milliseconds delay{0};  // pause before sending it
+};
+
+// One charger's script. After a (re)connect call restart(): the next three calls are
+// BootNotification and StatusNotification for connectors 0 and 1. next() returns the
+// next call; on_result() feeds back each answer (so StartTransaction's transactionId
+// reaches the MeterValues and StopTransaction that follow, and a boot that is not
+// Accepted is retried after the interval). The caller keeps at most one call in flight.
+class ChargerScript {
+ public:
+  ChargerScript(ScriptOptions options, std::string identity, std::uint64_t seed);
+
+  void restart();
+  PlannedCall next(std::string_view now_iso);
+  // answer = CALLRESULT payload, or nullopt for a CALLERROR / timeout.
+  void on_result(std::string_view action, const std::optional<nlohmann::json>& answer);
+  // True while the boot sequence (Boot + 2 statuses) is not fully answered.
+  bool in_boot_sequence() const { return boot_sequence_left_ > 0; }
+  bool in_session() const { return transaction_id_.has_value(); }
+
+ private:
+  PlannedCall tick(std::string_view now_iso, std::chrono::milliseconds delay);
+  std::chrono::milliseconds jittered_interval();
+
+  ScriptOptions options_;
+  std::string identity_;
+  std::mt19937_64 rng_;
+  int boot_sequence_left_ = 3;
+  bool boot_pending_answer_ = false;
+  bool boot_accepted_ = false;
+  bool first_tick_ = true;  // the first pause is spread over one interval
+  bool ticked_ = false;     // the first tick decides the starting session state
+  std::vector<std::string> chain_;  // actions to send right away, in order
+  std::optional<std::int64_t> transaction_id_;
+  bool starting_ = false;
+  int meter_ticks_left_ = 0;
+  std::int64_t meter_wh_ = 0;
+  int rpc_step_ = 0;
+};
+
+// ISO 8601 UTC with milliseconds from milliseconds since the epoch.
+std::string iso_time(std::int64_t unix_millis);
+
+}  // namespace genx::sim

@@ -1,0 +1,150 @@
+// The operator dashboard in a real headless Chromium (Debian's `chromium`, driven by
+// playwright-core): the page loads from the api role, a simulated charger (ocpp-rpc,
+// strict mode) boots and starts charging, and the page shows it live, without reload.
+// A screenshot is kept in build/test-artifacts/dashboard.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { Stack, repoRoot } from './lib/stack.mjs';
+import { connectRpc, bootPayload } from './lib/ocpp.mjs';
+
+const kChromium = process.env.GENX_CHROMIUM || '/usr/bin/chromium';
+const kArtifacts = process.env.GENX_TEST_ARTIFACTS || path.join(repoRoot, 'build', 'test-artifacts');
+
+let stack;
+let browser; // a persistent context on a fresh profile directory
+let profileDir;
+
+before(async () => {
+  stack = await Stack.create('dashboard');
+  await stack.diagnose(async () => {
+    const proc = stack.start('run', ['--ocpp-workers', '1', '--notifiers', '1']);
+    await stack.waitGateway(proc);
+    await stack.waitApi(proc);
+    await stack.waitNotifier(proc, 0);
+  });
+  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genx-chromium-'));
+  // playwright-core sets --user-data-dir itself from the profile directory given here.
+  browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: kChromium,
+    headless: true,
+    viewport: { width: 1440, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await stack?.cleanup();
+});
+
+test('the dashboard shows a charger and its session live, without reload', async () => {
+  await stack.diagnose(async () => {
+    const page = await browser.newPage();
+    const requests = [];
+    const consoleErrors = [];
+    let navigations = 0;
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+
+    await page.goto(`${stack.apiUrl}/`);
+    assert.equal(await page.title(), 'GenX · Charging network');
+    // Socket.IO connected (polling, then the upgrade) and the queues card filled.
+    await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
+    await page.waitForFunction(() => window.genxSocket?.io.engine?.transport?.name === 'websocket');
+    const queues = page.locator('[data-testid="queues"] li');
+    await queues.first().waitFor();
+    const queueNames = await queues.evaluateAll((els) => els.map((e) => e.dataset.queue));
+    assert.deepEqual(queueNames.slice(0, 2), [stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES, `${stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES}.dlq`]);
+
+    const cp = 'E2E-DASH-1';
+    const rpc = await connectRpc(stack, cp);
+    const at = (s) => new Date(Date.now() + s * 1000).toISOString();
+    await rpc.checkedCall('BootNotification', bootPayload(7));
+    await rpc.checkedCall('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: at(0) });
+    await rpc.checkedCall('StatusNotification', { connectorId: 2, errorCode: 'NoError', status: 'Available', timestamp: at(0) });
+
+    const row = page.locator('[data-testid="charger-row"]', { hasText: cp });
+    await row.waitFor({ timeout: 15000 });
+    await page.locator(`[data-testid="connector-${cp}-1"]`, { hasText: 'Available' }).waitFor();
+    assert.equal(await row.locator('[data-testid="charger-state"]').textContent(), 'Online');
+
+    await rpc.checkedCall('Authorize', { idTag: 'TAG-DASH' });
+    const start = await rpc.checkedCall('StartTransaction', { connectorId: 1, idTag: 'TAG-DASH', meterStart: 10000, timestamp: at(1) });
+    await rpc.checkedCall('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: at(2) });
+    await rpc.checkedCall('MeterValues', {
+      connectorId: 1,
+      transactionId: start.transactionId,
+      meterValue: [{ timestamp: at(3), sampledValue: [
+        { value: '13250', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+        { value: '11000', measurand: 'Power.Active.Import', unit: 'W' },
+      ] }],
+    });
+
+    await page.locator(`[data-testid="connector-${cp}-1"]`, { hasText: 'Charging' }).waitFor({ timeout: 15000 });
+    const session = page.locator(`[data-testid="session-row"][data-transaction="${start.transactionId}"]`);
+    await session.waitFor({ timeout: 15000 });
+    await session.locator('[data-testid="session-power"]', { hasText: '11.0 kW' }).waitFor({ timeout: 15000 });
+    assert.equal(await session.locator('[data-testid="session-energy"]').textContent(), '3.25 kWh');
+    assert.match(await session.textContent(), /TAG-DASH/);
+    assert.equal(await page.locator('[data-testid="kpi-sessions"]').textContent(), '1');
+    await page.locator('[data-testid="event-feed"] li[data-event="charging.started"]').waitFor();
+
+    // The charger's detail view lists the session.
+    await row.click();
+    const detail = page.locator('[data-testid="charger-detail"]');
+    await detail.locator(`text=#${start.transactionId}`).waitFor();
+
+    fs.mkdirSync(kArtifacts, { recursive: true });
+    await page.screenshot({ path: path.join(kArtifacts, 'dashboard.png'), fullPage: true });
+
+    // A page opened now shows the same session, its energy and power from the REST API.
+    const second = await browser.newPage();
+    await second.goto(`${stack.apiUrl}/`);
+    const again = second.locator(`[data-testid="session-row"][data-transaction="${start.transactionId}"]`);
+    await again.locator('[data-testid="session-energy"]', { hasText: '3.25 kWh' }).waitFor({ timeout: 15000 });
+    assert.equal(await again.locator('[data-testid="session-power"]').textContent(), '11.0 kW');
+    await second.close();
+
+    // Stopping the session takes it off the active list, still without reload.
+    await rpc.checkedCall('StopTransaction', { transactionId: start.transactionId, idTag: 'TAG-DASH', meterStop: 14000, timestamp: at(60), reason: 'EVDisconnected' });
+    await session.waitFor({ state: 'detached', timeout: 15000 });
+    await rpc.close({ awaitPending: true });
+    await row.locator('[data-testid="charger-state"]', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+
+    assert.equal(navigations, 1, 'the page was never reloaded');
+    const foreign = requests.filter((u) => !u.startsWith('http://127.0.0.1:') && !u.startsWith('ws://127.0.0.1:') && !u.startsWith('data:'));
+    assert.deepEqual(foreign, [], 'no request leaves the GenX host (no CDN)');
+    assert.ok(requests.some((u) => u.endsWith('/vendor/socket.io.min.js')), 'socket.io client served by the api');
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+});
+
+test('the api serves the dashboard files with their content types and nothing outside them', async () => {
+  await stack.diagnose(async () => {
+    const get = (p) => fetch(`${stack.apiUrl}${p}`);
+    const index = await get('/');
+    assert.equal(index.status, 200);
+    assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal((await get('/app.js')).headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal((await get('/style.css')).headers.get('content-type'), 'text/css; charset=utf-8');
+    assert.equal((await get('/vendor/socket.io.min.js')).status, 200);
+    for (const bad of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/.gitignore', '/nope.js']) {
+      assert.equal((await get(bad)).status, 404, bad);
+    }
+    const config = await (await get('/api/config')).json();
+    assert.deepEqual(config, { notifyPort: stack.notifyPort, notifyPath: '/socket.io/', gatewayPort: stack.gatewayPort, authRequired: false });
+    const queues = await (await get('/api/queues')).json();
+    const main = queues.find((q) => q.name === stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES);
+    assert.equal(main.consumers, 1);
+    assert.equal(typeof main.messages, 'number');
+    assert.ok(queues.every((q) => Object.keys(q).sort().join() === 'consumers,messages,name'));
+  });
+});

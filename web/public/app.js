@@ -1,0 +1,329 @@
+// GenX operator dashboard. Loads the current state from the REST API once, then keeps it
+// live from the Socket.IO notifier (no reload, no polling except queue depths). Plain
+// browser JavaScript: no framework, no build step beyond copying socket.io-client.
+'use strict';
+
+const state = {
+  token: new URLSearchParams(location.search).get('token') || localStorage.getItem('genx.token') || '',
+  chargers: new Map(), // chargePointId -> charger (REST shape) + online
+  sessions: new Map(), // transactionId -> active session
+  selected: null,
+  events: 0,
+};
+const kOnlineWindowMs = 10 * 60 * 1000; // seen this recently at load time = online
+const kFeedMax = 80;
+
+const $ = (id) => document.getElementById(id);
+const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+async function api(path) {
+  const res = await fetch(path, { headers: state.token ? { Authorization: `Bearer ${state.token}` } : {} });
+  if (res.status === 401) {
+    await askToken();
+    return api(path);
+  }
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+function askToken() {
+  return new Promise((resolve) => {
+    const dialog = $('token-dialog');
+    $('token-form').onsubmit = () => {
+      state.token = $('token-input').value.trim();
+      localStorage.setItem('genx.token', state.token);
+      resolve();
+    };
+    if (!dialog.open) dialog.showModal();
+  });
+}
+
+// Formatting ---------------------------------------------------------------------------
+
+function ago(iso) {
+  if (!iso) return 'never';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString();
+}
+const time = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '–');
+const kwh = (wh) => (wh == null ? '–' : `${(wh / 1000).toFixed(2)} kWh`);
+const kw = (w) => (w == null ? '–' : `${(w / 1000).toFixed(1)} kW`);
+
+// Rendering ----------------------------------------------------------------------------
+
+function connectorChips(charger) {
+  const list = (charger.connectors || []).filter((c) => c.connectorId !== 0)
+    .sort((a, b) => a.connectorId - b.connectorId);
+  if (!list.length) return '<span class="sub">no status yet</span>';
+  return `<div class="connectors">${list.map((c) => `<span class="chip" data-status="${esc(c.status)}" data-testid="connector-${esc(charger.chargePointId)}-${c.connectorId}"><b>${c.connectorId}</b>${esc(c.status)}${c.errorCode && c.errorCode !== 'NoError' ? ` · ${esc(c.errorCode)}` : ''}</span>`).join('')}</div>`;
+}
+
+function renderChargers() {
+  const rows = [...state.chargers.values()].sort((a, b) => a.chargePointId.localeCompare(b.chargePointId));
+  $('chargers').innerHTML = rows.map((c) => `
+    <tr class="clickable" data-cp="${esc(c.chargePointId)}" data-testid="charger-row">
+      <td><div class="cp-id">${esc(c.chargePointId)}</div><div class="sub">${esc(c.vendor || '')}</div></td>
+      <td><span class="badge ${c.online ? 'online' : 'offline'}" data-testid="charger-state">${c.online ? 'Online' : 'Offline'}</span></td>
+      <td>${connectorChips(c)}</td>
+      <td>${esc(c.model || '–')}<div class="sub">${esc(c.firmwareVersion ? `fw ${c.firmwareVersion}` : '')}</div></td>
+      <td title="${esc(c.lastSeenAt || '')}">${ago(c.lastSeenAt)}</td>
+    </tr>`).join('');
+  $('chargers-empty').hidden = rows.length > 0;
+  const online = rows.filter((c) => c.online).length;
+  $('chargers-count').textContent = rows.length ? `${online} of ${rows.length} online` : '';
+  $('kpi-online').textContent = rows.length ? `${online} / ${rows.length}` : '0';
+  for (const tr of $('chargers').querySelectorAll('tr')) tr.onclick = () => openDetail(tr.dataset.cp);
+}
+
+function renderSessions() {
+  const rows = [...state.sessions.values()].sort((a, b) => b.id - a.id);
+  $('sessions').innerHTML = rows.map((s) => `
+    <tr class="clickable" data-cp="${esc(s.chargePointId)}" data-testid="session-row" data-transaction="${s.id}">
+      <td><b>#${s.id}</b></td>
+      <td>${esc(s.chargePointId)}<div class="sub">connector ${s.connectorId}</div></td>
+      <td>${esc(s.idTag)}</td>
+      <td>${time(s.startedAt)}<div class="sub">${ago(s.startedAt)}</div></td>
+      <td class="num" data-testid="session-energy">${kwh(s.energyWh)}</td>
+      <td class="num" data-testid="session-power">${kw(s.powerW)}</td>
+    </tr>`).join('');
+  $('sessions-empty').hidden = rows.length > 0;
+  for (const tr of $('sessions').querySelectorAll('tr')) tr.onclick = () => openDetail(tr.dataset.cp);
+  $('kpi-sessions').textContent = String(rows.length);
+  const power = rows.reduce((sum, s) => sum + (s.powerW || 0), 0);
+  const energy = rows.reduce((sum, s) => sum + (s.energyWh || 0), 0);
+  $('kpi-power').textContent = kw(power);
+  $('kpi-energy').textContent = kwh(energy);
+}
+
+function renderQueues(queues) {
+  const max = Math.max(10, ...queues.map((q) => q.messages || 0));
+  $('queues').innerHTML = queues.map((q) => {
+    const dlq = q.name.endsWith('.dlq');
+    const depth = q.messages == null ? '?' : q.messages.toLocaleString();
+    return `<li class="${dlq ? 'dlq' : ''} ${q.messages ? 'nonzero' : ''}" data-queue="${esc(q.name)}">
+      <span class="qname" title="${esc(q.name)}">${esc(q.name)}</span><span class="qdepth">${depth}</span>
+      <span class="bar"><span style="width:${Math.min(100, ((q.messages || 0) / max) * 100)}%"></span></span>
+      <span class="qmeta">${q.messages == null ? 'unavailable' : `${q.consumers} consumer${q.consumers === 1 ? '' : 's'}`}${dlq ? ' · dead letters' : ''}</span>
+    </li>`;
+  }).join('');
+  const main = queues[0];
+  const dlq = queues.find((q) => q.name.endsWith('.dlq'));
+  $('kpi-queue').textContent = main?.messages == null ? '–' : main.messages.toLocaleString();
+  $('kpi-dlq').textContent = dlq?.messages == null ? '–' : dlq.messages.toLocaleString();
+  $('kpi-dlq-card').classList.toggle('alert', Boolean(dlq?.messages));
+}
+
+function describe(name, e) {
+  switch (name) {
+    case 'charger.connected': return ['connection', 'Connected', ''];
+    case 'charger.disconnected': return ['connection', 'Disconnected', ''];
+    case 'charger.status.changed': return [e.status === 'Faulted' ? 'error' : 'status', `Connector ${e.connectorId}: ${e.status}`, e.previousStatus ? `was ${e.previousStatus}` : ''];
+    case 'charging.started': return ['charging', `Session #${e.transactionId} started`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'charging.stopped': return ['charging', `Session #${e.transactionId} stopped`, e.reason || ''];
+    case 'transaction.completed': return ['charging', `Session #${e.transactionId} completed`, `${kwh(e.energyWh)} in ${Math.round((e.durationSeconds || 0) / 60)} min`];
+    case 'meter.values': return ['meter', 'Meter values', [e.powerW != null ? kw(e.powerW) : '', e.energyWh != null ? kwh(e.energyWh) : '', e.soc != null ? `SoC ${e.soc}%` : ''].filter(Boolean).join(' · ')];
+    case 'error.occurred': return ['error', e.code || 'Error', e.message || ''];
+    default: return ['other', name, ''];
+  }
+}
+
+function addFeed(name, e) {
+  const [kind, what, detail] = describe(name, e);
+  const li = document.createElement('li');
+  li.dataset.kind = kind;
+  li.dataset.event = name;
+  li.innerHTML = `<span class="mark"></span><span class="what">${esc(e.deviceId || '')} · ${esc(what)}</span><span class="when">${time(e.timestamp)}</span>${detail ? `<span class="detail">${esc(detail)}</span>` : ''}`;
+  const feed = $('feed');
+  feed.prepend(li);
+  while (feed.children.length > kFeedMax) feed.lastElementChild.remove();
+  $('feed-empty').hidden = true;
+  state.events += 1;
+  $('feed-count').textContent = `${state.events} received`;
+}
+
+// Detail view --------------------------------------------------------------------------
+
+async function openDetail(cp) {
+  state.selected = cp;
+  const [charger, sessions] = await Promise.all([
+    api(`/api/chargers/${encodeURIComponent(cp)}`),
+    api(`/api/transactions?chargerId=${encodeURIComponent(cp)}&limit=20`),
+  ]);
+  if (state.selected !== cp) return;
+  $('detail').hidden = false;
+  $('detail-title').textContent = cp;
+  const fact = (k, v) => `<div><dt>${k}</dt><dd>${esc(v ?? '–')}</dd></div>`;
+  $('detail-facts').innerHTML = [
+    fact('Vendor', charger.vendor), fact('Model', charger.model), fact('Serial', charger.serialNumber),
+    fact('Firmware', charger.firmwareVersion), fact('Registration', charger.registrationStatus),
+    fact('Last boot', charger.lastBootAt && new Date(charger.lastBootAt).toLocaleString()),
+    fact('Last seen', ago(state.chargers.get(cp)?.lastSeenAt || charger.lastSeenAt)),
+    fact('State', state.chargers.get(cp)?.online ? 'Online' : 'Offline'),
+  ].join('');
+  $('detail-sessions').innerHTML = sessions.map((t) => `<tr>
+    <td><b>#${t.id}</b>${t.active ? ' <span class="badge online">active</span>' : ''}</td><td>${t.connectorId}</td><td>${esc(t.idTag)}</td>
+    <td>${t.startedAt ? new Date(t.startedAt).toLocaleString() : '–'}</td><td>${t.stoppedAt ? new Date(t.stoppedAt).toLocaleString() : '–'}</td>
+    <td class="num">${kwh(t.energyWh)}</td><td>${esc(t.stopReason || '')}</td></tr>`).join('')
+    || '<tr><td colspan="7" class="sub">No sessions yet.</td></tr>';
+  $('detail').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+}
+$('detail-close').onclick = () => { state.selected = null; $('detail').hidden = true; };
+
+// Live updates -------------------------------------------------------------------------
+
+let refetchTimer = null;
+function refetchChargersSoon() {
+  clearTimeout(refetchTimer);
+  refetchTimer = setTimeout(loadChargers, 300);
+}
+
+function touch(cp, timestamp) {
+  const c = state.chargers.get(cp);
+  if (!c) {
+    refetchChargersSoon();
+    return null;
+  }
+  c.lastSeenAt = timestamp || new Date().toISOString();
+  return c;
+}
+
+function onEvent(name, e) {
+  if (!e || typeof e !== 'object') return;
+  addFeed(name, e);
+  const cp = e.deviceId;
+  const c = cp ? touch(cp, e.timestamp) : null;
+  switch (name) {
+    case 'charger.connected': if (c) c.online = true; break;
+    case 'charger.disconnected': if (c) c.online = false; break;
+    case 'charger.status.changed':
+      if (c) {
+        c.online = true;
+        c.connectors = c.connectors || [];
+        const existing = c.connectors.find((x) => x.connectorId === e.connectorId);
+        if (existing) Object.assign(existing, { status: e.status, errorCode: e.errorCode });
+        else c.connectors.push({ connectorId: e.connectorId, status: e.status, errorCode: e.errorCode });
+      }
+      break;
+    case 'charging.started':
+      state.sessions.set(e.transactionId, {
+        id: e.transactionId, chargePointId: cp, connectorId: e.connectorId, idTag: e.idTag,
+        meterStart: e.meterStart, startedAt: e.timestamp, energyWh: 0, powerW: null,
+      });
+      renderSessions();
+      break;
+    case 'meter.values': {
+      const s = state.sessions.get(e.transactionId);
+      if (s) {
+        if (e.energyWh != null) s.energyWh = Math.max(0, e.energyWh - (s.meterStart || 0));
+        if (e.powerW != null) s.powerW = e.powerW;
+        renderSessions();
+      }
+      break;
+    }
+    case 'charging.stopped':
+    case 'transaction.completed':
+      state.sessions.delete(e.transactionId);
+      renderSessions();
+      break;
+    default: break;
+  }
+  if (c) renderChargers();
+  if (cp && cp === state.selected && /^(charging|transaction|charger\.(connected|disconnected))/.test(name)) openDetail(cp);
+}
+
+function setLive(kind, text) {
+  $('live').dataset.state = kind;
+  $('live-text').textContent = text;
+}
+
+function connectLive(config) {
+  if (typeof io !== 'function') {
+    setLive('offline', 'Live updates unavailable: socket.io client missing (npm ci && npm run build in web/)');
+    return;
+  }
+  const url = `${location.protocol}//${location.hostname}:${config.notifyPort}`;
+  const socket = io(url, { path: config.notifyPath, auth: { token: state.token } });
+  window.genxSocket = socket;
+  socket.on('connect', () => {
+    setLive('live', 'Live');
+    // Whatever happened while we were away: reload the view once.
+    loadAll();
+  });
+  socket.on('disconnect', () => setLive('offline', 'Reconnecting…'));
+  socket.on('connect_error', (err) => setLive('offline', err.message === 'unauthorized' ? 'Not authorized' : 'Live updates unavailable, retrying…'));
+  socket.onAny(onEvent);
+}
+
+// Loading ------------------------------------------------------------------------------
+
+async function loadChargers() {
+  const list = await api('/api/chargers');
+  const seen = new Set();
+  for (const c of list) {
+    const old = state.chargers.get(c.chargePointId);
+    const recent = c.lastSeenAt && Date.now() - Date.parse(c.lastSeenAt) < kOnlineWindowMs;
+    c.online = old ? old.online || recent : recent;
+    if (old?.lastSeenAt && (!c.lastSeenAt || old.lastSeenAt > c.lastSeenAt)) c.lastSeenAt = old.lastSeenAt;
+    state.chargers.set(c.chargePointId, c);
+    seen.add(c.chargePointId);
+  }
+  for (const id of [...state.chargers.keys()]) if (!seen.has(id)) state.chargers.delete(id);
+  renderChargers();
+}
+
+// Latest energy (Wh delivered) and power (W) of a session from its stored meter values.
+function latestReadings(tx) {
+  const scale = (m) => (/^k/i.test(m.unit || '') ? 1000 : 1);
+  let energy = null;
+  let power = null;
+  for (const m of tx.meterValues || []) {
+    const v = Number(m.value) * scale(m);
+    if (!Number.isFinite(v)) continue;
+    if (m.measurand === 'Energy.Active.Import.Register' || (!m.measurand && /Wh$/i.test(m.unit || 'Wh'))) energy = v;
+    if (m.measurand === 'Power.Active.Import') power = v;
+  }
+  return { energyWh: energy == null ? 0 : Math.max(0, energy - (tx.meterStart || 0)), powerW: power };
+}
+
+async function loadSessions() {
+  const list = await api('/api/transactions?active=true&limit=200');
+  const next = new Map();
+  await Promise.all(list.map(async (t) => {
+    const live = state.sessions.get(t.id);
+    const stored = live ? null : latestReadings(await api(`/api/transactions/${t.id}`).catch(() => ({})));
+    next.set(t.id, { ...t, energyWh: live?.energyWh ?? stored.energyWh, powerW: live?.powerW ?? stored.powerW });
+  }));
+  state.sessions = next;
+  renderSessions();
+}
+
+async function loadQueues() {
+  try {
+    renderQueues(await api('/api/queues'));
+  } catch {
+    // the next tick retries; the card keeps the last values
+  }
+}
+
+async function loadAll() {
+  await Promise.all([loadChargers(), loadSessions(), loadQueues()]);
+}
+
+async function main() {
+  const config = await api('/api/config');
+  $('ocpp-url').textContent = `ws://${location.hostname}:${config.gatewayPort}/ocpp/ID`;
+  if (config.authRequired && !state.token) await askToken();
+  await loadAll();
+  connectLive(config);
+  setInterval(loadQueues, 3000);
+  setInterval(renderChargers, 15000); // "last seen" ages
+}
+
+main().catch((err) => {
+  setLive('offline', 'Cannot reach the GenX API');
+  console.error(err);
+});
