@@ -6,10 +6,13 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/command_client.hpp"
+#include "csms/commands.hpp"
 #include "api/static_files.hpp"
 #include "metrics/metrics.hpp"
 #include "broker/dead_letters.hpp"
@@ -123,9 +126,121 @@ HttpResponse ApiHandler::metrics() {
     body += "# TYPE genx_rabbitmq_reconnects_total counter\n";
     body += "genx_rabbitmq_reconnects_total " + std::to_string(broker_->reconnects()) + "\n";
   }
+  body += "# HELP genx_api_commands_total Commands to chargers that ended, by outcome.\n";
+  body += "# TYPE genx_api_commands_total counter\n";
+  for (const auto& [outcome, count] : command_outcomes_) {
+    body += "genx_api_commands_total{outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
+  }
   body += metrics::registry().render();
   return HttpResponse{200, "text/plain; version=0.0.4", body};
 }
+
+void ApiHandler::enable_commands(CommandClient& commands, store::Store& store) {
+  commands_ = &commands;
+  command_store_ = &store;
+}
+
+bool ApiHandler::handle_command(std::string_view method, std::string_view target,
+                                std::string_view authorization, std::string_view body,
+                                std::function<void(HttpResponse)> respond) {
+  std::string_view path = target.substr(0, target.find('?'));
+  constexpr std::string_view kPrefix = "/api/chargers/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string_view rest = path.substr(kPrefix.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) return false;
+  const std::string device_id = url_decode(rest.substr(0, slash));
+  std::string_view tail = rest.substr(slash + 1);
+  std::string action;
+  if (tail.substr(0, 9) == "commands/" && tail.size() > 9 && tail.find('/', 9) == std::string_view::npos) {
+    action = std::string(tail.substr(9));
+  } else if (auto convenience = csms::convenience_action(tail)) {
+    action = *convenience;
+  } else {
+    return false;
+  }
+  ++requests_;
+  if (method != "POST") {
+    respond(error_response(405, "method not allowed: use POST"));
+    return true;
+  }
+  if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
+    respond(error_response(401, "missing or wrong bearer token"));
+    return true;
+  }
+  json payload = json::object();
+  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    payload = json::parse(body, nullptr, false);
+    if (payload.is_discarded()) {
+      respond(error_response(400, "body: not valid JSON"));
+      return true;
+    }
+  }
+  if (auto problem = csms::check_command(action, payload)) {
+    respond(error_response(400, *problem));
+    return true;
+  }
+  if (commands_ == nullptr) {
+    respond(error_response(503, "commands are not available in this process"));
+    return true;
+  }
+  commands_->send(device_id, action, std::move(payload),
+                  [this, respond = std::move(respond)](CommandResult result) {
+                    finish_command(std::move(result), respond);
+                  });
+  return true;
+}
+
+// On the api's thread: the HTTP answer, the recorded effect and command.completed.
+void ApiHandler::finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond) {
+  const auto& request = result.request;
+  csms::CommandHttp http;
+  std::string outcome;
+  if (result.reply) {
+    http = csms::command_http(*result.reply);
+    outcome = std::string(csms::to_string(result.reply->outcome));
+  } else if (result.offline) {
+    http = csms::command_offline_http(request.device_id);
+    outcome = "offline";
+  } else if (result.timed_out) {
+    http = {504, json{{"error", "charger " + request.device_id + " did not answer " + request.action +
+                                    " within " + std::to_string(commands_->timeout().count()) + " ms"}}};
+    outcome = "timeout";
+  } else {
+    http = {503, json{{"error", "command not sent: " + result.broker_error}}};
+    outcome = "brokerUnavailable";
+  }
+  if (result.reply && result.reply->outcome == csms::CommandOutcome::kResult && command_store_ != nullptr) {
+    if (auto effect = csms::command_effect(request.action, request.payload, result.reply->payload)) {
+      try {
+        command_store_->record_command_effect(request.device_id, *effect);
+      } catch (const std::exception& e) {
+        spdlog::error("api: {} of {} answered but not recorded: {}", request.action, request.device_id,
+                      e.what());
+      }
+    }
+  }
+  spdlog::info("api: {} to {} -> {} ({})", request.action, request.device_id, http.status, outcome);
+  ++command_outcomes_[outcome];
+  if (broker_ != nullptr) {
+    const auto event =
+        csms::command_completed_event(request.device_id, request.command_id, request.action, outcome, http);
+    broker::Message message;
+    message.exchange = options_.events_exchange;
+    message.routing_key = "notification." + event.type;
+    message.message_id = request.command_id + "-completed";
+    message.type = event.type;
+    message.body = csms::serialize(
+        event, csms::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count()));
+    broker_->publish(std::move(message), [](broker::PublishOutcome o) {
+      if (o != broker::PublishOutcome::kConfirmed) spdlog::warn("api: command.completed event not published");
+    });
+  }
+  respond(json_response(http.status, http.body));
+}
+
 
 HttpResponse ApiHandler::dead_letters(std::string_view method, std::string_view path,
                                       const std::map<std::string, std::string>& params,
@@ -221,6 +336,15 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     if (path == kChargers || path == "/api/chargers/") {
       return json_response(200, store_.list_chargers());
     }
+    constexpr std::string_view kConfiguration = "/configuration";
+    if (path.substr(0, kChargers.size() + 1) == "/api/chargers/" && path.size() > kConfiguration.size() &&
+        path.substr(path.size() - kConfiguration.size()) == kConfiguration) {
+      std::string id = url_decode(
+          path.substr(kChargers.size() + 1, path.size() - kChargers.size() - 1 - kConfiguration.size()));
+      if (command_store_ == nullptr) return error_response(503, "configuration not available in this process");
+      if (auto config = command_store_->charger_configuration(id)) return json_response(200, *config);
+      return error_response(404, "no charger " + id);
+    }
     if (path.substr(0, kChargers.size() + 1) == "/api/chargers/") {
       std::string id = url_decode(path.substr(kChargers.size() + 1));
       if (auto charger = store_.charger(id)) return json_response(200, *charger);
@@ -313,10 +437,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto method = request_.method_string();
     auto target = request_.target();
     auto auth = request_[http::field::authorization];
-    HttpResponse result = handler_.handle(std::string_view(method.data(), method.size()),
-                                          std::string_view(target.data(), target.size()),
-                                          std::string_view(auth.data(), auth.size()),
-                                          accept_header(), request_.body());
+    const std::string_view method_view(method.data(), method.size());
+    const std::string_view target_view(target.data(), target.size());
+    const std::string_view auth_view(auth.data(), auth.size());
+    // Commands answer later (when the charger does): write() runs from the callback.
+    if (handler_.handle_command(method_view, target_view, auth_view, request_.body(),
+                                [self = shared_from_this()](HttpResponse result) {
+                                  self->write(std::move(result));
+                                })) {
+      return;
+    }
+    write(handler_.handle(method_view, target_view, auth_view, accept_header(), request_.body()));
+  }
+
+  void write(HttpResponse result) {
+    stream_.expires_after(std::chrono::seconds(30));  // the read's deadline may have passed
     response_ = {};
     response_.version(request_.version());
     response_.result(static_cast<http::status>(result.status));
@@ -377,6 +512,15 @@ void ApiServer::run() {
   spdlog::info("api listening on http://{}:{}/", impl.options.bind_address, impl.options.port);
   impl.accept();
   impl.ioc.run();
+}
+
+void ApiServer::post(std::function<void()> fn) { net::post(impl_->ioc, std::move(fn)); }
+
+void ApiServer::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<net::steady_timer>(impl_->ioc, delay);
+  timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
+    if (!ec) fn();
+  });
 }
 
 void ApiServer::stop() {

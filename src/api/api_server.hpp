@@ -3,9 +3,15 @@
 //
 // Threading: run() serves on one I/O thread; requests are handled one at a time against
 // a Store opened by the caller for that thread. stop() is safe from any thread.
+// Commands to chargers (POST /api/chargers/{id}/commands/{Action}, /start, /stop,
+// /reset, /unlock) are asynchronous: the request is validated and published at once,
+// and the HTTP answer is written when the charger's answer (or the timeout) comes back,
+// so one waiting command never holds up other requests (no thread per command).
 // Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
 // /health, /metrics, /api/config and the dashboard files stay open (the dashboard asks
 // the operator for the token).
+#include <chrono>
+#include <cstdint>
 // Dead letters: GET /api/dlq?queue=Q&limit=N, GET /api/dlq/{id}?queue=Q,
 // POST /api/dlq/replay {"id":ID} or {"all":true}, DELETE /api/dlq?queue=Q.
 #include <functional>
@@ -18,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/broker_client.hpp"
+#include "store/open_store.hpp"
 #include "store/store.hpp"
 
 namespace genx::api {
@@ -27,6 +34,7 @@ struct ApiOptions {
   int port = 8080;
   std::optional<std::string> api_token;
   std::string ocpp_queue = "ocpp_messages";
+  std::string events_exchange = "events_exchange";  // command.completed events
   int notify_port = 8081;  // told to the dashboard by GET /api/config
   int gateway_port = 9000;
   std::string web_dir;     // dashboard files; empty = no dashboard
@@ -38,6 +46,9 @@ struct ApiOptions {
   std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
   std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
 };
+
+class CommandClient;
+struct CommandResult;
 
 struct HttpResponse {
   int status = 200;
@@ -53,6 +64,15 @@ class ApiHandler {
                       std::string_view authorization, std::string_view accept = {},
                       std::string_view body = {});
 
+  // Enables the command routes and GET /api/chargers/{id}/configuration; `store` is the
+  // same database as the read store (effects are recorded there, on the api's thread).
+  void enable_commands(CommandClient& commands, store::Store& store);
+  // When target is a command route: handles it and returns true; respond is called
+  // exactly once (maybe before this returns, maybe later on the api's thread).
+  // Otherwise returns false and leaves the request to handle().
+  bool handle_command(std::string_view method, std::string_view target, std::string_view authorization,
+                      std::string_view body, std::function<void(HttpResponse)> respond);
+
  private:
   HttpResponse health();
   HttpResponse metrics();
@@ -60,7 +80,11 @@ class ApiHandler {
   // it talks to RabbitMQ (bounded by a timeout per round trip).
   HttpResponse dead_letters(std::string_view method, std::string_view path,
                             const std::map<std::string, std::string>& params, std::string_view body);
+  void finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond);
   ApiOptions options_;
+  std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
+  CommandClient* commands_ = nullptr;
+  store::Store* command_store_ = nullptr;
   store::ReadStore& store_;
   broker::BrokerClient* broker_;
   std::uint64_t requests_ = 0;
@@ -72,6 +96,9 @@ class ApiServer {
   ~ApiServer();
   void run();  // binds (throws std::runtime_error naming the address) and serves until stop()
   void stop();
+  // Runs fn on the api's I/O thread (now / after delay); safe from any thread.
+  void post(std::function<void()> fn);
+  void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
 
  private:
   struct Impl;

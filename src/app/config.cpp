@@ -70,6 +70,8 @@ const std::vector<SettingInfo>& settings_table() {
        "topic exchange for charger calls (ocpp.message.{Action})"},
       {"RABBITMQ_EXCHANGE_EVENTS", "--rabbitmq-exchange-events", "events_exchange",
        "topic exchange for domain events (notification.{event})"},
+      {"RABBITMQ_EXCHANGE_COMMANDS", "--rabbitmq-exchange-commands", "commands_exchange",
+       "direct exchange for commands to chargers (routing key = charge point id)"},
       {"DATABASE_URL", "--database-url", "sqlite://var/genx.db",
        "database: sqlite://PATH (relative to the working directory) or sqlite:///ABS/PATH"},
       {"GENX_BIND_ADDRESS", "--bind-address", "0.0.0.0", "address the listeners bind to"},
@@ -89,6 +91,10 @@ const std::vector<SettingInfo>& settings_table() {
        "largest WebSocket message accepted; larger closes the connection (1009)"},
       {"GENX_REPLY_TIMEOUT_MS", "--reply-timeout-ms", "30000",
        "how long the gateway waits for a worker's reply before answering InternalError"},
+      {"GENX_COMMAND_TIMEOUT_MS", "--command-timeout-ms", "30000",
+       "how long a command to a charger may take (api: HTTP 504 after it)"},
+      {"GENX_COMMAND_QUEUE_LIMIT", "--command-queue-limit", "16",
+       "commands waiting per charger in the gateway; more get HTTP 429"},
       {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
@@ -262,6 +268,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.names.queue_charging_events = require_name("RABBITMQ_QUEUE_CHARGING_EVENTS");
   c.names.exchange_ocpp = require_name("RABBITMQ_EXCHANGE_OCPP");
   c.names.exchange_events = require_name("RABBITMQ_EXCHANGE_EVENTS");
+  c.names.exchange_commands = require_name("RABBITMQ_EXCHANGE_COMMANDS");
 
   c.database_url = get("DATABASE_URL");
   if (c.database_url.rfind("sqlite:", 0) != 0 && c.database_url.rfind("postgresql://", 0) != 0 &&
@@ -309,6 +316,8 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
       static_cast<int>(get_int("GENX_HEARTBEAT_INTERVAL", 1, 86400));
   c.max_frame_bytes = static_cast<std::size_t>(get_int("GENX_MAX_FRAME_BYTES", 1024, 16 << 20));
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
+  c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
+  c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
   c.sim_chargers = static_cast<int>(get_int("GENX_SIM_CHARGERS", 0, 10000));

@@ -35,6 +35,8 @@ struct Config {
   csms::Policy policy;
   std::size_t max_frame_bytes = 65536;
   std::chrono::milliseconds reply_timeout{30000};
+  std::chrono::milliseconds command_timeout{30000};
+  std::size_t command_queue_limit = 16;
   int ocpp_workers = 2;
   int worker_prefetch = 16;
   int worker_commit_batch = 64;  // deliveries per database transaction at most (group commit)

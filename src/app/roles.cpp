@@ -9,6 +9,7 @@
 #include "api/api_server.hpp"
 #include "api/queue_monitor.hpp"
 #include "app/ops.hpp"
+#include "api/command_client.hpp"
 #include "app/roles.hpp"
 #include "broker/topology.hpp"
 #include "gateway/gateway.hpp"
@@ -47,6 +48,8 @@ int run_gateway(const Config& config) {
   options.names = config.names;
   options.max_frame_bytes = config.max_frame_bytes;
   options.reply_timeout = config.reply_timeout;
+  options.command_timeout = config.command_timeout;
+  options.max_queued_commands = config.command_queue_limit;
   // A charger that sends nothing (not even a WebSocket pong) for three heartbeat
   // intervals is gone.
   options.idle_timeout = std::chrono::seconds(3 * config.policy.heartbeat_interval_seconds);
@@ -95,13 +98,16 @@ static std::string resolve_web_dir(const std::string& configured) {
 }
 
 int run_api(const Config& config) {
-  broker::BrokerClient broker(config.amqp, broker::core_topology(config.names));
+  broker::Topology topology = broker::core_topology(config.names);
+  topology.append(broker::api_topology(config.names, config.instance_id));
+  broker::BrokerClient broker(config.amqp, topology);
   auto store = store::open_store(config.database_url);
   api::ApiOptions options;
   options.bind_address = config.bind_address;
   options.port = config.api_port;
   options.api_token = config.api_token;
   options.ocpp_queue = config.names.queue_ocpp_messages;
+  options.events_exchange = config.names.exchange_events;
   options.notify_port = config.notify_port;
   options.gateway_port = config.gateway_port;
   options.web_dir = resolve_web_dir(config.web_dir);
@@ -128,6 +134,15 @@ int run_api(const Config& config) {
   options.currency = config.policy.tariff.currency;
   api::ApiHandler handler(options, *store, &broker);
   api::ApiServer server(options, handler);
+  // Commands wait asynchronously on the api's one I/O thread (see api_server.hpp).
+  api::CommandClient commands(
+      broker, config.names, broker::api_reply_queue(config.instance_id), config.command_timeout,
+      [&server](std::function<void()> fn) { server.post(std::move(fn)); },
+      [&server](std::chrono::milliseconds delay, std::function<void()> fn) {
+        server.schedule(delay, std::move(fn));
+      });
+  commands.start();
+  handler.enable_commands(commands, *store);
   install_shutdown_handler([&](int signal) {
     spdlog::info("signal {}: stopping the api", signal);
     server.stop();

@@ -27,8 +27,10 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 namespace genx::broker {
@@ -175,7 +177,15 @@ struct PurgeCommand {
   std::string queue;
   std::shared_ptr<std::promise<std::uint32_t>> answer;
 };
-using Command = std::variant<PublishCommand, AckCommand, ConsumeCommand, CheckCommand, GetCommand, PurgeCommand>;
+struct BindCommand {
+  std::string queue;
+  std::string exchange;
+  std::string routing_key;
+  bool bind;  // false: unbind
+};
+using Command = std::variant<PublishCommand, AckCommand, ConsumeCommand, CheckCommand, GetCommand,
+                             PurgeCommand, BindCommand>;
+using BindingKey = std::tuple<std::string, std::string, std::string>;  // queue, exchange, key
 
 // Copies the basic properties GenX uses into a delivery.
 void fill_properties(Delivery& d, const amqp_basic_properties_t& p) {
@@ -247,6 +257,7 @@ struct BrokerClient::Impl {
   std::condition_variable state_cv;
   std::deque<Command> commands;
   std::vector<std::shared_ptr<Consumer>> consumers;
+  std::set<BindingKey> runtime_bindings;
   bool started = false;
   bool stopping = false;
   bool is_connected = false;
@@ -387,6 +398,8 @@ struct BrokerClient::Impl {
         do_get(*g);
       } else if (auto* u = std::get_if<PurgeCommand>(&c)) {
         do_purge(*u);
+      } else if (auto* b = std::get_if<BindCommand>(&c)) {
+        do_bind(b->queue, b->exchange, b->routing_key, b->bind);
       }
     }
     while (!unsent.empty()) {
@@ -450,6 +463,26 @@ struct BrokerClient::Impl {
     const int rc = a.ack ? amqp_basic_ack(conn, a.channel, a.tag, 0)
                          : amqp_basic_nack(conn, a.channel, a.tag, 0, a.requeue ? 1 : 0);
     if (rc != AMQP_STATUS_OK) throw ConnectionError(std::string("ack failed: ") + amqp_error_string2(rc));
+  }
+
+  void do_bind(const std::string& queue, const std::string& exchange, const std::string& key, bool bind) {
+    if (bind) {
+      amqp_queue_bind(conn, kPublishChannel, bytes_of(queue), bytes_of(exchange), bytes_of(key), amqp_empty_table);
+    } else {
+      amqp_queue_unbind(conn, kPublishChannel, bytes_of(queue), bytes_of(exchange), bytes_of(key), amqp_empty_table);
+    }
+    rpc_or_throw(((bind ? "queue.bind " : "queue.unbind ") + queue + " " + exchange + " " + key).c_str());
+  }
+
+  // After a (re)connect: the run-time binding set, declared again.
+  void declare_runtime_bindings() {
+    std::set<BindingKey> snapshot;
+    {
+      std::lock_guard lock(mu);
+      snapshot = runtime_bindings;
+    }
+    for (const auto& [queue, exchange, key] : snapshot) do_bind(queue, exchange, key, true);
+    if (!snapshot.empty()) spdlog::info("broker: {} run-time bindings declared", snapshot.size());
   }
 
   void do_check(const CheckCommand& q) {
@@ -879,6 +912,7 @@ struct BrokerClient::Impl {
       try {
         open_connection();
         declare_topology();
+        declare_runtime_bindings();
         generation.fetch_add(1);
         start_new_consumers();
         if (ever_connected) ++n_reconnects;
@@ -1017,6 +1051,22 @@ void BrokerClient::consume(std::string queue, std::uint16_t prefetch, DeliveryHa
     impl_->consumers.push_back(std::make_shared<Consumer>(Consumer{std::move(queue), prefetch, std::move(handler), no_ack}));
   }
   impl_->push(ConsumeCommand{});
+}
+
+void BrokerClient::bind(std::string queue, std::string exchange, std::string routing_key) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->runtime_bindings.emplace(queue, exchange, routing_key);
+  }
+  impl_->push(BindCommand{std::move(queue), std::move(exchange), std::move(routing_key), true});
+}
+
+void BrokerClient::unbind(std::string queue, std::string exchange, std::string routing_key) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->runtime_bindings.erase(BindingKey{queue, exchange, routing_key});
+  }
+  impl_->push(BindCommand{std::move(queue), std::move(exchange), std::move(routing_key), false});
 }
 
 void BrokerClient::ack(const Delivery& delivery) {

@@ -189,6 +189,16 @@ class BrokerClient {
   void consume(std::string queue, std::uint16_t prefetch, DeliveryHandler handler,
                bool no_ack = false);
 
+  // Run-time bindings (a gateway binds the routing key of each charger it holds).
+  // bind() adds (queue, exchange, routing_key) to the client's binding set and declares
+  // it; unbind() removes it from the set and deletes it on the broker. Both are queued
+  // like publishes (applied in call order, never block). After every reconnect the
+  // whole set is declared again right after the topology, so bindings of exclusive
+  // queues survive a broker restart. Binding twice is harmless. A broker error (queue
+  // or exchange missing) is handled as a connection loss.
+  void bind(std::string queue, std::string exchange, std::string routing_key);
+  void unbind(std::string queue, std::string exchange, std::string routing_key);
+
   void ack(const Delivery& delivery);
   void nack(const Delivery& delivery, bool requeue);
 

@@ -61,9 +61,30 @@ std::string gateway_reply_queue(const std::string& instance_id) {
   return "genx.gateway." + instance_id + ".replies";
 }
 
-Topology gateway_topology(const Names& /*names*/, const std::string& instance_id) {
-  Topology t;
+Topology gateway_topology(const Names& names, const std::string& instance_id) {
+  Topology t = commands_topology(names);
   t.queues.push_back({gateway_reply_queue(instance_id), false, true, true, {}});
+  t.queues.push_back({gateway_command_queue(instance_id), false, true, true, {}});
+  return t;
+}
+
+std::string gateway_command_queue(const std::string& instance_id) {
+  return "genx.gateway." + instance_id + ".commands";
+}
+
+Topology commands_topology(const Names& names) {
+  Topology t;
+  t.exchanges.push_back({names.exchange_commands, "direct", true});
+  return t;
+}
+
+std::string api_reply_queue(const std::string& instance_id) {
+  return "genx.api." + instance_id + ".replies";
+}
+
+Topology api_topology(const Names& names, const std::string& instance_id) {
+  Topology t = commands_topology(names);
+  t.queues.push_back({api_reply_queue(instance_id), false, true, true, {}});
   return t;
 }
 

@@ -51,6 +51,7 @@ struct Names {
   // x-message-ttl of the notifications queue (a queue's TTL cannot change once it
   // exists: delete the queue to change it).
   std::int64_t notification_ttl_ms = 60 * 60 * 1000;
+  std::string exchange_commands = "commands_exchange";
 };
 
 inline constexpr std::int64_t kOcppMaxPriority = 9;
@@ -70,7 +71,20 @@ Topology core_topology(const Names& names);
 // The gateway's reply queue for this instance: "genx.gateway.<id>.replies",
 // exclusive, auto-delete, not durable (gone with the gateway's connection).
 std::string gateway_reply_queue(const std::string& instance_id);
+// The gateway also owns "genx.gateway.<id>.commands" (exclusive, auto-delete, not
+// durable), bound at run time to the commands exchange with the routing key of every
+// charger it holds (BrokerClient::bind / unbind).
 Topology gateway_topology(const Names& names, const std::string& instance_id);
+std::string gateway_command_queue(const std::string& instance_id);
+
+// Commands to chargers: the direct, durable commands exchange (routing key = charge
+// point id). Declared by the gateways and the api.
+Topology commands_topology(const Names& names);
+
+// The api's reply queue for command answers: "genx.api.<id>.replies", exclusive,
+// auto-delete, not durable; plus commands_topology.
+std::string api_reply_queue(const std::string& instance_id);
+Topology api_topology(const Names& names, const std::string& instance_id);
 
 // A notifier's own queue: "genx.notifier.<id>", exclusive, auto-delete, not durable,
 // bound to events_exchange with "notification.#" (every notifier sees every event).

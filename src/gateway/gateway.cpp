@@ -15,6 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
+#include "csms/commands.hpp"
 #include "csms/envelope.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "ocpp/frame.hpp"
@@ -131,6 +132,7 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   std::string reply_queue;
+  std::string command_queue;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> connected{0};
 
@@ -149,6 +151,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
 
   void accept();
   void on_reply(broker::Delivery&& delivery);
+  void on_command(broker::Delivery&& delivery);
+  void send_command_reply(const std::string& reply_to, const csms::CommandReply& reply);
+  void publish_event(const csms::DomainEvent& event);
+  void publish_takeover(const std::string& identity, std::int64_t connected_at_ms);
+  void on_takeover(const broker::Delivery& delivery);
   void finish_pending(const std::string& correlation_id, const std::string& frame);
   void register_session(const std::string& identity, const std::shared_ptr<Session>& session);
   void unregister_session(const std::string& identity, const Session* session);
@@ -188,8 +195,145 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   const std::string& identity() const { return identity_; }
+  std::int64_t connected_at_ms() const { return connected_at_ms_; }
+  void close_taken_over() {
+    taken_over_ = true;
+    close(websocket::close_code::policy_error, "connected to another gateway");
+  }
+
+  // A command from the api (see gateway.hpp): queued, sent when none is outstanding.
+  void enqueue_command(csms::CommandRequest request, std::string reply_to) {
+    if (closed_ && taken_over_) return;  // the instance that took over answers it
+    if (closed_) return reply_command(request, reply_to, csms::CommandOutcome::kDisconnected, {});
+    if (commands_.size() >= gw_->options.max_queued_commands) {
+      csms::CommandReply busy = make_reply(request, csms::CommandOutcome::kBusy, {});
+      busy.error_description = std::to_string(commands_.size()) + " commands already waiting";
+      spdlog::warn("charger {}: {} refused, {}", identity_, request.action, busy.error_description);
+      gw_->send_command_reply(reply_to, busy);
+      return;
+    }
+    commands_.push_back(QueuedCommand{std::move(request), std::move(reply_to)});
+    if (outstanding_) {
+      spdlog::info("charger {}: {} waits for the outstanding {} ({} waiting)", identity_,
+                   commands_.back().request.action, outstanding_->command.request.action, commands_.size());
+    }
+    send_next_command();
+  }
 
  private:
+  struct QueuedCommand {
+    csms::CommandRequest request;
+    std::string reply_to;
+  };
+  struct OutstandingCommand {
+    QueuedCommand command;
+    std::string unique_id;
+    std::unique_ptr<net::steady_timer> timer;
+  };
+
+  csms::CommandReply make_reply(const csms::CommandRequest& request, csms::CommandOutcome outcome,
+                                std::string unique_id) {
+    csms::CommandReply reply;
+    reply.command_id = request.command_id;
+    reply.device_id = identity_;
+    reply.action = request.action;
+    reply.outcome = outcome;
+    reply.unique_id = std::move(unique_id);
+    return reply;
+  }
+
+  void reply_command(const csms::CommandRequest& request, const std::string& reply_to,
+                     csms::CommandOutcome outcome, std::string unique_id) {
+    gw_->send_command_reply(reply_to, make_reply(request, outcome, std::move(unique_id)));
+  }
+
+  void send_next_command() {
+    while (!outstanding_ && !closed_ && !commands_.empty()) {
+      QueuedCommand next = std::move(commands_.front());
+      commands_.pop_front();
+      auto budget = gw_->options.command_timeout;
+      if (next.request.deadline_ms != 0) {
+        const auto left = std::chrono::milliseconds(next.request.deadline_ms - unix_millis());
+        if (left.count() <= 0) {
+          spdlog::info("charger {}: {} dropped, its caller stopped waiting", identity_,
+                       next.request.action);
+          reply_command(next.request, next.reply_to, csms::CommandOutcome::kTimeout, {});
+          continue;
+        }
+        budget = std::min(budget, left);
+      }
+      std::string unique_id = random_id();
+      send(ocpp::serialize(ocpp::Call{unique_id, next.request.action, next.request.payload}));
+      gw_->publish_event(csms::command_sent_event(next.request, unique_id));
+      auto timer = std::make_unique<net::steady_timer>(gw_->ioc, budget);
+      timer->async_wait([weak = weak_from_this(), unique_id](beast::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || !self->outstanding_ || self->outstanding_->unique_id != unique_id) return;
+        spdlog::warn("charger {}: no answer to {} {} in time", self->identity_,
+                     self->outstanding_->command.request.action, unique_id);
+        self->finish_command(csms::CommandOutcome::kTimeout, nlohmann::json::object(), {});
+      });
+      outstanding_ = OutstandingCommand{std::move(next), std::move(unique_id), std::move(timer)};
+    }
+  }
+
+  // Ends the outstanding command with this outcome and sends the next one.
+  void finish_command(csms::CommandOutcome outcome, nlohmann::json payload,
+                      std::optional<ocpp::CallError> error, std::string problem = {}) {
+    if (!outstanding_) return;
+    OutstandingCommand done = std::move(*outstanding_);
+    outstanding_.reset();
+    done.timer->cancel();
+    csms::CommandReply reply = make_reply(done.command.request, outcome, done.unique_id);
+    reply.payload = std::move(payload);
+    if (error) {
+      reply.error_code = std::string(ocpp::to_string(error->code));
+      reply.error_description = error->description;
+      reply.error_details = error->details;
+    } else if (!problem.empty()) {
+      reply.error_description = std::move(problem);
+    }
+    gw_->send_command_reply(done.command.reply_to, reply);
+    send_next_command();
+  }
+
+  // The charger's CALLRESULT / CALLERROR: only the outstanding command's id counts.
+  void handle_response(ocpp::Frame& frame) {
+    const std::string& id = std::holds_alternative<ocpp::CallResult>(frame)
+                                ? std::get<ocpp::CallResult>(frame).unique_id
+                                : std::get<ocpp::CallError>(frame).unique_id;
+    if (!outstanding_ || outstanding_->unique_id != id) {
+      spdlog::info("charger {}: response {} matches no outstanding command, ignored", identity_, id);
+      return;
+    }
+    if (auto* result = std::get_if<ocpp::CallResult>(&frame)) {
+      const auto& action = outstanding_->command.request.action;
+      if (auto violation = ocpp::v16::validate_response(action, result->payload)) {
+        spdlog::warn("charger {}: invalid {} response: {}", identity_, action, violation->description);
+        finish_command(csms::CommandOutcome::kInvalidResponse, std::move(result->payload), std::nullopt,
+                       violation->description);
+      } else {
+        finish_command(csms::CommandOutcome::kResult, std::move(result->payload), std::nullopt);
+      }
+    } else {
+      finish_command(csms::CommandOutcome::kCallError, nlohmann::json::object(),
+                     std::move(std::get<ocpp::CallError>(frame)));
+    }
+  }
+
+  // The connection is gone: nothing queued or outstanding can be answered by it.
+  void abandon_commands() {
+    if (outstanding_) {
+      OutstandingCommand done = std::move(*outstanding_);
+      outstanding_.reset();
+      done.timer->cancel();
+      reply_command(done.command.request, done.command.reply_to, csms::CommandOutcome::kDisconnected,
+                    done.unique_id);
+    }
+    for (auto& c : commands_) reply_command(c.request, c.reply_to, csms::CommandOutcome::kDisconnected, {});
+    commands_.clear();
+  }
+
   void read_request() {
     stream_.expires_after(gw_->options.handshake_timeout);
     parser_.emplace();
@@ -264,6 +408,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     accepted_ = true;
+    connected_at_ms_ = unix_millis();
     // Idle connections dominate a gateway's memory: drop what only the handshake needed
     // (the parsed HTTP request and the buffer it was read into).
     parser_.reset();
@@ -306,6 +451,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto* err = std::get_if<ocpp::FrameError>(&parsed)) {
       if (err->was_call) {
         send(ocpp::serialize(ocpp::CallError{err->unique_id, err->code, err->description, {}}));
+      } else if (outstanding_ && outstanding_->unique_id == err->unique_id) {
+        spdlog::warn("charger {}: malformed answer to {}: {}", identity_,
+                     outstanding_->command.request.action, err->description);
+        finish_command(csms::CommandOutcome::kInvalidResponse, nlohmann::json::object(), std::nullopt,
+                       err->description);
       } else {
         spdlog::info("charger {}: ignoring malformed response frame: {}", identity_,
                      err->description);
@@ -316,8 +466,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto* call = std::get_if<ocpp::Call>(&frame)) {
       handle_call(std::move(*call), std::move(text));
     } else {
-      // CALLRESULT / CALLERROR to a command: commands to chargers are not sent yet.
-      spdlog::info("charger {}: unexpected response frame (no command outstanding)", identity_);
+      handle_response(frame);
     }
   }
 
@@ -424,6 +573,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void finish() {
+    abandon_commands();
     if (accepted_) {
       accepted_ = false;
       gw_->unregister_session(identity_, this);
@@ -436,7 +586,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<websocket::stream<beast::tcp_stream>> ws_;
   std::deque<std::string> queue_;
+  std::deque<QueuedCommand> commands_;
+  std::optional<OutstandingCommand> outstanding_;
   std::string identity_;
+  std::int64_t connected_at_ms_ = 0;
+  bool taken_over_ = false;
   bool closed_ = false;
   bool accepted_ = false;
 };
@@ -463,6 +617,12 @@ void Gateway::Impl::register_session(const std::string& identity,
     old->close(websocket::close_code::policy_error, "replaced by a new connection");
   } else {
     ++connected;
+    // A connection to this charger still open on another instance (its TCP not yet seen
+    // dead) is closed there: the takeover reaches whoever is bound, before we bind.
+    publish_takeover(identity, session->connected_at_ms());
+    // Commands for this charger now come to this instance (kept when a new connection
+    // replaces an old one here: the old one's unregister sees it was replaced).
+    broker.bind(command_queue, options.names.exchange_commands, identity);
     publish_connection_event(identity, true);
   }
   slot = session;
@@ -476,6 +636,7 @@ void Gateway::Impl::unregister_session(const std::string& identity, const Sessio
   if (current && current.get() != session) return;  // already replaced
   sessions.erase(it);
   --connected;
+  broker.unbind(command_queue, options.names.exchange_commands, identity);
   publish_connection_event(identity, false);
   spdlog::info("charger {} disconnected ({} online)", identity, connected.load());
 }
@@ -526,9 +687,101 @@ void Gateway::Impl::on_reply(broker::Delivery&& delivery) {
                   frame = std::move(frame)] { self->finish_pending(correlation_id, frame); });
 }
 
+// Takeover notices share the commands exchange (type kTakeoverType, routing key = the
+// charger): {"version":1,"deviceId","gatewayId","connectedAt"}.
+constexpr std::string_view kTakeoverType = "genx.gateway.takeover";
+
+void Gateway::Impl::publish_takeover(const std::string& identity, std::int64_t connected_at_ms) {
+  broker::Message message;
+  message.exchange = options.names.exchange_commands;
+  message.routing_key = identity;
+  message.type = std::string(kTakeoverType);
+  message.message_id = random_id();
+  message.persistent = false;
+  message.expiration = options.command_timeout;
+  message.body = nlohmann::json{{"version", csms::kEnvelopeVersion},
+                                {"deviceId", identity},
+                                {"gatewayId", options.instance_id},
+                                {"connectedAt", connected_at_ms}}
+                     .dump();
+  broker.publish(std::move(message), [](broker::PublishOutcome) {});
+}
+
+void Gateway::Impl::on_takeover(const broker::Delivery& delivery) {
+  auto j = nlohmann::json::parse(delivery.body, nullptr, false);
+  if (!j.is_object() || !j.contains("deviceId") || !j["deviceId"].is_string() || !j.contains("gatewayId") ||
+      !j["gatewayId"].is_string() || j["gatewayId"] == options.instance_id) {
+    return;
+  }
+  const std::string identity = j["deviceId"].get<std::string>();
+  const std::string other = j["gatewayId"].get<std::string>();
+  const std::int64_t at = j.value("connectedAt", std::int64_t{0});
+  net::post(ioc, [self = shared_from_this(), identity, other, at] {
+    auto it = self->sessions.find(identity);
+    auto session = it == self->sessions.end() ? nullptr : it->second.lock();
+    // An older notice must not close a newer connection made here meanwhile.
+    if (!session || session->connected_at_ms() > at) return;
+    spdlog::info("charger {}: connected to gateway {} now, closing the connection here", identity, other);
+    session->close_taken_over();
+  });
+}
+
+void Gateway::Impl::on_command(broker::Delivery&& delivery) {
+  if (delivery.type == kTakeoverType) return on_takeover(delivery);
+  // Broker thread: parse here, touch sessions on the I/O thread.
+  auto parsed = csms::parse_command_request(delivery.body);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    spdlog::error("unusable command {} for {}: {}", delivery.correlation_id, delivery.routing_key, *error);
+    return;
+  }
+  net::post(ioc, [self = shared_from_this(), request = std::get<csms::CommandRequest>(std::move(parsed)),
+                  reply_to = std::move(delivery.reply_to)]() mutable {
+    auto it = self->sessions.find(request.device_id);
+    auto session = it == self->sessions.end() ? nullptr : it->second.lock();
+    if (!session) {
+      spdlog::info("command {} for charger {}, which is not connected here: dropped", request.action,
+                   request.device_id);
+      return;
+    }
+    session->enqueue_command(std::move(request), std::move(reply_to));
+  });
+}
+
+void Gateway::Impl::send_command_reply(const std::string& reply_to, const csms::CommandReply& reply) {
+  if (reply_to.empty()) return;
+  broker::Message message;
+  message.exchange = "";  // default exchange: routing key = the api's reply queue
+  message.routing_key = reply_to;
+  message.correlation_id = reply.command_id;
+  message.message_id = random_id();
+  message.type = reply.action;
+  message.persistent = false;
+  message.body = csms::serialize(reply);
+  broker.publish(std::move(message), [id = reply.command_id](broker::PublishOutcome outcome) {
+    if (outcome != broker::PublishOutcome::kConfirmed) {
+      spdlog::warn("command {}: reply not delivered to RabbitMQ (outcome {})", id, static_cast<int>(outcome));
+    }
+  });
+}
+
+void Gateway::Impl::publish_event(const csms::DomainEvent& event) {
+  broker::Message message;
+  message.exchange = options.names.exchange_events;
+  message.routing_key = "notification." + event.type;
+  message.message_id = random_id();
+  message.type = event.type;
+  message.body = csms::serialize(event, csms::format_timestamp(unix_millis()));
+  broker.publish(std::move(message), [type = event.type](broker::PublishOutcome outcome) {
+    if (outcome != broker::PublishOutcome::kConfirmed) {
+      spdlog::warn("event {} not accepted by RabbitMQ (outcome {})", type, static_cast<int>(outcome));
+    }
+  });
+}
+
 Gateway::Gateway(GatewayOptions options, broker::BrokerClient& broker)
     : impl_(std::make_shared<Impl>(std::move(options), broker)) {
   impl_->reply_queue = broker::gateway_reply_queue(impl_->options.instance_id);
+  impl_->command_queue = broker::gateway_command_queue(impl_->options.instance_id);
 }
 
 Gateway::~Gateway() { stop(); }
@@ -551,6 +804,12 @@ void Gateway::run() {
       impl.reply_queue, 0,
       [weak = std::weak_ptr<Impl>(impl_)](broker::Delivery&& d) {
         if (auto self = weak.lock()) self->on_reply(std::move(d));
+      },
+      true);
+  impl.broker.consume(
+      impl.command_queue, 0,
+      [weak = std::weak_ptr<Impl>(impl_)](broker::Delivery&& d) {
+        if (auto self = weak.lock()) self->on_command(std::move(d));
       },
       true);
   spdlog::info("gateway listening on ws://{}:{}/ocpp/{{chargePointId}}", impl.options.bind_address,

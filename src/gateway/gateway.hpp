@@ -5,6 +5,20 @@
 // broker's publisher confirm, calls that need a decision with the worker's reply.
 // No business rule lives here.
 //
+// Commands (CSMS -> charger, README "Remote commands"): while a charger is connected,
+// its id is bound to this instance's command queue on the commands exchange (unbound
+// when it goes; a replacing connection on this instance keeps the binding). Each
+// command is written to the charger as a CALL; at most one is outstanding per charger
+// (OCPP-J), others wait in order (at most max_queued_commands, more are answered
+// "busy"). The charger's CALLRESULT (validated against the response schema) or
+// CALLERROR, or a timeout, or its disconnection, is sent back to the command's
+// reply_to. The charger's own calls never wait for a command. A command for a charger
+// this instance does not hold (a binding race) is dropped with a log line.
+// A charger that connects here while another instance still holds an older connection
+// to it (a half-open TCP the other side has not noticed): this instance publishes a
+// takeover notice on the commands exchange before binding; the other instance closes
+// its older connection (1008) and so unbinds. The newest connection wins everywhere.
+//
 // Threading: run() drives one I/O thread; the BrokerClient's callbacks are posted onto
 // it, so session state is only touched there. stop() may be called from any thread
 // (for example a signal handler thread): it stops accepting, closes every WebSocket with
@@ -27,6 +41,8 @@ struct GatewayOptions {
   std::size_t max_frame_bytes = 65536;
   std::size_t max_queued_frames = 64;  // per charger, outgoing; beyond it the charger is dropped
   std::chrono::milliseconds reply_timeout{30000};
+  std::chrono::milliseconds command_timeout{30000};  // the charger's time to answer a command
+  std::size_t max_queued_commands = 16;              // per charger, waiting behind the outstanding one
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{900};  // no frame or pong for this long closes the socket
 };

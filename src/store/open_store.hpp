@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analytics/analytics_store.hpp"
+#include "csms/commands.hpp"
 #include "csms/write_store.hpp"
 #include "store/store.hpp"
 
@@ -32,6 +33,14 @@ class Store : public csms::WriteStore, public ReadStore, public analytics::Analy
   virtual void register_charger(std::string_view identity) = 0;
   // [{idTag, status, expiryDate, parentIdTag, updatedAt}] ordered by idTag.
   virtual nlohmann::json list_id_tags() = 0;
+  // Records what an answered command taught (GetConfiguration keys, an accepted
+  // ChangeConfiguration value, a ChangeAvailability per connector) in one transaction;
+  // creates the charger row when the charger never booted. Idempotent per effect.
+  virtual void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) = 0;
+  // {chargePointId, configurationKey:[{key, value, readonly, rebootRequired, source,
+  // updatedAt}], unknownKey:[...], availability:[{connectorId, availability, scheduled,
+  // updatedAt}]}; nullopt when the charger is unknown.
+  virtual std::optional<nlohmann::json> charger_configuration(std::string_view identity) = 0;
   // Sets (or with nullopt removes) the tariff override of a charge point.
   virtual void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) = 0;
   // [{chargePointId, energyPerKwh, timePerMinute, sessionFee, updatedAt}] (prices as decimals).

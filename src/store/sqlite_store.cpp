@@ -193,6 +193,29 @@ CREATE TABLE analytics_processed_events (
   processed_at TEXT NOT NULL
 );
 )sql"},
+    {3, R"sql(
+-- What commands taught the CSMS (README "Remote commands").
+CREATE TABLE charger_configuration (
+  charger_id      INTEGER NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
+  key             TEXT NOT NULL,
+  value           TEXT,
+  readonly        INTEGER NOT NULL DEFAULT 0,
+  known           INTEGER NOT NULL DEFAULT 1,  -- 0: the charger reported the key unknown
+  reboot_required INTEGER NOT NULL DEFAULT 0,  -- set by ChangeConfiguration RebootRequired
+  source          TEXT NOT NULL,               -- GetConfiguration or ChangeConfiguration
+  updated_at      TEXT NOT NULL,
+  PRIMARY KEY (charger_id, key)
+);
+
+CREATE TABLE connector_availability (
+  charger_id   INTEGER NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
+  connector_id INTEGER NOT NULL,               -- 0: the whole charge point
+  availability TEXT NOT NULL,                  -- Operative or Inoperative
+  scheduled    INTEGER NOT NULL DEFAULT 0,     -- 1: after the running transaction
+  updated_at   TEXT NOT NULL,
+  PRIMARY KEY (charger_id, connector_id)
+);
+)sql"},
 };
 
 std::string now_text() {
@@ -1090,6 +1113,92 @@ void SqliteStore::register_charger(std::string_view identity) {
 json SqliteStore::list_id_tags() {
   json result;
   impl_->transaction("BEGIN", [&] { result = impl_->list_id_tags(); });
+  return result;
+}
+
+void SqliteStore::record_command_effect(std::string_view identity, const csms::CommandEffect& effect) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    const std::string now = now_text();
+    auto insert = impl_->query(
+        "INSERT INTO chargers (charge_point_id, created_at) VALUES (?1, ?2) "
+        "ON CONFLICT (charge_point_id) DO NOTHING");
+    insert.bind(1, identity).bind(2, now);
+    insert.run();
+    auto find = impl_->query("SELECT id FROM chargers WHERE charge_point_id = ?1");
+    find.bind(1, identity);
+    if (!find.step()) throw std::runtime_error("charger row vanished");
+    const std::int64_t charger_id = find.integer(0);
+    auto upsert_key = [&](const std::string& key, const std::optional<std::string>& value, bool readonly,
+                          bool known, bool reboot_required, const char* source) {
+      auto q = impl_->query(
+          "INSERT INTO charger_configuration (charger_id, key, value, readonly, known, reboot_required, "
+          "source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (charger_id, key) DO "
+          "UPDATE SET value = excluded.value, readonly = excluded.readonly, known = excluded.known, "
+          "reboot_required = excluded.reboot_required, source = excluded.source, "
+          "updated_at = excluded.updated_at");
+      q.bind(1, charger_id).bind(2, key).bind(3, value).bind(4, readonly ? 1 : 0).bind(5, known ? 1 : 0)
+          .bind(6, reboot_required ? 1 : 0).bind(7, source).bind(8, now);
+      q.run();
+    };
+    if (const auto* report = std::get_if<csms::ConfigurationReport>(&effect)) {
+      for (const auto& k : report->keys) upsert_key(k.key, k.value, k.readonly, true, false, "GetConfiguration");
+      for (const auto& k : report->unknown_keys) upsert_key(k, std::nullopt, false, false, false, "GetConfiguration");
+    } else if (const auto* change = std::get_if<csms::ConfigurationChange>(&effect)) {
+      upsert_key(change->key, change->value, false, true, change->reboot_required, "ChangeConfiguration");
+    } else if (const auto* availability = std::get_if<csms::AvailabilityChange>(&effect)) {
+      auto q = impl_->query(
+          "INSERT INTO connector_availability (charger_id, connector_id, availability, scheduled, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (charger_id, connector_id) DO UPDATE SET "
+          "availability = excluded.availability, scheduled = excluded.scheduled, updated_at = excluded.updated_at");
+      q.bind(1, charger_id).bind(2, availability->connector_id).bind(3, availability->type)
+          .bind(4, availability->scheduled ? 1 : 0).bind(5, now);
+      q.run();
+    }
+  });
+}
+
+std::optional<json> SqliteStore::charger_configuration(std::string_view identity) {
+  std::optional<json> result;
+  impl_->transaction("BEGIN", [&] {
+    auto find = impl_->query("SELECT id FROM chargers WHERE charge_point_id = ?1");
+    find.bind(1, identity);
+    if (!find.step()) return;
+    const std::int64_t charger_id = find.integer(0);
+    json keys = json::array();
+    json unknown = json::array();
+    auto q = impl_->query(
+        "SELECT key, value, readonly, known, reboot_required, source, updated_at FROM charger_configuration "
+        "WHERE charger_id = ?1 ORDER BY key");
+    q.bind(1, charger_id);
+    while (q.step()) {
+      if (q.integer(3) == 0) {
+        unknown.push_back(q.text(0));
+        continue;
+      }
+      auto value = q.optional_text(1);
+      keys.push_back(json{{"key", q.text(0)},
+                          {"value", value ? json(*value) : json(nullptr)},
+                          {"readonly", q.integer(2) != 0},
+                          {"rebootRequired", q.integer(4) != 0},
+                          {"source", q.text(5)},
+                          {"updatedAt", q.text(6)}});
+    }
+    json availability = json::array();
+    auto a = impl_->query(
+        "SELECT connector_id, availability, scheduled, updated_at FROM connector_availability "
+        "WHERE charger_id = ?1 ORDER BY connector_id");
+    a.bind(1, charger_id);
+    while (a.step()) {
+      availability.push_back(json{{"connectorId", a.integer(0)},
+                                  {"availability", a.text(1)},
+                                  {"scheduled", a.integer(2) != 0},
+                                  {"updatedAt", a.text(3)}});
+    }
+    result = json{{"chargePointId", std::string(identity)},
+                  {"configurationKey", keys},
+                  {"unknownKey", unknown},
+                  {"availability", availability}};
+  });
   return result;
 }
 

@@ -43,6 +43,8 @@ class SqliteStore final : public Store {
                      std::optional<std::string> parent) override;
   void register_charger(std::string_view identity) override;
   nlohmann::json list_id_tags() override;
+  void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) override;
+  std::optional<nlohmann::json> charger_configuration(std::string_view identity) override;
   void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) override;
   nlohmann::json list_tariffs() override;
 

@@ -514,6 +514,47 @@ TEST_F(BrokerIntegration, ReconnectsAfterBrokerClosesTheConnection) {
   client.stop();
 }
 
+// Run-time bindings (a gateway binding the chargers it holds): bind routes, unbind
+// stops routing (a mandatory publish is returned), and the binding set survives a
+// reconnect of an exclusive, auto-delete queue.
+TEST_F(BrokerIntegration, RuntimeBindingsRouteAndAreRedeclaredAfterReconnect) {
+  const std::string name = "genx-test-bind-" + suffix_;
+  const std::string own_queue = "genx.test.own." + suffix_;
+  Topology t = topology();
+  t.queues.push_back({own_queue, false, true, true, {}});
+  BrokerClient client(settings(name), t);
+  Inbox inbox;
+  client.consume(own_queue, 0, inbox.handler(), true);
+  client.start();
+  ASSERT_TRUE(client.wait_connected(10s));
+  auto mandatory = [&](const std::string& key) {
+    Message m = message("cmd", key);
+    m.mandatory = true;
+    return publish_sync(client, m);
+  };
+  EXPECT_EQ(mandatory("charger.CP-1"), PublishOutcome::kReturned);
+  client.bind(own_queue, exchange_, "charger.CP-1");
+  EXPECT_EQ(mandatory("charger.CP-1"), PublishOutcome::kConfirmed);
+  ASSERT_TRUE(wait_until([&] { return inbox.size() == 1; }, 5s));
+  client.bind(own_queue, exchange_, "charger.CP-2");
+  client.unbind(own_queue, exchange_, "charger.CP-2");
+  EXPECT_EQ(mandatory("charger.CP-2"), PublishOutcome::kReturned);
+
+  const std::string pid =
+      run_command(rabbitmqctl() + " -q list_connections pid client_properties 2>/dev/null | grep -F '" + name +
+                  "' | cut -f1 | head -1");
+  ASSERT_FALSE(pid.empty()) << "connection " << name << " not listed by rabbitmqctl";
+  std::system((rabbitmqctl() + " -q close_connection \"" + pid.substr(0, pid.find_last_not_of("\n") + 1) +
+               "\" 'genx test: forced close' >/dev/null 2>&1")
+                  .c_str());
+  ASSERT_TRUE(wait_until([&] { return client.reconnects() >= 1 && client.connected(); }, 20s));
+  // The exclusive queue died with the old connection; its binding came back with it.
+  EXPECT_EQ(mandatory("charger.CP-1"), PublishOutcome::kConfirmed);
+  EXPECT_EQ(mandatory("charger.CP-2"), PublishOutcome::kReturned);
+  ASSERT_TRUE(wait_until([&] { return inbox.size() == 2; }, 5s));
+  client.stop();
+}
+
 // Chaos: a full broker restart while publishing. Needs a command that restarts the
 // broker under test, e.g. for a private node:
 //   GENX_TEST_RABBITMQ_RESTART_CMD="GENX_LOCAL_RABBITMQ_PORT=5690 scripts/rabbitmq-local.sh stop &&

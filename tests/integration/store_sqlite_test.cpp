@@ -62,7 +62,7 @@ class SqliteStoreTest : public ::testing::Test {
   FixedClock clock_;
 };
 
-constexpr int kLatestSchemaVersion = 2;  // the last entry of kMigrations
+constexpr int kLatestSchemaVersion = 3;  // the last entry of kMigrations
 
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
@@ -348,6 +348,37 @@ TEST_F(SqliteStoreTest, UsesWalJournal) {
   auto store = open_sqlite_store(db_path());
   store->register_charger("CP1");
   EXPECT_TRUE(fs::exists(db_path() + "-wal"));
+}
+
+TEST_F(SqliteStoreTest, CommandEffectsAreRememberedPerCharger) {
+  auto store = open_sqlite_store(db_path());
+  EXPECT_FALSE(store->charger_configuration("CP-CMD").has_value());
+  csms::ConfigurationReport report;
+  report.keys.push_back({"HeartbeatInterval", std::string("300"), false});
+  report.keys.push_back({"NumberOfConnectors", std::string("2"), true});
+  report.unknown_keys.push_back("Bogus");
+  store->record_command_effect("CP-CMD", report);
+  store->record_command_effect("CP-CMD", csms::ConfigurationChange{"HeartbeatInterval", "60", true});
+  store->record_command_effect("CP-CMD", csms::AvailabilityChange{1, "Inoperative", false});
+  store->record_command_effect("CP-CMD", csms::AvailabilityChange{1, "Operative", true});
+
+  auto config = store->charger_configuration("CP-CMD");
+  ASSERT_TRUE(config.has_value());
+  const auto& keys = (*config)["configurationKey"];
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0]["key"], "HeartbeatInterval");
+  EXPECT_EQ(keys[0]["value"], "60");
+  EXPECT_EQ(keys[0]["rebootRequired"], true);
+  EXPECT_EQ(keys[0]["source"], "ChangeConfiguration");
+  EXPECT_EQ(keys[1]["key"], "NumberOfConnectors");
+  EXPECT_EQ(keys[1]["readonly"], true);
+  EXPECT_EQ((*config)["unknownKey"], nlohmann::json::array({"Bogus"}));
+  const auto& availability = (*config)["availability"];
+  ASSERT_EQ(availability.size(), 1u);
+  EXPECT_EQ(availability[0]["connectorId"], 1);
+  EXPECT_EQ(availability[0]["availability"], "Operative");
+  EXPECT_EQ(availability[0]["scheduled"], true);
+  EXPECT_TRUE(store->charger("CP-CMD").has_value());  // a charger row was created
 }
 
 }  // namespace

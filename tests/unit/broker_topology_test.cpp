@@ -103,6 +103,32 @@ TEST(Topology, AppendConcatenates) {
   auto t = core_topology(Names{});
   const auto before = t.queues.size();
   t.append(gateway_topology(Names{}, "x"));
-  EXPECT_EQ(t.queues.size(), before + 1);
-  EXPECT_EQ(t.queues.back().name, "genx.gateway.x.replies");
+  EXPECT_EQ(t.queues.size(), before + 2);
+  EXPECT_EQ(t.queues[before].name, "genx.gateway.x.replies");
+  EXPECT_EQ(t.queues.back().name, "genx.gateway.x.commands");
+}
+
+TEST(Topology, GatewayOwnsAnExclusiveCommandQueueAndTheDirectCommandsExchange) {
+  Names names;
+  names.exchange_commands = "cmds";
+  auto t = gateway_topology(names, "gw-a");
+  const auto* q = find_queue(t, "genx.gateway.gw-a.commands");
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(q->exclusive);
+  EXPECT_TRUE(q->auto_delete);
+  EXPECT_FALSE(q->durable);
+  ASSERT_EQ(t.exchanges.size(), 1u);
+  EXPECT_EQ(t.exchanges[0].name, "cmds");
+  EXPECT_EQ(t.exchanges[0].type, "direct");
+  EXPECT_TRUE(t.bindings.empty());  // chargers are bound at run time, while connected
+}
+
+TEST(Topology, ApiOwnsAnExclusiveReplyQueue) {
+  auto t = api_topology(Names{}, "api-1");
+  const auto* q = find_queue(t, "genx.api.api-1.replies");
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(q->exclusive);
+  EXPECT_FALSE(q->durable);
+  ASSERT_EQ(t.exchanges.size(), 1u);
+  EXPECT_EQ(t.exchanges[0].name, "commands_exchange");
 }

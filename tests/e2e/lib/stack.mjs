@@ -181,6 +181,7 @@ export class Stack {
       RABBITMQ_QUEUE_CHARGING_EVENTS: `charging_events_e2e_${s.suffix}`,
       RABBITMQ_EXCHANGE_OCPP: `ocpp_exchange_e2e_${s.suffix}`,
       RABBITMQ_EXCHANGE_EVENTS: `events_exchange_e2e_${s.suffix}`,
+      RABBITMQ_EXCHANGE_COMMANDS: `commands_exchange_e2e_${s.suffix}`,
     };
     const envFile = path.join(s.dir, 'empty.env');
     fs.writeFileSync(envFile, '');
