@@ -114,7 +114,7 @@ else
   # broker; on our private node they may (absolute paths: ctest runs in the build dir).
   local_ctl="GENX_LOCAL_RABBITMQ_PORT=$rabbit_port $(printf '%q' "$GENX_ROOT/scripts/rabbitmq-local.sh")"
   export GENX_TEST_RABBITMQCTL="${GENX_TEST_RABBITMQCTL:-$local_ctl ctl}"
-  export GENX_TEST_RABBITMQ_RESTART_CMD="${GENX_TEST_RABBITMQ_RESTART_CMD:-$local_ctl stop && $local_ctl start}"
+  export GENX_TEST_RABBITMQ_RESTART_CMD="${GENX_TEST_RABBITMQ_RESTART_CMD:-$local_ctl stop && $local_ctl start --management}"
 fi
 export GENX_TEST_RABBITMQ_URL
 

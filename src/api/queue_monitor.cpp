@@ -1,5 +1,6 @@
 #include "api/queue_monitor.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -93,6 +94,22 @@ std::int64_t number(const json& queue, const char* key) {
 
 }  // namespace
 
+// The configured order (the main queue first, as the dashboard shows it): each queue,
+// then its DLQ and retry queues by name; anything else last.
+void sort_as_configured(json& list, const std::vector<std::string>& queues) {
+  auto rank = [&](const std::string& name) {
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+      if (name == queues[i] || name.rfind(queues[i] + ".", 0) == 0) return i;
+    }
+    return queues.size();
+  };
+  std::sort(list.begin(), list.end(), [&](const json& a, const json& b) {
+    const std::string na = a.value("name", ""), nb = b.value("name", "");
+    const auto ra = rank(na), rb = rank(nb);
+    return ra != rb ? ra < rb : na < nb;
+  });
+}
+
 json queues_from_management(const json& answer, const std::vector<std::string>& queues) {
   json out = json::array();
   if (!answer.is_array()) return out;
@@ -126,6 +143,7 @@ json queues_from_management(const json& answer, const std::vector<std::string>& 
     }
     out.push_back(q);
   }
+  sort_as_configured(out, queues);
   return out;
 }
 
@@ -156,7 +174,6 @@ struct QueueMonitor::Impl {
       names.push_back(q);
       if (!is_dead_letter(q)) names.push_back(q + ".dlq");
     }
-    std::sort(names.begin(), names.end());
     for (const auto& name : names) {
       auto info = broker->check_queue(name, std::chrono::seconds(2));
       if (!info) continue;
