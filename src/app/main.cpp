@@ -1,5 +1,7 @@
 // genx: one binary, one subcommand per role (DESIGN.md "Processes"). main only parses
 // the command line, loads the configuration and hands over to the role.
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <climits>
@@ -289,6 +291,17 @@ int main(int argc, char** argv) {
   const char* process_name = std::getenv("GENX_PROCESS_NAME");
   genx::app::setup_logging(process_name ? process_name : command, config.log_level,
                            config.log_format);
+
+  // The roles handle SIGINT/SIGTERM on one sigwait thread (install_shutdown_handler).
+  // Block both before any thread exists (ops server, broker I/O), so that no thread
+  // inherits the default action and the process is never killed mid-shutdown.
+  if (genx::app::has_role(command) || command == "run") {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  }
 
   try {
     if (command == "run") return genx::app::run_supervisor(config, self_path(argv[0]), args);
