@@ -113,7 +113,8 @@ test('genx run --ocpp-workers 4: four consumers share the load, every role answe
     }
     const { body: apiHealth } = await getJson(`${stack.apiUrl}/health`);
     assert.deepEqual(Object.keys(apiHealth.roles).sort(),
-      ['gateway.0', 'ocpp-worker.0', 'ocpp-worker.1', 'ocpp-worker.2', 'ocpp-worker.3']);
+      ['gateway.0', 'notifier.0', 'ocpp-worker.0', 'ocpp-worker.1', 'ocpp-worker.2', 'ocpp-worker.3']);
+    assert.equal(apiHealth.roles['notifier.0'].status, 'healthy');
     assert.equal(apiHealth.roles['gateway.0'].connectedChargers, 0);
 
     const ok = await run(genxBin, ['health', '--url', `${stack.apiUrl}/health`]);
