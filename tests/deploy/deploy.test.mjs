@@ -112,7 +112,7 @@ test('definitions: each role user is refused what its role must not do', async (
     // worker: consumes ocpp_messages, publishes events, never commands.
     assert.equal(await attempt(worker, (ch) => ch.consume('ocpp_messages', () => {})), 'ok');
     assert.equal(await attempt(worker, publish('events_exchange', 'notification.test')), 'ok');
-    assert.equal(await attempt(worker, publish('genx.commands', 'CP-1')), 403,
+    assert.equal(await attempt(worker, publish('commands_exchange', 'CP-1')), 403,
       'worker publishing to the command exchange is ACCESS_REFUSED');
     assert.equal(await attempt(worker, (ch) => ch.consume('genx.gateway.test.replies', () => {})), 403);
     // notifier: its own queue on events_exchange only.
@@ -142,6 +142,7 @@ test('definitions: the real roles run as their least-privilege users and a BootN
     PATH: process.env.PATH, GENX_ENV_FILE: '', DATABASE_URL: `sqlite://${path.join(tmp, 'roles.db')}`,
     GATEWAY_PORT: String(gatewayPort), API_PORT: String(apiPort), GENX_HEALTH_PORT: String(healthPort),
     GENX_OCPP_WORKERS: '1',
+    GENX_NOTIFIERS: '0',  // this test runs gateway, worker and api as their own users
   };
   startRole('gateway', { ...base, RABBITMQ_URL: amqpUrl('gateway') });
   startRole('ocpp-worker', { ...base, RABBITMQ_URL: amqpUrl('worker') });
@@ -191,6 +192,7 @@ test('PM2: deploy/ecosystem.config.js starts the stack, it reports healthy, pm2 
     API_PORT: String(apiPort),
     GENX_HEALTH_PORT: String(healthPort),
     GENX_OCPP_WORKERS: '2',
+    NOTIFY_PORT: String(await freePort()),
   };
   const ecosystem = path.join(repo, 'deploy', 'ecosystem.config.js');
   try {
@@ -198,7 +200,7 @@ test('PM2: deploy/ecosystem.config.js starts the stack, it reports healthy, pm2 
     const { stdout: list } = await run(pm2, ['jlist'], { env });
     const apps = JSON.parse(list);
     assert.deepEqual(apps.map((a) => a.name).sort(),
-      ['genx-api-0', 'genx-gateway-0', 'genx-ocpp-worker-0', 'genx-ocpp-worker-1']);
+      ['genx-api-0', 'genx-gateway-0', 'genx-notifier-0', 'genx-ocpp-worker-0', 'genx-ocpp-worker-1']);
     const health = await poll(async () => {
       const { stdout } = await run(genxBin, ['health', '--url', `http://127.0.0.1:${apiPort}/health`]);
       return stdout;
