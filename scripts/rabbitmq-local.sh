@@ -97,10 +97,10 @@ start() {
   # Detached: own session, no inherited stdin/stdout/stderr (a caller reading our
   # output through a pipe must see EOF when this script exits).
   (cd "$base" && exec setsid nohup "$bin/rabbitmq-server") </dev/null >"$base/log/startup.log" 2>&1 &
-  local deadline=$((SECONDS + 60))
+  local deadline=$((SECONDS + 120))
   until port_open; do
     if ((SECONDS >= deadline)); then
-      echo "rabbitmq-local: $node did not accept connections on port $port within 60 s. Log tail:" >&2
+      echo "rabbitmq-local: $node did not accept connections on port $port within 120 s. Log tail:" >&2
       tail -n 30 "$base/log/startup.log" "$base/log/$node.log" 2>/dev/null >&2 || true
       exit 1
     fi
@@ -110,7 +110,7 @@ start() {
   if ((management)); then
     until (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; do
       if ((SECONDS >= deadline)); then
-        echo "rabbitmq-local: $node: management API on port $((port + 10000)) not up within 60 s" >&2
+        echo "rabbitmq-local: $node: management API on port $((port + 10000)) not up within 120 s" >&2
         exit 1
       fi
       sleep 0.5
