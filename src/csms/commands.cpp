@@ -40,6 +40,21 @@ std::optional<json> parse_object(std::string_view body, std::string& error) {
   return j;
 }
 
+// The OCPP 1.6 specification (not its JSON schemas) numbers connectors from 1 and lets
+// connector 0 stand for the whole charge point only where that makes sense: a charger
+// cannot unlock, start on or trigger a message for "connector 0".
+std::optional<std::string> check_connector_range(std::string_view action, const json& payload) {
+  const json* connector = field(payload, "connectorId");
+  if (connector == nullptr || !connector->is_number()) return std::nullopt;
+  const double id = connector->get<double>();
+  if (action == "ChangeAvailability") {
+    if (id < 0) return std::string("connectorId: must be 0 (the whole charge point) or a connector number");
+    return std::nullopt;
+  }
+  if (id < 1) return std::string("connectorId: must be 1 or more (connector 0 is the charge point itself)");
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_commands() {
@@ -177,7 +192,7 @@ std::optional<std::string> check_command(std::string_view action, const json& pa
   }
   if (!payload.is_object()) return std::string("body: expected a JSON object (the OCPP payload)");
   if (auto violation = ocpp::v16::validate_command(action, payload)) return violation->description;
-  return std::nullopt;
+  return check_connector_range(action, payload);
 }
 
 std::optional<CommandEffect> command_effect(std::string_view action, const json& request,

@@ -7,7 +7,7 @@ import net from 'node:net';
 import amqp from 'amqplib';
 import { createRPCError } from 'ocpp-rpc';
 import { Stack, poll, freePort, rabbitUrl } from './lib/stack.mjs';
-import { connectRpc, bootPayload, RawClient } from './lib/ocpp.mjs';
+import { connectAnsweringCharger, bootPayload, RawClient } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
 
 const kTimeoutMs = 3000;
@@ -36,39 +36,9 @@ async function post(urlPath, body) {
 const command = (cp, action, payload) => post(`/api/chargers/${encodeURIComponent(cp)}/commands/${action}`, payload);
 
 // A charger on gateway A (default) or B that records the commands it gets.
-async function charger(cp, { gateway = 'A', handlers = {} } = {}) {
+function charger(cp, { gateway = 'A', handlers = {} } = {}) {
   const endpoint = gateway === 'A' ? stack.gatewayUrl : `ws://127.0.0.1:${portB}/ocpp`;
-  const client = await connectRpc(stack, cp, { endpoint });
-  client.received = [];
-  const answers = {
-    RemoteStartTransaction: () => ({ status: 'Accepted' }),
-    RemoteStopTransaction: () => ({ status: 'Accepted' }),
-    Reset: () => ({ status: 'Accepted' }),
-    UnlockConnector: () => ({ status: 'Unlocked' }),
-    ChangeAvailability: () => ({ status: 'Accepted' }),
-    ChangeConfiguration: () => ({ status: 'Accepted' }),
-    GetConfiguration: () => ({
-      configurationKey: [
-        { key: 'HeartbeatInterval', readonly: false, value: '300' },
-        { key: 'NumberOfConnectors', readonly: true, value: '2' },
-      ],
-      unknownKey: ['NoSuchKey'],
-    }),
-    ClearCache: () => ({ status: 'Accepted' }),
-    DataTransfer: () => ({ status: 'Accepted', data: 'pong' }),
-    TriggerMessage: () => ({ status: 'Accepted' }),
-    ...handlers,
-  };
-  for (const [action, fn] of Object.entries(answers)) {
-    client.handle(action, async ({ params }) => {
-      client.received.push({ action, params });
-      return fn(params);
-    });
-  }
-  // Once the boot is answered, the gateway's binding for this charger is declared
-  // (bindings and publishes go to RabbitMQ in order).
-  await client.checkedCall('BootNotification', bootPayload(1));
-  return client;
+  return connectAnsweringCharger(stack, cp, { endpoint, handlers });
 }
 
 before(async () => {

@@ -99,7 +99,7 @@ test('the dashboard shows a charger and its session live, without reload', async
     // The charger's detail view lists the session.
     await row.click();
     const detail = page.locator('[data-testid="charger-detail"]');
-    await detail.locator(`text=#${start.transactionId}`).waitFor();
+    await detail.locator('#detail-sessions').getByText(`#${start.transactionId}`, { exact: true }).waitFor();
 
     fs.mkdirSync(kArtifacts, { recursive: true });
     await page.screenshot({ path: path.join(kArtifacts, 'dashboard.png'), fullPage: true });

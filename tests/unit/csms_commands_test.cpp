@@ -101,6 +101,18 @@ TEST(Commands, ChecksNameTheField) {
   ASSERT_TRUE(unsupported.has_value());
   EXPECT_NE(unsupported->find("unsupported command UpdateFirmware"), std::string::npos);
   EXPECT_TRUE(check_command("ClearCache", json::array()).has_value());
+  // Connector numbers as the specification has them (the schemas allow any integer).
+  auto unlock_zero = check_command("UnlockConnector", json{{"connectorId", 0}});
+  ASSERT_TRUE(unlock_zero.has_value());
+  EXPECT_EQ(unlock_zero->rfind("connectorId: must be 1 or more", 0), 0u) << *unlock_zero;
+  EXPECT_TRUE(check_command("RemoteStartTransaction", json{{"connectorId", 0}, {"idTag", "T"}}).has_value());
+  EXPECT_TRUE(check_command("TriggerMessage", json{{"requestedMessage", "Heartbeat"}, {"connectorId", -1}}).has_value());
+  EXPECT_FALSE(check_command("TriggerMessage", json{{"requestedMessage", "Heartbeat"}}).has_value());
+  EXPECT_FALSE(check_command("UnlockConnector", json{{"connectorId", 2}}).has_value());
+  EXPECT_FALSE(check_command("ChangeAvailability", json{{"connectorId", 0}, {"type", "Operative"}}).has_value());
+  auto negative = check_command("ChangeAvailability", json{{"connectorId", -1}, {"type", "Operative"}});
+  ASSERT_TRUE(negative.has_value());
+  EXPECT_EQ(negative->rfind("connectorId:", 0), 0u) << *negative;
   for (const auto& action : supported_commands()) EXPECT_TRUE(is_supported_command(action));
   EXPECT_EQ(supported_commands().size(), 10u);
 }

@@ -127,6 +127,8 @@ function describe(name, e) {
     case 'transaction.completed': return ['charging', `Session #${e.transactionId} completed`, `${kwh(e.energyWh)} in ${Math.round((e.durationSeconds || 0) / 60)} min`];
     case 'meter.values': return ['meter', 'Meter values', [e.powerW != null ? kw(e.powerW) : '', e.energyWh != null ? kwh(e.energyWh) : '', e.soc != null ? `SoC ${e.soc}%` : ''].filter(Boolean).join(' · ')];
     case 'error.occurred': return ['error', e.code || 'Error', e.message || ''];
+    case 'command.sent': return ['command', `${e.action} sent`, ''];
+    case 'command.completed': return [e.httpStatus === 200 ? 'command' : 'error', `${e.action}: ${e.httpStatus === 200 ? e.response?.status ?? 'answered' : e.errorCode ?? e.outcome}`, e.httpStatus === 200 ? '' : e.error || ''];
     default: return ['other', name, ''];
   }
 }
@@ -170,6 +172,7 @@ async function openDetail(cp) {
     <td class="num">${kwh(t.energyWh)}</td><td>${esc(t.stopReason || '')}</td></tr>`).join('')
     || '<tr><td colspan="7" class="sub">No sessions yet.</td></tr>';
   $('detail').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+  document.dispatchEvent(new CustomEvent('genx:detail', { detail: { chargePointId: cp, charger, sessions } }));
 }
 $('detail-close').onclick = () => { state.selected = null; $('detail').hidden = true; };
 
@@ -194,6 +197,7 @@ function touch(cp, timestamp) {
 function onEvent(name, e) {
   if (!e || typeof e !== 'object') return;
   addFeed(name, e);
+  document.dispatchEvent(new CustomEvent('genx:event', { detail: { name, event: e } }));
   const cp = e.deviceId;
   const c = cp ? touch(cp, e.timestamp) : null;
   switch (name) {

@@ -152,3 +152,42 @@ export function bootPayload(i = 0) {
     firmwareVersion: '1.2.3',
   };
 }
+
+// What a charger answers to each command of the CSMS unless a test says otherwise.
+export const kCommandAnswers = {
+  RemoteStartTransaction: () => ({ status: 'Accepted' }),
+  RemoteStopTransaction: () => ({ status: 'Accepted' }),
+  Reset: () => ({ status: 'Accepted' }),
+  UnlockConnector: () => ({ status: 'Unlocked' }),
+  ChangeAvailability: () => ({ status: 'Accepted' }),
+  ChangeConfiguration: () => ({ status: 'Accepted' }),
+  GetConfiguration: () => ({
+    configurationKey: [
+      { key: 'HeartbeatInterval', readonly: false, value: '300' },
+      { key: 'NumberOfConnectors', readonly: true, value: '2' },
+    ],
+    unknownKey: ['NoSuchKey'],
+  }),
+  ClearCache: () => ({ status: 'Accepted' }),
+  DataTransfer: () => ({ status: 'Accepted', data: 'pong' }),
+  TriggerMessage: () => ({ status: 'Accepted' }),
+};
+
+// A strict ocpp-rpc charger that answers the CSMS's commands and has booted. Each
+// command it gets is recorded in client.received as {action, params}. handlers replace
+// answers of kCommandAnswers: (params, client) => payload (throw createRPCError for a
+// CALLERROR, never settle for silence). Once the boot is answered, the gateway's binding
+// for this charger is declared (bindings and publishes go to RabbitMQ in order), so
+// commands reach it from then on.
+export async function connectAnsweringCharger(stack, identity, { endpoint, handlers = {} } = {}) {
+  const client = await connectRpc(stack, identity, endpoint ? { endpoint } : {});
+  client.received = [];
+  for (const [action, fn] of Object.entries({ ...kCommandAnswers, ...handlers })) {
+    client.handle(action, async ({ params }) => {
+      client.received.push({ action, params });
+      return fn(params, client);
+    });
+  }
+  await client.checkedCall('BootNotification', bootPayload(1));
+  return client;
+}
