@@ -248,6 +248,7 @@ function connectLive(config) {
   const url = `${location.protocol}//${location.hostname}:${config.notifyPort}`;
   const socket = io(url, { path: config.notifyPath, auth: { token: state.token } });
   window.genxSocket = socket;
+  document.dispatchEvent(new CustomEvent('genx:socket', { detail: socket })); // analytics.js listens
   socket.on('connect', () => {
     setLive('live', 'Live');
     // Whatever happened while we were away: reload the view once.
