@@ -278,9 +278,22 @@
     return out.sort();
   }
 
-  function plotOptions(c, { width, labels, zone, value }) {
+  // Hour ticks in the operator's zone: "14:00", and the date at midnight.
+  function hourTicks(zone) {
+    return (u, splits) => splits.map((ts) => {
+      const d = new Date(ts * 1000);
+      const hm = d.toLocaleTimeString([], { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+      return hm === '00:00' ? d.toLocaleDateString([], { timeZone: zone, month: 'short', day: 'numeric' }) : hm;
+    });
+  }
+
+  function plotOptions(c, xs, { width, labels, zone, value }) {
     const categorical = Boolean(labels);
     const bars = uPlot.paths.bars({ size: [0.7, 48], align: 0 });
+    // Fixed x ranges: uPlot would widen a single point to a day (time) or to 0..10.
+    const xRange = categorical
+      ? () => [-0.5, Math.max(1, labels.length) - 0.5]
+      : () => (xs.length ? [xs[0] - 1800, xs[xs.length - 1] + 1800] : [0, 3600]);
     return {
       width,
       height: kChartHeight,
@@ -288,28 +301,27 @@
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       tzDate: zone ? (ts) => uPlot.tzDate(new Date(ts * 1000), zone) : undefined,
       scales: {
-        x: categorical
-          ? { time: false, range: (u, min, max) => [Math.min(min, 0) - 0.5, Math.max(max, 0) + 0.5] }
-          : { time: true, range: (u, min, max) => [min - 1800, max + 1800] },
+        x: { time: !categorical, range: xRange },
         y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
         categorical
           ? { incrs: [1, 2, 5, 7, 10, 14, 20, 30, 50, 61, 100, 182, 365], values: (u, splits) => splits.map((i) => (Number.isInteger(i) && labels[i] !== undefined ? labels[i] : '')), size: 40 }
-          : {},
+          : { values: hourTicks(zone), size: 40 },
         { values: (u, splits) => splits.map(value), size: 64 },
       ],
       series: [{}, { label: c.title, stroke: c.color, fill: c.color, width: 1, paths: bars, points: { show: false } }],
     };
   }
 
-  function draw(c, data, opts) {
+  // Empty buckets are drawn as no bar (null), not as a flat line.
+  function draw(c, [xs, ys], opts) {
     const el = card(c.name);
     const target = el.querySelector('.an-plot');
     const width = Math.max(240, target.clientWidth || el.clientWidth - 36);
-    el.querySelector('.an-empty').hidden = data[1].some((v) => v > 0);
+    el.querySelector('.an-empty').hidden = ys.some((v) => v > 0);
     charts[c.name]?.destroy();
-    charts[c.name] = new uPlot(plotOptions(c, { width, ...opts }), data, target);
+    charts[c.name] = new uPlot(plotOptions(c, xs, { width, ...opts }), [xs, ys.map((v) => (v > 0 ? v : null))], target);
   }
 
   function render(d) {
