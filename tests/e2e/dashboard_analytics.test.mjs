@@ -196,6 +196,15 @@ test('the Analytics view shows exact figures and charts of known sessions, and f
       });
       for (const [chart, d] of Object.entries(before)) assert.ok(d.pixels > 20, `${chart}: no bar drawn (${d.pixels} pixels)`);
 
+      // Overview and back: the chosen period stays (and is in the address again).
+      await page.locator('#view-overview').click();
+      await page.locator('[data-testid="chargers-table"]').waitFor();
+      assert.equal(await view.isVisible(), false, 'the Analytics view hides with the Overview shown');
+      await page.locator('[data-testid="view-analytics"]').click();
+      await page.locator('[data-testid="chargers-table"]').waitFor({ state: 'hidden' });
+      await poll(() => /#analytics\?from=2024-01-15&to=2024-01-16$/.test(page.url()), { what: 'the period back in the address' });
+      await page.locator('[data-testid="an-kpi-energy"]', { hasText: '10.000 kWh' }).waitFor();
+
       // One more session while the page stays open: B, 3,500 Wh 14:00-14:45, occupied
       // 13:55-14:50. Its statuses come first, so the completion is the last event.
       await status(b, 1, 'Preparing', '2024-01-15T13:55:00Z');

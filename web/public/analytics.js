@@ -83,13 +83,13 @@
     view.completed = null;
     view.catchUp = 0;
     for (const b of document.querySelectorAll('.an-presets button')) b.setAttribute('aria-pressed', 'false');
-    if (fromUser) {
-      const q = new URLSearchParams();
-      if (from) q.set('from', from);
-      if (to) q.set('to', to);
-      const qs = q.toString();
-      history.replaceState(null, '', `#analytics${qs ? `?${qs}` : ''}`);
-    }
+    if (fromUser) showPeriodInUrl();
+  }
+
+  // The address names the period, so it can be bookmarked or shared.
+  function showPeriodInUrl() {
+    const qs = query();
+    history.replaceState(null, '', `#analytics${qs ? `?${qs}` : ''}`);
   }
 
   function preset(days) {
@@ -180,10 +180,12 @@
     view.catchUp += 1;
   }
 
+  // Tracked only while the view is open: opening it fetches afresh anyway.
   function onCompleted(e) {
+    if (!view.visible || view.pending.length >= 10000) return;
     const stopped = Date.parse(e?.stoppedAt || e?.timestamp || '');
     view.pending.push(Number.isFinite(stopped) ? stopped : Date.now());
-    if (view.visible) refreshSoon();
+    refreshSoon();
   }
 
   // Charts -------------------------------------------------------------------------------
@@ -431,6 +433,8 @@
       if (from !== view.from || to !== view.to) setPeriod(from, to, { fromUser: false });
     } else if (!view.from && !view.to && !view.data) {
       preset(7);
+    } else {
+      showPeriodInUrl();
     }
     view.periodic = setInterval(refresh, kRefreshMs);
     refresh();
