@@ -252,6 +252,16 @@ test('the Analytics view shows exact figures and charts of known sessions, and f
       fs.mkdirSync(kArtifacts, { recursive: true });
       await page.screenshot({ path: path.join(kArtifacts, 'dashboard-analytics.png'), fullPage: true });
 
+      // "All": no period bounds; the same sessions, hours filled over the span of the data.
+      await page.locator('.an-presets button[data-days="0"]').click();
+      await page.locator('[data-testid="an-status"]', { hasText: 'all time (UTC)' }).waitFor({ timeout: 15000 });
+      assert.match(page.url(), /#analytics$/);
+      const all = await shown(page);
+      assert.deepEqual([all.kpis[0], all.kpis[1], all.kpis[2], all.totals['energy-hour'], all.totals.revenue],
+        ['13.500 kWh', '3', '13.80 EUR', '13.500 kWh in 4 h · peak 11.0 kW', '13.80 EUR from 3 sessions']);
+      const allDrawn = await drawn(page);
+      assert.deepEqual([allDrawn['energy-hour'].points, allDrawn['energy-hour'].values], [5, [5.083, 2.917, 2, 3.5]], '10:00-15:00');
+
       assert.equal(await page.evaluate(() => window.genxSameDocument), true, 'the page was never reloaded');
       const foreign = requests.filter((u) => !u.startsWith('http://127.0.0.1:') && !u.startsWith('ws://127.0.0.1:') && !u.startsWith('data:') && !u.startsWith('blob:'));
       assert.deepEqual(foreign, [], 'no request leaves the GenX host (no CDN)');
