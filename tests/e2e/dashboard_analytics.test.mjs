@@ -275,7 +275,23 @@ test('the Analytics view shows exact figures and charts of known sessions, and f
   });
 });
 
-test('the stats endpoints the Analytics view reads need the token', async () => {
-  const res = await fetch(`${stack.apiUrl}/api/stats/summary`);
-  assert.equal(res.status, 401);
+test('opened without the token, the Analytics view asks for it once and then shows the figures', async () => {
+  await stack.diagnose(async () => {
+    assert.equal((await fetch(`${stack.apiUrl}/api/stats/summary`)).status, 401);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${stack.apiUrl}/#analytics?${kDay}`);
+      const dialog = page.locator('#token-dialog');
+      await dialog.waitFor({ state: 'visible', timeout: 15000 });
+      await page.locator('#token-input').fill(kToken);
+      await dialog.locator('button[type="submit"]').click();
+      // Every request refused before the answer (overview and the six stats) goes on with it.
+      await page.locator('[data-testid="an-kpi-revenue"]', { hasText: '13.80 EUR' }).waitFor({ timeout: 15000 });
+      assert.equal(await page.locator('[data-testid="an-kpi-energy"]').textContent(), '13.500 kWh');
+      await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
+      assert.equal(await dialog.isVisible(), false);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -192,11 +192,11 @@
 
   // Every card: a chart, the totals line (exact figures), a table of every bucket, CSV.
   const kCards = [
-    { name: 'energy-hour', title: 'Energy per hour', color: '#0f766e', unit: 'kWh', csv: 'energy?bucket=hour' },
-    { name: 'energy-day', title: 'Energy per day', color: '#2563eb', unit: 'kWh', csv: 'energy?bucket=day' },
-    { name: 'sessions', title: 'Sessions per day', color: '#7c3aed', unit: 'sessions', csv: 'sessions?bucket=day' },
-    { name: 'revenue', title: 'Revenue per day', color: '#b45309', unit: '', csv: 'revenue?bucket=day' },
-    { name: 'utilization', title: 'Utilization per charger', color: '#15803d', unit: '%', csv: 'utilization' },
+    { name: 'energy-hour', title: 'Energy per hour', color: '#0f766e', csv: 'energy?bucket=hour' },
+    { name: 'energy-day', title: 'Energy per day', color: '#2563eb', csv: 'energy?bucket=day' },
+    { name: 'sessions', title: 'Sessions per day', color: '#7c3aed', csv: 'sessions?bucket=day' },
+    { name: 'revenue', title: 'Revenue per day', color: '#b45309', csv: 'revenue?bucket=day' },
+    { name: 'utilization', title: 'Utilization per charger', color: '#15803d', csv: 'utilization' },
   ];
 
   function buildCards() {

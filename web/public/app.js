@@ -26,16 +26,20 @@ async function api(path) {
   return res.json();
 }
 
+// One prompt however many requests were refused at once (each waits for the same answer).
+let tokenPrompt = null;
 function askToken() {
-  return new Promise((resolve) => {
+  tokenPrompt ??= new Promise((resolve) => {
     const dialog = $('token-dialog');
     $('token-form').onsubmit = () => {
       state.token = $('token-input').value.trim();
       localStorage.setItem('genx.token', state.token);
+      tokenPrompt = null;
       resolve();
     };
     if (!dialog.open) dialog.showModal();
   });
+  return tokenPrompt;
 }
 
 // Formatting ---------------------------------------------------------------------------
