@@ -31,6 +31,7 @@ try {
   hasNotifier = false;
 }
 const notifiers = hasNotifier ? count('GENX_NOTIFIERS', 1) : 0;
+const analytics = count('GENX_ANALYTICS', 1);
 
 const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
   /^(RABBITMQ_|GENX_)/.test(k) ||
@@ -62,6 +63,7 @@ module.exports = {
     app('gateway', 0),
     ...Array.from({ length: workers }, (_, i) => app('ocpp-worker', i)),
     ...Array.from({ length: notifiers }, (_, i) => app('notifier', i)),
+    ...Array.from({ length: analytics }, (_, i) => app('analytics', i)),
     app('api', 0),
   ],
 };

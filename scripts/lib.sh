@@ -79,7 +79,7 @@ build_genx() {
   cmake --build "$dir" -j"$(nproc)" "$@"
 }
 
-# build_web: the dashboard's assets (web/public/vendor: socket.io-client from npm,
+# build_web: the dashboard's assets (web/public/vendor: socket.io-client and uPlot from npm,
 # pinned by web/package-lock.json; no CDN at run time).
 build_web() {
   log "dashboard assets: npm ci in web/"

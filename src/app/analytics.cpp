@@ -1,6 +1,7 @@
 // The analytics role (genx analytics): consumes the `analytics` queue in batches, one
 // database transaction per batch, acks a batch only after its commit; and the operator
-// command `genx analytics rebuild --from DATE`.
+// command `genx analytics rebuild --from DATE`. Its /health and /metrics listen on
+// GENX_HEALTH_PORT + 200 + GENX_ROLE_INDEX (app/ops.hpp).
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "analytics/aggregator.hpp"
+#include "app/ops.hpp"
 #include "app/roles.hpp"
 #include "csms/envelope.hpp"
 #include "store/open_store.hpp"
@@ -57,6 +59,62 @@ class BatchQueue {
   std::deque<broker::Delivery> items_;
 };
 
+// The role's Prometheus metrics (process registry). Every series exists from the start,
+// so a dashboard shows 0 rather than nothing before the first batch.
+class AnalyticsMetrics {
+ public:
+  AnalyticsMetrics()
+      : events_(metrics::registry().counter(
+            "genx_analytics_events_total",
+            "events consumed from the analytics queue, by result (counted, duplicate: an event "
+            "id seen before, ignored: nothing to count, rejected: unusable body)",
+            {"result"})),
+        batches_(metrics::registry().counter(
+            "genx_analytics_batches_total",
+            "batches by outcome (committed, failed: returned to the queue)", {"outcome"})),
+        batch_seconds_(metrics::registry().histogram(
+            "genx_analytics_batch_seconds",
+            "time to commit a batch (recompute, commit and any retries of a busy database)")),
+        last_batch_seconds_(metrics::registry().gauge(
+            "genx_analytics_last_batch_seconds", "time to commit the last batch")),
+        last_batch_events_(metrics::registry().gauge(
+            "genx_analytics_last_batch_events", "events in the last committed batch")),
+        last_commit_(metrics::registry().gauge(
+            "genx_analytics_last_commit_timestamp_seconds",
+            "Unix time of the last committed batch (0 = none yet)")) {
+    for (const char* result : {"counted", "duplicate", "ignored", "rejected"}) {
+      events_.with({result});
+    }
+    for (const char* outcome : {"committed", "failed"}) batches_.with({outcome});
+    batch_seconds_.with();
+    last_batch_seconds_.with();
+    last_batch_events_.with();
+    last_commit_.with();
+  }
+
+  void committed(const analytics::BatchResult& result, std::size_t events, double seconds) {
+    events_.with({"counted"}).inc(result.counted);
+    events_.with({"duplicate"}).inc(result.duplicates);
+    events_.with({"ignored"}).inc(result.ignored);
+    events_.with({"rejected"}).inc(static_cast<double>(result.rejected.size()));
+    batches_.with({"committed"}).inc();
+    batch_seconds_.with().observe(seconds);
+    last_batch_seconds_.with().set(seconds);
+    last_batch_events_.with().set(static_cast<double>(events));
+    last_commit_.with().set(static_cast<double>(now_millis()) / 1000.0);
+  }
+
+  void failed() { batches_.with({"failed"}).inc(); }
+
+ private:
+  metrics::Family<metrics::Counter>& events_;
+  metrics::Family<metrics::Counter>& batches_;
+  metrics::Family<metrics::Histogram>& batch_seconds_;
+  metrics::Family<metrics::Gauge>& last_batch_seconds_;
+  metrics::Family<metrics::Gauge>& last_batch_events_;
+  metrics::Family<metrics::Gauge>& last_commit_;
+};
+
 }  // namespace
 
 int run_analytics(const Config& config) {
@@ -74,6 +132,24 @@ int run_analytics(const Config& config) {
   const auto batch_size = static_cast<std::size_t>(config.analytics_batch_size);
   broker.consume(config.names.queue_analytics, static_cast<std::uint16_t>(batch_size),
                  [&](broker::Delivery&& d) { queue.push(std::move(d)); });
+
+  AnalyticsMetrics analytics_metrics;
+  register_broker_metrics(broker);
+  // Its own connection: the batch loop holds the other one inside long transactions.
+  auto health_store = store::open_store(config.database_url);
+  auto ops = start_ops_server(config, "analytics", [&] {
+    metrics::HealthReport report;
+    report.body["checks"]["rabbitmq"] =
+        rabbitmq_check(broker, config.names.queue_analytics, report.healthy);
+    try {
+      health_store->ping();
+      report.body["checks"]["database"] = {{"status", "up"}};
+    } catch (const std::exception& e) {
+      report.healthy = false;
+      report.body["checks"]["database"] = {{"status", "down"}, {"error", e.what()}};
+    }
+    return report;
+  });
   broker.start();
   spdlog::info("analytics consuming {} (batch {} / {} ms, time zone {})",
                config.names.queue_analytics, batch_size, config.analytics_batch_wait.count(),
@@ -90,6 +166,7 @@ int run_analytics(const Config& config) {
     }
     std::optional<analytics::BatchResult> result;
     auto backoff = std::chrono::milliseconds(50);
+    const auto started = std::chrono::steady_clock::now();
     while (!stopping) {
       try {
         result = aggregator.process_batch(bodies, ids, now_millis());
@@ -107,15 +184,19 @@ int run_analytics(const Config& config) {
       }
     }
     if (!result) {
+      analytics_metrics.failed();
       for (const auto& d : batch) broker.nack(d, true);
       continue;
     }
+    analytics_metrics.committed(*result, batch.size(),
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     // Committed: acknowledge the whole batch (acks are pipelined, no round trip each).
     for (const auto& d : batch) broker.ack(d);
     for (const auto& why : result->rejected) spdlog::error("analytics: skipped {}", why);
     spdlog::debug("analytics batch: {} counted, {} duplicates, {} ignored, {} rejected",
                   result->counted, result->duplicates, result->ignored, result->rejected.size());
   }
+  if (ops) ops->stop();
   broker.stop(std::chrono::seconds(5));
   spdlog::info("analytics stopped");
   return 0;

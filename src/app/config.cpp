@@ -115,7 +115,7 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
       {"GENX_HEALTH_PORT", "--health-port", "9100",
        "base port of the per-role /health and /metrics endpoints (gateway +0, ocpp-worker i "
-       "+10+i, notifier i +100+i; 0 = off)"},
+       "+10+i, notifier i +100+i, analytics i +200+i; 0 = off)"},
       {"GENX_ROLE_INDEX", "--role-index", "0",
        "index of this process within its role (genx run sets it; systemd: %i)"},
       {"GENX_NOTIFIERS", "--notifiers", "1", "notifier processes started by genx run"},
@@ -340,7 +340,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     }
   }
   c.web_dir = get("GENX_WEB_DIR");
-  c.health_port = static_cast<int>(get_int("GENX_HEALTH_PORT", 0, 65535 - 200));
+  c.health_port = static_cast<int>(get_int("GENX_HEALTH_PORT", 0, 65535 - 263));
   c.role_index = static_cast<int>(get_int("GENX_ROLE_INDEX", 0, 63));
   c.log_format = lower(get("GENX_LOG_FORMAT"));
   if (c.log_format != "text" && c.log_format != "json") {

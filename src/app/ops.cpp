@@ -11,6 +11,7 @@ int ops_port(int base, std::string_view role, int index) {
   if (role == "gateway") return base + index;
   if (role == "ocpp-worker") return base + 10 + index;
   if (role == "notifier") return base + 100 + index;
+  if (role == "analytics") return base + 200 + index;
   return 0;
 }
 
@@ -29,6 +30,7 @@ std::vector<RoleEndpoint> local_role_endpoints(const Config& config,
   add("gateway", 1);
   add("ocpp-worker", config.ocpp_workers);
   add("notifier", config.notifiers);
+  add("analytics", config.analytics_processes);
   return out;
 }
 

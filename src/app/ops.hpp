@@ -6,6 +6,7 @@
 //   gateway           base
 //   ocpp-worker i     base + 10 + i     (i < 64)
 //   notifier i        base + 100 + i
+//   analytics i       base + 200 + i
 //   api               its own API_PORT (/health aggregates the roles above)
 // `genx run` gives every child its GENX_ROLE_INDEX; systemd templates pass %i.
 #include <memory>

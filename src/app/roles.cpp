@@ -126,6 +126,7 @@ int run_api(const Config& config) {
   options.queues = [&monitor] { return monitor.snapshot(); };
   std::vector<std::string> peer_roles = {"gateway", "ocpp-worker"};
   if (has_role("notifier")) peer_roles.push_back("notifier");
+  if (has_role("analytics")) peer_roles.push_back("analytics");
   auto peers = local_role_endpoints(config, peer_roles);
   options.roles_health = [peers](bool& healthy) {
     return collect_role_health(peers, false, healthy);

@@ -29,7 +29,7 @@ const genxBin = process.env.GENX_BIN || path.join(repo, 'build', 'genx');
 const port = Number(process.env.GENX_DEPLOY_RABBITMQ_PORT || 5715);
 const localScript = path.join(repo, 'scripts', 'rabbitmq-local.sh');
 const scriptEnv = { ...process.env, GENX_LOCAL_RABBITMQ_PORT: String(port) };
-const passwords = Object.fromEntries(['gateway', 'worker', 'api', 'notifier', 'monitor']
+const passwords = Object.fromEntries(['gateway', 'worker', 'api', 'notifier', 'analytics', 'monitor']
   .map((r) => [r, randomBytes(9).toString('hex')]));
 const amqpUrl = (role) => `amqp://genx-${role}:${passwords[role]}@127.0.0.1:${port}/genx`;
 let startedBroker = false;
@@ -101,8 +101,9 @@ test('definitions: each role user is refused what its role must not do', async (
   const gw = await amqp.connect(amqpUrl('gateway'));
   const worker = await amqp.connect(amqpUrl('worker'));
   const notifier = await amqp.connect(amqpUrl('notifier'));
+  const analytics = await amqp.connect(amqpUrl('analytics'));
   try {
-    for (const c of [gw, worker, notifier]) c.on('error', () => {});
+    for (const c of [gw, worker, notifier, analytics]) c.on('error', () => {});
     // gateway: publishes charger calls, declares its own queue, cannot read ocpp_messages.
     assert.equal(await attempt(gw, publish('ocpp_exchange', 'ocpp.message.Heartbeat')), 'ok');
     assert.equal(await attempt(gw, (ch) => ch.assertQueue('genx.gateway.test.replies', { exclusive: true })), 'ok');
@@ -120,10 +121,16 @@ test('definitions: each role user is refused what its role must not do', async (
       .then(() => ch.bindQueue('genx.notifier.test', 'events_exchange', 'notification.#'))), 'ok');
     assert.equal(await attempt(notifier, (ch) => ch.consume('ocpp_messages', () => {})), 403);
     assert.equal(await attempt(notifier, publish('ocpp_exchange', 'ocpp.message.Heartbeat')), 403);
+    // analytics: consumes the analytics queue, publishes nothing, reads no charger calls.
+    assert.equal(await attempt(analytics, (ch) => ch.consume('analytics', () => {})), 'ok');
+    assert.equal(await attempt(analytics, (ch) => ch.consume('ocpp_messages', () => {})), 403,
+      'analytics consuming ocpp_messages is ACCESS_REFUSED');
+    assert.equal(await attempt(analytics, publish('events_exchange', 'notification.test')), 403);
+    assert.equal(await attempt(analytics, publish('commands_exchange', 'CP-1')), 403);
     // The test's own Heartbeat publish landed in ocpp_messages; the worker user may purge it.
     await attempt(worker, (ch) => ch.purgeQueue('ocpp_messages'));
   } finally {
-    await Promise.all([gw, worker, notifier].map((c) => c.close().catch(() => {})));
+    await Promise.all([gw, worker, notifier, analytics].map((c) => c.close().catch(() => {})));
   }
 });
 
@@ -142,10 +149,12 @@ test('definitions: the real roles run as their least-privilege users and a BootN
     PATH: process.env.PATH, GENX_ENV_FILE: '', DATABASE_URL: `sqlite://${path.join(tmp, 'roles.db')}`,
     GATEWAY_PORT: String(gatewayPort), API_PORT: String(apiPort), GENX_HEALTH_PORT: String(healthPort),
     GENX_OCPP_WORKERS: '1',
-    GENX_NOTIFIERS: '0',  // this test runs gateway, worker and api as their own users
+    GENX_NOTIFIERS: '0',  // this test runs gateway, worker, analytics and api as their own users
+    GENX_ANALYTICS: '1',
   };
   startRole('gateway', { ...base, RABBITMQ_URL: amqpUrl('gateway') });
   startRole('ocpp-worker', { ...base, RABBITMQ_URL: amqpUrl('worker') });
+  startRole('analytics', { ...base, RABBITMQ_URL: amqpUrl('analytics') });
   startRole('api', {
     ...base, RABBITMQ_URL: amqpUrl('api'),
     RABBITMQ_MANAGEMENT_USERNAME: 'genx-monitor', RABBITMQ_MANAGEMENT_PASSWORD: passwords.monitor,
@@ -155,6 +164,7 @@ test('definitions: the real roles run as their least-privilege users and a BootN
     return stdout;
   }, { what: `genx health of the stack (logs in ${tmp})` });
   assert.match(health, /^healthy/m);
+  assert.match(health, /"analytics\.0"/, 'the analytics role is in the stack\'s health');
 
   const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}/ocpp/DEPLOY-CP-1`, ['ocpp1.6']);
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
@@ -200,12 +210,13 @@ test('PM2: deploy/ecosystem.config.js starts the stack, it reports healthy, pm2 
     const { stdout: list } = await run(pm2, ['jlist'], { env });
     const apps = JSON.parse(list);
     assert.deepEqual(apps.map((a) => a.name).sort(),
-      ['genx-api-0', 'genx-gateway-0', 'genx-notifier-0', 'genx-ocpp-worker-0', 'genx-ocpp-worker-1']);
+      ['genx-analytics-0', 'genx-api-0', 'genx-gateway-0', 'genx-notifier-0', 'genx-ocpp-worker-0', 'genx-ocpp-worker-1']);
     const health = await poll(async () => {
       const { stdout } = await run(genxBin, ['health', '--url', `http://127.0.0.1:${apiPort}/health`]);
       return stdout;
     }, { what: 'the PM2-started stack healthy' });
     assert.match(health, /"ocpp-worker\.1"/);
+    assert.match(health, /"analytics\.0"/);
     assert.match(health, /^healthy/m);
     await run(pm2, ['stop', ecosystem], { env, timeout: 60000 });
     const { stdout: after2 } = await run(pm2, ['jlist'], { env });

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import amqp from 'amqplib';
-import { Stack, poll, rabbitUrl, genxBin } from './lib/stack.mjs';
+import { Stack, poll, rabbitUrl, genxBin, opsUrl } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 import { getJson } from './lib/api.mjs';
 
@@ -203,6 +203,13 @@ test('known sessions give exact energy, sessions, utilization and revenue; repla
       Object.assign(expected.summary, { occupiedSeconds: 6600, idleSeconds: 1200, utilizationPercent: 3.82 });
       expected.sessions[0].idleSeconds = 1200;
       assert.deepEqual(afterReplay, expected, 'replayed events counted twice');
+      // The processor's /metrics tells the same: every replayed event skipped as a duplicate.
+      const metrics = await (await fetch(`${opsUrl(stack, 'analytics')}/metrics`)).text();
+      const count = (result) => Number(metrics.match(
+        new RegExp(`^genx_analytics_events_total\\{result="${result}"\\} (\\S+)$`, 'm'))?.[1]);
+      assert.equal(count('duplicate'), replayed, metrics);
+      assert.ok(count('counted') + count('ignored') >= replayed + 2, 'first deliveries and markers consumed once');
+      assert.equal(count('rejected'), 0);
 
       // Rebuild from the stored facts: the same numbers.
       const out = await new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { Stack, repoRoot } from './lib/stack.mjs';
+import { Stack, poll, repoRoot } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 
 const kChromium = process.env.GENX_CHROMIUM || '/usr/bin/chromium';
@@ -141,7 +141,12 @@ test('the api serves the dashboard files with their content types and nothing ou
     }
     const config = await (await get('/api/config')).json();
     assert.deepEqual(config, { notifyPort: stack.notifyPort, notifyPath: '/socket.io/', gatewayPort: stack.gatewayPort, authRequired: false });
-    const queues = await (await get('/api/queues')).json();
+    // The management API's figures trail by its statistics interval (a new queue may
+    // still show the consumer count from before the worker subscribed).
+    const queues = await poll(async () => {
+      const list = await (await get('/api/queues')).json();
+      return list.find((q) => q.name === stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES)?.consumers === 1 && list;
+    }, { what: 'the worker consuming in /api/queues' });
     const main = queues.find((q) => q.name === stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES);
     assert.equal(main.consumers, 1);
     assert.equal(typeof main.messages, 'number');

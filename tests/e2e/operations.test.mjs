@@ -105,7 +105,25 @@ test('genx run --ocpp-workers 4: four consumers share the load, every role answe
     assert.equal(sample(gw, 'genx_gateway_confirm_latency_seconds_count'), 40);
     assert.equal(sample(gw, 'genx_rabbitmq_connected'), 1);
 
-    for (const url of [opsUrl(stack, 'gateway'), ...workers, stack.apiUrl]) {
+    // The analytics processor consumed the gateway's connection events in batches.
+    const analytics = opsUrl(stack, 'analytics');
+    const an = await poll(async () => {
+      const text = await metricsOf(analytics);
+      return sample(text, 'genx_analytics_batches_total', { outcome: 'committed' }) >= 1 && text;
+    }, { timeout: 30000, what: 'the analytics processor committed a batch' });
+    assert.ok(sample(an, 'genx_analytics_events_total') >= 1, 'analytics counts the events it consumed');
+    assert.equal(sample(an, 'genx_analytics_events_total', { result: 'duplicate' }), 0);
+    assert.equal(sample(an, 'genx_analytics_batches_total', { outcome: 'failed' }), 0);
+    assert.match(an, /^genx_analytics_last_batch_seconds \S+$/m);
+    assert.ok(sample(an, 'genx_analytics_last_commit_timestamp_seconds') > Date.now() / 1000 - 600);
+    assert.equal(sample(an, 'genx_rabbitmq_connected'), 1);
+    const { body: anHealth } = await getJson(`${analytics}/health`);
+    assert.equal(anHealth.role, 'analytics');
+    assert.equal(anHealth.checks.rabbitmq.queue.name, stack.names.RABBITMQ_QUEUE_ANALYTICS);
+    assert.equal(anHealth.checks.rabbitmq.queue.consumers, 1);
+    assert.equal(anHealth.checks.database.status, 'up');
+
+    for (const url of [opsUrl(stack, 'gateway'), ...workers, analytics, stack.apiUrl]) {
       const { status, body } = await getJson(`${url}/health`);
       assert.equal(status, 200, `${url}/health is healthy: ${JSON.stringify(body)}`);
       assert.equal(body.status, 'healthy');
@@ -113,8 +131,9 @@ test('genx run --ocpp-workers 4: four consumers share the load, every role answe
     }
     const { body: apiHealth } = await getJson(`${stack.apiUrl}/health`);
     assert.deepEqual(Object.keys(apiHealth.roles).sort(),
-      ['gateway.0', 'notifier.0', 'ocpp-worker.0', 'ocpp-worker.1', 'ocpp-worker.2', 'ocpp-worker.3']);
+      ['analytics.0', 'gateway.0', 'notifier.0', 'ocpp-worker.0', 'ocpp-worker.1', 'ocpp-worker.2', 'ocpp-worker.3']);
     assert.equal(apiHealth.roles['notifier.0'].status, 'healthy');
+    assert.equal(apiHealth.roles['analytics.0'].status, 'healthy');
     assert.equal(apiHealth.roles['gateway.0'].connectedChargers, 0);
 
     const ok = await run(genxBin, ['health', '--url', `${stack.apiUrl}/health`]);

@@ -98,12 +98,22 @@ TEST(Ops, PortLayoutGivesEveryRoleInstanceItsOwnPort) {
   EXPECT_EQ(genx::app::ops_port(9100, "ocpp-worker", 0), 9110);
   EXPECT_EQ(genx::app::ops_port(9100, "ocpp-worker", 63), 9173);
   EXPECT_EQ(genx::app::ops_port(9100, "notifier", 1), 9201);
+  EXPECT_EQ(genx::app::ops_port(9100, "analytics", 0), 9300);
+  EXPECT_EQ(genx::app::ops_port(9100, "analytics", 63), 9363);
   EXPECT_EQ(genx::app::ops_port(0, "gateway", 0), 0) << "GENX_HEALTH_PORT=0 turns it off";
   auto c = genx::app::load_config(env({{"GENX_OCPP_WORKERS", "3"}, {"GENX_NOTIFIERS", "0"}}), {});
   auto endpoints = genx::app::local_role_endpoints(c, {"gateway", "ocpp-worker", "notifier"});
   ASSERT_EQ(endpoints.size(), 4u);
   EXPECT_EQ(endpoints[3].name, "ocpp-worker.2");
   EXPECT_EQ(endpoints[3].url, "http://127.0.0.1:9112");
+  auto two = genx::app::load_config(env({{"GENX_OCPP_WORKERS", "1"}, {"GENX_ANALYTICS", "2"}}), {});
+  endpoints = genx::app::local_role_endpoints(two, {"gateway", "ocpp-worker", "analytics"});
+  ASSERT_EQ(endpoints.size(), 4u);
+  EXPECT_EQ(endpoints[3].name, "analytics.1");
+  EXPECT_EQ(endpoints[3].url, "http://127.0.0.1:9301");
+  EXPECT_THROW(genx::app::load_config(env({{"GENX_HEALTH_PORT", "65300"}}), {}),
+               genx::app::ConfigError)
+      << "analytics 63 would be beyond port 65535";
 }
 
 TEST(Ops, SettingsAreValidated) {

@@ -26,16 +26,20 @@ async function api(path) {
   return res.json();
 }
 
+// One prompt however many requests were refused at once (each waits for the same answer).
+let tokenPrompt = null;
 function askToken() {
-  return new Promise((resolve) => {
+  tokenPrompt ??= new Promise((resolve) => {
     const dialog = $('token-dialog');
     $('token-form').onsubmit = () => {
       state.token = $('token-input').value.trim();
       localStorage.setItem('genx.token', state.token);
+      tokenPrompt = null;
       resolve();
     };
     if (!dialog.open) dialog.showModal();
   });
+  return tokenPrompt;
 }
 
 // Formatting ---------------------------------------------------------------------------
@@ -252,6 +256,7 @@ function connectLive(config) {
   const url = `${location.protocol}//${location.hostname}:${config.notifyPort}`;
   const socket = io(url, { path: config.notifyPath, auth: { token: state.token } });
   window.genxSocket = socket;
+  document.dispatchEvent(new CustomEvent('genx:socket', { detail: socket })); // analytics.js listens
   socket.on('connect', () => {
     setLive('live', 'Live');
     // Whatever happened while we were away: reload the view once.

@@ -64,12 +64,14 @@ export async function poll(fn, { timeout = 20000, interval = 100, what = 'condit
   }
 }
 
-// A base for GENX_HEALTH_PORT whose role ports (base, base+10..+73, base+100..) are
-// free now: random in 20000-31999 (below the ephemeral ports freePort() hands out), checked.
+// A base for GENX_HEALTH_PORT whose role ports (base, base+10..+73, base+100..,
+// base+200..) are free now: random in 20000-31999 (below the ephemeral ports freePort()
+// hands out), checked; bases 300 apart, so two stacks' layouts never overlap.
 async function freeHealthBase() {
   for (let attempt = 0; attempt < 50; ++attempt) {
-    const base = 20000 + 200 * Math.floor(Math.random() * 60); // below the ephemeral range (32768+)
-    const ports = [base, ...Array.from({ length: 16 }, (_, i) => base + 10 + i), base + 100, base + 101];
+    const base = 20000 + 300 * Math.floor(Math.random() * 39); // below the ephemeral range (32768+)
+    const ports = [base, ...Array.from({ length: 16 }, (_, i) => base + 10 + i), base + 100, base + 101,
+      base + 200, base + 201];
     const taken = await Promise.all(ports.map((p) => tcpOpen(p)));
     if (!taken.some(Boolean)) return base;
   }
@@ -78,7 +80,7 @@ async function freeHealthBase() {
 
 // Role ops URL for GENX_HEALTH_PORT layout (src/app/ops.hpp).
 export function opsUrl(stack, role, index = 0) {
-  const offset = { gateway: 0, 'ocpp-worker': 10, notifier: 100 }[role];
+  const offset = { gateway: 0, 'ocpp-worker': 10, notifier: 100, analytics: 200 }[role];
   return `http://127.0.0.1:${stack.healthBase + offset + index}`;
 }
 
