@@ -92,8 +92,8 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_HANDSHAKE_TIMEOUT_MS", "--handshake-timeout-ms", "10000",
        "time a client has to send its WebSocket upgrade request (and again to take the answer)"},
       {"GENX_IDLE_TIMEOUT_S", "--idle-timeout-s", "",
-       "a charger that sends nothing, not even a pong, for this long is dropped; pinged after half "
-       "(default: 3 x GENX_HEARTBEAT_INTERVAL)"},
+       "the gateway pings every half of it; a charger that sent nothing, not even the pong, since the "
+       "previous ping is dropped (default: 3 x GENX_HEARTBEAT_INTERVAL)"},
       {"GENX_CALL_RATE", "--call-rate", "20",
        "calls per second a charger may send, sustained (token bucket); excess: CALLERROR GenericError; 0 = unlimited"},
       {"GENX_CALL_BURST", "--call-burst", "2000", "calls a charger may send at once above its rate (bucket size)"},

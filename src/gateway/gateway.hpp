@@ -46,7 +46,7 @@ struct GatewayOptions {
   std::size_t max_queued_commands = 16;              // per charger, waiting behind the outstanding one
   // Abuse limits (README "Abuse limits", gateway/limits.hpp).
   std::chrono::milliseconds handshake_timeout{10000};  // to send the upgrade request; again for the 101
-  std::chrono::seconds idle_timeout{900};  // no frame or pong for this long closes the socket
+  std::chrono::seconds idle_timeout{900};  // pinged every half; nothing since the last ping closes it
   CallRateSettings call_rate;              // per charger; excess answered GenericError
   ConnectionLimits connection_limits;      // per source address (429) and in total (503)
 };
