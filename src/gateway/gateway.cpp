@@ -493,7 +493,7 @@ class Session : public std::enable_shared_from_this<Session> {
                      gw_->options.max_frame_bytes);
       } else if (ec == beast::error::timeout) {
         count_idle_timeout();
-        spdlog::info("charger {}: nothing received, not even a pong, for {} s: connection closed",
+        spdlog::info("charger {}: no frame and no pong since the last ping (idle timeout {} s): connection closed",
                      identity_, gw_->options.idle_timeout.count());
       } else if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
         spdlog::info("charger {}: connection ended: {}", identity_, ec.message());
@@ -649,7 +649,8 @@ class Session : public std::enable_shared_from_this<Session> {
       close(websocket::close_code::policy_error, "rate limit exceeded repeatedly");
       return false;
     }
-    if (flood_.strikes() == 1) {
+    if (!rate_limit_logged_) {  // once per connection: the counter has every refusal
+      rate_limit_logged_ = true;
       spdlog::warn("charger {}: calls above {} per second (burst {}) refused with GenericError", identity_,
                    limiter.settings().calls_per_second, limiter.settings().burst);
     }
@@ -696,6 +697,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string address_;  // source address, as the connection limits count it
   Admission admission_ = Admission::kAdmitted;
   FloodGuard flood_{gw_->options.call_rate.flood_close};
+  bool rate_limit_logged_ = false;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
