@@ -104,7 +104,10 @@ export RABBITMQ_URL="$amqp_url" DATABASE_URL="sqlite://$work/genx.db" GATEWAY_PO
   RABBITMQ_QUEUE_OCPP_MESSAGES="ocpp_messages_$suffix" RABBITMQ_QUEUE_NOTIFICATIONS="notifications_$suffix" \
   RABBITMQ_QUEUE_ANALYTICS="analytics_$suffix" RABBITMQ_QUEUE_CHARGING_EVENTS="charging_events_$suffix" \
   RABBITMQ_EXCHANGE_OCPP="ocpp_exchange_$suffix" RABBITMQ_EXCHANGE_EVENTS="events_exchange_$suffix" \
-  GENX_HEARTBEAT_INTERVAL=3600
+  GENX_HEARTBEAT_INTERVAL=3600 \
+  GENX_MAX_CONNECTIONS_PER_ADDRESS=0 GENX_MAX_CONNECTIONS=0 GENX_CALL_RATE=0
+# (every simulated charger comes from 127.0.0.1, tens of thousands of them, flat out: the
+# abuse limits of README "Abuse limits" would refuse the benchmark's own load)
 start_stack() { # start_stack [VAR=VALUE...]: genx run with extra environment
   for p in $gw_port $api_port; do tcp_open 127.0.0.1 "$p" && die "port $p is in use (set GENX_BENCH_PORT_BASE)"; done
   log "starting GenX (gateway + 2 ocpp-workers + api) on ports $gw_port/$api_port $*"

@@ -89,6 +89,20 @@ const std::vector<SettingInfo>& settings_table() {
        "heartbeat interval (s) sent to accepted chargers"},
       {"GENX_MAX_FRAME_BYTES", "--max-frame-bytes", "65536",
        "largest WebSocket message accepted; larger closes the connection (1009)"},
+      {"GENX_HANDSHAKE_TIMEOUT_MS", "--handshake-timeout-ms", "10000",
+       "time a client has to send its WebSocket upgrade request (and again to take the answer)"},
+      {"GENX_IDLE_TIMEOUT_S", "--idle-timeout-s", "",
+       "the gateway pings every half of it; a charger that sent nothing, not even the pong, since the "
+       "previous ping is dropped (default: 3 x GENX_HEARTBEAT_INTERVAL)"},
+      {"GENX_CALL_RATE", "--call-rate", "20",
+       "calls per second a charger may send, sustained (token bucket); excess: CALLERROR GenericError; 0 = unlimited"},
+      {"GENX_CALL_BURST", "--call-burst", "2000", "calls a charger may send at once above its rate (bucket size)"},
+      {"GENX_CALL_FLOOD_CLOSE", "--call-flood-close", "200",
+       "closes a connection (1008) whose rate-limited calls outnumber its accepted calls by this many; 0 = never"},
+      {"GENX_MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", "1000",
+       "open connections from one source address; more get HTTP 429 at the handshake; 0 = unlimited"},
+      {"GENX_MAX_CONNECTIONS", "--max-connections", "10000",
+       "open connections to one gateway; more get HTTP 503 at the handshake; 0 = unlimited"},
       {"GENX_REPLY_TIMEOUT_MS", "--reply-timeout-ms", "30000",
        "how long the gateway waits for a worker's reply before answering InternalError"},
       {"GENX_COMMAND_TIMEOUT_MS", "--command-timeout-ms", "30000",
@@ -315,6 +329,16 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.policy.heartbeat_interval_seconds =
       static_cast<int>(get_int("GENX_HEARTBEAT_INTERVAL", 1, 86400));
   c.max_frame_bytes = static_cast<std::size_t>(get_int("GENX_MAX_FRAME_BYTES", 1024, 16 << 20));
+  c.handshake_timeout = std::chrono::milliseconds(get_int("GENX_HANDSHAKE_TIMEOUT_MS", 100, 600000));
+  c.idle_timeout = get("GENX_IDLE_TIMEOUT_S").empty()
+                       ? std::chrono::seconds(3L * c.policy.heartbeat_interval_seconds)
+                       : std::chrono::seconds(get_int("GENX_IDLE_TIMEOUT_S", 2, 3 * 86400));
+  c.call_rate = static_cast<std::uint32_t>(get_int("GENX_CALL_RATE", 0, 100000));
+  c.call_burst = static_cast<std::uint32_t>(get_int("GENX_CALL_BURST", 1, 1000000));
+  c.call_flood_close = static_cast<std::uint32_t>(get_int("GENX_CALL_FLOOD_CLOSE", 0, 1000000));
+  c.max_connections_per_address =
+      static_cast<std::size_t>(get_int("GENX_MAX_CONNECTIONS_PER_ADDRESS", 0, 10000000));
+  c.max_connections = static_cast<std::size_t>(get_int("GENX_MAX_CONNECTIONS", 0, 10000000));
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
   c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));

@@ -4,6 +4,7 @@
 // struct; an unknown flag or malformed value is a ConfigError naming the setting.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -34,6 +35,14 @@ struct Config {
   std::string log_level;
   csms::Policy policy;
   std::size_t max_frame_bytes = 65536;
+  // Gateway abuse limits (README "Abuse limits"); 0 = unlimited where noted.
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::seconds idle_timeout{900};  // default: 3 heartbeat intervals
+  std::uint32_t call_rate = 20;            // calls/s per charger; 0 = unlimited
+  std::uint32_t call_burst = 2000;
+  std::uint32_t call_flood_close = 200;    // 0 = never close
+  std::size_t max_connections_per_address = 1000;  // 0 = unlimited
+  std::size_t max_connections = 10000;             // 0 = unlimited
   std::chrono::milliseconds reply_timeout{30000};
   std::chrono::milliseconds command_timeout{30000};
   std::size_t command_queue_limit = 16;

@@ -50,13 +50,19 @@ int run_gateway(const Config& config) {
   options.reply_timeout = config.reply_timeout;
   options.command_timeout = config.command_timeout;
   options.max_queued_commands = config.command_queue_limit;
-  // A charger that sends nothing (not even a WebSocket pong) for three heartbeat
-  // intervals is gone.
-  options.idle_timeout = std::chrono::seconds(3 * config.policy.heartbeat_interval_seconds);
+  // A charger that sends nothing (not even a WebSocket pong) for GENX_IDLE_TIMEOUT_S
+  // (default three heartbeat intervals) is gone.
+  options.idle_timeout = config.idle_timeout;
+  options.handshake_timeout = config.handshake_timeout;
+  options.call_rate = {config.call_rate, config.call_burst, config.call_flood_close};
+  options.connection_limits = {config.max_connections_per_address, config.max_connections};
   gateway::Gateway gateway(options, broker);
   register_broker_metrics(broker);
   metrics::registry().add_callback("genx_gateway_connected_chargers", "chargers connected now",
                                    [&gateway] { return double(gateway.connected_chargers()); });
+  metrics::registry().add_callback("genx_gateway_open_connections",
+                                   "TCP connections open now, handshakes included (GENX_MAX_CONNECTIONS)",
+                                   [&gateway] { return double(gateway.open_connections()); });
   std::string reply_queue = broker::gateway_reply_queue(config.instance_id);
   auto ops = start_ops_server(config, "gateway", [&] {
     metrics::HealthReport report;

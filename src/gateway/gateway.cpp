@@ -14,10 +14,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include "csms/commands.hpp"
 #include "csms/envelope.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/limit_metrics.hpp"
+#include "gateway/limits.hpp"
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
 
@@ -122,6 +125,33 @@ nlohmann::json confirm_answer(std::string_view action) {
   return nlohmann::json::object();
 }
 
+// The peer's address as the connection limits count it (IPv4-mapped IPv6 as IPv4).
+std::string source_address(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+// A connection limit the process cannot reach (each connection is a file descriptor)
+// would let accept() fail first: say so at start-up.
+void warn_if_above_open_files_limit(const ConnectionLimits& limits) {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return;
+  constexpr rlim_t kReserved = 64;  // broker, ops endpoint, logs, database
+  const rlim_t usable = files.rlim_cur > kReserved ? files.rlim_cur - kReserved : 0;
+  if (limits.total == 0 || limits.total > usable) {
+    spdlog::warn("GENX_MAX_CONNECTIONS={} but the open-files limit is {}: connections beyond about {} "
+                 "fail at accept; raise ulimit -n (systemd: LimitNOFILE) or lower GENX_MAX_CONNECTIONS",
+                 limits.total == 0 ? std::string("0 (unlimited)") : std::to_string(limits.total),
+                 files.rlim_cur, usable);
+  }
+}
+
 }  // namespace
 
 class Session;
@@ -135,6 +165,15 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   std::string command_queue;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> connected{0};
+
+  // Abuse limits (README "Abuse limits"), owned by the I/O thread; open_connections
+  // mirrors connections.total() for other threads (metrics).
+  ConnectionCounter connections{options.connection_limits};
+  CallRateLimiter call_limiter{options.call_rate};
+  std::atomic<std::size_t> open_connections{0};
+  net::steady_timer limit_timer{ioc};
+  LimitClock::time_point last_refusal_log{};
+  std::size_t refusals_unlogged = 0;
 
   // Owned by the I/O thread.
   std::unordered_map<std::string, std::weak_ptr<Session>> sessions;
@@ -150,6 +189,9 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   Impl(GatewayOptions o, broker::BrokerClient& b) : options(std::move(o)), broker(b) {}
 
   void accept();
+  void accept_later();
+  void sweep_call_limits();
+  void log_refusal(Admission reason, const std::string& address);
   void on_reply(broker::Delivery&& delivery);
   void on_command(broker::Delivery&& delivery);
   void send_command_reply(const std::string& reply_to, const csms::CommandReply& reply);
@@ -169,7 +211,16 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<Gateway::Impl> gw, tcp::socket socket)
-      : gw_(std::move(gw)), stream_(std::move(socket)) {}
+      : gw_(std::move(gw)), address_(source_address(socket)), stream_(std::move(socket)) {
+    admission_ = gw_->connections.admit(address_);
+    if (admission_ == Admission::kAdmitted) ++gw_->open_connections;
+  }
+
+  ~Session() {
+    if (admission_ != Admission::kAdmitted) return;
+    gw_->connections.release(address_);
+    --gw_->open_connections;
+  }
 
   void start() { read_request(); }
 
@@ -358,7 +409,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_request(beast::error_code ec) {
-    if (ec) return;  // timeout or garbage before a request: just drop the socket
+    if (ec) {  // timeout or garbage before a request: just drop the socket
+      if (ec == beast::error::timeout) {
+        count_handshake_timeout();
+        spdlog::debug("connection from {}: no upgrade request within {} ms, closed", address_,
+                      gw_->options.handshake_timeout.count());
+      }
+      return;
+    }
+    if (admission_ != Admission::kAdmitted) return refuse_connection();
     auto& req = parser_->get();
     std::string_view target(req.target().data(), req.target().size());
     if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
@@ -400,6 +459,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_accept(beast::error_code ec) {
     if (ec) {
+      if (ec == beast::error::timeout) count_handshake_timeout();
       spdlog::info("charger {}: handshake failed: {}", identity_, ec.message());
       return;
     }
@@ -428,8 +488,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_frame(beast::error_code ec) {
     if (ec) {
       if (ec == websocket::error::message_too_big) {
+        count_oversized_frame();
         spdlog::warn("charger {}: frame larger than {} bytes, connection closed (1009)", identity_,
                      gw_->options.max_frame_bytes);
+      } else if (ec == beast::error::timeout) {
+        count_idle_timeout();
+        spdlog::info("charger {}: no frame and no pong since the last ping (idle timeout {} s): connection closed",
+                     identity_, gw_->options.idle_timeout.count());
       } else if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
         spdlog::info("charger {}: connection ended: {}", identity_, ec.message());
       }
@@ -448,6 +513,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void handle_text(std::string text) {
     auto parsed = ocpp::parse_frame(text);
+    if (auto* call = call_id(parsed); call && !admit_call(*call)) return;
     if (auto* err = std::get_if<ocpp::FrameError>(&parsed)) {
       if (err->was_call) {
         send(ocpp::serialize(ocpp::CallError{err->unique_id, err->code, err->description, {}}));
@@ -558,6 +624,53 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // The uniqueId of a frame that is a CALL (valid or not), else null: what the call rate counts.
+  static const std::string* call_id(const std::variant<ocpp::Frame, ocpp::FrameError>& parsed) {
+    if (auto* err = std::get_if<ocpp::FrameError>(&parsed)) return err->was_call ? &err->unique_id : nullptr;
+    if (auto* call = std::get_if<ocpp::Call>(&std::get<ocpp::Frame>(parsed))) return &call->unique_id;
+    return nullptr;
+  }
+
+  // The per-charger call rate (README "Abuse limits"). False when the call was refused:
+  // answered with the rate-limit CALLERROR, or, for a charger that keeps flooding, the
+  // connection closed with 1008.
+  bool admit_call(const std::string& unique_id) {
+    auto& limiter = gw_->call_limiter;
+    if (!limiter.enabled()) return true;
+    const auto now = LimitClock::now();
+    const bool accepted = limiter.try_call(identity_, now);
+    const bool flooding = flood_.record(accepted);
+    if (accepted) return true;
+    count_rate_limited_call();
+    if (flooding) {
+      count_flood_disconnect();
+      spdlog::warn("charger {}: {} more calls refused than accepted by the rate limit, connection closed (1008)",
+                   identity_, flood_.strikes());
+      close(websocket::close_code::policy_error, "rate limit exceeded repeatedly");
+      return false;
+    }
+    if (!rate_limit_logged_) {  // once per connection: the counter has every refusal
+      rate_limit_logged_ = true;
+      spdlog::warn("charger {}: calls above {} per second (burst {}) refused with GenericError", identity_,
+                   limiter.settings().calls_per_second, limiter.settings().burst);
+    }
+    send(ocpp::serialize(rate_limit_error(unique_id, limiter.settings(), limiter.time_to_token(identity_, now))));
+    return false;
+  }
+
+  // A connection over a connection limit: HTTP 429 (its address) or 503 (the gateway).
+  void refuse_connection() {
+    count_connection_refused(admission_);
+    gw_->log_refusal(admission_, address_);
+    const auto& limits = gw_->connections.limits();
+    if (admission_ == Admission::kAddressLimit) {
+      return reject(http::status::too_many_requests,
+                    "too many connections from " + address_ + " (limit " + std::to_string(limits.per_address) + ")");
+    }
+    reject(http::status::service_unavailable,
+           "the gateway is at its connection limit (" + std::to_string(limits.total) + "), retry later");
+  }
+
   void write_next() {
     ws_->async_write(net::buffer(queue_.front()),
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -581,6 +694,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::shared_ptr<Gateway::Impl> gw_;
+  std::string address_;  // source address, as the connection limits count it
+  Admission admission_ = Admission::kAdmitted;
+  FloodGuard flood_{gw_->options.call_rate.flood_close};
+  bool rate_limit_logged_ = false;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -602,11 +719,47 @@ void Gateway::Impl::accept() {
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
       std::make_shared<Session>(self, std::move(socket))->start();
+    } else if (ec == net::error::no_descriptors ||
+               ec == boost::system::errc::too_many_files_open_in_system) {
+      // Out of file descriptors: retrying at once would spin; the backlog waits meanwhile.
+      spdlog::warn("accept failed: {} ({} connections open)", ec.message(), self->open_connections.load());
+      return self->accept_later();
     } else if (ec != net::error::operation_aborted) {
       spdlog::warn("accept failed: {}", ec.message());
     }
     self->accept();
   });
+}
+
+void Gateway::Impl::accept_later() {
+  auto timer = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(100));
+  timer->async_wait([self = shared_from_this(), timer](beast::error_code ec) {
+    if (!ec && !self->stopping) self->accept();
+  });
+}
+
+// Forgets call-rate buckets that are full again, once a minute.
+void Gateway::Impl::sweep_call_limits() {
+  if (!call_limiter.enabled()) return;
+  limit_timer.expires_after(std::chrono::seconds(60));
+  limit_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->stopping) return;
+    self->call_limiter.sweep(LimitClock::now());
+    self->sweep_call_limits();
+  });
+}
+
+// Refused connections come in floods: one log line per 10 s, with the count.
+void Gateway::Impl::log_refusal(Admission reason, const std::string& address) {
+  ++refusals_unlogged;
+  const auto now = LimitClock::now();
+  if (now - last_refusal_log < std::chrono::seconds(10)) return;
+  last_refusal_log = now;
+  spdlog::warn("connection from {} refused: {} ({} refused since the last such line; {} open)", address,
+               reason == Admission::kAddressLimit ? "GENX_MAX_CONNECTIONS_PER_ADDRESS reached"
+                                                  : "GENX_MAX_CONNECTIONS reached",
+               refusals_unlogged, connections.total());
+  refusals_unlogged = 0;
 }
 
 void Gateway::Impl::register_session(const std::string& identity,
@@ -814,6 +967,9 @@ void Gateway::run() {
       true);
   spdlog::info("gateway listening on ws://{}:{}/ocpp/{{chargePointId}}", impl.options.bind_address,
                impl.options.port);
+  register_limit_metrics();
+  warn_if_above_open_files_limit(impl.options.connection_limits);
+  impl.sweep_call_limits();
   impl.accept();
   impl.ioc.run();
 }
@@ -823,6 +979,7 @@ void Gateway::stop() {
   net::post(impl_->ioc, [impl = impl_] {
     beast::error_code ec;
     impl->acceptor.close(ec);
+    impl->limit_timer.cancel();
     for (auto& [id, weak] : impl->sessions) {
       if (auto s = weak.lock()) s->close(websocket::close_code::going_away, "server shutting down");
     }
@@ -833,5 +990,7 @@ void Gateway::stop() {
 }
 
 std::size_t Gateway::connected_chargers() const { return impl_->connected.load(); }
+
+std::size_t Gateway::open_connections() const { return impl_->open_connections.load(); }
 
 }  // namespace genx::gateway

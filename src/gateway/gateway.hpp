@@ -30,6 +30,7 @@
 
 #include "broker/broker_client.hpp"
 #include "broker/topology.hpp"
+#include "gateway/limits.hpp"
 
 namespace genx::gateway {
 
@@ -43,8 +44,11 @@ struct GatewayOptions {
   std::chrono::milliseconds reply_timeout{30000};
   std::chrono::milliseconds command_timeout{30000};  // the charger's time to answer a command
   std::size_t max_queued_commands = 16;              // per charger, waiting behind the outstanding one
-  std::chrono::seconds handshake_timeout{10};
-  std::chrono::seconds idle_timeout{900};  // no frame or pong for this long closes the socket
+  // Abuse limits (README "Abuse limits", gateway/limits.hpp).
+  std::chrono::milliseconds handshake_timeout{10000};  // to send the upgrade request; again for the 101
+  std::chrono::seconds idle_timeout{900};  // pinged every half; nothing since the last ping closes it
+  CallRateSettings call_rate;              // per charger; excess answered GenericError
+  ConnectionLimits connection_limits;      // per source address (429) and in total (503)
 };
 
 class Gateway {
@@ -59,6 +63,8 @@ class Gateway {
   void run();
   void stop();
   std::size_t connected_chargers() const;
+  // Open TCP connections, handshakes included (what GENX_MAX_CONNECTIONS counts).
+  std::size_t open_connections() const;
 
   struct Impl;  // public so the file-local session type can name it
 
