@@ -8,6 +8,7 @@
 
 #include "api/api_server.hpp"
 #include "api/queue_monitor.hpp"
+#include "app/gateway_security.hpp"
 #include "app/ops.hpp"
 #include "api/command_client.hpp"
 #include "app/roles.hpp"
@@ -53,7 +54,9 @@ int run_gateway(const Config& config) {
   // A charger that sends nothing (not even a WebSocket pong) for three heartbeat
   // intervals is gone.
   options.idle_timeout = std::chrono::seconds(3 * config.policy.heartbeat_interval_seconds);
+  options.security = gateway_security_settings(config);
   gateway::Gateway gateway(options, broker);
+  install_reload_handler([&gateway] { gateway.reload_tls(); });
   register_broker_metrics(broker);
   metrics::registry().add_callback("genx_gateway_connected_chargers", "chargers connected now",
                                    [&gateway] { return double(gateway.connected_chargers()); });

@@ -30,6 +30,7 @@
 
 #include "broker/broker_client.hpp"
 #include "broker/topology.hpp"
+#include "gateway/gateway_security.hpp"
 
 namespace genx::gateway {
 
@@ -45,6 +46,7 @@ struct GatewayOptions {
   std::size_t max_queued_commands = 16;              // per charger, waiting behind the outstanding one
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{900};  // no frame or pong for this long closes the socket
+  GatewaySecurity security;  // port <= 0 above: no plain ws:// listener
 };
 
 class Gateway {
@@ -58,6 +60,9 @@ class Gateway {
   // serves until stop(). Registers the reply consumer on the broker.
   void run();
   void stop();
+  // Re-reads the TLS certificate, key and CA files (SIGHUP); connected chargers stay.
+  // False (logged) when there is no TLS listener or the files are unusable.
+  bool reload_tls();
   std::size_t connected_chargers() const;
 
   struct Impl;  // public so the file-local session type can name it
