@@ -321,6 +321,33 @@ test('SIGHUP reloads the certificate: a connected charger keeps working, new con
   });
 });
 
+// A bare TLS handshake with these client options: {protocol, cipher} or {error}.
+function tlsProbe(options) {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: stack.tlsPort, ca: fs.readFileSync(certs.ca.cert), ...options }, () => {
+      const result = { protocol: socket.getProtocol(), cipher: socket.getCipher().name };
+      socket.end();
+      resolve(result);
+    });
+    socket.once('error', (error) => resolve({ error }));
+  });
+}
+
+test('the TLS listener speaks TLS 1.2 and 1.3 only, with forward-secret AEAD ciphers', async () => {
+  await stack.diagnose(async () => {
+    const v13 = await tlsProbe({});
+    assert.equal(v13.protocol, 'TLSv1.3', JSON.stringify(v13));
+    const v12 = await tlsProbe({ maxVersion: 'TLSv1.2' });
+    assert.equal(v12.protocol, 'TLSv1.2', JSON.stringify(v12));
+    assert.match(v12.cipher, /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
+    // The server, not the client, refuses TLS 1.1 and a CBC cipher without ECDHE.
+    const v11 = await tlsProbe({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+    assert.match(String(v11.error?.code), /ALERT_PROTOCOL_VERSION/, String(v11.error));
+    const weak = await tlsProbe({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:AES128-SHA' });
+    assert.match(String(weak.error?.code), /ALERT_HANDSHAKE_FAILURE/, String(weak.error));
+  });
+});
+
 test('no password of this file appears in any log of the stack', async () => {
   for (const p of stack.processes) {
     const log = fs.readFileSync(p.logFile, 'utf8');
