@@ -2,9 +2,29 @@
 
 #include <spdlog/spdlog.h>
 
+#include "metrics/metrics.hpp"
 #include "security/password_hash.hpp"
 
 namespace genx::gateway {
+namespace {
+
+void count_check(int status) {
+  static auto& family = metrics::registry().counter(
+      "genx_gateway_handshake_checks_total",
+      "charger handshakes checked against their security profile, by result (accepted, 401, 403, 503)",
+      {"result"});
+  family.with({status == 0 ? std::string("accepted") : std::to_string(status)}).inc();
+}
+
+void count_password_check(const char* source) {
+  static auto& family = metrics::registry().counter(
+      "genx_gateway_password_checks_total",
+      "charger passwords checked, by source: cache (a recent success remembered) or hash (PBKDF2 run)",
+      {"source"});
+  family.with({source}).inc();
+}
+
+}  // namespace
 
 ChargerAuthenticator::ChargerAuthenticator(ChargerAuthOptions options, Lookup lookup)
     : options_(options), lookup_(std::move(lookup)), cache_(options.cache_entries) {
@@ -30,6 +50,7 @@ void ChargerAuthenticator::check(security::ConnectionFacts facts, std::function<
       return;
     }
   }
+  count_check(503);
   done(AuthDecision{503, 0, "too many handshakes waiting for their credentials check, retry later"});
 }
 
@@ -44,6 +65,7 @@ void ChargerAuthenticator::work() {
       jobs_.pop_front();
     }
     AuthDecision decision = decide(job.facts);
+    count_check(decision.status);
     job.done(std::move(decision));
   }
 }
@@ -66,7 +88,11 @@ AuthDecision ChargerAuthenticator::decide(const security::ConnectionFacts& facts
   }
   const std::string& hash = *known->password_hash;
   const std::string& password = verdict.credentials->password;
-  if (cache_.contains(facts.charge_point_id, hash, password)) return AuthDecision{0, verdict.profile, {}};
+  if (cache_.contains(facts.charge_point_id, hash, password)) {
+    count_password_check("cache");
+    return AuthDecision{0, verdict.profile, {}};
+  }
+  count_password_check("hash");
   bool ok = false;
   try {
     ok = security::verify_password(password, hash);

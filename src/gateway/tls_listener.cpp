@@ -58,9 +58,15 @@ std::optional<std::string> common_name(X509* cert) {
 }
 
 // Why a client certificate was refused, noted by the verify callback for the log line.
+// Kept in an ex_data slot of our own (Asio owns the SSL object's app data).
 struct VerifyNote {
   std::string failure;
 };
+
+int verify_note_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
 
 std::shared_ptr<ssl::context> build_context(const TlsFiles& files) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -92,7 +98,7 @@ std::shared_ptr<ssl::context> build_context(const TlsFiles& files) {
     SSL_CTX_set_verify(native, SSL_VERIFY_PEER, [](int preverified, X509_STORE_CTX* store) -> int {
       if (preverified == 0) {
         auto* ssl_handle = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-        auto* note = ssl_handle ? static_cast<VerifyNote*>(SSL_get_app_data(ssl_handle)) : nullptr;
+        auto* note = ssl_handle ? static_cast<VerifyNote*>(SSL_get_ex_data(ssl_handle, verify_note_index())) : nullptr;
         if (note != nullptr && note->failure.empty()) {
           X509* cert = X509_STORE_CTX_get_current_cert(store);
           note->failure = std::string(X509_verify_cert_error_string(X509_STORE_CTX_get_error(store))) +
@@ -113,9 +119,9 @@ class TlsTransport final : public ChargerTransport {
   TlsTransport(tcp::socket socket, std::shared_ptr<ssl::context> ctx)
       : ctx_(std::move(ctx)), stream_(beast::tcp_stream(std::move(socket)), *ctx_) {
     peer_.tls = true;
-    SSL_set_app_data(stream_.native_handle(), &note_);
+    SSL_set_ex_data(stream_.native_handle(), verify_note_index(), &note_);
   }
-  ~TlsTransport() override { SSL_set_app_data(stream_.native_handle(), nullptr); }
+  ~TlsTransport() override { SSL_set_ex_data(stream_.native_handle(), verify_note_index(), nullptr); }
 
   beast::tcp_stream& tcp() override { return beast::get_lowest_layer(stream_); }
   void read_some(net::mutable_buffer buffer, IoCompletion done) override {
