@@ -24,8 +24,10 @@ const P3 = 'E2E-SEC-P3';
 const P1_PASSWORD = `p1-${Math.random().toString(36).slice(2)}-right-pass`;
 const P2_PASSWORD = `p2-${Math.random().toString(36).slice(2)}-right-pass`;
 let generatedPassword;
-recordSecret(P1_PASSWORD);
-recordSecret(P2_PASSWORD);
+// Wrong guesses are secrets too: a server that logs failed passwords leaks real ones.
+const WRONG_P1 = 'not-the-password-at-all';
+const WRONG_P2 = 'wrong-password-for-p2';
+for (const secret of [P1_PASSWORD, P2_PASSWORD, WRONG_P1, WRONG_P2]) recordSecret(secret);
 
 // `genx ARGS...` with the stack's environment; resolves {code, stdout, stderr}.
 function genx(args, input = '') {
@@ -160,7 +162,7 @@ test('profile 1: the right password connects; a wrong or missing one gets 401 be
     const ok = await connectAndBeat(plainUrl(), P1, { password: P1_PASSWORD });
     await ok.close();
 
-    const wrong = await refusedWith(401, plainUrl(), P1, { password: 'not-the-password-at-all' });
+    const wrong = await refusedWith(401, plainUrl(), P1, { password: WRONG_P1 });
     assert.match(wrong.response.headers['www-authenticate'] ?? '', /^Basic realm=/);
     const missing = await refusedWith(401, plainUrl(), P1, {});
     assert.match(missing.response.headers['www-authenticate'] ?? '', /^Basic realm=/);
@@ -221,7 +223,7 @@ test('profile 2: wss:// with a trusted server certificate and the password; the 
   await stack.diagnose(async () => {
     const ok = await connectAndBeat(tlsUrl(), P2, { password: P2_PASSWORD, tlsOptions: trustOurCa() });
     await ok.close();
-    await refusedWith(401, tlsUrl(), P2, { password: 'wrong-password-for-p2', tlsOptions: trustOurCa() });
+    await refusedWith(401, tlsUrl(), P2, { password: WRONG_P2, tlsOptions: trustOurCa() });
     await refusedWith(401, tlsUrl(), P2, { tlsOptions: trustOurCa() });
     // A client that trusts another CA must refuse the gateway's certificate.
     const untrusted = await tlsRefused(tlsUrl(), P2, {
@@ -351,7 +353,7 @@ test('the TLS listener speaks TLS 1.2 and 1.3 only, with forward-secret AEAD cip
 test('no password of this file appears in any log of the stack', async () => {
   for (const p of stack.processes) {
     const log = fs.readFileSync(p.logFile, 'utf8');
-    for (const secret of [P1_PASSWORD, P2_PASSWORD, generatedPassword, 'a-completely-new-password-1']) {
+    for (const secret of [P1_PASSWORD, P2_PASSWORD, WRONG_P1, WRONG_P2, generatedPassword, 'a-completely-new-password-1']) {
       assert.ok(!secret || !log.includes(secret), `${p.name} logged a password`);
     }
   }
