@@ -95,7 +95,9 @@ int run_supervisor(const Config& config, const std::string& self_path,
     spdlog::warn("this build has no notifier role; --notifiers {} ignored", config.notifiers);
   }
   add("api", 0);
-  if (config.sim_chargers > 0) {
+  if (config.sim_chargers > 0 && config.gateway_port == 0) {
+    spdlog::info("no plain ws:// listener (GATEWAY_PORT=0): no simulated demo chargers");
+  } else if (config.sim_chargers > 0) {
     // The demo: a few simulated chargers (genx sim) so the dashboard shows life.
     add("sim", 0);
     std::string host = config.bind_address.rfind("127.", 0) == 0 ? config.bind_address : "127.0.0.1";

@@ -16,11 +16,11 @@
 #include <spdlog/spdlog.h>
 
 #include "csms/commands.hpp"
+#include "csms/envelope.hpp"
 #include "gateway/charger_auth.hpp"
 #include "gateway/charger_stream.hpp"
-#include "gateway/tls_listener.hpp"
-#include "csms/envelope.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/tls_listener.hpp"
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
 

@@ -19,6 +19,11 @@
 // takeover notice on the commands exchange before binding; the other instance closes
 // its older connection (1008) and so unbinds. The newest connection wins everywhere.
 //
+// Security (README "Security"): with options.security.tls_port, a wss:// listener runs
+// beside ws:// (port 0 = none). Before the WebSocket upgrade each handshake is checked
+// against the charger's security profile (charger_auth.hpp, off the I/O thread); a
+// refused one gets 401/403/503 and never reaches OCPP.
+//
 // Threading: run() drives one I/O thread; the BrokerClient's callbacks are posted onto
 // it, so session state is only touched there. stop() may be called from any thread
 // (for example a signal handler thread): it stops accepting, closes every WebSocket with
