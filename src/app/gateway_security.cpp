@@ -34,15 +34,15 @@ gateway::GatewaySecurity gateway_security_settings(const Config& config) {
   return sec;
 }
 
-void install_reload_handler(std::function<void()> on_reload) {
+void install_sighup_handler(std::function<void()> on_sighup) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, on_reload = std::move(on_reload)] {
+  std::thread([set, on_sighup = std::move(on_sighup)] {
     for (;;) {
       int signal = 0;
-      if (sigwait(&set, &signal) == 0) on_reload();
+      if (sigwait(&set, &signal) == 0) on_sighup();
     }
   }).detach();
 }

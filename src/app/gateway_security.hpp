@@ -13,8 +13,10 @@ namespace genx::app {
 // writes nothing there). Fails closed: an unreadable database refuses the handshake.
 gateway::GatewaySecurity gateway_security_settings(const Config& config);
 
-// Runs on_reload on a thread of its own at every SIGHUP. SIGHUP must already be blocked
-// in every thread (main blocks it for the gateway role before any thread starts).
-void install_reload_handler(std::function<void()> on_reload);
+// Runs on_sighup on a thread of its own at every SIGHUP. SIGHUP must already be blocked
+// in every thread (main blocks it for `gateway` and `run` before any thread starts).
+// The gateway reloads its TLS files; `genx run` stops like on SIGTERM (a closed
+// terminal), so no child outlives it.
+void install_sighup_handler(std::function<void()> on_sighup);
 
 }  // namespace genx::app

@@ -318,8 +318,8 @@ int main(int argc, char** argv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    // The gateway reloads its TLS files on SIGHUP (app/gateway_security.hpp).
-    if (command == "gateway") sigaddset(&set, SIGHUP);
+    // SIGHUP: the gateway reloads its TLS files, genx run stops (app/gateway_security.hpp).
+    if (command == "gateway" || command == "run") sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
   }
 

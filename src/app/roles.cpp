@@ -56,7 +56,7 @@ int run_gateway(const Config& config) {
   options.idle_timeout = std::chrono::seconds(3 * config.policy.heartbeat_interval_seconds);
   options.security = gateway_security_settings(config);
   gateway::Gateway gateway(options, broker);
-  install_reload_handler([&gateway] { gateway.reload_tls(); });
+  install_sighup_handler([&gateway] { gateway.reload_tls(); });
   register_broker_metrics(broker);
   metrics::registry().add_callback("genx_gateway_connected_chargers", "chargers connected now",
                                    [&gateway] { return double(gateway.connected_chargers()); });

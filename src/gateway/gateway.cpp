@@ -940,7 +940,10 @@ void Gateway::stop() {
 }
 
 bool Gateway::reload_tls() {
-  if (!impl_->tls) return false;
+  if (!impl_->tls) {
+    spdlog::info("SIGHUP: no TLS listener (GATEWAY_TLS_PORT), nothing to reload");
+    return false;
+  }
   try {
     impl_->tls->reload();
     spdlog::info("TLS certificate, key and CA reloaded: {}", impl_->tls->describe());
