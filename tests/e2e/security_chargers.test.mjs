@@ -301,7 +301,7 @@ function fileFingerprint(file) {
   return new crypto.X509Certificate(fs.readFileSync(file)).fingerprint256;
 }
 
-test('SIGHUP reloads the certificate: a connected charger keeps working, new connections get the new one', async () => {
+test('SIGHUP reloads the certificate: a connected charger keeps working, new connections get the new one; bad files keep the old one', async () => {
   await stack.diagnose(async () => {
     assert.equal(await servedFingerprint(), fileFingerprint(certs.server.cert));
     const connected = await connectAndBeat(tlsUrl(), P3, { tlsOptions: withClientCert(certs.p3) });
@@ -320,6 +320,16 @@ test('SIGHUP reloads the certificate: a connected charger keeps working, new con
       await connected.close({ force: true });
     }
     assert.match(gatewayLog(), /TLS certificate, key and CA reloaded/);
+
+    // A reload with unusable files (a key that does not match) keeps the certificate in use.
+    fs.copyFileSync(certs.server.key, stack.live.key);
+    process.kill(gateway.pid, 'SIGHUP');
+    await poll(() => /TLS reload failed, the previous certificate stays in use: GATEWAY_TLS_KEY_FILE .*mismatch/.test(gatewayLog()),
+      { what: 'the failed reload in the log', timeout: 15000 });
+    assert.ok(gateway.running, 'the gateway exited on a failed reload');
+    assert.equal(await servedFingerprint(), fileFingerprint(certs.server2.cert));
+    const after = await connectAndBeat(tlsUrl(), P3, { tlsOptions: withClientCert(certs.p3) });
+    await after.close();
   });
 });
 
