@@ -333,6 +333,31 @@ test('SIGHUP reloads the certificate: a connected charger keeps working, new con
   });
 });
 
+test('GATEWAY_PORT=0: a TLS-only gateway has no ws:// listener and serves wss://', async () => {
+  const tlsOnly = await Stack.create('sectls', {
+    GATEWAY_PORT: '0',
+    GATEWAY_TLS_PORT: String(await freePort()),
+    GATEWAY_TLS_CERT_FILE: certs.server.cert,
+    GATEWAY_TLS_KEY_FILE: certs.server.key,
+  });
+  try {
+    await tlsOnly.diagnose(async () => {
+      const gw = tlsOnly.start('gateway');
+      const log = () => fs.readFileSync(gw.logFile, 'utf8');
+      await poll(() => {
+        if (!gw.running) throw new Error(`gateway exited ${JSON.stringify(gw.exit)}`);
+        return log().includes('gateway listening on wss://');
+      }, { what: 'the TLS-only gateway' });
+      assert.ok(!log().includes('gateway listening on ws://'), log());
+      const url = `wss://127.0.0.1:${tlsOnly.env.GATEWAY_TLS_PORT}/ocpp`;
+      const c = await connectAndBeat(url, 'E2E-SEC-TLS-ONLY', { tlsOptions: trustOurCa() });
+      await c.close();
+    });
+  } finally {
+    await tlsOnly.cleanup();
+  }
+});
+
 // A bare TLS handshake with these client options: {protocol, cipher} or {error}.
 function tlsProbe(options) {
   return new Promise((resolve) => {
