@@ -5,7 +5,9 @@
 //   pm2 ls; pm2 logs; pm2 stop deploy/ecosystem.config.js; pm2 delete deploy/ecosystem.config.js
 //
 // Configuration comes from the environment of `pm2 start` (and from the .env file in
-// `cwd`, which genx reads itself): RABBITMQ_*, DATABASE_URL, *_PORT, GENX_*, API_TOKEN.
+// `cwd`, which genx reads itself): RABBITMQ_*, DATABASE_URL, *_PORT, GENX_*, GATEWAY_*
+// (TLS files, security profile), API_TOKEN. `pm2 sendSignal SIGHUP genx-gateway-0`
+// reloads the gateway's TLS certificate (README "Security").
 // GENX_BIN overrides the binary (default build/genx next to this folder), GENX_CWD the
 // working directory (default the repository root: var/genx.db lives there).
 // Each instance gets GENX_ROLE_INDEX, so its /health and /metrics listen on
@@ -34,7 +36,7 @@ const notifiers = hasNotifier ? count('GENX_NOTIFIERS', 1) : 0;
 const analytics = count('GENX_ANALYTICS', 1);
 
 const passed = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
-  /^(RABBITMQ_|GENX_)/.test(k) ||
+  /^(RABBITMQ_|GENX_|GATEWAY_)/.test(k) ||
   ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN'].includes(k)));
 
 function app(role, index) {

@@ -1,4 +1,5 @@
 #include "api/api_server.hpp"
+#include "api/security_routes.hpp"
 #include "api/stats_routes.hpp"
 
 #include <atomic>
@@ -305,6 +306,12 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(401, "missing or wrong bearer token");
     }
     return dead_letters(method, path, parse_query(query), body);
+  }
+  if (auto id = security_route_id(path)) {
+    if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
+      return error_response(401, "missing or wrong bearer token");
+    }
+    return handle_charger_security(method, url_decode(*id), body, command_store_);
   }
   if (method != "GET" && method != "HEAD") {
     return error_response(405, "method not allowed");

@@ -75,7 +75,22 @@ const std::vector<SettingInfo>& settings_table() {
       {"DATABASE_URL", "--database-url", "sqlite://var/genx.db",
        "database: sqlite://PATH (relative to the working directory) or sqlite:///ABS/PATH"},
       {"GENX_BIND_ADDRESS", "--bind-address", "0.0.0.0", "address the listeners bind to"},
-      {"GATEWAY_PORT", "--gateway-port", "9000", "OCPP WebSocket port (ws://HOST:PORT/ocpp/ID)"},
+      {"GATEWAY_PORT", "--gateway-port", "9000",
+       "OCPP WebSocket port (ws://HOST:PORT/ocpp/ID); 0 = no plain listener (TLS only)"},
+      {"GATEWAY_TLS_PORT", "--gateway-tls-port", "0",
+       "OCPP over TLS port (wss://HOST:PORT/ocpp/ID, security profiles 2 and 3); 0 = off"},
+      {"GATEWAY_TLS_CERT_FILE", "--gateway-tls-cert-file", "",
+       "PEM server certificate chain for GATEWAY_TLS_PORT (reloaded on SIGHUP)"},
+      {"GATEWAY_TLS_KEY_FILE", "--gateway-tls-key-file", "",
+       "PEM private key of that certificate (reloaded on SIGHUP)"},
+      {"GATEWAY_TLS_CA_FILE", "--gateway-tls-ca-file", "",
+       "PEM CA that issues charger client certificates (security profile 3); empty = none asked"},
+      {"GATEWAY_TLS_CIPHERS", "--gateway-tls-ciphers", "",
+       "OpenSSL cipher list for TLS 1.2 (default: ECDHE with AES-GCM or ChaCha20 only)"},
+      {"GATEWAY_MIN_SECURITY_PROFILE", "--gateway-min-security-profile", "0",
+       "lowest OCPP security profile the gateway accepts, also for chargers it does not know (0-3)"},
+      {"GATEWAY_AUTH_THREADS", "--gateway-auth-threads", "2",
+       "gateway threads that check charger credentials (slow password hashes) off the I/O thread"},
       {"API_PORT", "--api-port", "8080", "REST API, health and dashboard port"},
       {"NOTIFY_PORT", "--notify-port", "8081", "Socket.IO notification port"},
       {"API_TOKEN", "--api-token", "", "when set, REST and Socket.IO require Bearer API_TOKEN"},
@@ -291,7 +306,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
                       c.database_url + "\"");
   }
   c.bind_address = get("GENX_BIND_ADDRESS");
-  c.gateway_port = static_cast<int>(get_int("GATEWAY_PORT", 1, 65535));
+  c.gateway_port = static_cast<int>(get_int("GATEWAY_PORT", 0, 65535));
   c.api_port = static_cast<int>(get_int("API_PORT", 1, 65535));
   c.notify_port = static_cast<int>(get_int("NOTIFY_PORT", 1, 65535));
   if (std::string token = get("API_TOKEN"); !token.empty()) c.api_token = token;
@@ -424,6 +439,28 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
                       c.policy.tariff.currency + "\"");
   }
   c.worker_commit_batch = static_cast<int>(get_int("GENX_WORKER_COMMIT_BATCH", 1, 10000));
+  {
+    auto& sec = c.charger_security;
+    sec.tls_port = static_cast<int>(get_int("GATEWAY_TLS_PORT", 0, 65535));
+    sec.tls_cert_file = get("GATEWAY_TLS_CERT_FILE");
+    sec.tls_key_file = get("GATEWAY_TLS_KEY_FILE");
+    sec.tls_ca_file = get("GATEWAY_TLS_CA_FILE");
+    sec.tls_ciphers = get("GATEWAY_TLS_CIPHERS");
+    sec.min_profile = static_cast<int>(get_int("GATEWAY_MIN_SECURITY_PROFILE", 0, 3));
+    sec.auth_threads = static_cast<int>(get_int("GATEWAY_AUTH_THREADS", 1, 64));
+    if (sec.tls_port > 0 && (sec.tls_cert_file.empty() || sec.tls_key_file.empty())) {
+      throw ConfigError("GATEWAY_TLS_PORT: needs GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE");
+    }
+    if (sec.tls_port == 0 && !(sec.tls_cert_file.empty() && sec.tls_key_file.empty() && sec.tls_ca_file.empty())) {
+      throw ConfigError("GATEWAY_TLS_CERT_FILE/KEY_FILE/CA_FILE are set but GATEWAY_TLS_PORT is 0");
+    }
+    if (c.gateway_port == 0 && sec.tls_port == 0) {
+      throw ConfigError("GATEWAY_PORT: 0 (no plain listener) needs GATEWAY_TLS_PORT");
+    }
+    if (sec.tls_port != 0 && sec.tls_port == c.gateway_port) {
+      throw ConfigError("GATEWAY_TLS_PORT: must differ from GATEWAY_PORT");
+    }
+  }
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;
 }

@@ -21,6 +21,17 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The charger side of README "Security" (gateway: wss:// listener, profile checks).
+struct ChargerSecurityConfig {
+  int tls_port = 0;  // 0: no wss:// listener
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+  std::string tls_ciphers;
+  int min_profile = 0;
+  int auth_threads = 2;
+};
+
 struct Config {
   std::string rabbitmq_url;
   broker::ConnectionSettings amqp;
@@ -67,6 +78,7 @@ struct Config {
   int analytics_batch_size = 100;
   std::chrono::milliseconds analytics_batch_wait{500};
   std::string time_zone = "UTC";
+  ChargerSecurityConfig charger_security;
 };
 
 // One documented setting: environment variable, flag, default and meaning.

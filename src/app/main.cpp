@@ -18,6 +18,7 @@
 #include "app/dlq_command.hpp"
 #include "app/logging.hpp"
 #include "app/ops.hpp"
+#include "app/security_command.hpp"
 #include "app/roles.hpp"
 #include "sim/broker_bench.hpp"
 #include "sim/simulator.hpp"
@@ -44,6 +45,14 @@ Commands:
                  pre-register a charge point (accepted at boot whatever the
                  unknown-charger policy)
   chargers list  print the chargers as JSON
+  chargers set-password ID [--generate]
+                 set a charger's password (security profiles 1 and 2), read from
+                 stdin (prompted on a terminal; never from the command line);
+                 --generate makes a random one and prints it once
+  chargers set-profile ID 0|1|2|3
+                 set a charger's OCPP security profile (README "Security")
+  chargers security ID
+                 print a charger's profile and whether a password is set
   sim            charger simulator / load generator (genx sim --help)
   bench-broker   RabbitMQ alone with GenX's settings: the limit for bench/ (--help)
   health [--url URL]
@@ -92,6 +101,10 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
   std::vector<std::string> config_args;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (a == "--generate") {
+      own[a] = "1";
+      continue;
+    }
     bool is_own = a == "--status" || a == "--expiry" || a == "--parent" || a == "--from" ||
                   a == "--energy-per-kwh" || a == "--time-per-minute" || a == "--session-fee";
     if (is_own) {
@@ -129,6 +142,11 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
     if (command == "id-tags" && sub == "list" && positional.empty()) {
       std::printf("%s\n", store->list_id_tags().dump(2).c_str());
       return 0;
+    }
+    if (command == "chargers") {
+      if (auto code = genx::app::run_charger_security_command(*store, sub, positional, own.count("--generate") != 0)) {
+        return *code;
+      }
     }
     if (command == "chargers" && sub == "register" && positional.size() == 1) {
       store->register_charger(positional[0]);
@@ -300,6 +318,8 @@ int main(int argc, char** argv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    // SIGHUP: the gateway reloads its TLS files, genx run stops (app/gateway_security.hpp).
+    if (command == "gateway" || command == "run") sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
   }
 

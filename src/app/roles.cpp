@@ -8,6 +8,7 @@
 
 #include "api/api_server.hpp"
 #include "api/queue_monitor.hpp"
+#include "app/gateway_security.hpp"
 #include "app/ops.hpp"
 #include "api/command_client.hpp"
 #include "app/roles.hpp"
@@ -56,7 +57,9 @@ int run_gateway(const Config& config) {
   options.handshake_timeout = config.handshake_timeout;
   options.call_rate = {config.call_rate, config.call_burst, config.call_flood_close};
   options.connection_limits = {config.max_connections_per_address, config.max_connections};
+  options.security = gateway_security_settings(config);
   gateway::Gateway gateway(options, broker);
+  install_sighup_handler([&gateway] { gateway.reload_tls(); });
   register_broker_metrics(broker);
   metrics::registry().add_callback("genx_gateway_connected_chargers", "chargers connected now",
                                    [&gateway] { return double(gateway.connected_chargers()); });

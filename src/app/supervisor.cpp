@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/gateway_security.hpp"
 #include "app/roles.hpp"
 
 namespace genx::app {
@@ -79,6 +80,11 @@ int run_supervisor(const Config& config, const std::string& self_path,
                    const std::vector<std::string>& passthrough) {
   std::atomic<int> shutdown_signal{0};
   install_shutdown_handler([&](int signal) { shutdown_signal = signal; });
+  // A closed terminal (SIGHUP) stops everything like SIGTERM: the gateway child, which
+  // takes SIGHUP as "reload TLS", must not outlive us. Reload: signal the gateway itself.
+  // (The handler thread outlives this function: it only sets a flag with static storage.)
+  static std::atomic<bool> hangup{false};
+  install_sighup_handler([] { hangup = true; });
 
   std::vector<Child> children;
   auto add = [&](std::string role, int index) {
@@ -95,7 +101,9 @@ int run_supervisor(const Config& config, const std::string& self_path,
     spdlog::warn("this build has no notifier role; --notifiers {} ignored", config.notifiers);
   }
   add("api", 0);
-  if (config.sim_chargers > 0) {
+  if (config.sim_chargers > 0 && config.gateway_port == 0) {
+    spdlog::info("no plain ws:// listener (GATEWAY_PORT=0): no simulated demo chargers");
+  } else if (config.sim_chargers > 0) {
     // The demo: a few simulated chargers (genx sim) so the dashboard shows life.
     add("sim", 0);
     std::string host = config.bind_address.rfind("127.", 0) == 0 ? config.bind_address : "127.0.0.1";
@@ -122,6 +130,10 @@ int run_supervisor(const Config& config, const std::string& self_path,
 
   int exit_code = 0;
   while (shutdown_signal == 0) {
+    if (hangup) {
+      shutdown_signal = SIGHUP;
+      break;
+    }
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     now = std::chrono::steady_clock::now();

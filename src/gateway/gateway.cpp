@@ -18,9 +18,12 @@
 
 #include "csms/commands.hpp"
 #include "csms/envelope.hpp"
+#include "gateway/charger_auth.hpp"
+#include "gateway/charger_stream.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/limit_metrics.hpp"
 #include "gateway/limits.hpp"
+#include "gateway/tls_listener.hpp"
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
 
@@ -165,6 +168,11 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   std::string command_queue;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> connected{0};
+  // Charger security (README "Security"): the TLS listener and the handshake checks.
+  // Declared after ioc: the authenticator's threads post to it until they are joined.
+  tcp::acceptor tls_acceptor{ioc};
+  std::unique_ptr<TlsServer> tls;
+  std::unique_ptr<ChargerAuthenticator> auth;
 
   // Abuse limits (README "Abuse limits"), owned by the I/O thread; open_connections
   // mirrors connections.total() for other threads (metrics).
@@ -189,9 +197,10 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   Impl(GatewayOptions o, broker::BrokerClient& b) : options(std::move(o)), broker(b) {}
 
   void accept();
-  void accept_later();
+  void accept_later(bool tls);
   void sweep_call_limits();
   void log_refusal(Admission reason, const std::string& address);
+  void accept_tls();
   void on_reply(broker::Delivery&& delivery);
   void on_command(broker::Delivery&& delivery);
   void send_command_reply(const std::string& reply_to, const csms::CommandReply& reply);
@@ -210,8 +219,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
 // touched on the I/O thread only.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<Gateway::Impl> gw, tcp::socket socket)
-      : gw_(std::move(gw)), address_(source_address(socket)), stream_(std::move(socket)) {
+  Session(std::shared_ptr<Gateway::Impl> gw, ChargerStream stream)
+      : gw_(std::move(gw)), address_(source_address(stream.socket())), stream_(std::move(stream)) {
     admission_ = gw_->connections.admit(address_);
     if (admission_ == Admission::kAdmitted) ++gw_->open_connections;
   }
@@ -439,6 +448,53 @@ class Session : public std::enable_shared_from_this<Session> {
       return reject(http::status::bad_request,
                     "subprotocol ocpp1.6 required (Sec-WebSocket-Protocol)");
     }
+    authorize(req);
+  }
+
+  // ---- Charger security (README "Security"; checks in charger_auth.hpp) ----
+
+  // Hands what the handshake showed to the authenticator (off this thread); the answer
+  // comes back here. The handshake timeout keeps running meanwhile.
+  void authorize(const http::request<http::string_body>& req) {
+    security::ConnectionFacts facts;
+    facts.charge_point_id = identity_;
+    facts.tls = stream_.peer().tls;
+    facts.client_certificate_cn = stream_.peer().client_certificate_cn;
+    if (auto it = req.find(http::field::authorization); it != req.end()) {
+      facts.authorization = std::string(it->value().data(), it->value().size());
+    }
+    gw_->auth->check(std::move(facts), [self = shared_from_this()](AuthDecision decision) {
+      auto& ioc = self->gw_->ioc;
+      net::post(ioc, [self = std::move(self), decision = std::move(decision)] {
+        self->on_authorized(decision);
+      });
+    });
+  }
+
+  void on_authorized(const AuthDecision& decision) {
+    if (decision.status == 0) return upgrade();
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    spdlog::warn("charger {}: refused at the handshake with HTTP {} ({}; profile {}, {} from {})", identity_,
+                 decision.status, decision.reason, decision.profile, stream_.peer().tls ? "wss" : "ws",
+                 ec ? std::string("?") : remote.address().to_string());
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(decision.status), 11);
+    res->set(http::field::server, "genx");
+    res->set(http::field::content_type, "text/plain");
+    if (decision.status == 401) res->set(http::field::www_authenticate, "Basic realm=\"OCPP\", charset=\"UTF-8\"");
+    if (decision.status == 503) res->set(http::field::retry_after, "30");
+    res->keep_alive(false);
+    res->body() = decision.reason + "\n";
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  }
+
+  // The request passed every check: the WebSocket handshake proper.
+  void upgrade() {
+    auto& req = parser_->get();
     stream_.expires_never();
     ws_.emplace(std::move(stream_));
     websocket::stream_base::timeout timeouts{};
@@ -698,10 +754,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Admission admission_ = Admission::kAdmitted;
   FloodGuard flood_{gw_->options.call_rate.flood_close};
   bool rate_limit_logged_ = false;
-  beast::tcp_stream stream_;
+  ChargerStream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<websocket::stream<beast::tcp_stream>> ws_;
+  std::optional<websocket::stream<ChargerStream>> ws_;
   std::deque<std::string> queue_;
   std::deque<QueuedCommand> commands_;
   std::optional<OutstandingCommand> outstanding_;
@@ -718,12 +774,12 @@ void Gateway::Impl::accept() {
     if (self->stopping) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(self, std::move(socket))->start();
+      std::make_shared<Session>(self, ChargerStream(make_plain_transport(std::move(socket))))->start();
     } else if (ec == net::error::no_descriptors ||
                ec == boost::system::errc::too_many_files_open_in_system) {
       // Out of file descriptors: retrying at once would spin; the backlog waits meanwhile.
       spdlog::warn("accept failed: {} ({} connections open)", ec.message(), self->open_connections.load());
-      return self->accept_later();
+      return self->accept_later(false);
     } else if (ec != net::error::operation_aborted) {
       spdlog::warn("accept failed: {}", ec.message());
     }
@@ -731,10 +787,15 @@ void Gateway::Impl::accept() {
   });
 }
 
-void Gateway::Impl::accept_later() {
+void Gateway::Impl::accept_later(bool tls) {
   auto timer = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(100));
-  timer->async_wait([self = shared_from_this(), timer](beast::error_code ec) {
-    if (!ec && !self->stopping) self->accept();
+  timer->async_wait([self = shared_from_this(), timer, tls](beast::error_code ec) {
+    if (ec || self->stopping) return;
+    if (tls) {
+      self->accept_tls();
+    } else {
+      self->accept();
+    }
   });
 }
 
@@ -760,6 +821,28 @@ void Gateway::Impl::log_refusal(Admission reason, const std::string& address) {
                                                   : "GENX_MAX_CONNECTIONS reached",
                refusals_unlogged, connections.total());
   refusals_unlogged = 0;
+}
+
+// wss:// (security profiles 2 and 3): the TLS handshake first, then the same session.
+void Gateway::Impl::accept_tls() {
+  tls_acceptor.async_accept(ioc, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (self->stopping) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      self->tls->handshake(std::move(socket), self->options.handshake_timeout,
+                           [self](std::unique_ptr<ChargerTransport> transport) {
+                             if (!transport || self->stopping) return;
+                             std::make_shared<Session>(self, ChargerStream(std::move(transport)))->start();
+                           });
+    } else if (ec == net::error::no_descriptors ||
+               ec == boost::system::errc::too_many_files_open_in_system) {
+      spdlog::warn("TLS accept failed: {} ({} connections open)", ec.message(), self->open_connections.load());
+      return self->accept_later(true);
+    } else if (ec != net::error::operation_aborted) {
+      spdlog::warn("TLS accept failed: {}", ec.message());
+    }
+    self->accept_tls();
+  });
 }
 
 void Gateway::Impl::register_session(const std::string& identity,
@@ -939,20 +1022,43 @@ Gateway::Gateway(GatewayOptions options, broker::BrokerClient& broker)
 
 Gateway::~Gateway() { stop(); }
 
+namespace {
+
+void listen_on(tcp::acceptor& acceptor, const std::string& bind_address, int port) {
+  beast::error_code ec;
+  auto address = net::ip::make_address(bind_address, ec);
+  if (ec) throw std::runtime_error("invalid bind address " + bind_address);
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(net::socket_base::reuse_address(true));
+  acceptor.bind(endpoint, ec);
+  if (ec) {
+    throw std::runtime_error("gateway cannot listen on " + bind_address + ":" + std::to_string(port) + ": " +
+                             ec.message());
+  }
+  acceptor.listen(net::socket_base::max_listen_connections);
+}
+
+}  // namespace
+
 void Gateway::run() {
   auto& impl = *impl_;
-  beast::error_code ec;
-  auto address = net::ip::make_address(impl.options.bind_address, ec);
-  if (ec) throw std::runtime_error("invalid bind address " + impl.options.bind_address);
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl.options.port));
-  impl.acceptor.open(endpoint.protocol());
-  impl.acceptor.set_option(net::socket_base::reuse_address(true));
-  impl.acceptor.bind(endpoint, ec);
-  if (ec) {
-    throw std::runtime_error("gateway cannot listen on " + impl.options.bind_address + ":" +
-                             std::to_string(impl.options.port) + ": " + ec.message());
+  const auto& sec = impl.options.security;
+  if (impl.options.port <= 0 && sec.tls_port <= 0) {
+    throw std::runtime_error("gateway: neither GATEWAY_PORT nor GATEWAY_TLS_PORT is set");
   }
-  impl.acceptor.listen(net::socket_base::max_listen_connections);
+  if (impl.options.port > 0) listen_on(impl.acceptor, impl.options.bind_address, impl.options.port);
+  if (sec.tls_port > 0) {
+    impl.tls = std::make_unique<TlsServer>(TlsFiles{sec.tls_cert_file, sec.tls_key_file, sec.tls_ca_file,
+                                                    sec.tls_ciphers});
+    listen_on(impl.tls_acceptor, impl.options.bind_address, sec.tls_port);
+  }
+  ChargerAuthOptions auth_options;
+  auth_options.min_profile = sec.min_profile;
+  auth_options.threads = sec.auth_threads;
+  auto lookup = sec.credentials;
+  if (!lookup) lookup = [](const std::string&) { return std::optional<security::ChargerSecurity>(); };
+  impl.auth = std::make_unique<ChargerAuthenticator>(auth_options, std::move(lookup));
   impl.broker.consume(
       impl.reply_queue, 0,
       [weak = std::weak_ptr<Impl>(impl_)](broker::Delivery&& d) {
@@ -965,12 +1071,21 @@ void Gateway::run() {
         if (auto self = weak.lock()) self->on_command(std::move(d));
       },
       true);
-  spdlog::info("gateway listening on ws://{}:{}/ocpp/{{chargePointId}}", impl.options.bind_address,
-               impl.options.port);
   register_limit_metrics();
   warn_if_above_open_files_limit(impl.options.connection_limits);
   impl.sweep_call_limits();
-  impl.accept();
+  if (impl.options.port > 0) {
+    spdlog::info("gateway listening on ws://{}:{}/ocpp/{{chargePointId}}", impl.options.bind_address,
+                 impl.options.port);
+    impl.accept();
+  }
+  if (impl.tls) {
+    spdlog::info("gateway listening on wss://{}:{}/ocpp/{{chargePointId}} (certificate {}; client certificates {})",
+                 impl.options.bind_address, sec.tls_port, impl.tls->describe(),
+                 sec.tls_ca_file.empty() ? "not asked" : "checked against " + sec.tls_ca_file);
+    impl.accept_tls();
+  }
+  if (sec.min_profile > 0) spdlog::info("chargers below security profile {} are refused", sec.min_profile);
   impl.ioc.run();
 }
 
@@ -979,6 +1094,7 @@ void Gateway::stop() {
   net::post(impl_->ioc, [impl = impl_] {
     beast::error_code ec;
     impl->acceptor.close(ec);
+    impl->tls_acceptor.close(ec);
     impl->limit_timer.cancel();
     for (auto& [id, weak] : impl->sessions) {
       if (auto s = weak.lock()) s->close(websocket::close_code::going_away, "server shutting down");
@@ -987,6 +1103,21 @@ void Gateway::stop() {
     auto timer = std::make_shared<net::steady_timer>(impl->ioc, std::chrono::seconds(2));
     timer->async_wait([impl, timer](beast::error_code) { impl->ioc.stop(); });
   });
+}
+
+bool Gateway::reload_tls() {
+  if (!impl_->tls) {
+    spdlog::info("SIGHUP: no TLS listener (GATEWAY_TLS_PORT), nothing to reload");
+    return false;
+  }
+  try {
+    impl_->tls->reload();
+    spdlog::info("TLS certificate, key and CA reloaded: {}", impl_->tls->describe());
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("TLS reload failed, the previous certificate stays in use: {}", e.what());
+    return false;
+  }
 }
 
 std::size_t Gateway::connected_chargers() const { return impl_->connected.load(); }

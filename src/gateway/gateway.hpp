@@ -19,6 +19,11 @@
 // takeover notice on the commands exchange before binding; the other instance closes
 // its older connection (1008) and so unbinds. The newest connection wins everywhere.
 //
+// Security (README "Security"): with options.security.tls_port, a wss:// listener runs
+// beside ws:// (port 0 = none). Before the WebSocket upgrade each handshake is checked
+// against the charger's security profile (charger_auth.hpp, off the I/O thread); a
+// refused one gets 401/403/503 and never reaches OCPP.
+//
 // Threading: run() drives one I/O thread; the BrokerClient's callbacks are posted onto
 // it, so session state is only touched there. stop() may be called from any thread
 // (for example a signal handler thread): it stops accepting, closes every WebSocket with
@@ -31,6 +36,7 @@
 #include "broker/broker_client.hpp"
 #include "broker/topology.hpp"
 #include "gateway/limits.hpp"
+#include "gateway/gateway_security.hpp"
 
 namespace genx::gateway {
 
@@ -49,6 +55,7 @@ struct GatewayOptions {
   std::chrono::seconds idle_timeout{900};  // pinged every half; nothing since the last ping closes it
   CallRateSettings call_rate;              // per charger; excess answered GenericError
   ConnectionLimits connection_limits;      // per source address (429) and in total (503)
+  GatewaySecurity security;  // port <= 0 above: no plain ws:// listener
 };
 
 class Gateway {
@@ -62,6 +69,9 @@ class Gateway {
   // serves until stop(). Registers the reply consumer on the broker.
   void run();
   void stop();
+  // Re-reads the TLS certificate, key and CA files (SIGHUP); connected chargers stay.
+  // False (logged) when there is no TLS listener or the files are unusable.
+  bool reload_tls();
   std::size_t connected_chargers() const;
   // Open TCP connections, handshakes included (what GENX_MAX_CONNECTIONS counts).
   std::size_t open_connections() const;

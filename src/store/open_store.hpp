@@ -16,6 +16,7 @@
 #include "analytics/analytics_store.hpp"
 #include "csms/commands.hpp"
 #include "csms/write_store.hpp"
+#include "security/charger_policy.hpp"
 #include "store/store.hpp"
 
 namespace genx::store {
@@ -45,6 +46,17 @@ class Store : public csms::WriteStore, public ReadStore, public analytics::Analy
   virtual void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) = 0;
   // [{chargePointId, energyPerKwh, timePerMinute, sessionFee, updatedAt}] (prices as decimals).
   virtual nlohmann::json list_tariffs() = 0;
+  // Security of a charge point (README "Security"); nullopt when none was ever set
+  // (the charger then has profile 0).
+  virtual std::optional<security::ChargerSecurity> charger_security(std::string_view charge_point_id) = 0;
+  // {chargePointId, securityProfile, passwordSet, updatedAt}: what an operator may see
+  // (never the hash); nullopt when none was set.
+  virtual std::optional<nlohmann::json> charger_security_summary(std::string_view charge_point_id) = 0;
+  // Sets the profile (0-3) and/or the password hash (security/password_hash.hpp); an
+  // argument left nullopt keeps its value (profile 0 and no password for a new row).
+  // Throws std::invalid_argument on an empty id or a profile outside 0-3.
+  virtual void set_charger_security(std::string_view charge_point_id, std::optional<int> profile,
+                                    std::optional<std::string> password_hash) = 0;
 };
 
 // Accepts "sqlite://relative/path.db", "sqlite:///absolute/path.db", "sqlite::memory:".

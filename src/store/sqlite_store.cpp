@@ -216,6 +216,16 @@ CREATE TABLE connector_availability (
   PRIMARY KEY (charger_id, connector_id)
 );
 )sql"},
+    {4, R"sql(
+-- OCPP security profile and password hash per charge point (README "Security"). Keyed
+-- by the charge point id, so a charger can be provisioned before it ever connects.
+CREATE TABLE charger_security (
+  charge_point_id  TEXT PRIMARY KEY,
+  security_profile INTEGER NOT NULL DEFAULT 0 CHECK (security_profile BETWEEN 0 AND 3),
+  password_hash    TEXT,                        -- pbkdf2-sha256$iterations$salt$hash; never the password
+  updated_at       TEXT NOT NULL
+);
+)sql"},
 };
 
 std::string now_text() {
@@ -1244,6 +1254,56 @@ json SqliteStore::list_tariffs() {
     }
   });
   return result;
+}
+
+std::optional<security::ChargerSecurity> SqliteStore::charger_security(std::string_view charge_point_id) {
+  std::optional<security::ChargerSecurity> result;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT security_profile, password_hash FROM charger_security WHERE charge_point_id = ?1");
+    q.bind(1, charge_point_id);
+    if (q.step()) {
+      result = security::ChargerSecurity{static_cast<int>(q.integer(0)), q.optional_text(1)};
+    }
+  });
+  return result;
+}
+
+std::optional<json> SqliteStore::charger_security_summary(std::string_view charge_point_id) {
+  std::optional<json> result;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT security_profile, password_hash IS NOT NULL, updated_at FROM charger_security "
+        "WHERE charge_point_id = ?1");
+    q.bind(1, charge_point_id);
+    if (q.step()) {
+      result = json{{"chargePointId", std::string(charge_point_id)},
+                    {"securityProfile", q.integer(0)},
+                    {"passwordSet", q.integer(1) != 0},
+                    {"updatedAt", q.text(2)}};
+    }
+  });
+  return result;
+}
+
+void SqliteStore::set_charger_security(std::string_view charge_point_id, std::optional<int> profile,
+                                       std::optional<std::string> password_hash) {
+  if (charge_point_id.empty()) throw std::invalid_argument("charge point identity must not be empty");
+  if (profile && (*profile < 0 || *profile > 3)) {
+    throw std::invalid_argument("security profile must be 0, 1, 2 or 3");
+  }
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO charger_security (charge_point_id, security_profile, password_hash, updated_at) "
+        "VALUES (?1, coalesce(?2, 0), ?3, ?4) ON CONFLICT (charge_point_id) DO UPDATE SET "
+        "security_profile = coalesce(?2, security_profile), "
+        "password_hash = coalesce(?3, password_hash), updated_at = excluded.updated_at");
+    q.bind(1, charge_point_id)
+        .bind(2, profile ? std::optional<std::int64_t>(*profile) : std::nullopt)
+        .bind(3, password_hash)
+        .bind(4, now_text());
+    q.run();
+  });
 }
 
 json SqliteStore::stats_series(const StatsQuery& query) {

@@ -47,6 +47,10 @@ class SqliteStore final : public Store {
   std::optional<nlohmann::json> charger_configuration(std::string_view identity) override;
   void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) override;
   nlohmann::json list_tariffs() override;
+  std::optional<security::ChargerSecurity> charger_security(std::string_view charge_point_id) override;
+  std::optional<nlohmann::json> charger_security_summary(std::string_view charge_point_id) override;
+  void set_charger_security(std::string_view charge_point_id, std::optional<int> profile,
+                            std::optional<std::string> password_hash) override;
 
   nlohmann::json stats_series(const StatsQuery& query) override;
   nlohmann::json stats_by_charger(const StatsQuery& query) override;

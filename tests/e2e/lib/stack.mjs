@@ -19,7 +19,7 @@ export const rabbitUrl = process.env.GENX_TEST_RABBITMQ_URL || 'amqp://guest:gue
 export const sharedDir = process.env.GENX_SHARED_DIR || path.join(repoRoot, '..', 'shared');
 
 // Settings of the parent environment that must not leak into a test stack.
-const kOwnedPrefixes = ['RABBITMQ_', 'GENX_'];
+const kOwnedPrefixes = ['RABBITMQ_', 'GENX_', 'GATEWAY_'];
 const kOwnedNames = ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN'];
 
 function canListen(port) {

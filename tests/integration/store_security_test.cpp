@@ -1,0 +1,80 @@
+// charger_security (migration 4) on a real SQLite file: what the CLI and the REST API
+// write and the gateway reads (README "Security").
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "security/password_hash.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace genx::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ChargerSecurityStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("genx-security-store-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    store_ = open_sqlite_store((dir_ / "genx.db").string());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  fs::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(ChargerSecurityStoreTest, UnknownChargerHasNoSecurityRow) {
+  EXPECT_FALSE(store_->charger_security("CP-NEW").has_value());
+  EXPECT_FALSE(store_->charger_security_summary("CP-NEW").has_value());
+}
+
+TEST_F(ChargerSecurityStoreTest, ProfileAndPasswordAreSetIndependently) {
+  store_->set_charger_security("CP1", 2, std::nullopt);
+  auto s = store_->charger_security("CP1");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->profile, 2);
+  EXPECT_FALSE(s->password_hash);
+
+  const std::string hash = security::hash_password("sixteen chars ok", 1000);
+  store_->set_charger_security("CP1", std::nullopt, hash);
+  s = store_->charger_security("CP1");
+  EXPECT_EQ(s->profile, 2);  // kept
+  EXPECT_EQ(s->password_hash, hash);
+
+  store_->set_charger_security("CP1", 3, std::nullopt);
+  s = store_->charger_security("CP1");
+  EXPECT_EQ(s->profile, 3);
+  EXPECT_EQ(s->password_hash, hash);  // kept
+
+  auto summary = store_->charger_security_summary("CP1");
+  ASSERT_TRUE(summary);
+  EXPECT_EQ((*summary)["securityProfile"], 3);
+  EXPECT_EQ((*summary)["passwordSet"], true);
+  EXPECT_EQ(summary->dump().find("pbkdf2"), std::string::npos) << "the summary must not show the hash";
+}
+
+TEST_F(ChargerSecurityStoreTest, APasswordAloneCreatesAProfileZeroRow) {
+  store_->set_charger_security("CP2", std::nullopt, security::hash_password("sixteen chars ok", 1000));
+  auto s = store_->charger_security("CP2");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->profile, 0);
+  EXPECT_TRUE(s->password_hash);
+}
+
+TEST_F(ChargerSecurityStoreTest, RefusesBadProfilesAndEmptyIds) {
+  EXPECT_THROW(store_->set_charger_security("CP1", 4, std::nullopt), std::invalid_argument);
+  EXPECT_THROW(store_->set_charger_security("CP1", -1, std::nullopt), std::invalid_argument);
+  EXPECT_THROW(store_->set_charger_security("", 1, std::nullopt), std::invalid_argument);
+  EXPECT_FALSE(store_->charger_security("CP1").has_value());
+}
+
+}  // namespace
+}  // namespace genx::store
