@@ -141,7 +141,7 @@ void ApiHandler::enable_commands(CommandClient& commands, store::Store& store) {
 }
 
 bool ApiHandler::handle_command(std::string_view method, std::string_view target,
-                                std::string_view authorization, std::string_view body,
+                                std::string_view /*authorization: see authorize()*/, std::string_view body,
                                 std::function<void(HttpResponse)> respond) {
   std::string_view path = target.substr(0, target.find('?'));
   constexpr std::string_view kPrefix = "/api/chargers/";
@@ -321,7 +321,7 @@ std::optional<HttpResponse> ApiHandler::authorize(std::string_view method, std::
 }
 
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
-                                std::string_view authorization, std::string_view accept,
+                                std::string_view /*authorization: see authorize()*/, std::string_view accept,
                                 std::string_view body) {
   ++requests_;
   std::string_view path = target;
