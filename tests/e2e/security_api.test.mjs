@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { io } from 'socket.io-client';
+import { chromium } from 'playwright-core';
 import { Stack, poll, genxBin, repoRoot } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 import { recordSecret } from './lib/secrets.mjs';
@@ -233,6 +234,37 @@ test('dashboard: security headers on every response, and no inline code that the
         assert.doesNotMatch(text, /<[a-z]+[^<>]*\sstyle\s*=\s*["']/i, `${f}: markup with a style attribute`);
         assert.doesNotMatch(text, /<[a-z]+[^<>]*\son[a-z]+\s*=\s*["']/i, `${f}: markup with an event-handler attribute`);
       }
+    }
+  });
+});
+
+test('dashboard in headless Chromium with a read token: live over Socket.IO, no Content-Security-Policy violation', async () => {
+  await stack.diagnose(async () => {
+    const watcher = await createToken('wallboard', 'read');
+    const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genx-chromium-sec-'));
+    const browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: process.env.GENX_CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    try {
+      const page = await browser.newPage();
+      const problems = [];
+      page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+      page.on('pageerror', (e) => problems.push(String(e)));
+      await page.addInitScript(() => {
+        window.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      await page.goto(`${stack.apiUrl}/?token=${watcher}`);
+      await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
+      await page.locator('[data-testid="queues"] li').first().waitFor();
+      assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      fs.rmSync(profileDir, { recursive: true, force: true });
     }
   });
 });
