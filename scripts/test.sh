@@ -13,11 +13,21 @@
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
 #   GENX_FUZZ_SECONDS        how long the fuzz stage fuzzes (default 60)
+#   GENX_TEST_TLS_RABBITMQ_PORT AMQP port of the TLS broker of tests/e2e/security_api (default 5744;
+#                            its amqps:// port is that + 5000)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$GENX_ROOT"
 
 build_dir="$(realpath -m "${GENX_BUILD_DIR:-build}")"
+# Every log of the run and every secret the tests used (tests/e2e/lib/secrets.mjs), for
+# the final secrets stage; both start empty.
+artifacts="$build_dir/test-artifacts"
+export GENX_TEST_LOG_DIR="$artifacts/logs"
+export GENX_TEST_SECRETS_FILE="$artifacts/secrets-used.txt"
+rm -rf "$GENX_TEST_LOG_DIR"
+mkdir -p "$GENX_TEST_LOG_DIR"
+: >"$GENX_TEST_SECRETS_FILE"
 stages=()
 results=()
 failed=0
@@ -146,5 +156,8 @@ run_stage bench-smoke 600 env GENX_BIN="$build_dir/genx" GENX_BENCH_RABBITMQ_URL
   GENX_BENCH_PORT_BASE="${GENX_TEST_BENCH_PORT_BASE:-19706}" bench/run.sh --smoke
 # Fault injection (its own private RabbitMQ node on GENX_FAULT_RABBITMQ_PORT, default 5704).
 run_stage fault 600 node tests/fault/fault.mjs
+
+# Last: no secret the tests used (API tokens, broker passwords, keys) in any log of the run.
+run_stage secrets 300 scripts/check-secrets.sh
 
 exit "$failed"

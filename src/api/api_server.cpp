@@ -142,7 +142,7 @@ void ApiHandler::enable_commands(CommandClient& commands, store::Store& store) {
 }
 
 bool ApiHandler::handle_command(std::string_view method, std::string_view target,
-                                std::string_view authorization, std::string_view body,
+                                std::string_view /*authorization: see authorize()*/, std::string_view body,
                                 std::function<void(HttpResponse)> respond) {
   std::string_view path = target.substr(0, target.find('?'));
   constexpr std::string_view kPrefix = "/api/chargers/";
@@ -163,10 +163,6 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   ++requests_;
   if (method != "POST") {
     respond(error_response(405, "method not allowed: use POST"));
-    return true;
-  }
-  if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
-    respond(error_response(401, "missing or wrong bearer token"));
     return true;
   }
   json payload = json::object();
@@ -291,8 +287,42 @@ HttpResponse ApiHandler::dead_letters(std::string_view method, std::string_view 
   }
 }
 
+std::vector<std::pair<std::string, std::string>> security_headers(int notify_port) {
+  const std::string port = std::to_string(notify_port);
+  return {
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self' http://*:" + port + " https://*:" + port + " ws://*:" + port + " wss://*:" + port +
+           "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+  };
+}
+
+std::optional<HttpResponse> ApiHandler::authorize(std::string_view method, std::string_view target,
+                                                  std::string_view authorization) {
+  if (options_.access == nullptr) return std::nullopt;
+  const std::string_view path = target.substr(0, target.find('?'));
+  const auth::Need need = auth::required_access(method, path, options_.metrics_open);
+  if (need == auth::Need::kNone) return std::nullopt;
+  try {
+    const bool enabled = options_.access->enabled();
+    std::optional<auth::Principal> who;
+    if (enabled) who = options_.access->identify(auth::bearer_token(authorization));
+    if (auto refusal = auth::check_access(need, enabled, who)) {
+      ++requests_;
+      return error_response(refusal->status, refusal->message);
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("api: cannot check the API token: {}", e.what());
+    return error_response(503, "cannot check the API token: database unavailable");
+  }
+  return std::nullopt;
+}
+
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
-                                std::string_view authorization, std::string_view accept,
+                                std::string_view /*authorization: see authorize()*/, std::string_view accept,
                                 std::string_view body) {
   ++requests_;
   std::string_view path = target;
@@ -302,15 +332,9 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     query = target.substr(q + 1);
   }
   if (path == "/api/dlq" || path.substr(0, 9) == "/api/dlq/") {
-    if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
-      return error_response(401, "missing or wrong bearer token");
-    }
     return dead_letters(method, path, parse_query(query), body);
   }
-  if (auto id = security_route_id(path)) {
-    if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
-      return error_response(401, "missing or wrong bearer token");
-    }
+  if (auto id = security_route_id(path)) {  // access control (operator for PUT) ran before routing
     return handle_charger_security(method, url_decode(*id), body, command_store_);
   }
   if (method != "GET" && method != "HEAD") {
@@ -323,7 +347,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return json_response(200, json{{"notifyPort", options_.notify_port},
                                      {"notifyPath", "/socket.io/"},
                                      {"gatewayPort", options_.gateway_port},
-                                     {"authRequired", options_.api_token.has_value()}});
+                                     {"authRequired", options_.access != nullptr && options_.access->enabled()}});
     }
     if (path.substr(0, 5) != "/api/") {
       if (auto file = read_static_file(options_.web_dir, path)) {
@@ -332,9 +356,6 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(404, "not found");
     }
 
-    if (options_.api_token && authorization != "Bearer " + *options_.api_token) {
-      return error_response(401, "missing or wrong bearer token");
-    }
     auto params = parse_query(query);
     if (path == "/api/queues" && options_.queues) return json_response(200, options_.queues());
     if (auto stats = handle_stats(path, params, accept, store_, options_)) return *stats;
@@ -417,8 +438,8 @@ namespace {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, ApiHandler& handler)
-      : stream_(std::move(socket)), handler_(handler) {}
+  HttpSession(tcp::socket socket, ApiHandler& handler, const ApiOptions& options)
+      : stream_(std::move(socket)), handler_(handler), options_(options) {}
 
   void read() {
     request_ = {};
@@ -447,6 +468,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string_view method_view(method.data(), method.size());
     const std::string_view target_view(target.data(), target.size());
     const std::string_view auth_view(auth.data(), auth.size());
+    const auto origin = request_[http::field::origin];
+    const auto host = request_[http::field::host];
+    origin_ = std::string(origin.data(), origin.size());
+    const bool foreign = !origin_.empty() && !auth::same_origin(origin_, std::string_view(host.data(), host.size()));
+    cors_allowed_ = foreign && auth::cors_allowed(origin_, std::string_view(host.data(), host.size()),
+                                                  options_.cors_origins);
+    if (foreign && !cors_allowed_) {
+      write(HttpResponse{403, "application/json",
+                         nlohmann::json{{"error", "origin " + origin_ + " is not allowed (GENX_CORS_ORIGINS)"}}.dump()});
+      return;
+    }
+    if (request_.method() == http::verb::options) {
+      write(HttpResponse{204, "text/plain", ""});
+      return;
+    }
+    if (auto refusal = handler_.authorize(method_view, target_view, auth_view)) {
+      write(std::move(*refusal));
+      return;
+    }
     // Commands answer later (when the charger does): write() runs from the callback.
     if (handler_.handle_command(method_view, target_view, auth_view, request_.body(),
                                 [self = shared_from_this()](HttpResponse result) {
@@ -465,6 +505,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response_.set(http::field::server, "genx");
     response_.set(http::field::content_type, result.content_type);
     response_.set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : security_headers(options_.notify_port)) response_.set(name, value);
+    if (cors_allowed_) {
+      response_.set(http::field::access_control_allow_origin, origin_);
+      response_.set(http::field::vary, "Origin");
+      if (request_.method() == http::verb::options) {
+        response_.set(http::field::access_control_allow_methods, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+        response_.set(http::field::access_control_allow_headers, "authorization, content-type");
+        response_.set(http::field::access_control_max_age, "600");
+      }
+    }
+    if (request_.method() == http::verb::options) response_.set(http::field::allow, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
     response_.keep_alive(request_.keep_alive());
     response_.body() = request_.method() == http::verb::head ? "" : std::move(result.body);
     response_.prepare_payload();
@@ -485,6 +536,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   ApiHandler& handler_;
+  const ApiOptions& options_;
+  std::string origin_;
+  bool cors_allowed_ = false;  // a foreign origin allowed by GENX_CORS_ORIGINS
 };
 
 }  // namespace
@@ -492,7 +546,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 void ApiServer::Impl::accept() {
   acceptor.async_accept(ioc, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (self->stopping) return;
-    if (!ec) std::make_shared<HttpSession>(std::move(socket), self->handler)->read();
+    if (!ec) std::make_shared<HttpSession>(std::move(socket), self->handler, self->options)->read();
     self->accept();
   });
 }

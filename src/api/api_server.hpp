@@ -7,9 +7,15 @@
 // /reset, /unlock) are asynchronous: the request is validated and published at once,
 // and the HTTP answer is written when the charger's answer (or the timeout) comes back,
 // so one waiting command never holds up other requests (no thread per command).
-// Authentication: when api_token is set, /api/* requires "Authorization: Bearer TOKEN";
-// /health, /metrics, /api/config and the dashboard files stay open (the dashboard asks
-// the operator for the token).
+// Authentication (README "Security"): when a token is configured (API_TOKEN or a
+// database token, auth/access_control.hpp), GET/HEAD of /api/* needs a token of any role
+// ("Authorization: Bearer TOKEN"), every other method an operator token (401 without or
+// with a wrong token, 403 for a read token); /health, /api/config, the dashboard files
+// and (metrics_open) /metrics stay open. The check runs before routing, in authorize().
+// CORS: a request whose Origin is neither the page's own nor in cors_origins is refused
+// (403); allowed foreign origins get Access-Control-Allow-Origin. Every response carries
+// the security headers of security_headers() (CSP without inline code, nosniff, no
+// framing, no referrer).
 #include <chrono>
 #include <cstdint>
 // Dead letters: GET /api/dlq?queue=Q&limit=N, GET /api/dlq/{id}?queue=Q,
@@ -23,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/access_control.hpp"
 #include "broker/broker_client.hpp"
 #include "store/open_store.hpp"
 #include "store/store.hpp"
@@ -32,7 +39,9 @@ namespace genx::api {
 struct ApiOptions {
   std::string bind_address = "0.0.0.0";
   int port = 8080;
-  std::optional<std::string> api_token;
+  auth::AccessControl* access = nullptr;  // null: everything open (owned by the caller, api thread)
+  bool metrics_open = true;               // GENX_METRICS_AUTH=open; false: /metrics needs a token
+  std::vector<std::string> cors_origins;  // GENX_CORS_ORIGINS: foreign origins allowed ("*" = any)
   std::string ocpp_queue = "ocpp_messages";
   std::string events_exchange = "events_exchange";  // command.completed events
   int notify_port = 8081;  // told to the dashboard by GET /api/config
@@ -50,6 +59,10 @@ struct ApiOptions {
 class CommandClient;
 struct CommandResult;
 
+// The headers every api response carries (name, value). notify_port: the Socket.IO
+// port the dashboard connects to (allowed in connect-src).
+std::vector<std::pair<std::string, std::string>> security_headers(int notify_port);
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -60,6 +73,10 @@ struct HttpResponse {
 class ApiHandler {
  public:
   ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
+  // Access control for a request (before handle_command/handle): the refusal (401/403,
+  // or 503 when the tokens cannot be checked), or nullopt when the request may proceed.
+  std::optional<HttpResponse> authorize(std::string_view method, std::string_view target,
+                                        std::string_view authorization);
   HttpResponse handle(std::string_view method, std::string_view target,
                       std::string_view authorization, std::string_view accept = {},
                       std::string_view body = {});

@@ -42,6 +42,26 @@ long parse_integer(const std::string& name, const std::string& value, long min, 
   return result;
 }
 
+// Whether amqp[s]://user:password@... carries a password (never echoed in errors).
+bool url_has_password(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  std::string_view rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?"));
+  const auto at = rest.rfind('@');
+  return at != std::string_view::npos && rest.substr(0, at).find(':') != std::string_view::npos;
+}
+
+std::string read_secret_file(const std::string& setting, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(setting + ": cannot read " + path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) throw ConfigError(setting + ": " + path + " is empty (expected the secret on its first line)");
+  return line;
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -52,11 +72,20 @@ std::string lower(std::string s) {
 const std::vector<SettingInfo>& settings_table() {
   static const std::vector<SettingInfo> table = {
       {"RABBITMQ_URL", "--rabbitmq-url", "amqp://localhost:5672",
-       "RabbitMQ address (amqps:// for TLS); user, password and vhost in the URL win"},
+       "RabbitMQ address (amqps:// for TLS); user, password and vhost in the URL win (a "
+       "password in the --rabbitmq-url flag is refused: flags show in ps)"},
       {"RABBITMQ_USERNAME", "--rabbitmq-username", "guest", "RabbitMQ user"},
       {"RABBITMQ_PASSWORD", "--rabbitmq-password", "guest",
-       "RabbitMQ password (prefer the environment or .env: flags show in ps)"},
+       "RabbitMQ password: environment or .env only (the flag is refused: flags show in ps)"},
+      {"RABBITMQ_PASSWORD_FILE", "--rabbitmq-password-file", "",
+       "file whose first line is the RabbitMQ password (wins over RABBITMQ_PASSWORD)"},
       {"RABBITMQ_VHOST", "--rabbitmq-vhost", "/", "RabbitMQ virtual host"},
+      {"RABBITMQ_CA_FILE", "--rabbitmq-ca-file", "",
+       "amqps://: PEM CA bundle that must have signed the broker's certificate (default: "
+       "the system CAs, /etc/ssl/certs/ca-certificates.crt)"},
+      {"RABBITMQ_CERT_FILE", "--rabbitmq-cert-file", "",
+       "amqps://: PEM client certificate for brokers that require one (with RABBITMQ_KEY_FILE)"},
+      {"RABBITMQ_KEY_FILE", "--rabbitmq-key-file", "", "amqps://: PEM private key of RABBITMQ_CERT_FILE"},
       {"RABBITMQ_HEARTBEAT", "--rabbitmq-heartbeat", "30", "AMQP heartbeat in seconds (0 = off)"},
       {"RABBITMQ_QUEUE_OCPP_MESSAGES", "--rabbitmq-queue-ocpp-messages", "ocpp_messages",
        "queue of charger calls for the ocpp-workers"},
@@ -93,7 +122,11 @@ const std::vector<SettingInfo>& settings_table() {
        "gateway threads that check charger credentials (slow password hashes) off the I/O thread"},
       {"API_PORT", "--api-port", "8080", "REST API, health and dashboard port"},
       {"NOTIFY_PORT", "--notify-port", "8081", "Socket.IO notification port"},
-      {"API_TOKEN", "--api-token", "", "when set, REST and Socket.IO require Bearer API_TOKEN"},
+      {"API_TOKEN", "--api-token", "",
+       "an operator token for REST and Socket.IO (besides those of genx tokens); environment "
+       "or .env only (the flag is refused)"},
+      {"GENX_METRICS_AUTH", "--metrics-auth", "open",
+       "the api's /metrics: open, or token (needs a token of any role when tokens are configured)"},
       {"GENX_INSTANCE_ID", "--instance-id", "", "instance name (default: host name + pid)"},
       {"GENX_LOG_LEVEL", "--log-level", "info", "trace, debug, info, warn, error"},
       {"GENX_UNKNOWN_CHARGER_POLICY", "--unknown-charger-policy", "accept",
@@ -134,7 +167,8 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_NOTIFIERS", "--notifiers", "1",
        "notifier processes started by genx run (notifier i listens on NOTIFY_PORT + i)"},
       {"GENX_CORS_ORIGINS", "--cors-origins", "",
-       "origins allowed to use Socket.IO, comma-separated, or * (default: http(s)://ANY-HOST:API_PORT)"},
+       "other web origins allowed to call the api and Socket.IO, comma-separated, or * (default: "
+       "none; the dashboard's own origin is always allowed)"},
       {"GENX_WEB_DIR", "--web-dir", "",
        "dashboard files served by the api (default: web/public of the source tree of the binary)"},
       {"GENX_RETRY_DELAYS", "--retry-delays", "1s,5s,25s,2m",
@@ -154,7 +188,7 @@ const std::vector<SettingInfo>& settings_table() {
       {"RABBITMQ_MANAGEMENT_USERNAME", "--rabbitmq-management-username", "",
        "management API user (default: the AMQP user)"},
       {"RABBITMQ_MANAGEMENT_PASSWORD", "--rabbitmq-management-password", "",
-       "management API password (default: the AMQP password)"},
+       "management API password (default: the AMQP password); environment or .env only"},
       {"GENX_QUEUE_ALERT_DEPTH", "--queue-alert-depth", "10000",
        "queue depth that raises an error.occurred QueueBacklog event (0 = off)"},
       {"GENX_DLQ_ALERT_DEPTH", "--dlq-alert-depth", "1",
@@ -235,6 +269,16 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
       if (i + 1 >= args.size()) throw ConfigError(name + ": missing value");
       value = args[++i];
     }
+    if (name == "--rabbitmq-password" || name == "--api-token" || name == "--rabbitmq-management-password") {
+      throw ConfigError(name + ": secrets are not accepted on the command line (every user sees them in ps); "
+                        "set " + it->env + " in the environment or the .env file" +
+                        (name == "--rabbitmq-password" ? " (or RABBITMQ_PASSWORD_FILE)" : ""));
+    }
+    if (name == "--rabbitmq-url" && url_has_password(*value)) {
+      throw ConfigError("--rabbitmq-url: the URL contains a password, which every user sees in ps; "
+                        "give the URL without it and set RABBITMQ_PASSWORD or RABBITMQ_PASSWORD_FILE "
+                        "in the environment or .env");
+    }
     flags[it->env] = *value;
   }
 
@@ -282,7 +326,21 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   broker::ConnectionSettings defaults;
   defaults.username = get("RABBITMQ_USERNAME");
   defaults.password = get("RABBITMQ_PASSWORD");
+  if (const std::string file = get("RABBITMQ_PASSWORD_FILE"); !file.empty()) {
+    defaults.password = read_secret_file("RABBITMQ_PASSWORD_FILE", file);
+  }
   defaults.vhost = get("RABBITMQ_VHOST");
+  defaults.ca_file = get("RABBITMQ_CA_FILE");
+  defaults.cert_file = get("RABBITMQ_CERT_FILE");
+  defaults.key_file = get("RABBITMQ_KEY_FILE");
+  if (defaults.cert_file.empty() != defaults.key_file.empty()) {
+    throw ConfigError("RABBITMQ_CERT_FILE and RABBITMQ_KEY_FILE: set both (a client certificate and its key) or neither");
+  }
+  for (const auto& [setting, path] : {std::pair{"RABBITMQ_CA_FILE", defaults.ca_file},
+                                      std::pair{"RABBITMQ_CERT_FILE", defaults.cert_file},
+                                      std::pair{"RABBITMQ_KEY_FILE", defaults.key_file}}) {
+    if (!path.empty() && !std::ifstream(path)) throw ConfigError(std::string(setting) + ": cannot read " + path);
+  }
   defaults.heartbeat_seconds = static_cast<int>(get_int("RABBITMQ_HEARTBEAT", 0, 3600));
   c.rabbitmq_url = get("RABBITMQ_URL");
   try {
@@ -310,6 +368,11 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.api_port = static_cast<int>(get_int("API_PORT", 1, 65535));
   c.notify_port = static_cast<int>(get_int("NOTIFY_PORT", 1, 65535));
   if (std::string token = get("API_TOKEN"); !token.empty()) c.api_token = token;
+  const std::string metrics_auth = lower(get("GENX_METRICS_AUTH"));
+  if (metrics_auth != "open" && metrics_auth != "token") {
+    throw ConfigError("GENX_METRICS_AUTH: expected open or token, got \"" + metrics_auth + "\"");
+  }
+  c.metrics_open = metrics_auth == "open";
   c.instance_id = get("GENX_INSTANCE_ID");
   if (c.instance_id.empty()) c.instance_id = default_instance_id();
 

@@ -42,6 +42,7 @@ struct Config {
   int api_port = 8080;
   int notify_port = 8081;
   std::optional<std::string> api_token;
+  bool metrics_open = true;  // GENX_METRICS_AUTH=open
   std::string instance_id;
   std::string log_level;
   csms::Policy policy;

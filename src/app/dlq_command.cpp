@@ -73,7 +73,8 @@ int run_dlq_command(std::vector<std::string> args) {
   broker::BrokerClient broker(config.amqp, broker::core_topology(config.names));
   broker.start();
   if (!broker.wait_connected(std::chrono::seconds(15))) {
-    std::fprintf(stderr, "genx dlq: cannot connect to RabbitMQ at %s\n", config.rabbitmq_url.c_str());
+    std::fprintf(stderr, "genx dlq: cannot connect to RabbitMQ at %s:%d (vhost %s)\n", config.amqp.host.c_str(),
+                 config.amqp.port, config.amqp.vhost.c_str());
     return 1;
   }
   broker::DeadLetterTool tool(broker, std::chrono::seconds(10));

@@ -16,6 +16,7 @@
 
 #include "app/config.hpp"
 #include "app/dlq_command.hpp"
+#include "app/tokens_command.hpp"
 #include "app/logging.hpp"
 #include "app/ops.hpp"
 #include "app/security_command.hpp"
@@ -73,6 +74,12 @@ Commands:
   tariff clear ID
                  back to the GENX_TARIFF_* default
   tariff list    print the overrides as JSON
+  tokens create --name NAME --role read|operator
+                 new API token for REST and Socket.IO, printed once (only its
+                 SHA-256 digest is stored)
+  tokens list    print the API tokens as JSON (names, roles, dates; no secret)
+  tokens revoke ID|NAME
+                 revoke a token at once (api and notifier refuse it)
   help           show this text
 
 Every option can also be given as an environment variable or in the .env file
@@ -292,6 +299,7 @@ int main(int argc, char** argv) {
     return genx::sim::run_broker_bench_command(args);
   }
   if (command == "dlq") return genx::app::run_dlq_command(args);
+  if (command == "tokens") return genx::app::run_tokens_command(args);
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
       print_usage();

@@ -12,6 +12,7 @@
 #include "metrics/metrics.hpp"
 #include "notifier/notifier_server.hpp"
 #include "notifier/socketio_protocol.hpp"
+#include "store/open_store.hpp"
 
 namespace genx::app {
 
@@ -27,7 +28,12 @@ int run_notifier(const Config& config) {
   notifier::NotifierOptions options;
   options.bind_address = config.bind_address;
   options.port = config.notify_port;
-  options.api_token = config.api_token;
+  // Tokens are checked on the notifier's I/O thread, against the database's API tokens
+  // (read through the notifier's own connection) and API_TOKEN.
+  auto token_store = store::open_store(config.database_url);
+  auth::AccessControl access(config.api_token, token_store.get());
+  warn_when_open(access, "notifier", "Socket.IO event stream");
+  options.access = &access;
   options.cors_origins = config.cors_origins;
   options.dashboard_port = config.api_port;
   notifier::NotifierServer server(options);

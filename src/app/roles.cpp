@@ -37,6 +37,14 @@ bool has_role(std::string_view role) {
          role == "notifier";
 }
 
+void warn_when_open(auth::AccessControl& access, const char* role, const char* what) {
+  if (access.enabled()) return;
+  spdlog::warn("##########################################################################");
+  spdlog::warn("# {}: NO API TOKEN CONFIGURED: the {} is open to anyone who can reach it.", role, what);
+  spdlog::warn("# Create one (genx tokens create --name NAME --role operator) or set API_TOKEN.");
+  spdlog::warn("##########################################################################");
+}
+
 int run_gateway(const Config& config) {
   broker::Topology topology = broker::core_topology(config.names);
   topology.append(broker::gateway_topology(config.names, config.instance_id));
@@ -114,7 +122,13 @@ int run_api(const Config& config) {
   api::ApiOptions options;
   options.bind_address = config.bind_address;
   options.port = config.api_port;
-  options.api_token = config.api_token;
+  // Tokens are checked on the api's I/O thread against their own database connection.
+  auto token_store = store::open_store(config.database_url);
+  auth::AccessControl access(config.api_token, token_store.get());
+  warn_when_open(access, "api", "REST API (commands included)");
+  options.access = &access;
+  options.metrics_open = config.metrics_open;
+  options.cors_origins = config.cors_origins;
   options.ocpp_queue = config.names.queue_ocpp_messages;
   options.events_exchange = config.names.exchange_events;
   options.notify_port = config.notify_port;

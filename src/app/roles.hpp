@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "auth/access_control.hpp"
 
 namespace genx::app {
 
@@ -22,6 +23,9 @@ int run_analytics_rebuild(const Config& config, const std::string& from);
 // Starts and supervises every role as a child process of this binary.
 int run_supervisor(const Config& config, const std::string& self_path,
                    const std::vector<std::string>& passthrough_args);
+
+// Logs a loud warning when no API token is configured at all (what: what is open).
+void warn_when_open(auth::AccessControl& access, const char* role, const char* what);
 
 // Blocks SIGINT/SIGTERM in the calling thread (call first in main, before any thread
 // starts) and runs `on_signal` once on a dedicated thread when one arrives.

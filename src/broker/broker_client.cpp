@@ -613,7 +613,13 @@ struct BrokerClient::Impl {
       amqp_ssl_socket_set_verify_hostname(socket, 1);
       const std::string ca = settings.ca_file.empty() ? kDefaultCaFile : settings.ca_file;
       if (amqp_ssl_socket_set_cacert(socket, ca.c_str()) != AMQP_STATUS_OK) {
-        throw ConnectionError("cannot load CA file " + ca);
+        throw ConnectionError("cannot load CA file " + ca + " (RABBITMQ_CA_FILE)");
+      }
+      amqp_ssl_socket_set_ssl_versions(socket, AMQP_TLSv1_2, AMQP_TLSvLATEST);
+      if (!settings.cert_file.empty() &&
+          amqp_ssl_socket_set_key(socket, settings.cert_file.c_str(), settings.key_file.c_str()) != AMQP_STATUS_OK) {
+        throw ConnectionError("cannot load the client certificate " + settings.cert_file + " or its key " +
+                              settings.key_file + " (RABBITMQ_CERT_FILE, RABBITMQ_KEY_FILE)");
       }
     } else {
       socket = amqp_tcp_socket_new(conn);
@@ -623,8 +629,18 @@ struct BrokerClient::Impl {
     timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
     int rc = amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &tv);
     if (rc != AMQP_STATUS_OK) {
-      throw ConnectionError("cannot connect to " + settings.host + ":" + std::to_string(settings.port) + ": " +
-                            amqp_error_string2(rc));
+      std::string hint;
+      if (rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED || rc == AMQP_STATUS_SSL_CONNECTION_FAILED) {
+        hint = " (the broker's TLS certificate is not trusted: it must be signed by a CA in " +
+               (settings.ca_file.empty() ? std::string(kDefaultCaFile) : settings.ca_file) +
+               ", see RABBITMQ_CA_FILE; or the broker refused the TLS handshake)";
+      } else if (rc == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED) {
+        hint = " (the broker's TLS certificate is not valid for the host name " + settings.host +
+               ": connect with a name the certificate lists)";
+      }
+      throw ConnectionError(std::string(settings.tls ? "cannot connect (TLS) to " : "cannot connect to ") +
+                            settings.host + ":" + std::to_string(settings.port) + ": " + amqp_error_string2(rc) +
+                            hint);
     }
     const int fd = amqp_socket_get_sockfd(socket);
     const int one = 1;

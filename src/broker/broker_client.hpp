@@ -82,6 +82,9 @@ struct ConnectionSettings {
   // amqps: PEM CA bundle used to verify the broker (peer and host name are verified);
   // empty = /etc/ssl/certs/ca-certificates.crt.
   std::string ca_file;
+  // amqps: client certificate and its private key (PEM), for brokers that require one.
+  std::string cert_file;
+  std::string key_file;
   // Bounds on publishes held while disconnected (see "Publish contract" above).
   std::size_t max_unsent_publishes = 10000;
   std::chrono::milliseconds unsent_publish_timeout{10000};

@@ -67,8 +67,17 @@ struct NotifierServer::Impl : std::enable_shared_from_this<NotifierServer::Impl>
   void accept();
   void tick();
   void remove(const std::string& sid);
+  // Whether tokens are required now (any configured); a database error counts as yes.
+  bool auth_enabled() const { return options.access != nullptr && options.access->enabled(); }
+  // A valid token of either role.
   bool token_ok(std::string_view token) const {
-    return !options.api_token || token == *options.api_token;
+    if (options.access == nullptr) return true;
+    try {
+      return options.access->identify(token).has_value();
+    } catch (const std::exception& e) {
+      spdlog::warn("notifier: cannot check the API token: {}", e.what());
+      return false;
+    }
   }
 };
 
@@ -306,7 +315,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (packet.data && packet.data->contains("token") && (*packet.data)["token"].is_string()) {
         authorized = authorized || impl_.token_ok((*packet.data)["token"].get<std::string>());
       }
-      if (!impl_.options.api_token) authorized = true;
+      if (!authorized && !impl_.auth_enabled()) authorized = true;
       if (!authorized) {
         spdlog::info("socket.io client {}: refused (missing or wrong token)", sid_);
         send_sio({SioType::kConnectError, "/", std::nullopt, json{{"message", "unauthorized"}}});
@@ -455,10 +464,15 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     auto origin = request_[http::field::origin];
     if (origin.empty()) return;
     std::string_view o(origin.data(), origin.size());
-    if (!origin_allowed(o, impl_->options.cors_origins, impl_->options.dashboard_port)) return;
+    if (!origin_allowed(o, impl_->options.cors_origins, impl_->options.dashboard_port, request_host())) return;
     res.set(http::field::access_control_allow_origin, origin);
     res.set(http::field::access_control_allow_credentials, "true");
     res.set(http::field::vary, "Origin");
+  }
+
+  std::string_view request_host() const {
+    auto host = request_[http::field::host];
+    return std::string_view(host.data(), host.size());
   }
 
   std::string bearer_token() const {
@@ -484,7 +498,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     auto origin = request_[http::field::origin];
     if (!origin.empty() &&
         !origin_allowed(std::string_view(origin.data(), origin.size()),
-                        impl_->options.cors_origins, impl_->options.dashboard_port)) {
+                        impl_->options.cors_origins, impl_->options.dashboard_port, request_host())) {
       respond_json(http::status::forbidden, eio_error(4, "Origin not allowed"));
       return;
     }
@@ -579,7 +593,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     }
     auto session = std::make_shared<Session>(*impl_, random_sid());
     std::string token = query.count("token") ? query["token"] : bearer_token();
-    session->set_handshake(impl_->options.api_token && !token.empty() && impl_->token_ok(token),
+    session->set_handshake(!token.empty() && impl_->token_ok(token),
                            query["chargerId"].size() <= 255 ? query["chargerId"] : "");
     impl_->sessions.emplace(session->sid(), session);
     impl_->client_count = impl_->sessions.size();

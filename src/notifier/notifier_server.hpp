@@ -17,10 +17,13 @@
 // Rooms: a client that joined no room receives every event; a client that joined rooms
 // (chargePointIds) receives only the events of those chargers.
 //
-// Authentication: when api_token is set, a client must present it, in the Socket.IO
-// CONNECT auth payload ({token}) or at the Engine.IO handshake (?token= or
+// Authentication: when `access` reports tokens configured (API_TOKEN or database
+// tokens), a client must present a valid token of either role (read is enough), in the
+// Socket.IO CONNECT auth payload ({token}) or at the Engine.IO handshake (?token= or
 // "Authorization: Bearer"); otherwise its CONNECT is refused with CONNECT_ERROR
-// {"message":"unauthorized"}.
+// {"message":"unauthorized"}. Tokens are checked at CONNECT: a client already connected
+// keeps its stream when its token is revoked (until it reconnects).
+// CORS: an Origin that is not allowed (origin_allowed) gets 403 on every request.
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -29,12 +32,14 @@
 #include <string>
 #include <vector>
 
+#include "auth/access_control.hpp"
+
 namespace genx::notifier {
 
 struct NotifierOptions {
   std::string bind_address = "0.0.0.0";
   int port = 8081;
-  std::optional<std::string> api_token;
+  auth::AccessControl* access = nullptr;  // null: open; used on the I/O thread only
   // CORS origins (see origin_allowed): empty = the dashboard on dashboard_port, any host.
   std::vector<std::string> cors_origins;
   int dashboard_port = 8080;

@@ -1,6 +1,8 @@
 // Engine.IO v4 / Socket.IO v4 wire formats. Pure.
 #include "notifier/socketio_protocol.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace genx::notifier {
@@ -171,12 +173,9 @@ std::optional<std::string> event_name_for_routing_key(std::string_view routing_k
 }
 
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed,
-                    int dashboard_port) {
-  if (!allowed.empty()) {
-    for (const auto& a : allowed) {
-      if (a == "*" || a == origin) return true;
-    }
-    return false;
+                    int dashboard_port, std::string_view request_host) {
+  for (const auto& a : allowed) {
+    if (a == "*" || a == origin) return true;
   }
   std::string_view rest;
   if (origin.substr(0, 7) == "http://") {
@@ -189,7 +188,17 @@ bool origin_allowed(std::string_view origin, const std::vector<std::string>& all
   auto colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
   if (rest.find('/') != std::string_view::npos) return false;
-  return rest.substr(colon + 1) == std::to_string(dashboard_port);
+  if (rest.substr(colon + 1) != std::to_string(dashboard_port)) return false;
+  if (request_host.empty()) return true;
+  // The dashboard's page is served by the same host as this notifier: compare host names.
+  const auto host_colon = request_host.rfind(':');
+  const bool has_port = host_colon != std::string_view::npos && request_host.back() != ']';
+  const std::string_view host_name = has_port ? request_host.substr(0, host_colon) : request_host;
+  const std::string_view origin_host = rest.substr(0, colon);
+  return origin_host.size() == host_name.size() &&
+         std::equal(origin_host.begin(), origin_host.end(), host_name.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         });
 }
 
 }  // namespace genx::notifier

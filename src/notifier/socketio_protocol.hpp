@@ -92,10 +92,11 @@ std::map<std::string, std::string> parse_query(std::string_view query);
 // nullopt for any other key.
 std::optional<std::string> event_name_for_routing_key(std::string_view routing_key);
 
-// CORS: whether a browser page at `origin` may talk to the notifier. `allowed` is the
-// configured list: "*" allows every origin; an empty list allows the dashboard, that is
-// http(s)://ANY-HOST:dashboard_port; otherwise exact origins ("http://host:8080").
+// CORS: whether a browser page at `origin` may talk to the notifier: the dashboard, that
+// is http(s)://HOST:dashboard_port where HOST is the host name of request_host (the
+// request's Host header; any host when empty), and the configured list `allowed` of
+// exact origins ("https://ops.example.com"; "*" allows every origin).
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed,
-                    int dashboard_port);
+                    int dashboard_port, std::string_view request_host = {});
 
 }  // namespace genx::notifier

@@ -18,10 +18,14 @@
 #include "csms/write_store.hpp"
 #include "security/charger_policy.hpp"
 #include "store/store.hpp"
+#include "store/token_store.hpp"
 
 namespace genx::store {
 
-class Store : public csms::WriteStore, public ReadStore, public analytics::AnalyticsStore {
+class Store : public csms::WriteStore,
+              public ReadStore,
+              public analytics::AnalyticsStore,
+              public TokenStore {
  public:
   // Adds or replaces an id tag (status: Accepted, Blocked, Expired, Invalid, ConcurrentTx;
   // expiry: ISO 8601, stored in canonical UTC form). Throws std::invalid_argument on a

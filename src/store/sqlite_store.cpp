@@ -226,6 +226,18 @@ CREATE TABLE charger_security (
   updated_at       TEXT NOT NULL
 );
 )sql"},
+    {5, R"sql(
+-- API tokens (README "Security"): only the SHA-256 digest of a token is stored.
+CREATE TABLE api_tokens (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  name       TEXT NOT NULL,
+  role       TEXT NOT NULL CHECK (role IN ('read', 'operator')),
+  digest     TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
+)sql"},
 };
 
 std::string now_text() {
@@ -1015,9 +1027,14 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
       exec(
           "CREATE TABLE IF NOT EXISTS schema_migrations ("
           "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-      const int current = schema_version();
+      // Each migration applied once, by version (not "above the highest"): migrations
+      // written on parallel branches may reach a database in any order.
       for (const auto& migration : kMigrations) {
-        if (migration.version <= current) continue;
+        auto applied = query("SELECT 1 FROM schema_migrations WHERE version = ?1");
+        applied.bind(1, migration.version);
+        const bool done = applied.step();
+        applied.run();
+        if (done) continue;
         exec(migration.sql);
         auto q = query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
         q.bind(1, migration.version).bind(2, now_text());
@@ -1410,6 +1427,80 @@ int SqliteStore::schema_version() {
   int version = 0;
   impl_->transaction("BEGIN", [&] { version = impl_->schema_version(); });
   return version;
+}
+
+std::int64_t SqliteStore::create_api_token(std::string_view name, std::string_view role,
+                                           std::string_view digest) {
+  if (name.empty() || name.size() > 100) throw std::invalid_argument("token name must be 1-100 characters");
+  std::int64_t id = 0;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto taken = impl_->query("SELECT 1 FROM api_tokens WHERE name = ?1 AND revoked_at IS NULL");
+    taken.bind(1, name);
+    const bool exists = taken.step();
+    taken.run();
+    if (exists) throw std::invalid_argument("an active token named " + std::string(name) + " exists");
+    auto q = impl_->query(
+        "INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id");
+    q.bind(1, name).bind(2, role).bind(3, digest).bind(4, now_text());
+    q.step();
+    id = q.integer(0);
+    q.run();
+  });
+  return id;
+}
+
+json SqliteStore::list_api_tokens() {
+  json tokens = json::array();
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id");
+    while (q.step()) {
+      tokens.push_back({{"id", q.integer(0)},
+                        {"name", q.text(1)},
+                        {"role", q.text(2)},
+                        {"createdAt", q.text(3)},
+                        {"revokedAt", q.text_json(4)}});
+    }
+  });
+  return tokens;
+}
+
+bool SqliteStore::revoke_api_token(std::string_view id_or_name) {
+  const bool numeric = !id_or_name.empty() && id_or_name.size() < 19 &&
+                       std::all_of(id_or_name.begin(), id_or_name.end(),
+                                   [](unsigned char c) { return c >= '0' && c <= '9'; });
+  bool revoked = false;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "UPDATE api_tokens SET revoked_at = ?3 WHERE revoked_at IS NULL AND "
+        "((?1 IS NOT NULL AND id = ?1) OR name = ?2) RETURNING id");
+    q.bind(1, numeric ? std::optional<std::int64_t>(std::stoll(std::string(id_or_name))) : std::nullopt)
+        .bind(2, id_or_name)
+        .bind(3, now_text());
+    while (q.step()) revoked = true;
+  });
+  return revoked;
+}
+
+std::optional<ApiTokenRecord> SqliteStore::find_api_token(std::string_view digest) {
+  std::optional<ApiTokenRecord> found;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id, name, role FROM api_tokens WHERE digest = ?1 AND revoked_at IS NULL");
+    q.bind(1, digest);
+    if (q.step()) found = ApiTokenRecord{q.integer(0), q.text(1), q.text(2)};
+    q.run();
+  });
+  return found;
+}
+
+bool SqliteStore::has_active_api_tokens() {
+  bool any = false;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL)");
+    q.step();
+    any = q.integer(0) != 0;
+    q.run();
+  });
+  return any;
 }
 
 std::unique_ptr<SqliteStore> open_sqlite_store(const std::string& path, SqliteOptions options) {

@@ -60,6 +60,13 @@ class SqliteStore final : public Store {
   void in_analytics_transaction(
       const std::function<void(analytics::AnalyticsUnit&)>& work) override;
 
+  std::int64_t create_api_token(std::string_view name, std::string_view role,
+                                std::string_view digest) override;
+  nlohmann::json list_api_tokens() override;
+  bool revoke_api_token(std::string_view id_or_name) override;
+  std::optional<ApiTokenRecord> find_api_token(std::string_view digest) override;
+  bool has_active_api_tokens() override;
+
   // The highest migration applied to this database.
   int schema_version();
 

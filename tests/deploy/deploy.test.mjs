@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import WebSocket from 'ws';
+import { recordSecret, testLogDir } from '../e2e/lib/secrets.mjs';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +33,7 @@ const scriptEnv = { ...process.env, GENX_LOCAL_RABBITMQ_PORT: String(port) };
 const passwords = Object.fromEntries(['gateway', 'worker', 'api', 'notifier', 'analytics', 'monitor']
   .map((r) => [r, randomBytes(9).toString('hex')]));
 const amqpUrl = (role) => `amqp://genx-${role}:${passwords[role]}@127.0.0.1:${port}/genx`;
+recordSecret(...Object.values(passwords));
 let startedBroker = false;
 const children = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genx-deploy-'));
@@ -135,7 +137,10 @@ test('definitions: each role user is refused what its role must not do', async (
 });
 
 function startRole(role, env) {
-  const log = fs.openSync(path.join(tmp, `${role}.log`), 'a');
+  // Logs are kept for the secrets check of scripts/test.sh (tests/e2e/lib/secrets.mjs).
+  const logDir = path.join(testLogDir, path.basename(tmp));
+  fs.mkdirSync(logDir, { recursive: true });
+  const log = fs.openSync(path.join(logDir, `${role}.log`), 'a');
   const child = spawn(genxBin, [role], { cwd: tmp, env, stdio: ['ignore', log, log], detached: true });
   children.push(child);
   return child;
@@ -162,7 +167,7 @@ test('definitions: the real roles run as their least-privilege users and a BootN
   const health = await poll(async () => {
     const { stdout } = await run(genxBin, ['health', '--url', `http://127.0.0.1:${apiPort}/health`]);
     return stdout;
-  }, { what: `genx health of the stack (logs in ${tmp})` });
+  }, { what: `genx health of the stack (logs in ${path.join(testLogDir, path.basename(tmp))})` });
   assert.match(health, /^healthy/m);
   assert.match(health, /"analytics\.0"/, 'the analytics role is in the stack\'s health');
 

@@ -145,7 +145,8 @@ test('a wrong or missing token is refused with CONNECT_ERROR "unauthorized"', as
 
 test('CORS: the dashboard origin may poll, another origin may not', async () => {
   await stack.diagnose(async () => {
-    const dashboard = `http://localhost:${stack.apiPort}`;
+    // The page and the notifier on one host name, as in a browser (app.js uses location.hostname).
+    const dashboard = `http://127.0.0.1:${stack.apiPort}`;
     const ok = await fetch(`${stack.notifyUrl(0)}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: dashboard } });
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get('access-control-allow-origin'), dashboard);

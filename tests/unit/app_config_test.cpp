@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -127,4 +130,55 @@ TEST(Config, AnalyticsTariffAndTimeZoneSettings) {
       EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(Config, SecretsAreRefusedOnTheCommandLine) {
+  for (const char* flag : {"--rabbitmq-password", "--api-token", "--rabbitmq-management-password"}) {
+    try {
+      load_config(env({}), {flag, "hunter2-secret"});
+      ADD_FAILURE() << flag << " accepted";
+    } catch (const ConfigError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("command line"), std::string::npos) << what;
+      EXPECT_EQ(what.find("hunter2-secret"), std::string::npos) << "the error repeats the secret: " << what;
+    }
+  }
+  try {
+    load_config(env({}), {"--rabbitmq-url", "amqp://u:hunter2-secret@host:5672/"});
+    ADD_FAILURE() << "a password in --rabbitmq-url accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("RABBITMQ_PASSWORD"), std::string::npos) << what;
+    EXPECT_EQ(what.find("hunter2-secret"), std::string::npos) << what;
+  }
+  // Without a password the flag is fine; in the environment the password is fine.
+  auto c = load_config(env({{"RABBITMQ_PASSWORD", "pw-from-env"}}), {"--rabbitmq-url", "amqp://u@host:5672/"});
+  EXPECT_EQ(c.amqp.username, "u");
+  EXPECT_EQ(c.amqp.password, "pw-from-env");
+  auto d = load_config(env({{"RABBITMQ_URL", "amqp://u:pw-in-url@host:5672/"}}), {});
+  EXPECT_EQ(d.amqp.password, "pw-in-url");
+}
+
+TEST(Config, BrokerPasswordFileTlsFilesVhostAndMetricsAuth) {
+  const auto dir = std::filesystem::temp_directory_path() / ("genx-config-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = (dir / "pw").string();
+  std::ofstream(file) << "pw-from-file\n";
+  auto c = load_config(env({{"RABBITMQ_PASSWORD", "other"},
+                            {"RABBITMQ_PASSWORD_FILE", file},
+                            {"RABBITMQ_VHOST", "tenant-a"},
+                            {"RABBITMQ_URL", "amqps://broker.example:5671"},
+                            {"RABBITMQ_CA_FILE", file},
+                            {"GENX_METRICS_AUTH", "token"}}),
+                       {});
+  EXPECT_EQ(c.amqp.password, "pw-from-file");
+  EXPECT_EQ(c.amqp.vhost, "tenant-a");
+  EXPECT_TRUE(c.amqp.tls);
+  EXPECT_EQ(c.amqp.ca_file, file);
+  EXPECT_FALSE(c.metrics_open);
+  EXPECT_TRUE(load_config(env({}), {}).metrics_open);
+  EXPECT_THROW(load_config(env({{"RABBITMQ_PASSWORD_FILE", (dir / "missing").string()}}), {}), ConfigError);
+  EXPECT_THROW(load_config(env({{"RABBITMQ_CERT_FILE", file}}), {}), ConfigError);  // no key
+  EXPECT_THROW(load_config(env({{"GENX_METRICS_AUTH", "maybe"}}), {}), ConfigError);
+  std::filesystem::remove_all(dir);
 }

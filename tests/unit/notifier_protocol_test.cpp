@@ -126,6 +126,11 @@ TEST(Notifier, QueryStringsArePercentDecoded) {
 }
 
 TEST(Notifier, CorsAllowsTheDashboardOriginByDefault) {
+  EXPECT_TRUE(origin_allowed("http://localhost:8080", {}, 8080, "localhost:8081"));
+  EXPECT_TRUE(origin_allowed("http://OPS.example.com:8080", {}, 8080, "ops.example.com:8081"));
+  EXPECT_FALSE(origin_allowed("http://evil.example:8080", {}, 8080, "localhost:8081"));
+  EXPECT_TRUE(origin_allowed("http://localhost:8080", {"https://ops.example.com"}, 8080, "localhost:8081"));
+  EXPECT_FALSE(origin_allowed("http://evil.example:8080", {"https://ops.example.com"}, 8080, "localhost:8081"));
   EXPECT_TRUE(origin_allowed("http://localhost:8080", {}, 8080));
   EXPECT_TRUE(origin_allowed("https://ops.example.com:8080", {}, 8080));
   EXPECT_FALSE(origin_allowed("http://evil.example:9999", {}, 8080));
@@ -135,6 +140,6 @@ TEST(Notifier, CorsAllowsTheDashboardOriginByDefault) {
 
   std::vector<std::string> list = {"https://ops.example.com"};
   EXPECT_TRUE(origin_allowed("https://ops.example.com", list, 8080));
-  EXPECT_FALSE(origin_allowed("http://localhost:8080", list, 8080));
+  EXPECT_FALSE(origin_allowed("http://localhost:9090", list, 8080));
   EXPECT_TRUE(origin_allowed("http://anything:1", {"*"}, 8080));
 }

@@ -110,10 +110,12 @@ function renderQueues(queues) {
     const depth = q.messages == null ? '?' : q.messages.toLocaleString();
     return `<li class="${dlq ? 'dlq' : ''} ${q.messages ? 'nonzero' : ''}" data-queue="${esc(q.name)}">
       <span class="qname" title="${esc(q.name)}">${esc(q.name)}</span><span class="qdepth">${depth}</span>
-      <span class="bar"><span style="width:${Math.min(100, ((q.messages || 0) / max) * 100)}%"></span></span>
+      <span class="bar"><span data-width="${Math.min(100, ((q.messages || 0) / max) * 100)}"></span></span>
       <span class="qmeta">${q.messages == null ? 'unavailable' : `${q.consumers} consumer${q.consumers === 1 ? '' : 's'}`}${dlq ? ' · dead letters' : ''}</span>
     </li>`;
   }).join('');
+  // Widths through the CSSOM: the Content-Security-Policy forbids inline style attributes.
+  for (const bar of $('queues').querySelectorAll('[data-width]')) bar.style.width = `${bar.dataset.width}%`;
   const main = queues[0];
   const dlq = queues.find((q) => q.name.endsWith('.dlq'));
   $('kpi-queue').textContent = main?.messages == null ? '–' : main.messages.toLocaleString();

@@ -2,7 +2,9 @@
 // `genx run`, on free ports, with its own SQLite file in a temp dir and its own
 // RabbitMQ queue and exchange names (random suffix), so concurrent tests never see
 // each other's messages. cleanup() kills every process it started (its whole process
-// group) and deletes the queues and exchanges it named.
+// group) and deletes the queues and exchanges it named. Process logs go to
+// build/test-artifacts/logs/<suffix>/ (GENX_TEST_LOG_DIR) and are kept; the secrets the
+// stack uses are recorded (lib/secrets.mjs).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
+import { recordSecret, testLogDir } from './secrets.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const genxBin = process.env.GENX_BIN || path.join(repoRoot, 'build', 'genx');
@@ -207,6 +210,16 @@ export class Stack {
       GENX_SIM_CHARGERS: '0', // no demo chargers unless a test asks for them
       ...overrides,
     };
+    // Every secret this stack hands its processes (scripts/check-secrets.sh greps the
+    // logs for them). The guest/guest default of a local test broker is no secret.
+    recordSecret(s.env.API_TOKEN, s.env.RABBITMQ_PASSWORD, s.env.RABBITMQ_MANAGEMENT_PASSWORD);
+    try {
+      const password = decodeURIComponent(new URL(s.env.RABBITMQ_URL).password);
+      if (password && password !== 'guest') recordSecret(password);
+    } catch { /* not a URL: the process will say so */ }
+    // Logs outlive the stack (its temp dir is deleted): the secrets check reads them.
+    s.logDir = path.join(testLogDir, s.suffix);
+    fs.mkdirSync(s.logDir, { recursive: true });
     s.processes = [];
     s.counter = 0;
     return s;
@@ -226,7 +239,7 @@ export class Stack {
       throw new Error(`genx binary not found at ${genxBin} (build it, or set GENX_BIN)`);
     }
     const name = `${role}-${++this.counter}`;
-    const logFile = path.join(this.dir, `${name}.log`);
+    const logFile = path.join(this.logDir, `${name}.log`);
     const fd = fs.openSync(logFile, 'a');
     // Roles started one by one get their own index (and so their own ops port).
     this.roleCounts ??= {};
