@@ -7,17 +7,21 @@
 // scripts. A screenshot is kept in build/test-artifacts/dashboard-commands.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { createRPCError } from 'ocpp-rpc';
-import { Stack, poll, repoRoot } from './lib/stack.mjs';
+import { Stack, genxBin, poll, repoRoot } from './lib/stack.mjs';
+import { recordSecret } from './lib/secrets.mjs';
 import { connectAnsweringCharger } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
 
 const kChromium = process.env.GENX_CHROMIUM || '/usr/bin/chromium';
 const kArtifacts = process.env.GENX_TEST_ARTIFACTS || path.join(repoRoot, 'build', 'test-artifacts');
+const execGenx = promisify(execFile);
 const kToken = 'dash-cmd-token';
 const kTimeoutMs = 3000;
 
@@ -336,8 +340,22 @@ test('the page explains offline, CALLERROR, invalid input, busy, timeout and a w
       shown = await click(panel, 'cmd-reset');
       assert.equal(shown.http, '404', 'sent with the new token (and the charger is still offline)');
 
+      // A read-only token (genx tokens create --role read): 403 explained, nothing sent.
+      const { stdout } = await execGenx(genxBin, ['tokens', 'create', '--name', 'dash-viewer', '--role', 'read'],
+        { env: stack.env, cwd: stack.dir });
+      const readToken = stdout.trim();
+      recordSecret(readToken);
+      await page.evaluate((t) => { state.token = t; }, readToken);
+      shown = await click(panel, 'cmd-reset');
+      assert.deepEqual([shown.state, shown.http], ['error', '403']);
+      assert.match(shown.text, /not allowed This API token may only read; commands need an operator token/);
+      await page.locator('#token-input').fill(kToken);
+      await page.locator('#token-form button[type="submit"]').click();
+      shown = await click(panel, 'cmd-reset');
+      assert.equal(shown.http, '404', 'sent again with the operator token');
+
       // The only console errors are the browser's notes on the HTTP errors above.
-      const unexpected = page.errors.filter((e) => !/Failed to load resource: the server responded with a status of (400|401|404|429|502|504)/.test(e));
+      const unexpected = page.errors.filter((e) => !/Failed to load resource: the server responded with a status of (400|401|403|404|429|502|504)/.test(e));
       assert.deepEqual(unexpected, []);
     } finally {
       await charger.close({ force: true });

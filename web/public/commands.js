@@ -288,7 +288,7 @@
     if (generation !== panel.generation) return; // another charger is shown now
     setPending(false);
     render(form, cmd, cp, result);
-    if (result.status === 401) askToken();
+    if (result.status === 401 || result.status === 403) askToken();
     if (result.status === 200 && cmd.action === 'GetConfiguration') suggestKeys(result.body.configurationKey);
   }
 
@@ -315,6 +315,9 @@
       }
       case 401:
         show('error', head('not authorized'), 'The API token is missing or wrong. Enter it, then send again.', status);
+        return;
+      case 403:
+        show('error', head('not allowed'), `This API token may only read; commands need an operator token. Enter one, then send again. <span class="sub">${error}</span>`, status);
         return;
       case 404:
         show('error', head('charger offline'), `${esc(cp)} is not connected to any gateway, so nothing was sent.`, status);
