@@ -181,7 +181,6 @@ const std::vector<SettingInfo>& settings_table() {
        "+10+i, notifier i +100+i, analytics i +200+i; 0 = off)"},
       {"GENX_ROLE_INDEX", "--role-index", "0",
        "index of this process within its role (genx run sets it; systemd: %i)"},
-      {"GENX_NOTIFIERS", "--notifiers", "1", "notifier processes started by genx run"},
       {"GENX_LOG_FORMAT", "--log-format", "text", "log lines as text or json (one object per line)"},
       {"RABBITMQ_MANAGEMENT_URL", "--rabbitmq-management-url", "",
        "RabbitMQ management API (default: http://AMQP_HOST:AMQP_PORT+10000, i.e. 15672 for 5672)"},

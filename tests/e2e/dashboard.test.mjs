@@ -4,41 +4,21 @@
 // A screenshot is kept in build/test-artifacts/dashboard.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { Stack, poll, repoRoot } from './lib/stack.mjs';
+import { closeChromium, launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { Stack, poll } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 
-const kChromium = process.env.GENX_CHROMIUM || '/usr/bin/chromium';
-const kArtifacts = process.env.GENX_TEST_ARTIFACTS || path.join(repoRoot, 'build', 'test-artifacts');
 
 let stack;
 let browser; // a persistent context on a fresh profile directory
-let profileDir;
 
 before(async () => {
   stack = await Stack.create('dashboard');
-  await stack.diagnose(async () => {
-    const proc = stack.start('run', ['--ocpp-workers', '1', '--notifiers', '1']);
-    await stack.waitGateway(proc);
-    await stack.waitApi(proc);
-    await stack.waitNotifier(proc, 0);
-  });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genx-chromium-'));
-  // playwright-core sets --user-data-dir itself from the profile directory given here.
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: kChromium,
-    headless: true,
-    viewport: { width: 1440, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  await stack.startRun();
+  browser = await launchChromium();
 });
 after(async () => {
-  await browser?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await closeChromium(browser);
   await stack?.cleanup();
 });
 
@@ -101,8 +81,7 @@ test('the dashboard shows a charger and its session live, without reload', async
     const detail = page.locator('[data-testid="charger-detail"]');
     await detail.locator('#detail-sessions').getByText(`#${start.transactionId}`, { exact: true }).waitFor();
 
-    fs.mkdirSync(kArtifacts, { recursive: true });
-    await page.screenshot({ path: path.join(kArtifacts, 'dashboard.png'), fullPage: true });
+    await saveScreenshot(page, 'dashboard.png');
 
     // A page opened now shows the same session, its energy and power from the REST API.
     const second = await browser.newPage();

@@ -7,22 +7,16 @@
 // A screenshot is kept in build/test-artifacts/dashboard-analytics.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { Stack, poll, repoRoot } from './lib/stack.mjs';
+import { closeChromium, launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { Stack, poll } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 import { getJson } from './lib/api.mjs';
 
-const kChromium = process.env.GENX_CHROMIUM || '/usr/bin/chromium';
-const kArtifacts = process.env.GENX_TEST_ARTIFACTS || path.join(repoRoot, 'build', 'test-artifacts');
 const kToken = 'dash-analytics-token';
 const kDay = 'from=2024-01-15&to=2024-01-16';
 
 let stack;
 let browser;
-let profileDir;
 
 before(async () => {
   stack = await Stack.create('dashan', {
@@ -33,24 +27,11 @@ before(async () => {
     GENX_TARIFF_CURRENCY: 'EUR',
     GENX_TIMEZONE: 'UTC',
   });
-  await stack.diagnose(async () => {
-    const proc = stack.start('run', ['--ocpp-workers', '1', '--notifiers', '1']);
-    await stack.waitGateway(proc);
-    await stack.waitApi(proc);
-    await stack.waitNotifier(proc, 0);
-  });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genx-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: kChromium,
-    headless: true,
-    viewport: { width: 1440, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  await stack.startRun();
+  browser = await launchChromium();
 });
 after(async () => {
-  await browser?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await closeChromium(browser);
   await stack?.cleanup();
 });
 
@@ -249,8 +230,7 @@ test('the Analytics view shows exact figures and charts of known sessions, and f
       const s = await summary();
       assert.deepEqual([s.energyWh, s.sessionsCompleted, s.revenueMinor, s.utilizationPercent], [13500, 3, 1380, 5.38]);
 
-      fs.mkdirSync(kArtifacts, { recursive: true });
-      await page.screenshot({ path: path.join(kArtifacts, 'dashboard-analytics.png'), fullPage: true });
+      await saveScreenshot(page, 'dashboard-analytics.png');
 
       // "All": no period bounds; the same sessions, hours filled over the span of the data.
       await page.locator('.an-presets button[data-days="0"]').click();

@@ -8,49 +8,30 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium, saveScreenshot } from './lib/browser.mjs';
 import { createRPCError } from 'ocpp-rpc';
-import { Stack, genxBin, poll, repoRoot } from './lib/stack.mjs';
+import { Stack, genxBin, poll } from './lib/stack.mjs';
 import { recordSecret } from './lib/secrets.mjs';
 import { connectAnsweringCharger } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
 
-const kChromium = process.env.GENX_CHROMIUM || '/usr/bin/chromium';
-const kArtifacts = process.env.GENX_TEST_ARTIFACTS || path.join(repoRoot, 'build', 'test-artifacts');
 const execGenx = promisify(execFile);
 const kToken = 'dash-cmd-token';
 const kTimeoutMs = 3000;
 
 let stack;
 let browser;
-let profileDir;
 
 before(async () => {
   stack = await Stack.create('dashcmd', {
     API_TOKEN: kToken, GENX_COMMAND_TIMEOUT_MS: String(kTimeoutMs), GENX_COMMAND_QUEUE_LIMIT: '1',
   });
-  await stack.diagnose(async () => {
-    const proc = stack.start('run', ['--ocpp-workers', '1', '--notifiers', '1']);
-    await stack.waitGateway(proc);
-    await stack.waitApi(proc);
-    await stack.waitNotifier(proc, 0);
-  });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genx-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: kChromium,
-    headless: true,
-    viewport: { width: 1440, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  await stack.startRun();
+  browser = await launchChromium();
 });
 after(async () => {
-  await browser?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await closeChromium(browser);
   await stack?.cleanup();
 });
 
@@ -226,8 +207,7 @@ test('every command from the charger page reaches the charger, and the page show
         trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
       assert.deepEqual(rows, [['HeartbeatInterval', '60', 'writable'], ['NumberOfConnectors', '2', 'read-only']]);
       assert.equal(await panel.locator('[data-testid="config-unknown"]').textContent(), 'Unknown keys: NoSuchKey');
-      fs.mkdirSync(kArtifacts, { recursive: true });
-      await page.screenshot({ path: path.join(kArtifacts, 'dashboard-commands.png'), fullPage: true });
+      await saveScreenshot(page, 'dashboard-commands.png');
 
       shown = await more(panel, 'ClearCache');
       assert.equal(shown.state, 'refused');

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { io } from 'socket.io-client';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium } from './lib/browser.mjs';
 import { Stack, poll, genxBin, repoRoot } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 import { recordSecret } from './lib/secrets.mjs';
@@ -76,12 +76,7 @@ before(async () => {
     GENX_CORS_ORIGINS: kAllowedOrigin,
     GENX_METRICS_AUTH: 'token',
   });
-  await stack.diagnose(async () => {
-    const proc = stack.start('run', ['--ocpp-workers', '1', '--notifiers', '1']);
-    await stack.waitGateway(proc);
-    await stack.waitApi(proc);
-    await stack.waitNotifier(proc, 0);
-  });
+  await stack.startRun();
 });
 
 after(async () => {
@@ -244,13 +239,7 @@ test('dashboard: security headers on every response, and no inline code that the
 test('dashboard in headless Chromium with a read token: live over Socket.IO, no Content-Security-Policy violation', async () => {
   await stack.diagnose(async () => {
     const watcher = await createToken('wallboard', 'read');
-    const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genx-chromium-sec-'));
-    const browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: process.env.GENX_CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const problems = [];
@@ -266,8 +255,7 @@ test('dashboard in headless Chromium with a read token: live over Socket.IO, no 
       assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
       assert.deepEqual(problems, []);
     } finally {
-      await browser.close();
-      fs.rmSync(profileDir, { recursive: true, force: true });
+      await closeChromium(browser);
     }
   });
 });

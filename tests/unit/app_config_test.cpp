@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "app/config.hpp"
@@ -95,6 +96,15 @@ TEST(Config, ReadmeDocumentsEverySetting) {
         << s.env << " is not documented in README.md";
     EXPECT_NE(readme.find(std::string("`") + s.flag + "`"), std::string::npos)
         << s.flag << " is not documented in README.md";
+  }
+}
+
+TEST(Config, EachSettingAndFlagIsDefinedOnce) {
+  std::set<std::string> envs;
+  std::set<std::string> flags;
+  for (const auto& s : genx::app::settings_table()) {
+    EXPECT_TRUE(envs.insert(s.env).second) << s.env << " is listed twice in settings_table";
+    EXPECT_TRUE(flags.insert(s.flag).second) << s.flag << " is listed twice in settings_table";
   }
 }
 

@@ -301,6 +301,18 @@ export class Stack {
     ).join('\n');
   }
 
+  // `genx run` with one worker and one notifier (or ARGS); resolves with its process once
+  // the gateway, the api and the first notifier answer.
+  async startRun(args = ['--ocpp-workers', '1', '--notifiers', '1']) {
+    return this.diagnose(async () => {
+      const proc = this.start('run', args);
+      await this.waitGateway(proc);
+      await this.waitApi(proc);
+      await this.waitNotifier(proc, 0);
+      return proc;
+    });
+  }
+
   // Runs fn; when it throws, appends the processes' log tails to the error.
   async diagnose(fn) {
     try {
