@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -173,11 +174,13 @@ int run_ocpp_worker(const Config& config) {
     auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
     broker.publish(std::move(copy), [barrier](broker::PublishOutcome o) { barrier->done(o); });
   };
-  // The gateway awaits calls that need a decision (reply_to set): tell it at once that
-  // this one failed instead of letting it time out. The reason stays in the logs and the
-  // DLQ headers; the charger only learns that the CSMS could not process the call.
-  auto answer_failure = [&](const broker::Delivery& d, const std::string& unique_id) {
-    if (d.reply_to.empty() || unique_id.empty()) return;
+  // The gateway awaits calls that need a decision (reply_to set): once the DLQ holds the
+  // message, tell it at once that the call failed instead of letting it time out. The
+  // reason stays in the logs and the DLQ headers; the charger only learns that the CSMS
+  // could not process the call.
+  auto failure_answer = [](const broker::Delivery& d,
+                           const std::string& unique_id) -> std::optional<broker::Message> {
+    if (d.reply_to.empty() || unique_id.empty()) return std::nullopt;
     broker::Message reply;
     reply.routing_key = d.reply_to;
     reply.correlation_id = d.correlation_id;
@@ -190,19 +193,28 @@ int run_ocpp_worker(const Config& config) {
         "The CSMS could not process this call; it was moved to the dead-letter queue for an "
         "operator";
     reply.body = csms::serialize(csms::Reply{unique_id, std::nullopt, std::move(error)});
-    broker.publish(std::move(reply), [id = d.message_id](broker::PublishOutcome o) {
-      if (o != broker::PublishOutcome::kConfirmed) {
-        spdlog::warn("error answer for dead-lettered {} not confirmed", id);
-      }
-    });
+    return reply;
   };
   auto dead_letter = [&](broker::Delivery&& d, const std::string& reason,
                          const std::string& unique_id = {}) {
     auto copy = broker::dead_letter_message(d, reason, csms::format_timestamp(now_millis()));
     spdlog::error("message {} dead-lettered to {}: {}", copy.message_id, copy.routing_key, reason);
     worker_metrics::nacked(false);
-    answer_failure(d, unique_id);
-    reroute(std::move(d), std::move(copy));
+    auto answer = failure_answer(d, unique_id);
+    auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
+    // Answered only once the DLQ copy is confirmed: a refused copy goes back to the
+    // queue (AckBarrier) and will still be processed, so the charger keeps waiting.
+    broker.publish(std::move(copy), [&broker, barrier, answer](broker::PublishOutcome o) mutable {
+      if (o == broker::PublishOutcome::kConfirmed && answer) {
+        std::string id = answer->correlation_id;
+        broker.publish(std::move(*answer), [id = std::move(id)](broker::PublishOutcome r) {
+          if (r != broker::PublishOutcome::kConfirmed) {
+            spdlog::warn("error answer for dead-lettered call {} not confirmed", id);
+          }
+        });
+      }
+      barrier->done(o);
+    });
   };
 
   while (auto delivery = queue.pop(stopping)) {
