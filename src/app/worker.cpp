@@ -8,15 +8,16 @@
 // last delay, or at once when the message can never succeed (unparseable, unknown
 // envelope version, a rule that throws), it goes to "<queue>.dlq" with the reason in its
 // headers. Either way the original is acked only after the copy is confirmed. A call the
-// gateway awaits (reply_to set) that is dead-lettered gets a CALLERROR InternalError at
-// once, so the charger is not left waiting for GENX_REPLY_TIMEOUT_MS.
+// gateway awaits (reply_to set) that is dead-lettered gets a CALLERROR InternalError as
+// soon as the DLQ copy is confirmed, so the charger is not left waiting for
+// GENX_REPLY_TIMEOUT_MS.
 //
 // Events are at-least-once with stable ids: the processor stores a message's events with
 // its reply in the same transaction, and a redelivery (e.g. after a crash between the
 // commit and the confirms) publishes the stored events again.
 #include <atomic>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <mutex>
 #include <optional>
