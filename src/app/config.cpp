@@ -162,6 +162,9 @@ const std::vector<SettingInfo>& settings_table() {
        "unacked messages one ocpp-worker holds at most"},
       {"GENX_WORKER_COMMIT_BATCH", "--worker-commit-batch", "64",
        "messages an ocpp-worker commits in one database transaction at most (group commit; 1 = one each)"},
+      {"GENX_TEST_FAULT", "--test-fault", "",
+       "TESTS ONLY, never in production: crash-after-commit:ACTION makes an ocpp-worker SIGKILL "
+       "itself right after committing the first new ACTION call, before it publishes anything"},
       {"GENX_SIM_CHARGERS", "--sim-chargers", "3",
        "simulated chargers genx run starts (genx sim, realistic profile) so the dashboard shows life; 0 = none"},
       {"GENX_NOTIFIERS", "--notifiers", "1",
@@ -501,6 +504,14 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
                       c.policy.tariff.currency + "\"");
   }
   c.worker_commit_batch = static_cast<int>(get_int("GENX_WORKER_COMMIT_BATCH", 1, 10000));
+  if (const auto fault = get("GENX_TEST_FAULT"); !fault.empty()) {
+    constexpr std::string_view kCrash = "crash-after-commit:";
+    if (fault.rfind(kCrash, 0) != 0 || fault.size() == kCrash.size()) {
+      throw ConfigError("GENX_TEST_FAULT: expected crash-after-commit:ACTION (tests only), got \"" +
+                        fault + "\"");
+    }
+    c.test_crash_after_commit = fault.substr(kCrash.size());
+  }
   {
     auto& sec = c.charger_security;
     sec.tls_port = static_cast<int>(get_int("GATEWAY_TLS_PORT", 0, 65535));

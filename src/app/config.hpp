@@ -61,6 +61,9 @@ struct Config {
   int ocpp_workers = 2;
   int worker_prefetch = 16;
   int worker_commit_batch = 64;  // deliveries per database transaction at most (group commit)
+  // Test only (GENX_TEST_FAULT): "crash-after-commit:ACTION" makes an ocpp-worker SIGKILL
+  // itself after committing the first new ACTION message, before any publish.
+  std::string test_crash_after_commit;
   int sim_chargers = 3;  // genx run: simulated chargers for the demo (0 = none)
   int notifiers = 1;
   std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)

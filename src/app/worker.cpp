@@ -7,11 +7,20 @@
 // message to the next delay queue "<queue>.retry.<delay>" (broker/retry.hpp); after the
 // last delay, or at once when the message can never succeed (unparseable, unknown
 // envelope version, a rule that throws), it goes to "<queue>.dlq" with the reason in its
-// headers. Either way the original is acked only after the copy is confirmed.
+// headers. Either way the original is acked only after the copy is confirmed. A call the
+// gateway awaits (reply_to set) that is dead-lettered gets a CALLERROR InternalError as
+// soon as the DLQ copy is confirmed, so the charger is not left waiting for
+// GENX_REPLY_TIMEOUT_MS.
+//
+// Events are at-least-once with stable ids: the processor stores a message's events with
+// its reply in the same transaction, and a redelivery (e.g. after a crash between the
+// commit and the confirms) publishes the stored events again.
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -166,11 +175,47 @@ int run_ocpp_worker(const Config& config) {
     auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
     broker.publish(std::move(copy), [barrier](broker::PublishOutcome o) { barrier->done(o); });
   };
-  auto dead_letter = [&](broker::Delivery&& d, const std::string& reason) {
+  // The gateway awaits calls that need a decision (reply_to set): once the DLQ holds the
+  // message, tell it at once that the call failed instead of letting it time out. The
+  // reason stays in the logs and the DLQ headers; the charger only learns that the CSMS
+  // could not process the call.
+  auto failure_answer = [](const broker::Delivery& d,
+                           const std::string& unique_id) -> std::optional<broker::Message> {
+    if (d.reply_to.empty() || unique_id.empty()) return std::nullopt;
+    broker::Message reply;
+    reply.routing_key = d.reply_to;
+    reply.correlation_id = d.correlation_id;
+    reply.message_id = d.message_id + ".reply";
+    reply.persistent = false;
+    ocpp::CallError error;
+    error.unique_id = unique_id;
+    error.code = ocpp::ErrorCode::kInternalError;
+    error.description =
+        "The CSMS could not process this call; it was moved to the dead-letter queue for an "
+        "operator";
+    reply.body = csms::serialize(csms::Reply{unique_id, std::nullopt, std::move(error)});
+    return reply;
+  };
+  auto dead_letter = [&](broker::Delivery&& d, const std::string& reason,
+                         const std::string& unique_id = {}) {
     auto copy = broker::dead_letter_message(d, reason, csms::format_timestamp(now_millis()));
     spdlog::error("message {} dead-lettered to {}: {}", copy.message_id, copy.routing_key, reason);
     worker_metrics::nacked(false);
-    reroute(std::move(d), std::move(copy));
+    auto answer = failure_answer(d, unique_id);
+    auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
+    // Answered only once the DLQ copy is confirmed: a refused copy goes back to the
+    // queue (AckBarrier) and will still be processed, so the charger keeps waiting.
+    broker.publish(std::move(copy), [&broker, barrier, answer](broker::PublishOutcome o) mutable {
+      if (o == broker::PublishOutcome::kConfirmed && answer) {
+        std::string id = answer->correlation_id;
+        broker.publish(std::move(*answer), [id = std::move(id)](broker::PublishOutcome r) {
+          if (r != broker::PublishOutcome::kConfirmed) {
+            spdlog::warn("error answer for dead-lettered call {} not confirmed", id);
+          }
+        });
+      }
+      barrier->done(o);
+    });
   };
 
   while (auto delivery = queue.pop(stopping)) {
@@ -206,14 +251,22 @@ int run_ocpp_worker(const Config& config) {
         std::string reason = "database unavailable after " + std::to_string(attempt) +
                              " attempts: " + e.what();
         publish_failure(envelope.device_id, envelope.message_type, envelope.message_id, reason);
-        dead_letter(std::move(*delivery), reason);
+        dead_letter(std::move(*delivery), reason, envelope.unique_id);
       }
       continue;
     } catch (const std::exception& e) {
       std::string reason = std::string("processing failed: ") + e.what();
       publish_failure(envelope.device_id, envelope.message_type, envelope.message_id, reason);
-      dead_letter(std::move(*delivery), reason);
+      dead_letter(std::move(*delivery), reason, envelope.unique_id);
       continue;
+    }
+    if (!config.test_crash_after_commit.empty() && !outcome->duplicate &&
+        envelope.message_type == config.test_crash_after_commit) {
+      // GENX_TEST_FAULT (tests only): die between the commit and the publishes.
+      spdlog::critical("GENX_TEST_FAULT: killing this worker after committing {} {}",
+                       envelope.message_type, envelope.unique_id);
+      spdlog::default_logger()->flush();
+      std::raise(SIGKILL);
     }
 
     std::vector<broker::Message> publishes;
@@ -226,7 +279,10 @@ int run_ocpp_worker(const Config& config) {
       reply.persistent = false;
       publishes.push_back(std::move(reply));
     }
-    std::string timestamp = csms::format_timestamp(now_millis());
+    // The time of the first processing: a republished event is the same event.
+    const std::string timestamp = outcome->events_timestamp.empty()
+                                      ? csms::format_timestamp(now_millis())
+                                      : outcome->events_timestamp;
     for (const auto& event : outcome->events) {
       broker::Message message;
       message.exchange = config.names.exchange_events;

@@ -99,6 +99,15 @@ MeterReading read_meter_value(const json& sampled_values) {
   return reading;
 }
 
+// The outcome's events as kept in processed_messages.events (see ProcessedMessage).
+std::string stored_events(const Outcome& outcome) {
+  json events = json::array();
+  for (const auto& e : outcome.events) {
+    events.push_back({{"type", e.type}, {"deviceId", e.device_id}, {"fields", e.fields}});
+  }
+  return json{{"timestamp", outcome.events_timestamp}, {"events", std::move(events)}}.dump();
+}
+
 class Handler {
  public:
   Handler(UnitOfWork& uow, const Envelope& envelope, const Policy& policy, std::int64_t now_ms,
@@ -130,8 +139,10 @@ class Handler {
     const std::string serialized = serialize(outcome_.reply);
     uow_.append_message_log({envelope_.device_id, "out", envelope_.message_type,
                              envelope_.unique_id, serialized, now_});
+    outcome_.events_timestamp = now_;
     uow_.save_processed_reply(
-        {envelope_.device_id, envelope_.unique_id, envelope_.message_type}, serialized, now_);
+        {envelope_.device_id, envelope_.unique_id, envelope_.message_type},
+        {serialized, outcome_.events.empty() ? std::string() : stored_events(outcome_)}, now_);
   }
 
  private:
@@ -516,15 +527,38 @@ class Handler {
   std::int64_t charger_id_ = 0;
 };
 
-// True (and fills outcome) when the message was processed before.
+// Reads what stored_events() wrote back into outcome.events and events_timestamp.
+void restore_events(const std::string& stored, Outcome& outcome) {
+  const auto j = json::parse(stored);
+  outcome.events_timestamp = j.at("timestamp").get<std::string>();
+  for (const auto& e : j.at("events")) {
+    outcome.events.push_back(
+        DomainEvent{e.at("type").get<std::string>(), e.at("deviceId").get<std::string>(),
+                    e.at("fields")});
+  }
+}
+
+// True (and fills outcome) when the message was processed before. Its stored events come
+// back too, with their ids and timestamp: a redelivery after a crash between the commit
+// and the publishes must still publish them (consumers dedupe by eventId).
 bool answer_duplicate(UnitOfWork& uow, const Envelope& envelope, Outcome& outcome) {
   const auto stored =
       uow.find_processed_reply({envelope.device_id, envelope.unique_id, envelope.message_type});
   if (!stored) return false;
-  auto parsed = parse_reply(*stored);
+  auto parsed = parse_reply(stored->reply);
   if (auto* reply = std::get_if<Reply>(&parsed)) {
     outcome.reply = std::move(*reply);
     outcome.duplicate = true;
+    if (!stored->events.empty()) {
+      try {
+        restore_events(stored->events, outcome);
+      } catch (const json::exception& e) {
+        // The reply still answers the charger; the events cannot be rebuilt.
+        outcome.events.clear();
+        outcome.warnings.push_back("stored events of " + envelope.device_id + "/" +
+                                   envelope.unique_id + " are unreadable: " + e.what());
+      }
+    }
     return true;
   }
   throw std::runtime_error("stored reply for " + envelope.device_id + "/" + envelope.unique_id +

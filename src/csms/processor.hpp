@@ -4,7 +4,7 @@
 //
 // process() handles one envelope as one unit of work (one database transaction):
 // idempotent on (deviceId, uniqueId, action): a message seen before gets the stored
-// reply and no events. Bad business input becomes a CALLERROR/CALLRESULT value;
+// reply and the stored events (same eventIds, same timestamp) and changes nothing. Bad business input becomes a CALLERROR/CALLRESULT value;
 // TransientStoreError propagates (the caller retries); nothing else is expected to throw.
 // Payloads are expected schema-valid (the gateway validates); a payload that is not
 // (e.g. a replayed message) gets a CALLERROR reply, and only that reply is recorded.
@@ -49,7 +49,8 @@ struct Policy {
 
 struct Outcome {
   Reply reply;
-  std::vector<DomainEvent> events;  // publish after commit
+  std::vector<DomainEvent> events;  // publish after commit (again on a duplicate)
+  std::string events_timestamp;     // the events' "timestamp": when first processed
   bool duplicate = false;           // answered from the idempotency store
   std::vector<std::string> warnings;  // odd but handled input, for the caller to log
 };

@@ -122,6 +122,14 @@ struct MeterSample {
   std::optional<std::string> unit;
 };
 
+// The stored result of a processed message: the serialized Reply and its domain events
+// as JSON ({"timestamp":...,"events":[{"type","deviceId","fields"}]}); events is empty
+// for a message stored before schema version 6 (nothing to republish).
+struct ProcessedMessage {
+  std::string reply;
+  std::string events;
+};
+
 // One row of the message log (the guide's ChargerData).
 struct MessageLogEntry {
   std::string device_id;
@@ -136,9 +144,10 @@ class UnitOfWork {
  public:
   virtual ~UnitOfWork() = default;
 
-  // Idempotency: the serialized Reply stored for key, if the message was processed.
-  virtual std::optional<std::string> find_processed_reply(const MessageKey& key) = 0;
-  virtual void save_processed_reply(const MessageKey& key, std::string_view reply,
+  // Idempotency: what was stored for key, if the message was processed. The events are
+  // kept with the reply (same transaction) so a redelivery can publish them again.
+  virtual std::optional<ProcessedMessage> find_processed_reply(const MessageKey& key) = 0;
+  virtual void save_processed_reply(const MessageKey& key, const ProcessedMessage& processed,
                                     std::string_view processed_at) = 0;
 
   // Creates the charger row when missing, sets last-seen; returns the charger id.

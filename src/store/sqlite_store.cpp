@@ -238,6 +238,13 @@ CREATE TABLE api_tokens (
 );
 CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
 )sql"},
+    {6, R"sql(
+-- The domain events of a processed message, committed with its reply, so a redelivery
+-- after a crash between the commit and the publishes republishes them (README
+-- "Reliability"). JSON {"timestamp":...,"events":[...]}; NULL: no events (or stored
+-- before this version).
+ALTER TABLE processed_messages ADD COLUMN events TEXT;
+)sql"},
 };
 
 std::string now_text() {
@@ -500,22 +507,22 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
 
   // ---- UnitOfWork ----
 
-  std::optional<std::string> find_processed_reply(const csms::MessageKey& key) override {
+  std::optional<csms::ProcessedMessage> find_processed_reply(const csms::MessageKey& key) override {
     auto q = query(
-        "SELECT reply FROM processed_messages WHERE device_id = ?1 AND unique_id = ?2 AND "
-        "action = ?3");
+        "SELECT reply, events FROM processed_messages WHERE device_id = ?1 AND unique_id = ?2 "
+        "AND action = ?3");
     q.bind(1, key.device_id).bind(2, key.unique_id).bind(3, key.action);
     if (!q.step()) return std::nullopt;
-    return q.text(0);
+    return csms::ProcessedMessage{q.text(0), q.is_null(1) ? std::string() : q.text(1)};
   }
 
-  void save_processed_reply(const csms::MessageKey& key, std::string_view reply,
+  void save_processed_reply(const csms::MessageKey& key, const csms::ProcessedMessage& processed,
                             std::string_view processed_at) override {
     auto q = query(
-        "INSERT INTO processed_messages (device_id, unique_id, action, reply, processed_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
-    q.bind(1, key.device_id).bind(2, key.unique_id).bind(3, key.action).bind(4, reply)
-        .bind(5, processed_at);
+        "INSERT INTO processed_messages (device_id, unique_id, action, reply, processed_at, "
+        "events) VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''))");
+    q.bind(1, key.device_id).bind(2, key.unique_id).bind(3, key.action).bind(4, processed.reply)
+        .bind(5, processed_at).bind(6, processed.events);
     q.run();
   }
 

@@ -62,7 +62,7 @@ class SqliteStoreTest : public ::testing::Test {
   FixedClock clock_;
 };
 
-constexpr int kLatestSchemaVersion = 5;  // the last entry of kMigrations
+constexpr int kLatestSchemaVersion = 6;  // the last entry of kMigrations
 
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
@@ -73,6 +73,33 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   auto again = open_sqlite_store(db_path());
   EXPECT_EQ(again->schema_version(), kLatestSchemaVersion);
   ASSERT_TRUE(again->charger("CP1").has_value());  // data survived the reopen
+}
+
+TEST_F(SqliteStoreTest, ADuplicateGetsTheStoredEventsBackFromTheDatabase) {
+  auto store = open_sqlite_store(db_path());
+  send(*store, "BootNotification", {{"chargePointVendor", "V"}, {"chargePointModel", "M"}}, "b1");
+  const auto first = send(*store, "StartTransaction",
+                          {{"connectorId", 1}, {"idTag", "T"}, {"meterStart", 0},
+                           {"timestamp", "2024-01-15T10:00:00Z"}},
+                          "s1");
+  ASSERT_FALSE(first.events.empty());
+  // Reopened, as a new worker after a crash would.
+  store.reset();
+  store = open_sqlite_store(db_path());
+  const auto again = send(*store, "StartTransaction",
+                          {{"connectorId", 1}, {"idTag", "T"}, {"meterStart", 0},
+                           {"timestamp", "2024-01-15T10:00:00Z"}},
+                          "s1");
+  EXPECT_TRUE(again.duplicate);
+  ASSERT_EQ(again.events.size(), first.events.size());
+  EXPECT_EQ(again.events[0].type, first.events[0].type);
+  EXPECT_EQ(again.events[0].fields, first.events[0].fields);
+  EXPECT_EQ(again.events_timestamp, first.events_timestamp);
+  // A message without events stores none (NULL) and gets none back.
+  send(*store, "Heartbeat", json::object(), "h1");
+  const auto heartbeat = send(*store, "Heartbeat", json::object(), "h1");
+  EXPECT_TRUE(heartbeat.duplicate);
+  EXPECT_TRUE(heartbeat.events.empty());
 }
 
 TEST_F(SqliteStoreTest, TwoProcessesOpeningAFreshFileAtOnceBothSucceed) {

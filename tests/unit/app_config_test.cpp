@@ -192,3 +192,12 @@ TEST(Config, BrokerPasswordFileTlsFilesVhostAndMetricsAuth) {
   EXPECT_THROW(load_config(env({{"GENX_METRICS_AUTH", "maybe"}}), {}), ConfigError);
   std::filesystem::remove_all(dir);
 }
+
+TEST(Config, TestFaultHookIsOffByDefaultAndChecked) {
+  EXPECT_TRUE(load_config(env({}), {}).test_crash_after_commit.empty());
+  EXPECT_EQ(load_config(env({{"GENX_TEST_FAULT", "crash-after-commit:StartTransaction"}}), {})
+                .test_crash_after_commit,
+            "StartTransaction");
+  EXPECT_THROW(load_config(env({{"GENX_TEST_FAULT", "crash-after-commit:"}}), {}), ConfigError);
+  EXPECT_THROW(load_config(env({{"GENX_TEST_FAULT", "explode"}}), {}), ConfigError);
+}

@@ -25,7 +25,7 @@ class FakeStore final : public WriteStore {
     std::optional<std::string> firmware_status;
   };
   struct State {
-    std::map<std::tuple<std::string, std::string, std::string>, std::string> processed;
+    std::map<std::tuple<std::string, std::string, std::string>, ProcessedMessage> processed;
     std::map<std::string, Charger> chargers;
     std::map<std::pair<std::int64_t, int>, ConnectorStatus> connectors;
     std::map<std::string, IdTagRecord> id_tags;
@@ -60,14 +60,14 @@ class FakeStore final : public WriteStore {
     explicit Work(const State& state) : s(state) {}
     State s;
 
-    std::optional<std::string> find_processed_reply(const MessageKey& k) override {
+    std::optional<ProcessedMessage> find_processed_reply(const MessageKey& k) override {
       const auto it = s.processed.find({k.device_id, k.unique_id, k.action});
       if (it == s.processed.end()) return std::nullopt;
       return it->second;
     }
-    void save_processed_reply(const MessageKey& k, std::string_view reply,
+    void save_processed_reply(const MessageKey& k, const ProcessedMessage& processed,
                               std::string_view) override {
-      s.processed[{k.device_id, k.unique_id, k.action}] = std::string(reply);
+      s.processed[{k.device_id, k.unique_id, k.action}] = processed;
     }
     std::int64_t touch_charger(std::string_view id, std::string_view seen_at) override {
       auto& c = charger_row(id);
@@ -313,7 +313,7 @@ TEST_F(ProcessorTest, EveryMessageIsLoggedInAndOut) {
   EXPECT_NE(store_.state.log[1].payload.find("currentTime"), std::string::npos);
 }
 
-TEST_F(ProcessorTest, DuplicateGetsStoredReplyNoEventsNoWrites) {
+TEST_F(ProcessorTest, DuplicateGetsStoredReplyAndStoredEventsNoWrites) {
   boot();
   const Outcome first = send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG1"},
                                                   {"meterStart", 10},
@@ -330,7 +330,14 @@ TEST_F(ProcessorTest, DuplicateGetsStoredReplyNoEventsNoWrites) {
                                                   {"timestamp", "2024-01-15T10:00:00Z"}},
                              "start-1");
   EXPECT_TRUE(again.duplicate);
-  EXPECT_TRUE(again.events.empty());
+  // The events of the first processing, republished as they were (a crash may have
+  // stopped their publish): same ids and fields, same timestamp, not five minutes later.
+  ASSERT_EQ(again.events.size(), 1u);
+  EXPECT_EQ(again.events[0].type, first.events[0].type);
+  EXPECT_EQ(again.events[0].device_id, first.events[0].device_id);
+  EXPECT_EQ(again.events[0].fields, first.events[0].fields);
+  EXPECT_EQ(again.events_timestamp, first.events_timestamp);
+  EXPECT_FALSE(first.events_timestamp.empty());
   EXPECT_EQ(again.reply.result, first.reply.result);
   EXPECT_EQ(store_.state.transactions.size(), transactions);
   EXPECT_EQ(store_.state.log.size(), log);
@@ -718,9 +725,36 @@ TEST_F(ProcessorTest, EventsCarryAnIdStableAcrossRedeliveryAndStatusHistoryIsKep
                                                  {"timestamp", "2024-01-15T10:00:00Z"}},
                           "st-1");
   EXPECT_TRUE(again.duplicate);
-  EXPECT_TRUE(again.events.empty());
+  ASSERT_EQ(again.events.size(), 2u);
+  EXPECT_EQ(again.events[0].fields["eventId"], first.events[0].fields["eventId"]);
+  EXPECT_EQ(again.events[1].fields["eventId"], first.events[1].fields["eventId"]);
   ASSERT_EQ(store_.state.status_history.size(), 1u);
   EXPECT_EQ(store_.state.status_history[0].second.status, "Faulted");
+}
+
+TEST_F(ProcessorTest, DuplicateOfAMessageStoredWithoutEventsGetsTheReplyOnly) {
+  // A row written before schema version 6 has a reply and no events.
+  store_.state.processed[{"CP1", "old-1", "Heartbeat"}] =
+      ProcessedMessage{
+      serialize(Reply{"old-1", json{{"currentTime", "2024-01-15T10:00:00.000Z"}}, std::nullopt}),
+      ""};
+  const auto outcome = send("Heartbeat", json::object(), "old-1");
+  EXPECT_TRUE(outcome.duplicate);
+  EXPECT_TRUE(outcome.events.empty());
+  EXPECT_EQ(result(outcome).at("currentTime"), "2024-01-15T10:00:00.000Z");
+}
+
+TEST_F(ProcessorTest, DuplicateWithUnreadableStoredEventsIsStillAnswered) {
+  store_.state.processed[{"CP1", "bad-1", "Heartbeat"}] =
+      ProcessedMessage{
+      serialize(Reply{"bad-1", json{{"currentTime", "2024-01-15T10:00:00.000Z"}}, std::nullopt}),
+      "{not json"};
+  const auto outcome = send("Heartbeat", json::object(), "bad-1");
+  EXPECT_TRUE(outcome.duplicate);
+  EXPECT_TRUE(outcome.events.empty());
+  EXPECT_EQ(result(outcome).at("currentTime"), "2024-01-15T10:00:00.000Z");
+  ASSERT_EQ(outcome.warnings.size(), 1u);
+  EXPECT_NE(outcome.warnings[0].find("unreadable"), std::string::npos);
 }
 
 }  // namespace

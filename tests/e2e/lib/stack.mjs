@@ -234,7 +234,8 @@ export class Stack {
   }
 
   // Starts `genx ROLE ARGS...` in its own process group; output goes to a log file.
-  start(role, args = []) {
+  // extraEnv: environment for this process only (on top of the stack's).
+  start(role, args = [], extraEnv = {}) {
     if (!fs.existsSync(genxBin)) {
       throw new Error(`genx binary not found at ${genxBin} (build it, or set GENX_BIN)`);
     }
@@ -244,7 +245,11 @@ export class Stack {
     // Roles started one by one get their own index (and so their own ops port).
     this.roleCounts ??= {};
     const index = role === 'run' ? undefined : (this.roleCounts[role] = (this.roleCounts[role] ?? -1) + 1);
-    const env = index === undefined ? this.env : { ...this.env, GENX_ROLE_INDEX: String(index % 64) };
+    const env = {
+      ...this.env,
+      ...(index === undefined ? {} : { GENX_ROLE_INDEX: String(index % 64) }),
+      ...extraEnv,
+    };
     const child = spawn(genxBin, [role, ...args], {
       cwd: this.dir, env, stdio: ['ignore', fd, fd], detached: true,
     });
