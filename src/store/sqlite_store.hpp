@@ -60,6 +60,9 @@ class SqliteStore final : public Store {
   void in_analytics_transaction(
       const std::function<void(analytics::AnalyticsUnit&)>& work) override;
 
+  PruneReport prune(const RetentionPolicy& policy, std::int64_t now_ms, bool dry_run) override;
+  std::optional<RetainedHorizon> retained_horizon() override;
+
   // The highest migration applied to this database.
   int schema_version();
 
