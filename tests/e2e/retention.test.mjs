@@ -22,7 +22,7 @@ after(async () => {
 });
 
 const db = () => path.join(stack.dir, 'genx.db');
-const sql = (text) => execFileSync('sqlite3', ['-cmd', 'PRAGMA busy_timeout=10000', db(), text], { encoding: 'utf8' }).trim();
+const sql = (text) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db(), text], { encoding: 'utf8' }).trim();
 
 async function metrics(url) {
   const res = await fetch(`${url}/metrics`);
