@@ -21,7 +21,7 @@ constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
 // cutoff. The margin covers rows written out of order: group commits, several workers,
 // retries (GENX_RETRY_DELAYS, minutes). A row replayed from a DLQ days later goes with
 // the rows written around it.
-constexpr std::int64_t kOrderSlackMs = 6LL * 3600 * 1000;
+constexpr std::int64_t kOrderSlackMs = 3600LL * 1000;
 
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
   std::string message = "sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db);
