@@ -17,11 +17,11 @@ namespace {
 constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
 // Rows of processed_messages, charger_data and analytics_processed_events are appended
 // in time order (their time is when the system received or processed them), so they are
-// scanned in rowid order and the scan stops at the first row this much newer than the
-// cutoff. The margin covers rows written out of order: group commits, several workers,
-// retries (GENX_RETRY_DELAYS, minutes). A row replayed from a DLQ days later goes with
-// the rows written around it.
-constexpr std::int64_t kOrderSlackMs = 3600LL * 1000;
+// read oldest first by rowid, and the pass ends at the first batch with nothing old in
+// it. Rows a little out of order (group commits, several workers, retries) are found
+// within their batch or by a later pass; a row written days out of order (a DLQ replay)
+// goes with the rows written around it; one row with a wrong future time does not stop
+// the pass while the rows around it are old.
 
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
   std::string message = "sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db);
@@ -96,7 +96,7 @@ void transaction(sqlite3* db, const char* begin, Fn&& fn) {
   }
 }
 
-// processed_messages, charger_data, analytics_processed_events: see kOrderSlackMs.
+// processed_messages, charger_data, analytics_processed_events: see the comment on top.
 bool cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
 
 void prune_in_rowid_order(sqlite3* db, const char* table, const char* time_column,
@@ -118,15 +118,11 @@ void prune_in_rowid_order(sqlite3* db, const char* table, const char* time_colum
         last = read.integer(0);
         const auto at = csms::parse_timestamp(read.text(1));
         if (!at) continue;  // undatable: kept
-        if (*at < cutoff_ms) {
-          doomed.push_back(last);
-        } else if (*at >= cutoff_ms + kOrderSlackMs) {
-          more = false;
-        }
+        if (*at < cutoff_ms) doomed.push_back(last);
       }
       read.reset();
     });
-    if (seen < batch_rows) more = false;
+    if (seen < batch_rows || doomed.empty()) more = false;
     if (doomed.empty()) continue;
     if (dry_run) {
       out.rows += static_cast<std::int64_t>(doomed.size());

@@ -236,6 +236,35 @@ TEST_F(RetentionTest, DeletesInBatchesOfTheConfiguredSize) {
   EXPECT_EQ(store_->prune(thirty_days(3), kNow, true).total(), 0);
 }
 
+TEST_F(RetentionTest, OrderedTablesAreReadOldestFirstUntilABatchHasNothingOld) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  auto insert = [&](const std::string& id, std::int64_t when) {
+    const std::string sql =
+        "INSERT INTO processed_messages (device_id, unique_id, action, reply, processed_at) "
+        "VALUES ('CP9', '" + id + "', 'Heartbeat', '[3]', '" + at(when) + "')";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  };
+  // A row stamped a year ahead (a wrong clock) among old rows does not end the pass.
+  insert("a", kOld);
+  insert("b", kOld);
+  insert("future", kNow + 365 * kDayMs);
+  insert("c", kOld);
+  insert("d", kOld);
+  insert("e", kOld);
+  // Recent rows, then one written days out of order (a DLQ replay): it waits for its
+  // neighbours, the pass ends at the first batch with nothing old.
+  insert("f", kRecent);
+  insert("g", kRecent);
+  insert("late", kOld);
+  sqlite3_close(db);
+  auto policy = thirty_days(2);
+  const auto report = store_->prune(policy, kNow, false);
+  EXPECT_EQ(table(report, "processed_messages").rows, 5);
+  EXPECT_EQ(count("SELECT count(*) FROM processed_messages WHERE unique_id IN ('future', 'f', 'g', 'late')"), 4);
+  EXPECT_EQ(count("SELECT count(*) FROM processed_messages"), 4);
+}
+
 TEST_F(RetentionTest, ZeroDaysKeepsForeverAndDefaultsKeepRebuildFacts) {
   drive();
   const auto meter_values = count("SELECT count(*) FROM meter_values");
