@@ -12,6 +12,7 @@
 
 #include "analytics/aggregator.hpp"
 #include "app/ops.hpp"
+#include "app/retention.hpp"
 #include "app/roles.hpp"
 #include "csms/envelope.hpp"
 #include "store/open_store.hpp"
@@ -213,6 +214,9 @@ int run_analytics_rebuild(const Config& config, const std::string& from) {
     throw std::invalid_argument("--from \"" + from + "\" is not a date (YYYY-MM-DD) or ISO 8601 time");
   }
   auto store = store::open_store(config.database_url);
+  // Facts older than the retained horizon were pruned: refuse rather than silently
+  // produce different figures (README "Data retention").
+  check_rebuild_horizon(store->retained_horizon(), zone, from_ms);
   analytics::Aggregator aggregator(*store, zone);
   const int days = aggregator.rebuild(from_ms, now_millis());
   std::printf("analytics rebuilt from %s (%s): %d charger-days recomputed\n",

@@ -210,6 +210,20 @@ const std::vector<SettingInfo>& settings_table() {
        "time price per minute of session, in currency units"},
       {"GENX_TARIFF_SESSION_FEE", "--tariff-session-fee", "0", "fee per completed session"},
       {"GENX_TARIFF_CURRENCY", "--tariff-currency", "EUR", "ISO 4217 currency (2 decimals)"},
+      {"GENX_RETENTION_PROCESSED_MESSAGES_DAYS", "--retention-processed-messages-days", "14",
+       "days a processed charger call's dedupe record is kept (0 = forever); must exceed the retry delays"},
+      {"GENX_RETENTION_MESSAGE_LOG_DAYS", "--retention-message-log-days", "30",
+       "days the raw OCPP message log (charger_data) is kept (0 = forever)"},
+      {"GENX_RETENTION_ANALYTICS_EVENTS_DAYS", "--retention-analytics-events-days", "7",
+       "days the analytics processor remembers an event id as processed (0 = forever)"},
+      {"GENX_RETENTION_METER_VALUES_DAYS", "--retention-meter-values-days", "0",
+       "days meter values of finished transactions are kept (0 = forever); limits analytics rebuild"},
+      {"GENX_RETENTION_STATUS_HISTORY_DAYS", "--retention-status-history-days", "0",
+       "days connector status history is kept (0 = forever); limits analytics rebuild"},
+      {"GENX_PRUNE_INTERVAL_S", "--prune-interval-s", "3600",
+       "seconds between pruning passes of ocpp-worker 0 (0 = only genx db prune)"},
+      {"GENX_PRUNE_BATCH_ROWS", "--prune-batch-rows", "1000",
+       "rows deleted per pruning transaction (short, so the database's write lock is not held long)"},
   };
   return table;
 }
@@ -511,6 +525,31 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
                         fault + "\"");
     }
     c.test_crash_after_commit = fault.substr(kCrash.size());
+  }
+  {
+    auto& r = c.retention;
+    r.processed_messages_days =
+        static_cast<int>(get_int("GENX_RETENTION_PROCESSED_MESSAGES_DAYS", 0, 36500));
+    r.message_log_days = static_cast<int>(get_int("GENX_RETENTION_MESSAGE_LOG_DAYS", 0, 36500));
+    r.analytics_events_days =
+        static_cast<int>(get_int("GENX_RETENTION_ANALYTICS_EVENTS_DAYS", 0, 36500));
+    r.meter_values_days = static_cast<int>(get_int("GENX_RETENTION_METER_VALUES_DAYS", 0, 36500));
+    r.status_history_days =
+        static_cast<int>(get_int("GENX_RETENTION_STATUS_HISTORY_DAYS", 0, 36500));
+    r.batch_rows = static_cast<int>(get_int("GENX_PRUNE_BATCH_ROWS", 1, 100000));
+    c.prune_interval = std::chrono::seconds(get_int("GENX_PRUNE_INTERVAL_S", 0, 7L * 24 * 3600));
+    // A redelivered or retried call must still find its dedupe record: the whole retry
+    // chain (and the reply timeout) must fit many times into the retention.
+    std::int64_t chain_ms = c.reply_timeout.count();
+    for (auto d : c.names.retry_delays_ms) chain_ms += d;
+    constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+    if (r.processed_messages_days > 0 && chain_ms * 10 > r.processed_messages_days * kDayMs) {
+      throw ConfigError("GENX_RETENTION_PROCESSED_MESSAGES_DAYS: " +
+                        std::to_string(r.processed_messages_days) +
+                        " day(s) is too short for GENX_RETRY_DELAYS and GENX_REPLY_TIMEOUT_MS (" +
+                        std::to_string(chain_ms / 1000) +
+                        " s together): keep dedupe records at least 10 times longer");
+    }
   }
   {
     auto& sec = c.charger_security;

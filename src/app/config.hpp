@@ -14,6 +14,7 @@
 #include "broker/broker_client.hpp"
 #include "broker/topology.hpp"
 #include "csms/processor.hpp"
+#include "store/retention.hpp"
 
 namespace genx::app {
 
@@ -83,6 +84,9 @@ struct Config {
   std::chrono::milliseconds analytics_batch_wait{500};
   std::string time_zone = "UTC";
   ChargerSecurityConfig charger_security;
+  // Data retention (README "Data retention"); pruned by ocpp-worker 0 and genx db prune.
+  store::RetentionPolicy retention;
+  std::chrono::seconds prune_interval{3600};  // 0: no periodic pruning
 };
 
 // One documented setting: environment variable, flag, default and meaning.

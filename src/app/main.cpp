@@ -18,6 +18,7 @@
 #include "app/dlq_command.hpp"
 #include "app/tokens_command.hpp"
 #include "app/logging.hpp"
+#include "app/retention.hpp"
 #include "app/ops.hpp"
 #include "app/security_command.hpp"
 #include "app/roles.hpp"
@@ -69,6 +70,10 @@ Commands:
                  recomputes every aggregate from DATE (YYYY-MM-DD in GENX_TIMEZONE,
                  or an ISO 8601 time) from the stored transactions, meter values
                  and status history
+  db prune [--dry-run]
+                 removes rows older than their retention (GENX_RETENTION_*), in
+                 short batches, and prints what it removed per table; --dry-run
+                 only counts what it would remove
   tariff set ID [--energy-per-kwh P] [--time-per-minute P] [--session-fee P]
                  per-charger tariff override (prices in currency units; unset = 0)
   tariff clear ID
@@ -108,7 +113,7 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
   std::vector<std::string> config_args;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--generate") {
+    if (a == "--generate" || a == "--dry-run") {
       own[a] = "1";
       continue;
     }
@@ -159,6 +164,10 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
       store->register_charger(positional[0]);
       std::printf("charger %s registered\n", positional[0].c_str());
       return 0;
+    }
+    if (command == "db" && sub == "prune" && positional.empty()) {
+      store.reset();
+      return genx::app::run_db_prune(config, own.count("--dry-run") > 0);
     }
     if (command == "analytics" && sub == "rebuild" && positional.empty() && own.count("--from")) {
       store.reset();
@@ -287,7 +296,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "health") return run_health(args);
-  if (command == "id-tags" || command == "chargers" || command == "tariff" ||
+  if (command == "id-tags" || command == "chargers" || command == "tariff" || command == "db" ||
       (command == "analytics" && !args.empty() && args.front() == "rebuild")) {
     return run_admin(command, args);
   }

@@ -28,6 +28,7 @@
 
 #include "app/batch_store.hpp"
 #include "app/logging.hpp"
+#include "app/retention.hpp"
 #include "app/ops.hpp"
 #include "app/roles.hpp"
 #include "app/worker_metrics.hpp"
@@ -144,6 +145,13 @@ int run_ocpp_worker(const Config& config) {
     }
     return report;
   });
+
+  // Data retention: worker 0 prunes on its own connection and thread, in short batches.
+  std::unique_ptr<Pruner> pruner;
+  if (prunes_periodically(config, "ocpp-worker")) {
+    pruner = std::make_unique<Pruner>(store::open_store(config.database_url), config.retention,
+                                      config.prune_interval, clock);
+  }
 
   broker.consume(config.names.queue_ocpp_messages,
                  static_cast<std::uint16_t>(config.worker_prefetch),
@@ -315,6 +323,7 @@ int run_ocpp_worker(const Config& config) {
     }
   }
 
+  if (pruner) pruner->stop();
   if (ops) ops->stop();
   // Hand back what was received but not started; in-flight acks are sent while the
   // client drains its confirms.

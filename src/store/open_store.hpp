@@ -17,6 +17,7 @@
 #include "csms/commands.hpp"
 #include "csms/write_store.hpp"
 #include "security/charger_policy.hpp"
+#include "store/retention.hpp"
 #include "store/store.hpp"
 #include "store/token_store.hpp"
 
@@ -61,6 +62,14 @@ class Store : public csms::WriteStore,
   // Throws std::invalid_argument on an empty id or a profile outside 0-3.
   virtual void set_charger_security(std::string_view charge_point_id, std::optional<int> profile,
                                     std::optional<std::string> password_hash) = 0;
+
+  // Data retention (store/retention.hpp): one pass that removes (or with dry_run only
+  // counts) every row older than its table's retention at now_ms, in short batches.
+  // Never removes data of open transactions. Call outside any transaction.
+  virtual PruneReport prune(const RetentionPolicy& policy, std::int64_t now_ms, bool dry_run) = 0;
+  // The earliest time from which every fact of a rebuild is still stored (nullopt: no
+  // meter value or status report was ever pruned).
+  virtual std::optional<RetainedHorizon> retained_horizon() = 0;
 };
 
 // Accepts "sqlite://relative/path.db", "sqlite:///absolute/path.db", "sqlite::memory:".

@@ -12,6 +12,7 @@
 
 #include "csms/envelope.hpp"
 #include "csms/tariff.hpp"
+#include "store/sqlite_retention.hpp"
 
 namespace genx::store {
 namespace {
@@ -244,6 +245,14 @@ CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at
 -- "Reliability"). JSON {"timestamp":...,"events":[...]}; NULL: no events (or stored
 -- before this version).
 ALTER TABLE processed_messages ADD COLUMN events TEXT;
+)sql"},
+    {7, R"sql(
+-- Data retention (README "Data retention"): per pruned fact table, the cutoff of the
+-- latest pass that removed rows; genx analytics rebuild refuses to start before it.
+CREATE TABLE retention_horizon (
+  table_name    TEXT PRIMARY KEY,
+  pruned_before TEXT NOT NULL
+);
 )sql"},
 };
 
@@ -498,6 +507,9 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     }
     in_transaction_ = false;
   }
+
+  sqlite3* db() const { return db_; }
+  bool in_transaction() const { return in_transaction_; }
 
   int schema_version() {
     auto q = query("SELECT coalesce(max(version), 0) FROM schema_migrations");
@@ -1428,6 +1440,16 @@ std::int64_t SqliteStore::stats_connector_count(const std::optional<std::string>
     count = q.integer(0);
   });
   return count;
+}
+
+PruneReport SqliteStore::prune(const RetentionPolicy& policy, std::int64_t now_ms, bool dry_run) {
+  if (impl_->in_transaction()) throw std::logic_error("SqliteStore: prune inside a transaction");
+  return prune_sqlite(impl_->db(), policy, now_ms, dry_run);
+}
+
+std::optional<RetainedHorizon> SqliteStore::retained_horizon() {
+  if (impl_->in_transaction()) throw std::logic_error("SqliteStore: nested transaction");
+  return sqlite_retained_horizon(impl_->db());
 }
 
 int SqliteStore::schema_version() {

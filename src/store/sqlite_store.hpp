@@ -66,6 +66,8 @@ class SqliteStore final : public Store {
   bool revoke_api_token(std::string_view id_or_name) override;
   std::optional<ApiTokenRecord> find_api_token(std::string_view digest) override;
   bool has_active_api_tokens() override;
+  PruneReport prune(const RetentionPolicy& policy, std::int64_t now_ms, bool dry_run) override;
+  std::optional<RetainedHorizon> retained_horizon() override;
 
   // The highest migration applied to this database.
   int schema_version();

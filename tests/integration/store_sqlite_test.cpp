@@ -62,7 +62,7 @@ class SqliteStoreTest : public ::testing::Test {
   FixedClock clock_;
 };
 
-constexpr int kLatestSchemaVersion = 6;  // the last entry of kMigrations
+constexpr int kLatestSchemaVersion = 7;  // the last entry of kMigrations
 
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
