@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -322,8 +323,7 @@ std::optional<HttpResponse> ApiHandler::authorize(std::string_view method, std::
   return std::nullopt;
 }
 
-std::function<HttpResponse()> ApiHandler::slow_route(std::string_view method, std::string_view target,
-                                                     std::string_view body) {
+SlowJob ApiHandler::slow_route(std::string_view method, std::string_view target, std::string_view body) {
   std::string_view path = target;
   std::string_view query;
   if (auto q = target.find('?'); q != std::string_view::npos) {
@@ -333,27 +333,29 @@ std::function<HttpResponse()> ApiHandler::slow_route(std::string_view method, st
   const bool read = method == "GET" || method == "HEAD";
   if (path == "/api/queues" && read && options_.queues) {
     ++requests_;
-    return [queues = options_.queues] {
-      try {
-        return json_response(200, queues());
-      } catch (const std::exception& e) {
-        spdlog::error("api: GET /api/queues failed: {}", e.what());
-        return error_response(500, "internal error");
-      }
-    };
+    return {[queues = options_.queues] {
+              try {
+                return json_response(200, queues());
+              } catch (const std::exception& e) {
+                spdlog::error("api: GET /api/queues failed: {}", e.what());
+                return error_response(500, "internal error");
+              }
+            },
+            false};
   }
   if (path == "/api/dlq" || path.substr(0, 9) == "/api/dlq/") {
     ++requests_;
     // dead_letters() reads only options_ and broker_ (see the header); copies of the request.
-    return [this, method = std::string(method), path = std::string(path), params = parse_query(query),
-            body = std::string(body)] {
-      try {
-        return dead_letters(method, path, params, body);
-      } catch (const std::exception& e) {
-        spdlog::error("api: {} {} failed: {}", method, path, e.what());
-        return error_response(500, "internal error");
-      }
-    };
+    return {[this, method = std::string(method), path = std::string(path), params = parse_query(query),
+             body = std::string(body)] {
+              try {
+                return dead_letters(method, path, params, body);
+              } catch (const std::exception& e) {
+                spdlog::error("api: {} {} failed: {}", method, path, e.what());
+                return error_response(500, "internal error");
+              }
+            },
+            true};
   }
   return {};
 }
@@ -467,20 +469,25 @@ namespace {
 class SlowLane {
  public:
   SlowLane(net::io_context& ioc, std::size_t threads, std::size_t limit)
-      : ioc_(ioc), pool_(threads), limit_(limit) {}
+      : ioc_(ioc), pool_(threads), exclusive_(pool_.get_executor()), limit_(limit) {}
 
   // On the I/O thread. False (and job dropped) when `limit` slow requests already wait;
   // otherwise respond is called later, on the I/O thread, with the job's answer.
-  bool submit(std::function<HttpResponse()> job, std::function<void(HttpResponse)> respond) {
+  bool submit(SlowJob job, std::function<void(HttpResponse)> respond) {
     if (busy_ >= limit_) return false;
     ++busy_;
-    net::post(pool_, [this, job = std::move(job), respond = std::move(respond)]() mutable {
-      HttpResponse result = job();
+    auto work = [this, run = std::move(job.run), respond = std::move(respond)]() mutable {
+      HttpResponse result = run();
       net::post(ioc_, [this, result = std::move(result), respond = std::move(respond)]() mutable {
         --busy_;
         respond(std::move(result));
       });
-    });
+    };
+    if (job.exclusive) {
+      net::post(exclusive_, std::move(work));
+    } else {
+      net::post(pool_, std::move(work));
+    }
     return true;
   }
 
@@ -496,6 +503,7 @@ class SlowLane {
  private:
   net::io_context& ioc_;
   net::thread_pool pool_;
+  net::strand<net::thread_pool::executor_type> exclusive_;  // exclusive jobs, one at a time
   std::size_t limit_;
   std::size_t busy_ = 0;
 };
@@ -575,7 +583,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     // Slow routes run on the worker pool; write() runs when they are done, on this thread.
-    if (auto job = handler_.slow_route(method_view, target_view, request_.body())) {
+    if (auto job = handler_.slow_route(method_view, target_view, request_.body()); job.run) {
       if (!slow_.submit(std::move(job), [self = shared_from_this()](HttpResponse result) {
             self->write(std::move(result));
           })) {

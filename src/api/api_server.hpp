@@ -80,6 +80,14 @@ struct HttpResponse {
 inline constexpr std::size_t kSlowRequestThreads = 2;
 inline constexpr std::size_t kSlowRequestLimit = 8;
 
+// A slow route's work (ApiHandler::slow_route), to run off the api's I/O thread.
+struct SlowJob {
+  std::function<HttpResponse()> run;  // empty: not a slow route
+  // Runs one at a time with the other exclusive jobs: the dead-letter tools hold the
+  // DLQ's messages while they look through them, so two at once would miss messages.
+  bool exclusive = false;
+};
+
 // Routing and rendering, free of sockets so it can be tested directly.
 class ApiHandler {
  public:
@@ -94,10 +102,10 @@ class ApiHandler {
 
   // When target is a slow route (GET/HEAD /api/queues, /api/dlq...): the work that
   // answers it, to run on any thread (it uses only the queues hook and the broker client,
-  // both thread-safe, never the Store). Otherwise an empty function (use handle()).
+  // both thread-safe, never the Store). Otherwise a job without `run` (use handle()).
   // Call after authorize(), on the api's thread.
-  std::function<HttpResponse()> slow_route(std::string_view method, std::string_view target,
-                                           std::string_view body);
+  SlowJob slow_route(std::string_view method, std::string_view target,
+                   std::string_view body);
 
   // Enables the command routes and GET /api/chargers/{id}/configuration; `store` is the
   // same database as the read store (effects are recorded there, on the api's thread).
