@@ -8,6 +8,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
@@ -321,6 +323,43 @@ std::optional<HttpResponse> ApiHandler::authorize(std::string_view method, std::
   return std::nullopt;
 }
 
+SlowJob ApiHandler::slow_route(std::string_view method, std::string_view target, std::string_view body) {
+  std::string_view path = target;
+  std::string_view query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  const bool read = method == "GET" || method == "HEAD";
+  if (path == "/api/queues" && read && options_.queues) {
+    ++requests_;
+    return {[queues = options_.queues] {
+              try {
+                return json_response(200, queues());
+              } catch (const std::exception& e) {
+                spdlog::error("api: GET /api/queues failed: {}", e.what());
+                return error_response(500, "internal error");
+              }
+            },
+            false};
+  }
+  if (path == "/api/dlq" || path.substr(0, 9) == "/api/dlq/") {
+    ++requests_;
+    // dead_letters() reads only options_ and broker_ (see the header); copies of the request.
+    return {[this, method = std::string(method), path = std::string(path), params = parse_query(query),
+             body = std::string(body)] {
+              try {
+                return dead_letters(method, path, params, body);
+              } catch (const std::exception& e) {
+                spdlog::error("api: {} {} failed: {}", method, path, e.what());
+                return error_response(500, "internal error");
+              }
+            },
+            true};
+  }
+  return {};
+}
+
 HttpResponse ApiHandler::handle(std::string_view method, std::string_view target,
                                 std::string_view /*authorization: see authorize()*/, std::string_view accept,
                                 std::string_view body) {
@@ -423,12 +462,61 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
   }
 }
 
+namespace {
+
+// Runs slow routes on a few worker threads and hands their answers back to the I/O
+// thread. busy_ (waiting + running) is only touched on the I/O thread.
+class SlowLane {
+ public:
+  SlowLane(net::io_context& ioc, std::size_t threads, std::size_t limit)
+      : ioc_(ioc), pool_(threads), exclusive_(pool_.get_executor()), limit_(limit) {}
+
+  // On the I/O thread. False (and job dropped) when `limit` slow requests already wait;
+  // otherwise respond is called later, on the I/O thread, with the job's answer.
+  bool submit(SlowJob job, std::function<void(HttpResponse)> respond) {
+    if (busy_ >= limit_) return false;
+    ++busy_;
+    auto work = [this, run = std::move(job.run), respond = std::move(respond)]() mutable {
+      HttpResponse result = run();
+      net::post(ioc_, [this, result = std::move(result), respond = std::move(respond)]() mutable {
+        --busy_;
+        respond(std::move(result));
+      });
+    };
+    if (job.exclusive) {
+      net::post(exclusive_, std::move(work));
+    } else {
+      net::post(pool_, std::move(work));
+    }
+    return true;
+  }
+
+  std::size_t limit() const { return limit_; }
+
+  // Drops the jobs not started and waits for the running ones (each bounded by its own
+  // timeouts). After ioc stopped: their answers are never written.
+  void shutdown() {
+    pool_.stop();
+    pool_.join();
+  }
+
+ private:
+  net::io_context& ioc_;
+  net::thread_pool pool_;
+  net::strand<net::thread_pool::executor_type> exclusive_;  // exclusive jobs, one at a time
+  std::size_t limit_;
+  std::size_t busy_ = 0;
+};
+
+}  // namespace
+
 struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   ApiOptions options;
   ApiHandler& handler;
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   std::atomic<bool> stopping{false};
+  SlowLane slow{ioc, kSlowRequestThreads, kSlowRequestLimit};  // after ioc: joined before it goes
 
   Impl(ApiOptions o, ApiHandler& h) : options(std::move(o)), handler(h) {}
   void accept();
@@ -438,8 +526,8 @@ namespace {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, ApiHandler& handler, const ApiOptions& options)
-      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+  HttpSession(tcp::socket socket, ApiHandler& handler, const ApiOptions& options, SlowLane& slow)
+      : stream_(std::move(socket)), handler_(handler), options_(options), slow_(slow) {}
 
   void read() {
     request_ = {};
@@ -494,10 +582,27 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                 })) {
       return;
     }
+    // Slow routes run on the worker pool; write() runs when they are done, on this thread.
+    if (auto job = handler_.slow_route(method_view, target_view, request_.body()); job.run) {
+      if (!slow_.submit(std::move(job), [self = shared_from_this()](HttpResponse result) {
+            self->write(std::move(result));
+          })) {
+        spdlog::warn("api: {} {} refused: {} slow requests already waiting", method_view, target_view,
+                     slow_.limit());
+        write(HttpResponse{503, "application/json",
+                           nlohmann::json{{"error", "busy: " + std::to_string(slow_.limit()) +
+                                                        " slow requests (/api/queues, /api/dlq) already "
+                                                        "waiting; retry later"}}
+                               .dump()},
+              "2");
+      }
+      return;
+    }
     write(handler_.handle(method_view, target_view, auth_view, accept_header(), request_.body()));
   }
 
-  void write(HttpResponse result) {
+  // retry_after: seconds for a Retry-After header (empty: none).
+  void write(HttpResponse result, std::string_view retry_after = {}) {
     stream_.expires_after(std::chrono::seconds(30));  // the read's deadline may have passed
     response_ = {};
     response_.version(request_.version());
@@ -516,6 +621,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       }
     }
     if (request_.method() == http::verb::options) response_.set(http::field::allow, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+    if (!retry_after.empty()) response_.set(http::field::retry_after, std::string(retry_after));
     response_.keep_alive(request_.keep_alive());
     response_.body() = request_.method() == http::verb::head ? "" : std::move(result.body);
     response_.prepare_payload();
@@ -537,6 +643,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   http::response<http::string_body> response_;
   ApiHandler& handler_;
   const ApiOptions& options_;
+  SlowLane& slow_;
   std::string origin_;
   bool cors_allowed_ = false;  // a foreign origin allowed by GENX_CORS_ORIGINS
 };
@@ -546,7 +653,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 void ApiServer::Impl::accept() {
   acceptor.async_accept(ioc, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (self->stopping) return;
-    if (!ec) std::make_shared<HttpSession>(std::move(socket), self->handler, self->options)->read();
+    if (!ec) std::make_shared<HttpSession>(std::move(socket), self->handler, self->options, self->slow)->read();
     self->accept();
   });
 }
@@ -573,6 +680,7 @@ void ApiServer::run() {
   spdlog::info("api listening on http://{}:{}/", impl.options.bind_address, impl.options.port);
   impl.accept();
   impl.ioc.run();
+  impl.slow.shutdown();  // before the caller tears down what slow routes use (monitor, broker)
 }
 
 void ApiServer::post(std::function<void()> fn) { net::post(impl_->ioc, std::move(fn)); }

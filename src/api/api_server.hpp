@@ -3,6 +3,11 @@
 //
 // Threading: run() serves on one I/O thread; requests are handled one at a time against
 // a Store opened by the caller for that thread. stop() is safe from any thread.
+// Slow routes (GET /api/queues, which may wait ~5 s on the RabbitMQ management API, and
+// /api/dlq..., which wait on broker round trips) run on a small worker pool instead
+// (slow_route()), so they never hold up other requests; their answer is written back on
+// the I/O thread. At most kSlowRequestLimit of them wait or run at once; beyond that the
+// api answers 503 with Retry-After. They never touch the Store (not thread-safe).
 // Commands to chargers (POST /api/chargers/{id}/commands/{Action}, /start, /stop,
 // /reset, /unlock) are asynchronous: the request is validated and published at once,
 // and the HTTP answer is written when the charger's answer (or the timeout) comes back,
@@ -18,6 +23,7 @@
 // framing, no referrer).
 #include <chrono>
 #include <cstdint>
+#include <cstddef>
 // Dead letters: GET /api/dlq?queue=Q&limit=N, GET /api/dlq/{id}?queue=Q,
 // POST /api/dlq/replay {"id":ID} or {"all":true}, DELETE /api/dlq?queue=Q.
 #include <functional>
@@ -25,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +76,18 @@ struct HttpResponse {
   std::string body;
 };
 
+// Worker threads for slow routes, and how many slow requests may wait or run at once.
+inline constexpr std::size_t kSlowRequestThreads = 2;
+inline constexpr std::size_t kSlowRequestLimit = 8;
+
+// A slow route's work (ApiHandler::slow_route), to run off the api's I/O thread.
+struct SlowJob {
+  std::function<HttpResponse()> run;  // empty: not a slow route
+  // Runs one at a time with the other exclusive jobs: the dead-letter tools hold the
+  // DLQ's messages while they look through them, so two at once would miss messages.
+  bool exclusive = false;
+};
+
 // Routing and rendering, free of sockets so it can be tested directly.
 class ApiHandler {
  public:
@@ -80,6 +99,13 @@ class ApiHandler {
   HttpResponse handle(std::string_view method, std::string_view target,
                       std::string_view authorization, std::string_view accept = {},
                       std::string_view body = {});
+
+  // When target is a slow route (GET/HEAD /api/queues, /api/dlq...): the work that
+  // answers it, to run on any thread (it uses only the queues hook and the broker client,
+  // both thread-safe, never the Store). Otherwise a job without `run` (use handle()).
+  // Call after authorize(), on the api's thread.
+  SlowJob slow_route(std::string_view method, std::string_view target,
+                   std::string_view body);
 
   // Enables the command routes and GET /api/chargers/{id}/configuration; `store` is the
   // same database as the read store (effects are recorded there, on the api's thread).
@@ -93,8 +119,9 @@ class ApiHandler {
  private:
   HttpResponse health();
   HttpResponse metrics();
-  // /api/dlq...: dead-letter tools (broker/dead_letters.hpp); blocks this thread while
-  // it talks to RabbitMQ (bounded by a timeout per round trip).
+  // /api/dlq...: dead-letter tools (broker/dead_letters.hpp); blocks the calling thread
+  // while it talks to RabbitMQ (bounded by a timeout per round trip). Reads only
+  // options_ and broker_ (thread-safe): slow_route() runs it on a worker thread.
   HttpResponse dead_letters(std::string_view method, std::string_view path,
                             const std::map<std::string, std::string>& params, std::string_view body);
   void finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond);
