@@ -334,21 +334,33 @@ test('SIGHUP reloads the certificate: a connected charger keeps working, new con
   });
 });
 
-test('GATEWAY_PORT=0: a TLS-only gateway has no ws:// listener and serves wss://', async () => {
-  const tlsOnly = await Stack.create('sectls', {
+// A stack of its own whose gateway listens on wss:// only (GATEWAY_PORT=0), plus `env`.
+async function tlsOnlyStack(name, env = {}) {
+  return Stack.create(name, {
     GATEWAY_PORT: '0',
     GATEWAY_TLS_PORT: String(await freePort()),
     GATEWAY_TLS_CERT_FILE: certs.server.cert,
     GATEWAY_TLS_KEY_FILE: certs.server.key,
+    ...env,
   });
+}
+
+// Starts the stack's gateway; resolves with it once it listens on wss://.
+async function startTlsGateway(tlsStack) {
+  const gw = tlsStack.start('gateway');
+  await poll(() => {
+    if (!gw.running) throw new Error(`gateway exited ${JSON.stringify(gw.exit)}`);
+    return fs.readFileSync(gw.logFile, 'utf8').includes('gateway listening on wss://');
+  }, { what: 'the TLS-only gateway' });
+  return gw;
+}
+
+test('GATEWAY_PORT=0: a TLS-only gateway has no ws:// listener and serves wss://', async () => {
+  const tlsOnly = await tlsOnlyStack('sectls');
   try {
     await tlsOnly.diagnose(async () => {
-      const gw = tlsOnly.start('gateway');
+      const gw = await startTlsGateway(tlsOnly);
       const log = () => fs.readFileSync(gw.logFile, 'utf8');
-      await poll(() => {
-        if (!gw.running) throw new Error(`gateway exited ${JSON.stringify(gw.exit)}`);
-        return log().includes('gateway listening on wss://');
-      }, { what: 'the TLS-only gateway' });
       assert.ok(!log().includes('gateway listening on ws://'), log());
       const url = `wss://127.0.0.1:${tlsOnly.env.GATEWAY_TLS_PORT}/ocpp`;
       const c = await connectAndBeat(url, 'E2E-SEC-TLS-ONLY', { tlsOptions: trustOurCa() });
@@ -380,22 +392,14 @@ function tlsFrom(port, localAddress) {
 }
 
 test('wss:// connection limits apply before the TLS handshake: over the per-address limit the socket is closed', async () => {
-  const limited = await Stack.create('sectlslim', {
-    GATEWAY_PORT: '0',
-    GATEWAY_TLS_PORT: String(await freePort()),
-    GATEWAY_TLS_CERT_FILE: certs.server.cert,
-    GATEWAY_TLS_KEY_FILE: certs.server.key,
+  const limited = await tlsOnlyStack('sectlslim', {
     GENX_MAX_CONNECTIONS_PER_ADDRESS: '2',
     GENX_HANDSHAKE_TIMEOUT_MS: '60000', // the silent sockets hold their slots for the whole test
   });
   const sockets = [];
   try {
     await limited.diagnose(async () => {
-      const gw = limited.start('gateway');
-      await poll(() => {
-        if (!gw.running) throw new Error(`gateway exited ${JSON.stringify(gw.exit)}`);
-        return fs.readFileSync(gw.logFile, 'utf8').includes('gateway listening on wss://');
-      }, { what: 'the TLS gateway' });
+      await startTlsGateway(limited);
       const port = Number(limited.env.GATEWAY_TLS_PORT);
       const refusedByAddress = async () => {
         const text = await (await fetch(`${opsUrl(limited, 'gateway')}/metrics`)).text();
