@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/command_client.hpp"
+#include "util/url.hpp"
 #include "csms/commands.hpp"
 #include "api/static_files.hpp"
 #include "metrics/metrics.hpp"
@@ -29,6 +30,9 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 using nlohmann::json;
 
+using util::parse_query;
+using util::url_decode;
+
 namespace {
 
 HttpResponse json_response(int status, const json& body) {
@@ -37,38 +41,6 @@ HttpResponse json_response(int status, const json& body) {
 
 HttpResponse error_response(int status, std::string_view message) {
   return json_response(status, json{{"error", message}});
-}
-
-std::string url_decode(std::string_view in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size()) {
-      int value = 0;
-      auto [p, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16);
-      if (ec == std::errc() && p == in.data() + i + 3) {
-        out.push_back(static_cast<char>(value));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(in[i] == '+' ? ' ' : in[i]);
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> params;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    auto eq = pair.find('=');
-    std::string key = url_decode(pair.substr(0, eq));
-    std::string value = eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
-    if (!key.empty()) params[key] = value;
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return params;
 }
 
 std::optional<long> to_long(const std::string& s) {

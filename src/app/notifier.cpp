@@ -3,6 +3,10 @@
 // bounded prefetch: a stalled notifier leaves events in its (TTL-bounded) RabbitMQ queue
 // instead of growing its own memory. Events are not redelivered to clients: a late
 // notification is worthless, and a client that reconnects reloads its view over REST.
+// Domain events are at least once (a redelivered message republishes its stored events,
+// same eventId): an event whose eventId was forwarded among the last kRecentEventIds is
+// acked and dropped, so a client sees it once and a late copy of an older
+// charger.status.changed does not bring back an older status.
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +15,7 @@
 #include "app/roles.hpp"
 #include "metrics/metrics.hpp"
 #include "notifier/notifier_server.hpp"
+#include "notifier/recent_ids.hpp"
 #include "notifier/socketio_protocol.hpp"
 #include "store/open_store.hpp"
 
@@ -18,11 +23,21 @@ namespace genx::app {
 
 namespace {
 constexpr std::uint16_t kNotifierPrefetch = 256;
+// Ids remembered for dedupe (~10 MB): far more than a redelivery can lag behind.
+constexpr std::size_t kRecentEventIds = 100000;
+
+void count_duplicate() {
+  static auto& c = metrics::registry().counter(
+      "genx_notifier_duplicate_events_total",
+      "events dropped because their eventId was forwarded recently (at-least-once copies)");
+  c.with().inc();
+}
 }
 
 int run_notifier(const Config& config) {
   broker::Topology topology = broker::core_topology(config.names);
   topology.append(broker::notifier_topology(config.names, config.instance_id));
+  notifier::RecentIds forwarded(kRecentEventIds);  // used on the broker's I/O thread only
   broker::BrokerClient broker(config.amqp, topology);
 
   notifier::NotifierOptions options;
@@ -45,6 +60,13 @@ int run_notifier(const Config& config) {
     if (!name || !body.is_object()) {
       spdlog::warn("notifier: dropping unusable event {} ({})", delivery.message_id,
                    delivery.routing_key);
+      broker.ack(delivery);
+      return;
+    }
+    const auto id = body.find("eventId");
+    if (id != body.end() && id->is_string() && !forwarded.first_time(id->get_ref<const std::string&>())) {
+      spdlog::debug("notifier: dropping duplicate event {}", id->get_ref<const std::string&>());
+      count_duplicate();
       broker.ack(delivery);
       return;
     }

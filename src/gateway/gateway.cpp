@@ -215,21 +215,44 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   void publish_connection_event(const std::string& identity, bool connected_now);
 };
 
+// One connection's place in the connection limits, taken at TCP accept (before a TLS
+// handshake: a flood of handshakes from one address is bounded too) and given back
+// exactly once, when the last owner lets go: the TLS handshake that failed or the
+// session that ended. I/O thread only.
+class ConnectionSlot {
+ public:
+  ConnectionSlot(std::shared_ptr<Gateway::Impl> gw, std::string address)
+      : gw_(std::move(gw)), address_(std::move(address)), admission_(gw_->connections.admit(address_)) {
+    if (admitted()) ++gw_->open_connections;
+  }
+  ~ConnectionSlot() {
+    if (!admitted()) return;
+    gw_->connections.release(address_);
+    --gw_->open_connections;
+  }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+  bool admitted() const { return admission_ == Admission::kAdmitted; }
+  Admission admission() const { return admission_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  std::shared_ptr<Gateway::Impl> gw_;
+  std::string address_;
+  Admission admission_;
+};
+
 // One charger's WebSocket. Lives while a read or write is outstanding; all members are
 // touched on the I/O thread only.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<Gateway::Impl> gw, ChargerStream stream)
-      : gw_(std::move(gw)), address_(source_address(stream.socket())), stream_(std::move(stream)) {
-    admission_ = gw_->connections.admit(address_);
-    if (admission_ == Admission::kAdmitted) ++gw_->open_connections;
-  }
-
-  ~Session() {
-    if (admission_ != Admission::kAdmitted) return;
-    gw_->connections.release(address_);
-    --gw_->open_connections;
-  }
+  Session(std::shared_ptr<Gateway::Impl> gw, ChargerStream stream, std::shared_ptr<ConnectionSlot> slot)
+      : gw_(std::move(gw)),
+        slot_(std::move(slot)),
+        address_(slot_->address()),
+        admission_(slot_->admission()),
+        stream_(std::move(stream)) {}
 
   void start() { read_request(); }
 
@@ -750,6 +773,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::shared_ptr<Gateway::Impl> gw_;
+  std::shared_ptr<ConnectionSlot> slot_;  // released when the session ends
   std::string address_;  // source address, as the connection limits count it
   Admission admission_ = Admission::kAdmitted;
   FloodGuard flood_{gw_->options.call_rate.flood_close};
@@ -774,7 +798,10 @@ void Gateway::Impl::accept() {
     if (self->stopping) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(self, ChargerStream(make_plain_transport(std::move(socket))))->start();
+      // A refused ws:// connection still gets its session: it answers HTTP 429 or 503.
+      auto slot = std::make_shared<ConnectionSlot>(self, source_address(socket));
+      std::make_shared<Session>(self, ChargerStream(make_plain_transport(std::move(socket))), std::move(slot))
+          ->start();
     } else if (ec == net::error::no_descriptors ||
                ec == boost::system::errc::too_many_files_open_in_system) {
       // Out of file descriptors: retrying at once would spin; the backlog waits meanwhile.
@@ -823,16 +850,28 @@ void Gateway::Impl::log_refusal(Admission reason, const std::string& address) {
   refusals_unlogged = 0;
 }
 
-// wss:// (security profiles 2 and 3): the TLS handshake first, then the same session.
+// wss:// (security profiles 2 and 3): the connection limits at accept, then the TLS
+// handshake, then the same session. A connection over a limit is closed at once: no
+// HTTP answer can reach a TLS client before its handshake, and the handshake is the
+// cost the limit bounds.
 void Gateway::Impl::accept_tls() {
   tls_acceptor.async_accept(ioc, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (self->stopping) return;
     if (!ec) {
+      auto slot = std::make_shared<ConnectionSlot>(self, source_address(socket));
+      if (!slot->admitted()) {
+        count_connection_refused(slot->admission());
+        self->log_refusal(slot->admission(), slot->address());
+        socket.close(ec);
+        return self->accept_tls();
+      }
       socket.set_option(tcp::no_delay(true), ec);
+      // The slot lives in this callback until the handshake ends (failed: released here)
+      // and then in the session.
       self->tls->handshake(std::move(socket), self->options.handshake_timeout,
-                           [self](std::unique_ptr<ChargerTransport> transport) {
+                           [self, slot](std::unique_ptr<ChargerTransport> transport) {
                              if (!transport || self->stopping) return;
-                             std::make_shared<Session>(self, ChargerStream(std::move(transport)))->start();
+                             std::make_shared<Session>(self, ChargerStream(std::move(transport)), slot)->start();
                            });
     } else if (ec == net::error::no_descriptors ||
                ec == boost::system::errc::too_many_files_open_in_system) {

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "notifier/socketio_protocol.hpp"
+#include "util/url.hpp"
 
 namespace genx::notifier {
 
@@ -485,7 +486,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void handle() {
     std::string_view target(request_.target().data(), request_.target().size());
     std::string_view path = target.substr(0, target.find('?'));
-    auto query = parse_query(path.size() < target.size() ? target.substr(path.size() + 1) : "");
+    auto query = util::parse_query(path.size() < target.size() ? target.substr(path.size() + 1) : "");
 
     if (path == "/health") {
       respond_json(http::status::ok, {{"status", "healthy"}, {"clients", impl_->sessions.size()}});

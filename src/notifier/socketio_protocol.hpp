@@ -10,7 +10,6 @@
 // Socket.IO packet (inside an Engine.IO message): type digit, optional "/nsp,",
 // optional ack id digits, optional JSON ("2[\"event\",{...}]", "0{\"token\":\"x\"}").
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,9 +83,6 @@ struct HandshakeParams {
 };
 // The Engine.IO OPEN packet: 0{"sid":...,"upgrades":["websocket"],"pingInterval":...}.
 std::string open_packet(const HandshakeParams& params);
-
-// key=value pairs of a URL query, percent-decoded ('+' is a space). Last one wins.
-std::map<std::string, std::string> parse_query(std::string_view query);
 
 // The Socket.IO event name of a routing key on events_exchange: "notification.X" -> "X";
 // nullopt for any other key.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { io } from 'socket.io-client';
-import { Stack, poll, rabbitUrl } from './lib/stack.mjs';
+import { Stack, poll, rabbitUrl, opsUrl } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 
 const kToken = 'e2e-notifier-secret';
@@ -246,6 +246,42 @@ test('a message the workers cannot read reaches clients as error.occurred', asyn
     assert.equal(error.code, 'ProcessingFailed');
     assert.equal(error.action, 'Heartbeat');
     assert.match(error.message, /unreadable message/);
+  });
+});
+
+test('an event published twice (at-least-once redelivery, same eventId) reaches a client once', async () => {
+  await stack.diagnose(async () => {
+    const cp = 'E2E-SIO-DEDUPE';
+    const watcher = client(stack.notifyUrl(0), { auth: { token: kToken }, query: { chargerId: cp } });
+    await connected(watcher);
+    const duplicates = async () => Number((await (await fetch(`${opsUrl(stack, 'notifier', 0)}/metrics`)).text())
+      .match(/^genx_notifier_duplicate_events_total (\S+)$/m)?.[1] ?? 0);
+    const before = await duplicates();
+
+    const status = (uniqueId, value) => ({
+      version: 1, type: 'charger.status.changed', eventId: `${cp}/${uniqueId}/StatusNotification/charger.status.changed`,
+      deviceId: cp, connectorId: 1, status: value, timestamp: new Date().toISOString(),
+    });
+    const available = status('s-1', 'Available');
+    const charging = status('s-2', 'Charging');
+    const marker = status('s-3', 'Finishing');
+    const conn = await amqp.connect(rabbitUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      // The first event, its redelivered copy at once, a newer status, then a late copy
+      // of the older one (as a worker's redelivery republishes its stored events).
+      for (const event of [available, available, charging, available, marker]) {
+        ch.publish(stack.names.RABBITMQ_EXCHANGE_EVENTS, 'notification.charger.status.changed',
+          Buffer.from(JSON.stringify(event)), { contentType: 'application/json', persistent: true });
+        await ch.waitForConfirms(); // one at a time: the order above is the order queued
+      }
+    } finally {
+      await conn.close();
+    }
+    const statuses = () => watcher.received.filter((e) => e.name === 'charger.status.changed').map((e) => e.payload.status);
+    await poll(() => statuses().includes('Finishing'), { what: 'the last status event' });
+    assert.deepEqual(statuses(), ['Available', 'Charging', 'Finishing'], 'each event once; no older status after a newer one');
+    assert.equal(await duplicates(), before + 2, 'both copies counted as duplicates');
   });
 });
 

@@ -9,9 +9,10 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 import tls from 'node:tls';
 import { RPCClient } from 'ocpp-rpc';
-import { Stack, freePort, genxBin, poll } from './lib/stack.mjs';
+import { Stack, freePort, genxBin, opsUrl, poll } from './lib/stack.mjs';
 import { TestPki, recordSecret } from './lib/pki.mjs';
 
 let stack;
@@ -333,21 +334,33 @@ test('SIGHUP reloads the certificate: a connected charger keeps working, new con
   });
 });
 
-test('GATEWAY_PORT=0: a TLS-only gateway has no ws:// listener and serves wss://', async () => {
-  const tlsOnly = await Stack.create('sectls', {
+// A stack of its own whose gateway listens on wss:// only (GATEWAY_PORT=0), plus `env`.
+async function tlsOnlyStack(name, env = {}) {
+  return Stack.create(name, {
     GATEWAY_PORT: '0',
     GATEWAY_TLS_PORT: String(await freePort()),
     GATEWAY_TLS_CERT_FILE: certs.server.cert,
     GATEWAY_TLS_KEY_FILE: certs.server.key,
+    ...env,
   });
+}
+
+// Starts the stack's gateway; resolves with it once it listens on wss://.
+async function startTlsGateway(tlsStack) {
+  const gw = tlsStack.start('gateway');
+  await poll(() => {
+    if (!gw.running) throw new Error(`gateway exited ${JSON.stringify(gw.exit)}`);
+    return fs.readFileSync(gw.logFile, 'utf8').includes('gateway listening on wss://');
+  }, { what: 'the TLS-only gateway' });
+  return gw;
+}
+
+test('GATEWAY_PORT=0: a TLS-only gateway has no ws:// listener and serves wss://', async () => {
+  const tlsOnly = await tlsOnlyStack('sectls');
   try {
     await tlsOnly.diagnose(async () => {
-      const gw = tlsOnly.start('gateway');
+      const gw = await startTlsGateway(tlsOnly);
       const log = () => fs.readFileSync(gw.logFile, 'utf8');
-      await poll(() => {
-        if (!gw.running) throw new Error(`gateway exited ${JSON.stringify(gw.exit)}`);
-        return log().includes('gateway listening on wss://');
-      }, { what: 'the TLS-only gateway' });
       assert.ok(!log().includes('gateway listening on ws://'), log());
       const url = `wss://127.0.0.1:${tlsOnly.env.GATEWAY_TLS_PORT}/ocpp`;
       const c = await connectAndBeat(url, 'E2E-SEC-TLS-ONLY', { tlsOptions: trustOurCa() });
@@ -355,6 +368,70 @@ test('GATEWAY_PORT=0: a TLS-only gateway has no ws:// listener and serves wss://
     });
   } finally {
     await tlsOnly.cleanup();
+  }
+});
+
+// A TCP connection from localAddress that never starts TLS (it holds a slot).
+function silentTcp(port, localAddress) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+// A bare TLS handshake from localAddress: 'secure' or 'refused: REASON'.
+function tlsFrom(port, localAddress) {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, localAddress, ca: fs.readFileSync(certs.ca.cert) }, () => {
+      socket.destroy();
+      resolve('secure');
+    });
+    socket.once('error', (error) => resolve(`refused: ${error.code ?? error.message}`));
+    socket.once('close', () => resolve('refused: closed'));
+  });
+}
+
+test('wss:// connection limits apply before the TLS handshake: over the per-address limit the socket is closed', async () => {
+  const limited = await tlsOnlyStack('sectlslim', {
+    GENX_MAX_CONNECTIONS_PER_ADDRESS: '2',
+    GENX_HANDSHAKE_TIMEOUT_MS: '60000', // the silent sockets hold their slots for the whole test
+  });
+  const sockets = [];
+  try {
+    await limited.diagnose(async () => {
+      await startTlsGateway(limited);
+      const port = Number(limited.env.GATEWAY_TLS_PORT);
+      const refusedByAddress = async () => {
+        const text = await (await fetch(`${opsUrl(limited, 'gateway')}/metrics`)).text();
+        return Number(text.match(/^genx_gateway_connections_refused_total\{reason="address_limit"\} (\S+)$/m)?.[1] ?? 0);
+      };
+
+      // Two connections that never start their TLS handshake hold 127.0.0.2's slots.
+      for (let i = 0; i < 2; i += 1) sockets.push(await silentTcp(port, '127.0.0.2'));
+      await poll(async () => {
+        const text = await (await fetch(`${opsUrl(limited, 'gateway')}/metrics`)).text();
+        return /^genx_gateway_open_connections 2$/m.test(text);
+      }, { what: 'two connections counted before any TLS handshake' });
+      const third = await tlsFrom(port, '127.0.0.2');
+      assert.match(third, /^refused/, 'a third connection from the address completed its TLS handshake');
+      assert.equal(await refusedByAddress(), 1);
+
+      // Another address is not affected: it completes TLS and a charger session works.
+      assert.equal(await tlsFrom(port, '127.0.0.3'), 'secure');
+      const other = await connectAndBeat(`wss://127.0.0.1:${port}/ocpp`, 'E2E-SEC-TLS-LIMIT',
+        { tlsOptions: { ...trustOurCa(), localAddress: '127.0.0.3' } });
+      await other.close();
+
+      // Closing the silent connections frees the address's slots.
+      for (const s of sockets.splice(0)) s.destroy();
+      await poll(async () => (await tlsFrom(port, '127.0.0.2')) === 'secure', { timeout: 5000, what: 'a freed slot' });
+      const back = await connectAndBeat(`wss://127.0.0.1:${port}/ocpp`, 'E2E-SEC-TLS-LIMIT-2',
+        { tlsOptions: { ...trustOurCa(), localAddress: '127.0.0.2' } });
+      await back.close();
+    });
+  } finally {
+    for (const s of sockets) s.destroy();
+    await limited.cleanup();
   }
 });
 

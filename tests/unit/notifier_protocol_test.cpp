@@ -116,15 +116,6 @@ TEST(Notifier, EventNamesComeFromRoutingKeys) {
   EXPECT_FALSE(event_name_for_routing_key("ocpp.message.Heartbeat"));
 }
 
-TEST(Notifier, QueryStringsArePercentDecoded) {
-  auto q = parse_query("EIO=4&transport=polling&t=OxA1&chargerId=CP%2F1+x&token=a%3Db");
-  EXPECT_EQ(q["EIO"], "4");
-  EXPECT_EQ(q["transport"], "polling");
-  EXPECT_EQ(q["chargerId"], "CP/1 x");
-  EXPECT_EQ(q["token"], "a=b");
-  EXPECT_TRUE(parse_query("").empty());
-}
-
 TEST(Notifier, CorsAllowsTheDashboardOriginByDefault) {
   EXPECT_TRUE(origin_allowed("http://localhost:8080", {}, 8080, "localhost:8081"));
   EXPECT_TRUE(origin_allowed("http://OPS.example.com:8080", {}, 8080, "ops.example.com:8081"));
