@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import amqp from 'amqplib';
 import { Stack, poll, rabbitUrl, genxBin, opsUrl } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
+import { driveKnownSessions, status } from './lib/known_sessions.mjs';
 import { getJson } from './lib/api.mjs';
 
 let stack;
@@ -66,12 +67,6 @@ async function figures() {
   };
 }
 
-async function status(client, connectorId, s, timestamp) {
-  await client.checkedCall('StatusNotification', {
-    connectorId, status: s, errorCode: s === 'Faulted' ? 'GroundFailure' : 'NoError', timestamp,
-  });
-}
-
 test('known sessions give exact energy, sessions, utilization and revenue; replay and rebuild change nothing', async () => {
   await stack.diagnose(async () => {
     const a = await connectRpc(stack, 'E2E-AN-A');
@@ -79,40 +74,7 @@ test('known sessions give exact energy, sessions, utilization and revenue; repla
     try {
       await a.checkedCall('BootNotification', bootPayload(1));
       await b.checkedCall('BootNotification', bootPayload(2));
-      // Charger A: Preparing 10:00, session 10:05-11:35 (8,000 Wh; 7.2 kW then 11 kW),
-      // Finishing until 11:40, the charge point Faulted 12:00-12:30.
-      await status(a, 1, 'Available', '2024-01-15T09:00:00Z');
-      await status(a, 1, 'Preparing', '2024-01-15T10:00:00Z');
-      const ta = (await a.checkedCall('StartTransaction', {
-        connectorId: 1, idTag: 'TAG-A', meterStart: 1000, timestamp: '2024-01-15T10:05:00Z',
-      })).transactionId;
-      await status(a, 1, 'Charging', '2024-01-15T10:05:00Z');
-      await a.checkedCall('MeterValues', {
-        connectorId: 1, transactionId: ta,
-        meterValue: [{ timestamp: '2024-01-15T10:35:00Z', sampledValue: [
-          { value: '4000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-          { value: '7.2', measurand: 'Power.Active.Import', unit: 'kW' }] }],
-      });
-      await a.checkedCall('MeterValues', {
-        connectorId: 1, transactionId: ta,
-        meterValue: [{ timestamp: '2024-01-15T11:10:00Z', sampledValue: [
-          { value: '11000', measurand: 'Power.Active.Import', unit: 'W' }] }],
-      });
-      await status(a, 1, 'Finishing', '2024-01-15T11:35:00Z');
-      await a.checkedCall('StopTransaction', {
-        transactionId: ta, meterStop: 9000, timestamp: '2024-01-15T11:35:00Z', reason: 'Local',
-      });
-      await status(a, 1, 'Available', '2024-01-15T11:40:00Z');
-      await status(a, 0, 'Faulted', '2024-01-15T12:00:00Z');
-      await status(a, 0, 'Available', '2024-01-15T12:30:00Z');
-      // Charger B: a 30-minute session 12:00-12:30 of 2,000 Wh, no status reports but one.
-      await status(b, 1, 'Available', '2024-01-15T09:00:00Z');
-      const tb = (await b.checkedCall('StartTransaction', {
-        connectorId: 1, idTag: 'TAG-B', meterStart: 0, timestamp: '2024-01-15T12:00:00Z',
-      })).transactionId;
-      await b.checkedCall('StopTransaction', {
-        transactionId: tb, meterStop: 2000, timestamp: '2024-01-15T12:30:00Z',
-      });
+      const { ta, tb } = await driveKnownSessions(a, b);
 
       // Billing on the transaction: 8 kWh x 0.30 + 90 min x 0.05 + 0.50 = 7.40;
       // 2 kWh x 0.30 + 30 min x 0.05 + 0.50 = 2.60.
