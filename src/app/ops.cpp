@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/store.hpp"
+
 namespace genx::app {
 
 int ops_port(int base, std::string_view role, int index) {
@@ -83,6 +85,16 @@ nlohmann::json rabbitmq_check(broker::BrokerClient& broker, const std::string& q
                                : std::string("not connected to RabbitMQ");
   }
   return check;
+}
+
+nlohmann::json database_check(store::ReadStore& store, bool& healthy) {
+  try {
+    store.ping();
+    return {{"status", "up"}};
+  } catch (const std::exception& e) {
+    healthy = false;
+    return {{"status", "down"}, {"error", e.what()}};
+  }
 }
 
 std::unique_ptr<metrics::OpsServer> start_ops_server(const Config& config, std::string_view role,

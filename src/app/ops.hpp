@@ -20,6 +20,10 @@
 #include "broker/broker_client.hpp"
 #include "metrics/ops_server.hpp"
 
+namespace genx::store {
+class ReadStore;
+}
+
 namespace genx::app {
 
 // The ops port of a role instance, or 0 when the endpoints are off or the role has none.
@@ -43,6 +47,10 @@ void register_broker_metrics(broker::BrokerClient& broker);
 // when the connection is down or the queue cannot be checked.
 nlohmann::json rabbitmq_check(broker::BrokerClient& broker, const std::string& queue,
                               bool& healthy);
+
+// {"status":"up"} or {"status":"down","error":...} from a database round trip; sets
+// healthy=false when it fails.
+nlohmann::json database_check(store::ReadStore& store, bool& healthy);
 
 // Starts the ops endpoint for this role. nullptr when GENX_HEALTH_PORT is 0, or when the
 // port cannot be bound (logged as an error; the role keeps running without it).

@@ -136,13 +136,7 @@ int run_ocpp_worker(const Config& config) {
     metrics::HealthReport report;
     report.body["checks"]["rabbitmq"] =
         rabbitmq_check(broker, config.names.queue_ocpp_messages, report.healthy);
-    try {
-      health_store->ping();
-      report.body["checks"]["database"] = {{"status", "up"}};
-    } catch (const std::exception& e) {
-      report.healthy = false;
-      report.body["checks"]["database"] = {{"status", "down"}, {"error", e.what()}};
-    }
+    report.body["checks"]["database"] = database_check(*health_store, report.healthy);
     return report;
   });
 
