@@ -21,6 +21,7 @@
 #include "metrics/metrics.hpp"
 #include "broker/dead_letters.hpp"
 #include "broker/retry.hpp"
+#include "net/listener.hpp"
 
 namespace genx::api {
 
@@ -637,18 +638,7 @@ ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::run() {
   auto& impl = *impl_;
-  beast::error_code ec;
-  auto address = net::ip::make_address(impl.options.bind_address, ec);
-  if (ec) throw std::runtime_error("invalid bind address " + impl.options.bind_address);
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl.options.port));
-  impl.acceptor.open(endpoint.protocol());
-  impl.acceptor.set_option(net::socket_base::reuse_address(true));
-  impl.acceptor.bind(endpoint, ec);
-  if (ec) {
-    throw std::runtime_error("api cannot listen on " + impl.options.bind_address + ":" +
-                             std::to_string(impl.options.port) + ": " + ec.message());
-  }
-  impl.acceptor.listen(net::socket_base::max_listen_connections);
+  genx::net::listen_on(impl.acceptor, impl.options.bind_address, impl.options.port, "api");
   spdlog::info("api listening on http://{}:{}/", impl.options.bind_address, impl.options.port);
   impl.accept();
   impl.ioc.run();

@@ -24,6 +24,7 @@
 #include "gateway/limit_metrics.hpp"
 #include "gateway/limits.hpp"
 #include "gateway/tls_listener.hpp"
+#include "net/listener.hpp"
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
 
@@ -1061,36 +1062,17 @@ Gateway::Gateway(GatewayOptions options, broker::BrokerClient& broker)
 
 Gateway::~Gateway() { stop(); }
 
-namespace {
-
-void listen_on(tcp::acceptor& acceptor, const std::string& bind_address, int port) {
-  beast::error_code ec;
-  auto address = net::ip::make_address(bind_address, ec);
-  if (ec) throw std::runtime_error("invalid bind address " + bind_address);
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
-  acceptor.open(endpoint.protocol());
-  acceptor.set_option(net::socket_base::reuse_address(true));
-  acceptor.bind(endpoint, ec);
-  if (ec) {
-    throw std::runtime_error("gateway cannot listen on " + bind_address + ":" + std::to_string(port) + ": " +
-                             ec.message());
-  }
-  acceptor.listen(net::socket_base::max_listen_connections);
-}
-
-}  // namespace
-
 void Gateway::run() {
   auto& impl = *impl_;
   const auto& sec = impl.options.security;
   if (impl.options.port <= 0 && sec.tls_port <= 0) {
     throw std::runtime_error("gateway: neither GATEWAY_PORT nor GATEWAY_TLS_PORT is set");
   }
-  if (impl.options.port > 0) listen_on(impl.acceptor, impl.options.bind_address, impl.options.port);
+  if (impl.options.port > 0) genx::net::listen_on(impl.acceptor, impl.options.bind_address, impl.options.port, "gateway");
   if (sec.tls_port > 0) {
     impl.tls = std::make_unique<TlsServer>(TlsFiles{sec.tls_cert_file, sec.tls_key_file, sec.tls_ca_file,
                                                     sec.tls_ciphers});
-    listen_on(impl.tls_acceptor, impl.options.bind_address, sec.tls_port);
+    genx::net::listen_on(impl.tls_acceptor, impl.options.bind_address, sec.tls_port, "gateway");
   }
   ChargerAuthOptions auth_options;
   auth_options.min_profile = sec.min_profile;

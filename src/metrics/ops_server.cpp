@@ -10,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/listener.hpp"
+
 namespace genx::metrics {
 
 namespace net = boost::asio;
@@ -122,19 +124,8 @@ OpsServer::~OpsServer() { stop(); }
 
 void OpsServer::start() {
   auto& impl = *impl_;
-  beast::error_code ec;
-  auto address = net::ip::make_address(impl.bind_address, ec);
-  if (ec) throw std::runtime_error("invalid bind address " + impl.bind_address);
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl.port));
-  impl.acceptor.open(endpoint.protocol());
-  impl.acceptor.set_option(net::socket_base::reuse_address(true));
-  impl.acceptor.bind(endpoint, ec);
-  if (ec) {
-    throw std::runtime_error("health/metrics endpoint cannot listen on " + impl.bind_address + ":" +
-                             std::to_string(impl.port) + ": " + ec.message() +
-                             " (set GENX_HEALTH_PORT)");
-  }
-  impl.acceptor.listen(net::socket_base::max_listen_connections);
+  genx::net::listen_on(impl.acceptor, impl.bind_address, impl.port, "health/metrics endpoint",
+                       "set GENX_HEALTH_PORT");
   impl.bound_port = impl.acceptor.local_endpoint().port();
   spdlog::info("health and metrics on http://{}:{}/health and /metrics", impl.bind_address,
                impl.bound_port);
