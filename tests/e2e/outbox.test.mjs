@@ -7,12 +7,11 @@
 //    with CALLERROR InternalError, not after GENX_REPLY_TIMEOUT_MS.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import amqp from 'amqplib';
 import { Stack, poll, rabbitUrl, opsUrl } from './lib/stack.mjs';
 import { connectRpc, bootPayload, RawClient } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
+import { lockDatabase } from './lib/sqlite_lock.mjs';
 
 const kReplyTimeoutMs = 60000;
 const stacks = [];
@@ -144,22 +143,6 @@ test('a worker killed after its commit and before its publishes: the restarted w
     }
   });
 });
-
-// An outside writer that holds SQLite's write lock (as in reliability.test.mjs).
-async function lockDatabase(stack) {
-  const child = spawn('sqlite3', [path.join(stack.dir, 'genx.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.write("PRAGMA busy_timeout=10000;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => { if (d.toString().includes('locked')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`sqlite3 exited ${code} before locking`)));
-  });
-  return {
-    release: async () => {
-      child.stdin.end('COMMIT;\n');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
 
 test('a call dead-lettered after its retries is answered CALLERROR InternalError at once, not after the reply timeout', async () => {
   const stack = await newStack('outbox_dlq', { GENX_RETRY_DELAYS: '500ms' });

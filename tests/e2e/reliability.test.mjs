@@ -5,13 +5,13 @@
 // in the DLQ until replayed; a driver's Authorize overtakes a backlog of MeterValues.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Stack, BrokerProbe, poll, genxBin, rabbitUrl } from './lib/stack.mjs';
 import { connectRpc, bootPayload, RawClient } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
+import { lockDatabase } from './lib/sqlite_lock.mjs';
 
 const run = promisify(execFile);
 const stacks = [];
@@ -64,23 +64,6 @@ async function publishRaw(stack, routingKey, body, messageId) {
   } finally {
     await conn.close();
   }
-}
-
-// An outside writer that holds SQLite's write lock (resolves once it holds it) until
-// release().
-async function lockDatabase(stack) {
-  const child = spawn('sqlite3', [path.join(stack.dir, 'genx.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.write("PRAGMA busy_timeout=10000;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => { if (d.toString().includes('locked')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`sqlite3 exited ${code} before locking`)));
-  });
-  return {
-    release: async () => {
-      child.stdin.end('COMMIT;\n');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
 }
 
 test('a message that can never succeed is dead-lettered with its reason; genx dlq and /api/dlq list, show, replay and purge it', async () => {
