@@ -155,6 +155,13 @@ test('known sessions give exact energy, sessions, utilization and revenue; repla
       }
       await status(b, 1, 'Preparing', '2024-01-15T12:40:00Z');
       await status(b, 1, 'Available', '2024-01-15T12:50:00Z');
+      // The replayed copies and the marker take different paths (the test's channel, the
+      // worker): wait until the processor has seen every copy and the marker.
+      const analyticsMetrics = async () => (await fetch(`${opsUrl(stack, 'analytics')}/metrics`)).text();
+      const counter = (metrics, result) => Number(metrics.match(
+        new RegExp(`^genx_analytics_events_total\\{result="${result}"\\} (\\S+)$`, 'm'))?.[1]);
+      await poll(async () => counter(await analyticsMetrics(), 'duplicate') >= replayed,
+        { timeout: 30000, what: 'every replayed event consumed by the analytics processor' });
       const afterReplay = await poll(async () => {
         const f = await figures();
         return f.summary.occupiedSeconds === 6600 ? f : null;
@@ -166,9 +173,8 @@ test('known sessions give exact energy, sessions, utilization and revenue; repla
       expected.sessions[0].idleSeconds = 1200;
       assert.deepEqual(afterReplay, expected, 'replayed events counted twice');
       // The processor's /metrics tells the same: every replayed event skipped as a duplicate.
-      const metrics = await (await fetch(`${opsUrl(stack, 'analytics')}/metrics`)).text();
-      const count = (result) => Number(metrics.match(
-        new RegExp(`^genx_analytics_events_total\\{result="${result}"\\} (\\S+)$`, 'm'))?.[1]);
+      const metrics = await analyticsMetrics();
+      const count = (result) => counter(metrics, result);
       assert.equal(count('duplicate'), replayed, metrics);
       assert.ok(count('counted') + count('ignored') >= replayed + 2, 'first deliveries and markers consumed once');
       assert.equal(count('rejected'), 0);
