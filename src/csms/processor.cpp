@@ -259,6 +259,17 @@ class Handler {
     next.updated_at = format_timestamp(at_ms);
 
     const auto current = uow_.find_connector_status(charger_id_, next.connector_id);
+    if (current && current->updated_at == next.updated_at && current->status == next.status &&
+        current->error_code == next.error_code && current->info == next.info &&
+        current->vendor_error_code == next.vendor_error_code) {
+      // The report already stored (a resend under a new message id): no second history
+      // row, no second event.
+      outcome_.warnings.push_back("StatusNotification " + envelope_.unique_id + " from " +
+                                  envelope_.device_id + " connector " +
+                                  std::to_string(next.connector_id) + " repeats the stored " +
+                                  next.status + " at " + next.updated_at + "; not stored again");
+      return json::object();
+    }
     uow_.append_status_history(charger_id_, next);
     if (current) {
       const auto current_ms = parse_timestamp(current->updated_at);
@@ -379,8 +390,26 @@ class Handler {
     if (const auto it = payload_.find("reservationId"); it != payload_.end()) {
       transaction.reservation_id = it->get<std::int64_t>();
     }
+
+    // A resent StartTransaction (same content under a new message id: the charger was
+    // answered an error or nothing for an attempt that was applied nevertheless) gets the
+    // transaction its first attempt created, with the idTagInfo answered then. Nothing is
+    // created, closed or announced again.
+    if (const auto existing = uow_.find_transaction_by_start(
+            {charger_id_, transaction.connector_id, transaction.id_tag, transaction.meter_start,
+             transaction.started_at})) {
+      outcome_.warnings.push_back(
+          "StartTransaction " + envelope_.unique_id + " from " + envelope_.device_id +
+          " repeats the start of transaction " + std::to_string(existing->id) +
+          " (connector " + std::to_string(transaction.connector_id) + ", meterStart " +
+          std::to_string(transaction.meter_start) + ", " + transaction.started_at +
+          "); answered its id, nothing created");
+      return {{"transactionId", existing->id}, {"idTagInfo", answered_id_tag_info(*existing)}};
+    }
+
     const json info = id_tag_info(payload_.at("idTag"));
     transaction.id_tag_status = info.at("status").get<std::string>();
+    transaction.id_tag_info = info.dump();
 
     // A charger that starts a new transaction on a connector has ended the previous one,
     // even if its StopTransaction never arrived: close it so it does not stay open forever.
@@ -409,9 +438,25 @@ class Handler {
     return {{"transactionId", id}, {"idTagInfo", info}};
   }
 
+  // The idTagInfo a transaction's start was answered with (only its status for a
+  // transaction stored before it was kept whole).
+  static json answered_id_tag_info(const TransactionRecord& transaction) {
+    if (transaction.id_tag_info) {
+      try {
+        auto info = json::parse(*transaction.id_tag_info);
+        if (info.is_object() && info.contains("status")) return info;
+      } catch (const json::exception&) {
+        // fall through to the status column
+      }
+    }
+    return {{"status", transaction.id_tag_status}};
+  }
+
   // Turns meterValue entries into rows; returns the latest reading found in them.
+  // `stored` is set to how many samples were new (a resent message's are already stored).
   MeterReading store_meter_values(const json& meter_values, std::optional<std::int64_t> transaction_id,
-                                  int connector_id, std::string& latest_timestamp) {
+                                  int connector_id, std::string& latest_timestamp,
+                                  std::size_t* stored = nullptr) {
     std::vector<MeterSample> samples;
     MeterReading latest;
     std::int64_t latest_ms = std::numeric_limits<std::int64_t>::min();
@@ -443,7 +488,14 @@ class Handler {
         latest_timestamp = timestamp;
       }
     }
-    if (!samples.empty()) uow_.insert_meter_samples(samples);
+    const std::size_t inserted = samples.empty() ? 0 : uow_.insert_meter_samples(samples);
+    if (inserted < samples.size()) {
+      outcome_.warnings.push_back(std::to_string(samples.size() - inserted) + " of " +
+                                  std::to_string(samples.size()) + " meter samples in " +
+                                  envelope_.message_type + " " + envelope_.unique_id + " from " +
+                                  envelope_.device_id + " were already stored; not stored again");
+    }
+    if (stored) *stored = inserted;
     return latest;
   }
 
@@ -462,8 +514,11 @@ class Handler {
       }
     }
     std::string timestamp;
-    const MeterReading reading =
-        store_meter_values(payload_.at("meterValue"), transaction_id, connector_id, timestamp);
+    std::size_t stored = 0;
+    const MeterReading reading = store_meter_values(payload_.at("meterValue"), transaction_id,
+                                                    connector_id, timestamp, &stored);
+    // A resent MeterValues whose every sample is already stored was announced the first time.
+    if (stored == 0) return json::object();
     json fields = {{"connectorId", connector_id},
                    {"transactionId", transaction_id ? json(*transaction_id) : json(nullptr)},
                    {"sampledAt", timestamp},
@@ -499,10 +554,20 @@ class Handler {
     json result = json::object();
     if (stop.id_tag) result["idTagInfo"] = id_tag_info(json(*stop.id_tag));
     if (!transaction->active()) {
-      outcome_.warnings.push_back("StopTransaction from " + envelope_.device_id +
-                                  " for transaction " + std::to_string(transaction_id) +
-                                  " which was already stopped at " +
-                                  transaction->stopped_at.value_or("?") + "; left unchanged");
+      // A resent stop (or one after the transaction was closed otherwise): the same answer,
+      // and the first stop's meterStop, time and reason stay.
+      const bool same = transaction->meter_stop == stop.meter_stop &&
+                        transaction->stopped_at == stop.stopped_at;
+      outcome_.warnings.push_back(
+          "StopTransaction " + envelope_.unique_id + " from " + envelope_.device_id +
+          " for transaction " + std::to_string(transaction_id) + " which was already stopped at " +
+          transaction->stopped_at.value_or("?") +
+          (same ? std::string("; a resent stop, left unchanged")
+                : "; conflict: this stop says meterStop " + std::to_string(stop.meter_stop) +
+                      " at " + stop.stopped_at + ", kept meterStop " +
+                      (transaction->meter_stop ? std::to_string(*transaction->meter_stop)
+                                               : std::string("?")) +
+                      " and reason " + transaction->stop_reason.value_or("?")));
       return result;
     }
     if (data != payload_.end()) {

@@ -14,6 +14,7 @@
 // - A UnitOfWork reference is valid only inside the call that received it.
 // - Timestamps are passed and returned as text, ISO 8601 UTC ("2024-01-15T10:30:00.000Z").
 // Thread-safety: one WriteStore object is used by one thread at a time.
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -78,6 +79,7 @@ struct NewTransaction {
   int connector_id = 0;
   std::string id_tag;
   std::string id_tag_status;  // the idTagInfo.status answered at start
+  std::string id_tag_info;    // the whole idTagInfo answered at start, as JSON text
   std::int64_t meter_start = 0;  // Wh
   std::string started_at;
   std::optional<std::int64_t> reservation_id;
@@ -88,12 +90,24 @@ struct TransactionRecord {
   std::int64_t charger_id = 0;
   int connector_id = 0;
   std::string id_tag;
+  std::string id_tag_status;                // idTagInfo.status answered at start
+  std::optional<std::string> id_tag_info;   // the idTagInfo answered (JSON); none before schema 8
   std::int64_t meter_start = 0;
   std::string started_at;
   std::optional<std::int64_t> meter_stop;
   std::optional<std::string> stopped_at;
   std::optional<std::string> stop_reason;
   bool active() const { return !stopped_at.has_value(); }
+};
+
+// What identifies a StartTransaction by its content: a charger that resends one (under a
+// new OCPP message id, after an error or a timeout) sends these same values again.
+struct TransactionStartKey {
+  std::int64_t charger_id = 0;
+  int connector_id = 0;
+  std::string id_tag;
+  std::int64_t meter_start = 0;
+  std::string started_at;  // canonical form (normalize_timestamp)
 };
 
 struct TransactionStop {
@@ -172,9 +186,16 @@ class UnitOfWork {
   virtual std::optional<TransactionRecord> find_transaction(std::int64_t transaction_id) = 0;
   virtual std::optional<TransactionRecord> find_active_transaction(std::int64_t charger_id,
                                                                    int connector_id) = 0;
+  // The transaction (active or stopped) a StartTransaction with this content created, if
+  // any: the lowest id when several match.
+  virtual std::optional<TransactionRecord> find_transaction_by_start(
+      const TransactionStartKey& key) = 0;
   virtual void stop_transaction(std::int64_t transaction_id, const TransactionStop& stop) = 0;
 
-  virtual void insert_meter_samples(const std::vector<MeterSample>& samples) = 0;
+  // Stores the samples that are not stored yet and returns how many it stored. A sample is
+  // already stored when one with the same charger, connector, transaction (or none),
+  // timestamp, measurand, phase, location and context exists (the first one stays).
+  virtual std::size_t insert_meter_samples(const std::vector<MeterSample>& samples) = 0;
   // The transaction's energy register readings in Wh (csms::register_wh), ordered by
   // sample timestamp then insertion.
   virtual std::vector<std::int64_t> transaction_register_readings(std::int64_t transaction_id) = 0;

@@ -254,6 +254,23 @@ CREATE TABLE retention_horizon (
   pruned_before TEXT NOT NULL
 );
 )sql"},
+    {8, R"sql(
+-- Resent transaction messages (README "Resent calls"): a charger resends a call under a
+-- new message id after an error or a timeout, so transaction messages are idempotent by
+-- their content. The start's whole idTagInfo is kept to answer a resent start the same.
+ALTER TABLE transactions ADD COLUMN id_tag_info TEXT;
+CREATE INDEX transactions_start ON transactions (charger_id, connector_id, started_at);
+-- A meter sample is stored once per (charger, connector, transaction, timestamp,
+-- measurand, phase, location, context). Copies that resent messages stored before this
+-- version are removed (the first row of each stays), then the index keeps it so.
+DELETE FROM meter_values WHERE id NOT IN (
+  SELECT min(id) FROM meter_values
+  GROUP BY charger_id, connector_id, ifnull(transaction_id, -1), timestamp,
+           ifnull(measurand, ''), ifnull(phase, ''), ifnull(location, ''), ifnull(context, ''));
+CREATE UNIQUE INDEX meter_values_sample ON meter_values (
+  charger_id, connector_id, ifnull(transaction_id, -1), timestamp,
+  ifnull(measurand, ''), ifnull(phase, ''), ifnull(location, ''), ifnull(context, ''));
+)sql"},
 };
 
 std::string now_text() {
@@ -407,8 +424,16 @@ csms::TransactionRecord transaction_record(const Query& q) {
   r.meter_stop = q.optional_integer(6);
   r.stopped_at = q.optional_text(7);
   r.stop_reason = q.optional_text(8);
+  r.id_tag_status = q.text(9);
+  r.id_tag_info = q.optional_text(10);
   return r;
 }
+
+// The columns transaction_record() reads, in its order (a literal: statements are cached
+// by their text's address).
+#define GENX_TRANSACTION_COLUMNS                                                            \
+  "id, charger_id, connector_id, id_tag, meter_start, started_at, meter_stop, stopped_at, " \
+  "stop_reason, id_tag_status, id_tag_info"
 
 
 // Ten aggregate columns starting at `first`, as the API names them.
@@ -633,10 +658,11 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   std::int64_t create_transaction(const csms::NewTransaction& t) override {
     auto q = query(
         "INSERT INTO transactions (charger_id, connector_id, id_tag, id_tag_status, "
-        "meter_start, started_at, reservation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-        "RETURNING id");
+        "meter_start, started_at, reservation_id, id_tag_info) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id");
     q.bind(1, t.charger_id).bind(2, t.connector_id).bind(3, t.id_tag).bind(4, t.id_tag_status)
-        .bind(5, t.meter_start).bind(6, t.started_at).bind(7, t.reservation_id);
+        .bind(5, t.meter_start).bind(6, t.started_at).bind(7, t.reservation_id)
+        .bind(8, t.id_tag_info.empty() ? std::optional<std::string>() : t.id_tag_info);
     q.step();
     const std::int64_t id = q.integer(0);
     q.run();
@@ -644,9 +670,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   }
 
   std::optional<csms::TransactionRecord> find_transaction(std::int64_t transaction_id) override {
-    auto q = query(
-        "SELECT id, charger_id, connector_id, id_tag, meter_start, started_at, meter_stop, "
-        "stopped_at, stop_reason FROM transactions WHERE id = ?1");
+    auto q = query("SELECT " GENX_TRANSACTION_COLUMNS
+                   " FROM transactions WHERE id = ?1");
     q.bind(1, transaction_id);
     if (!q.step()) return std::nullopt;
     return transaction_record(q);
@@ -654,11 +679,22 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
 
   std::optional<csms::TransactionRecord> find_active_transaction(std::int64_t charger_id,
                                                                  int connector_id) override {
-    auto q = query(
-        "SELECT id, charger_id, connector_id, id_tag, meter_start, started_at, meter_stop, "
-        "stopped_at, stop_reason FROM transactions WHERE charger_id = ?1 AND connector_id = ?2 "
-        "AND stopped_at IS NULL ORDER BY id DESC LIMIT 1");
+    auto q = query("SELECT " GENX_TRANSACTION_COLUMNS
+                   " FROM transactions WHERE charger_id = ?1 AND connector_id = ?2 "
+                   "AND stopped_at IS NULL ORDER BY id DESC LIMIT 1");
     q.bind(1, charger_id).bind(2, connector_id);
+    if (!q.step()) return std::nullopt;
+    return transaction_record(q);
+  }
+
+  std::optional<csms::TransactionRecord> find_transaction_by_start(
+      const csms::TransactionStartKey& k) override {
+    auto q = query("SELECT " GENX_TRANSACTION_COLUMNS
+                   " FROM transactions WHERE charger_id = ?1 AND connector_id = ?2 "
+                   "AND started_at = ?3 AND id_tag = ?4 AND meter_start = ?5 "
+                   "ORDER BY id LIMIT 1");
+    q.bind(1, k.charger_id).bind(2, k.connector_id).bind(3, k.started_at).bind(4, k.id_tag)
+        .bind(5, k.meter_start);
     if (!q.step()) return std::nullopt;
     return transaction_record(q);
   }
@@ -884,17 +920,21 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     q.run();
   }
 
-  void insert_meter_samples(const std::vector<csms::MeterSample>& samples) override {
+  std::size_t insert_meter_samples(const std::vector<csms::MeterSample>& samples) override {
+    std::size_t stored = 0;
     for (const auto& s : samples) {
+      // meter_values_sample (migration 8) makes a sample already stored a no-op.
       auto q = query(
           "INSERT INTO meter_values (charger_id, transaction_id, connector_id, timestamp, value, "
           "context, format, measurand, phase, location, unit) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING");
       q.bind(1, s.charger_id).bind(2, s.transaction_id).bind(3, s.connector_id)
           .bind(4, s.timestamp).bind(5, s.value).bind(6, s.context).bind(7, s.format)
           .bind(8, s.measurand).bind(9, s.phase).bind(10, s.location).bind(11, s.unit);
       q.run();
+      stored += static_cast<std::size_t>(sqlite3_changes(db_));
     }
+    return stored;
   }
 
   void append_message_log(const csms::MessageLogEntry& e) override {

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <tuple>
 
 #include "csms/processor.hpp"
@@ -39,7 +43,9 @@ class FakeStore final : public WriteStore {
     std::int64_t next_transaction_id = 1;
   };
 
+  // Serializable, as the port promises: one unit of work at a time, also across threads.
   void in_transaction(const std::function<void(UnitOfWork&)>& work) override {
+    std::lock_guard lock(mutex_);
     ++transactions_run;
     if (fail_next_transaction) {
       fail_next_transaction = false;
@@ -55,6 +61,7 @@ class FakeStore final : public WriteStore {
   bool fail_next_transaction = false;
 
  private:
+  std::mutex mutex_;
   class Work final : public UnitOfWork {
    public:
     explicit Work(const State& state) : s(state) {}
@@ -115,6 +122,8 @@ class FakeStore final : public WriteStore {
       r.charger_id = t.charger_id;
       r.connector_id = t.connector_id;
       r.id_tag = t.id_tag;
+      r.id_tag_status = t.id_tag_status;
+      r.id_tag_info = t.id_tag_info;
       r.meter_start = t.meter_start;
       r.started_at = t.started_at;
       s.transactions[r.id] = r;
@@ -132,6 +141,17 @@ class FakeStore final : public WriteStore {
       }
       return std::nullopt;
     }
+    std::optional<TransactionRecord> find_transaction_by_start(
+        const TransactionStartKey& k) override {
+      for (const auto& [id, t] : s.transactions) {  // ordered by id: the first one wins
+        if (t.charger_id == k.charger_id && t.connector_id == k.connector_id &&
+            t.id_tag == k.id_tag && t.meter_start == k.meter_start &&
+            t.started_at == k.started_at) {
+          return t;
+        }
+      }
+      return std::nullopt;
+    }
     void stop_transaction(std::int64_t id, const TransactionStop& stop) override {
       auto& t = s.transactions.at(id);
       t.meter_stop = stop.meter_stop;
@@ -139,8 +159,20 @@ class FakeStore final : public WriteStore {
       t.stop_reason = stop.reason;
       s.stops[id] = stop;
     }
-    void insert_meter_samples(const std::vector<MeterSample>& samples) override {
-      s.samples.insert(s.samples.end(), samples.begin(), samples.end());
+    std::size_t insert_meter_samples(const std::vector<MeterSample>& samples) override {
+      const auto key = [](const MeterSample& m) {
+        return std::make_tuple(m.charger_id, m.connector_id, m.transaction_id, m.timestamp,
+                               m.measurand, m.phase, m.location, m.context);
+      };
+      std::size_t stored = 0;
+      for (const auto& sample : samples) {
+        const bool known = std::any_of(s.samples.begin(), s.samples.end(),
+                                       [&](const MeterSample& m) { return key(m) == key(sample); });
+        if (known) continue;
+        s.samples.push_back(sample);
+        ++stored;
+      }
+      return stored;
     }
     void append_message_log(const MessageLogEntry& entry) override { s.log.push_back(entry); }
     std::vector<std::int64_t> transaction_register_readings(std::int64_t id) override {
@@ -755,6 +787,228 @@ TEST_F(ProcessorTest, DuplicateWithUnreadableStoredEventsIsStillAnswered) {
   EXPECT_EQ(result(outcome).at("currentTime"), "2024-01-15T10:00:00.000Z");
   ASSERT_EQ(outcome.warnings.size(), 1u);
   EXPECT_NE(outcome.warnings[0].find("unreadable"), std::string::npos);
+}
+
+
+// ---- Resent transaction messages (README "Resent calls"): a charger resends a call under
+// a new message id after an error or a timeout, so transaction messages are idempotent by
+// their content, not only by (deviceId, uniqueId, action).
+
+json start_payload(int connector = 1, std::int64_t meter_start = 1500,
+                   const std::string& timestamp = "2024-01-15T10:00:00Z") {
+  return {{"connectorId", connector},
+          {"idTag", "TAG1"},
+          {"meterStart", meter_start},
+          {"timestamp", timestamp}};
+}
+
+bool has_warning(const Outcome& outcome, const std::string& text) {
+  return std::any_of(outcome.warnings.begin(), outcome.warnings.end(),
+                     [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+TEST_F(ProcessorTest, ResentStartUnderANewIdGetsTheSameTransactionAndIdTagInfo) {
+  store_.state.id_tags["TAG1"] = {"TAG1", "Accepted", "2025-01-01T00:00:00Z", "PARENT"};
+  const Outcome first = send("StartTransaction", start_payload(), "start-a");
+  const json answer = result(first);
+  ASSERT_NE(find_event(first, "charging.started"), nullptr);
+
+  // The tag is blocked in between: the resend still gets what the start was answered.
+  store_.state.id_tags["TAG1"].status = "Blocked";
+  const Outcome again = send("StartTransaction", start_payload(), "start-b");
+  EXPECT_FALSE(again.duplicate);  // a new message id: not the message-id dedupe
+  EXPECT_EQ(result(again), answer);
+  EXPECT_EQ(answer.at("idTagInfo"),
+            json({{"status", "Accepted"},
+                  {"expiryDate", "2025-01-01T00:00:00.000Z"},
+                  {"parentIdTag", "PARENT"}}));
+  EXPECT_EQ(store_.state.transactions.size(), 1u);
+  EXPECT_TRUE(store_.state.transactions.begin()->second.active());
+  EXPECT_TRUE(again.events.empty());  // no second charging.started
+  EXPECT_TRUE(has_warning(again, "repeats the start of transaction"));
+}
+
+TEST_F(ProcessorTest, ResentStartInAnotherTimestampFormatIsTheSameStart) {
+  const auto id = result(send("StartTransaction", start_payload(1, 1500, "2024-01-15T10:00:00Z")))
+                      .at("transactionId");
+  const Outcome again =
+      send("StartTransaction", start_payload(1, 1500, "2024-01-15T11:00:00.000+01:00"));
+  EXPECT_EQ(result(again).at("transactionId"), id);
+  EXPECT_EQ(store_.state.transactions.size(), 1u);
+}
+
+TEST_F(ProcessorTest, ResentStartAfterTheStopAnswersTheStoppedTransaction) {
+  const auto id = result(send("StartTransaction", start_payload())).at("transactionId");
+  send("StopTransaction", {{"transactionId", id}, {"meterStop", 2500},
+                           {"timestamp", "2024-01-15T10:30:00Z"}});
+  const Outcome late = send("StartTransaction", start_payload());
+  EXPECT_EQ(result(late).at("transactionId"), id);
+  EXPECT_TRUE(late.events.empty());
+  ASSERT_EQ(store_.state.transactions.size(), 1u);
+  EXPECT_EQ(store_.state.transactions.at(id.get<std::int64_t>()).meter_stop, 2500);
+}
+
+TEST_F(ProcessorTest, AStartThatDiffersInAnyKeyFieldIsANewTransaction) {
+  const auto first = result(send("StartTransaction", start_payload(1, 1500))).at("transactionId");
+  // Each differs from the first in one field of the key.
+  const auto other_meter =
+      result(send("StartTransaction", start_payload(1, 1501))).at("transactionId");
+  const auto other_time =
+      result(send("StartTransaction", start_payload(1, 1501, "2024-01-15T10:00:01Z")))
+          .at("transactionId");
+  const auto other_connector =
+      result(send("StartTransaction", start_payload(2, 1500))).at("transactionId");
+  json other_tag_payload = start_payload(1, 1501, "2024-01-15T10:00:01Z");
+  other_tag_payload["idTag"] = "TAG2";
+  const auto other_tag =
+      result(send("StartTransaction", other_tag_payload)).at("transactionId");
+  const auto other_charger =
+      result(send("StartTransaction", start_payload(1, 1500), "", "CP2")).at("transactionId");
+  const std::set<json> ids{first, other_meter, other_time, other_connector, other_tag,
+                           other_charger};
+  EXPECT_EQ(ids.size(), 6u);
+  EXPECT_EQ(store_.state.transactions.size(), 6u);
+}
+
+TEST_F(ProcessorTest, ResentStopKeepsTheFirstStopAndAnswersTheSame) {
+  const auto id = result(send("StartTransaction", start_payload())).at("transactionId");
+  const json stop = {{"transactionId", id}, {"meterStop", 2500}, {"idTag", "TAG1"},
+                     {"reason", "EVDisconnected"}, {"timestamp", "2024-01-15T10:30:00Z"}};
+  const Outcome first = send("StopTransaction", stop, "stop-a");
+  ASSERT_NE(find_event(first, "transaction.completed"), nullptr);
+  const Outcome again = send("StopTransaction", stop, "stop-b");
+  EXPECT_FALSE(again.duplicate);
+  EXPECT_EQ(result(again), result(first));
+  EXPECT_EQ(result(again).at("idTagInfo"), json({{"status", "Accepted"}}));
+  EXPECT_TRUE(again.events.empty());  // no second transaction.completed
+  EXPECT_TRUE(has_warning(again, "a resent stop, left unchanged"));
+  EXPECT_FALSE(has_warning(again, "conflict"));
+  const auto& t = store_.state.transactions.at(id.get<std::int64_t>());
+  EXPECT_EQ(t.meter_stop, 2500);
+  EXPECT_EQ(t.stop_reason, "EVDisconnected");
+  EXPECT_EQ(store_.state.stops.at(id.get<std::int64_t>()).energy_wh, 1000);
+}
+
+TEST_F(ProcessorTest, ASecondStopWithAnotherMeterStopIsLoggedAsAConflictNotApplied) {
+  const auto id = result(send("StartTransaction", start_payload())).at("transactionId");
+  send("StopTransaction", {{"transactionId", id}, {"meterStop", 2500}, {"reason", "Local"},
+                           {"timestamp", "2024-01-15T10:30:00Z"}});
+  const Outcome other = send("StopTransaction", {{"transactionId", id}, {"meterStop", 2600},
+                                                 {"reason", "Remote"},
+                                                 {"timestamp", "2024-01-15T10:31:00Z"}});
+  EXPECT_EQ(result(other), json::object());
+  EXPECT_TRUE(other.events.empty());
+  EXPECT_TRUE(has_warning(other, "conflict: this stop says meterStop 2600"));
+  EXPECT_TRUE(has_warning(other, "kept meterStop 2500 and reason Local"));
+  const auto& t = store_.state.transactions.at(id.get<std::int64_t>());
+  EXPECT_EQ(t.meter_stop, 2500);
+  EXPECT_EQ(t.stop_reason, "Local");
+  EXPECT_EQ(t.stopped_at, "2024-01-15T10:30:00.000Z");
+}
+
+json meter_payload(const json& transaction_id, const std::string& timestamp, const std::string& wh,
+                   const std::string& power_w = "7000") {
+  return {{"connectorId", 1},
+          {"transactionId", transaction_id},
+          {"meterValue",
+           json::array({{{"timestamp", timestamp},
+                         {"sampledValue",
+                          json::array({{{"value", wh},
+                                        {"measurand", "Energy.Active.Import.Register"},
+                                        {"unit", "Wh"}},
+                                       {{"value", power_w},
+                                        {"measurand", "Power.Active.Import"},
+                                        {"unit", "W"}}})}}})}};
+}
+
+TEST_F(ProcessorTest, ResentMeterValuesAreStoredOnceAndAnnouncedOnce) {
+  const auto id = result(send("StartTransaction", start_payload())).at("transactionId");
+  const Outcome first = send("MeterValues", meter_payload(id, "2024-01-15T10:10:00Z", "1800"), "mv-a");
+  ASSERT_NE(find_event(first, "meter.values"), nullptr);
+  const Outcome again = send("MeterValues", meter_payload(id, "2024-01-15T10:10:00Z", "1800"), "mv-b");
+  EXPECT_EQ(result(again), json::object());
+  EXPECT_EQ(store_.state.samples.size(), 2u);
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_TRUE(has_warning(again, "2 of 2 meter samples"));
+
+  // Another phase of the same instant is another sample; the known ones stay single.
+  json partly = meter_payload(id, "2024-01-15T10:10:00Z", "1800");
+  partly["meterValue"][0]["sampledValue"].push_back(
+      {{"value", "16"}, {"measurand", "Current.Import"}, {"phase", "L1"}, {"unit", "A"}});
+  const Outcome mixed = send("MeterValues", partly, "mv-c");
+  EXPECT_EQ(store_.state.samples.size(), 3u);
+  EXPECT_NE(find_event(mixed, "meter.values"), nullptr);
+}
+
+TEST_F(ProcessorTest, TransactionDataOfAStopIsNotStoredTwiceWithItsMeterValues) {
+  const auto id = result(send("StartTransaction", start_payload())).at("transactionId");
+  const json sample = meter_payload(id, "2024-01-15T10:20:00Z", "2400");
+  send("MeterValues", sample);
+  send("StopTransaction", {{"transactionId", id}, {"meterStop", 2500},
+                           {"timestamp", "2024-01-15T10:30:00Z"},
+                           {"transactionData", sample.at("meterValue")}});
+  EXPECT_EQ(store_.state.samples.size(), 2u);
+  EXPECT_EQ(store_.state.stops.at(id.get<std::int64_t>()).energy_wh, 1000);
+}
+
+TEST_F(ProcessorTest, ADeadLetteredStartReplayedAfterTheChargersResendChangesNothing) {
+  // The first attempt went to the DLQ (its charger was answered InternalError and resent
+  // it under a new id, which was applied); an operator replays the DLQ later.
+  const Outcome resent = send("StartTransaction", start_payload(), "resent-1");
+  const Outcome replayed = send("StartTransaction", start_payload(), "original-1");
+  EXPECT_EQ(result(replayed).at("transactionId"), result(resent).at("transactionId"));
+  EXPECT_TRUE(replayed.events.empty());
+  EXPECT_EQ(store_.state.transactions.size(), 1u);
+  // And the replayed copy's own redelivery is answered from the message-id store.
+  const Outcome redelivered = send("StartTransaction", start_payload(), "original-1");
+  EXPECT_TRUE(redelivered.duplicate);
+  EXPECT_EQ(result(redelivered).at("transactionId"), result(resent).at("transactionId"));
+}
+
+TEST_F(ProcessorTest, ResentStatusNotificationWithItsTimestampIsStoredOnce) {
+  const json status = {{"connectorId", 1}, {"status", "Faulted"}, {"errorCode", "GroundFailure"},
+                       {"timestamp", "2024-01-15T10:05:00Z"}};
+  const Outcome first = send("StatusNotification", status, "st-a");
+  ASSERT_NE(find_event(first, "charger.status.changed"), nullptr);
+  const Outcome again = send("StatusNotification", status, "st-b");
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_EQ(store_.state.status_history.size(), 1u);
+  EXPECT_TRUE(has_warning(again, "not stored again"));
+  // The same status reported again later is a new report.
+  json later = status;
+  later["timestamp"] = "2024-01-15T10:06:00Z";
+  const Outcome next = send("StatusNotification", later, "st-c");
+  EXPECT_NE(find_event(next, "charger.status.changed"), nullptr);
+  EXPECT_EQ(store_.state.status_history.size(), 2u);
+}
+
+TEST_F(ProcessorTest, TwoWorkersRacingOnTheSameStartCreateOneTransaction) {
+  // Two workers (each its own processor, one serializable store) get the same start of
+  // each of 200 chargers at once, under different message ids.
+  constexpr int kChargers = 200;
+  std::vector<Outcome> a(kChargers), b(kChargers);
+  auto worker = [&](std::vector<Outcome>& out, const std::string& prefix) {
+    MessageProcessor processor(store_, clock_, policy_);
+    for (int i = 0; i < kChargers; ++i) {
+      Envelope e;
+      e.device_id = "RACE" + std::to_string(i);
+      e.message_type = "StartTransaction";
+      e.unique_id = prefix + std::to_string(i);
+      e.payload = start_payload(1, 1000 + i);
+      e.timestamp = "2024-01-15T10:29:59.000Z";
+      out[i] = processor.process(e);
+    }
+  };
+  std::thread first(worker, std::ref(a), "w1-");
+  std::thread second(worker, std::ref(b), "w2-");
+  first.join();
+  second.join();
+  ASSERT_EQ(store_.state.transactions.size(), static_cast<std::size_t>(kChargers));
+  for (int i = 0; i < kChargers; ++i) {
+    ASSERT_TRUE(a[i].reply.result && b[i].reply.result) << i;
+    EXPECT_EQ(a[i].reply.result->at("transactionId"), b[i].reply.result->at("transactionId")) << i;
+    EXPECT_EQ(a[i].events.size() + b[i].events.size(), 1u) << "charging.started once, charger " << i;
+  }
 }
 
 }  // namespace
