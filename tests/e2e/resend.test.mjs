@@ -32,8 +32,8 @@ async function captureEvents() {
 test('resent StartTransaction, MeterValues and StopTransaction change nothing the second time', async () => {
   stack = await Stack.create('resend', { GENX_TIMEZONE: 'UTC', GENX_ANALYTICS_BATCH_WAIT_MS: '100' });
   await stack.diagnose(async () => {
-    const { events, ch } = await captureEvents();
     await stack.startAll(2); // two workers: a resend may go to either
+    const { events, ch } = await captureEvents();
     const cp = 'E2E-RESEND';
     const client = await connectRpc(stack, cp);
     const mine = (type) => events.filter((e) => e.type === type && e.deviceId === cp);

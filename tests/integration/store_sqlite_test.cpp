@@ -7,6 +7,8 @@
 #include <future>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 #include "store/sqlite_store.hpp"
@@ -62,7 +64,7 @@ class SqliteStoreTest : public ::testing::Test {
   FixedClock clock_;
 };
 
-constexpr int kLatestSchemaVersion = 7;  // the last entry of kMigrations
+constexpr int kLatestSchemaVersion = 8;  // the last entry of kMigrations
 
 TEST_F(SqliteStoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
@@ -406,6 +408,105 @@ TEST_F(SqliteStoreTest, CommandEffectsAreRememberedPerCharger) {
   EXPECT_EQ(availability[0]["availability"], "Operative");
   EXPECT_EQ(availability[0]["scheduled"], true);
   EXPECT_TRUE(store->charger("CP-CMD").has_value());  // a charger row was created
+}
+
+
+// ---- Resent transaction messages (README "Resent calls") on the real database.
+
+// Runs SQL on the file outside the store (as an older GenX or an operator would).
+std::int64_t sql(const std::string& path, const std::string& statement) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::int64_t first = -1;
+  char* error = nullptr;
+  const int rc = sqlite3_exec(
+      db, statement.c_str(),
+      [](void* out, int columns, char** values, char**) {
+        if (columns > 0 && values[0] != nullptr) *static_cast<std::int64_t*>(out) = std::stoll(values[0]);
+        return 0;
+      },
+      &first, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << statement << ": " << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+  return first;
+}
+
+const json kStart = {{"connectorId", 1}, {"idTag", "T"}, {"meterStart", 100},
+                     {"timestamp", "2024-01-15T10:00:00Z"}};
+
+TEST_F(SqliteStoreTest, AResentStartFindsTheStoredTransactionAcrossConnections) {
+  auto first_worker = open_sqlite_store(db_path());
+  auto second_worker = open_sqlite_store(db_path());
+  const auto a = send(*first_worker, "StartTransaction", kStart, "start-a");
+  const auto b = send(*second_worker, "StartTransaction", kStart, "start-b");
+  ASSERT_TRUE(a.reply.result && b.reply.result);
+  EXPECT_EQ(*b.reply.result, *a.reply.result);
+  EXPECT_TRUE(b.events.empty());
+  EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM transactions"), 1);
+  EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM transactions WHERE id_tag_info IS NOT NULL"), 1);
+}
+
+TEST_F(SqliteStoreTest, TwoWorkersRacingOnTheSameStartsCreateEachTransactionOnce) {
+  open_sqlite_store(db_path());  // migrated before the race
+  constexpr int kChargers = 60;
+  auto worker = [&](const std::string& prefix) {
+    auto store = open_sqlite_store(db_path());
+    std::vector<json> answers;
+    for (int i = 0; i < kChargers; ++i) {
+      const auto outcome = send(*store, "StartTransaction", kStart, prefix + std::to_string(i),
+                                "RACE" + std::to_string(i));
+      answers.push_back(outcome.reply.result.value_or(json()));
+    }
+    return answers;
+  };
+  auto a = std::async(std::launch::async, worker, "w1-");
+  auto b = std::async(std::launch::async, worker, "w2-");
+  const auto from_a = a.get();
+  const auto from_b = b.get();
+  EXPECT_EQ(from_a, from_b);
+  EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM transactions"), kChargers);
+}
+
+TEST_F(SqliteStoreTest, AMeterSampleIsStoredOnceAlsoWithoutTransactionOrOptionalFields) {
+  auto store = open_sqlite_store(db_path());
+  const json bare = {{"connectorId", 2},
+                     {"meterValue", json::array({{{"timestamp", "2024-01-15T10:05:00Z"},
+                                                  {"sampledValue", json::array({{{"value", "42"}}})}}})}};
+  send(*store, "MeterValues", bare, "mv-1");
+  send(*store, "MeterValues", bare, "mv-2");
+  EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 1);
+  json other_phase = bare;
+  other_phase["meterValue"][0]["sampledValue"][0]["phase"] = "L1";
+  send(*store, "MeterValues", other_phase, "mv-3");
+  EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 2);
+}
+
+TEST_F(SqliteStoreTest, SchemaEightRemovesCopiesOfSamplesStoredBeforeIt) {
+  {
+    auto store = open_sqlite_store(db_path());
+    send(*store, "StartTransaction", kStart, "s1");
+  }
+  // Back to a version 7 database holding what resent MeterValues stored before the fix:
+  // three copies of one sample and a distinct one.
+  sql(db_path(),
+      "DROP INDEX meter_values_sample; DROP INDEX transactions_start; "
+      "ALTER TABLE transactions DROP COLUMN id_tag_info; "
+      "DELETE FROM schema_migrations WHERE version = 8; "
+      "INSERT INTO meter_values (charger_id, transaction_id, connector_id, timestamp, value, measurand) "
+      "VALUES (1, 1, 1, '2024-01-15T10:10:00.000Z', '150', 'Energy.Active.Import.Register'), "
+      "(1, 1, 1, '2024-01-15T10:10:00.000Z', '150', 'Energy.Active.Import.Register'), "
+      "(1, 1, 1, '2024-01-15T10:10:00.000Z', '150', 'Energy.Active.Import.Register'), "
+      "(1, 1, 1, '2024-01-15T10:20:00.000Z', '200', 'Energy.Active.Import.Register');");
+  ASSERT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 4);
+  auto store = open_sqlite_store(db_path());
+  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 2);
+  EXPECT_EQ(sql(db_path(), "SELECT min(id) FROM meter_values"), 1);  // the first copy stays
+  // A start stored before version 8 (no idTagInfo kept) is answered with its status.
+  const auto again = send(*store, "StartTransaction", kStart, "s2");
+  ASSERT_TRUE(again.reply.result.has_value());
+  EXPECT_EQ(*again.reply.result, json({{"transactionId", 1}, {"idTagInfo", {{"status", "Accepted"}}}}));
 }
 
 }  // namespace
