@@ -139,6 +139,7 @@ test('DLQ: alert at the threshold once, replay all processes the letters, the al
     const apiPort = await freePort();
     const fallback = stack.start('api', [], {
       API_PORT: String(apiPort),
+      GENX_INSTANCE_ID: `${stack.env.GENX_INSTANCE_ID}-b`, // its own reply queue
       RABBITMQ_MANAGEMENT_URL: `http://127.0.0.1:${closedPort}`,
       GENX_DLQ_ALERT_DEPTH: '0',
     });

@@ -124,8 +124,8 @@ test('SIGTERM to the notifier closes its Socket.IO clients and exits 0', async (
 });
 
 test('SIGTERM to the analytics processor mid-backlog: the batch in hand is committed, the rest stays queued, exit 0', async () => {
-  const kCount = 4000;
-  const stack = await newStack('sigterm_analytics', { GENX_ANALYTICS_BATCH_SIZE: '20' });
+  const kCount = 20000;
+  const stack = await newStack('sigterm_analytics', { GENX_ANALYTICS_BATCH_SIZE: '10' });
   await stack.diagnose(async () => {
     // The topology (analytics queue bound to the events exchange) from a first run.
     const first = stack.start('analytics');
