@@ -8,7 +8,7 @@ const run = promisify(execFile);
 
 export async function sqlQuery(stack, sql) {
   const db = path.join(stack.dir, 'genx.db');
-  const { stdout } = await run('sqlite3', ['-readonly', '-json', '-cmd', 'PRAGMA busy_timeout=10000', db, sql],
+  const { stdout } = await run('sqlite3', ['-readonly', '-json', '-cmd', '.timeout 10000', db, sql],
     { timeout: 60000 });
   return stdout.trim() ? JSON.parse(stdout) : [];
 }
