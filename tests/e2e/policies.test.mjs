@@ -85,6 +85,9 @@ test('unknown chargers: reject and pending policies; unknown tags: reject policy
       assert.equal((await api.charger(stack, 'POL-PEND-1')).registrationStatus, 'Pending');
       const phb = await pending.checkedCall('Heartbeat', {});
       assert.ok(Math.abs(Date.parse(phb.currentTime) - Date.now()) < 60000);
+      // A decision call of a Pending charger is processed like any other.
+      assert.deepEqual(await pending.checkedCall('Authorize', { idTag: 'KNOWN-TAG-1' }), { idTagInfo: { status: 'Accepted' } });
+      assert.deepEqual(await pending.checkedCall('Authorize', { idTag: 'UNKNOWN-TAG-2' }), { idTagInfo: { status: 'Invalid' } });
       assert.equal((await pending.checkedCall('BootNotification', bootPayload(8))).status, 'Pending');
       // The charger registered before (POL-REJ-1) is accepted whatever the policy.
       const again = await connectRpc(stack, 'POL-REJ-1');
