@@ -17,8 +17,9 @@ GENX_APT_PACKAGES=(
 # Extra packages for scripts/test.sh: a real browser for the dashboard e2e test, jq for
 # bench/run.sh (the bench-smoke stage), sqlite3 (the reliability tests lock the database
 # from outside), clang + its runtime for the libFuzzer target (tests/fuzz), openssl (test
-# CAs and certificates made during the run).
-GENX_APT_TEST_PACKAGES=(chromium jq sqlite3 clang libclang-rt-14-dev openssl)
+# CAs and certificates made during the run), systemd for `systemd-analyze verify` of
+# deploy/systemd (offline: no systemd needs to run as init).
+GENX_APT_TEST_PACKAGES=(chromium jq sqlite3 clang libclang-rt-14-dev openssl systemd)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING:\033[0m %s\n' "$*" >&2; }
