@@ -195,7 +195,8 @@ TEST_F(GroupCommitTest, OneTransactionGivesTheSameStateAndRepliesAsOneByOne) {
   // The tables this scenario writes, so an empty comparison cannot pass for a real one.
   for (const char* table : {"chargers", "connectors", "transactions", "meter_values", "connector_status_history",
                             "processed_messages", "charger_data"}) {
-    EXPECT_FALSE(grouped_db.count(table) == 0 || grouped_db.at(table).empty()) << table << " has no rows";
+    ASSERT_EQ(grouped_db.count(table), 1u) << table;
+    EXPECT_FALSE(grouped_db.at(table).empty()) << table << " has no rows";
   }
   EXPECT_EQ(grouped_db.at("processed_messages").size(), all.size() - 1);  // the copy is not stored twice
   ASSERT_EQ(grouped_db.size(), single_db.size());
