@@ -6,9 +6,13 @@
 #
 # Environment:
 #   GENX_TEST_RABBITMQ_URL   use this broker instead of starting a private one (then
-#                            GENX_TEST_RABBITMQCTL / GENX_TEST_RABBITMQ_RESTART_CMD, if
-#                            set, tell the broker integration tests how to reach it)
+#                            GENX_TEST_RABBITMQCTL, if set, tells the broker integration
+#                            tests how to reach it; GENX_TEST_RABBITMQ_RESTART_CMD, if set,
+#                            how to restart it; if not set, the broker-restart test gets a
+#                            private node of its own, on GENX_TEST_RESTART_RABBITMQ_PORT)
 #   GENX_TEST_RABBITMQ_PORT  port of the private broker (default 5673; started with --management)
+#   GENX_TEST_RESTART_RABBITMQ_PORT port of the broker-restart test's private node when
+#                            GENX_TEST_RABBITMQ_URL is given without a restart command (default 5726)
 #   GENX_DEPLOY_RABBITMQ_PORT port of the deploy tests' own private broker (default 5715)
 #   GENX_BUILD_DIR           build directory (default build)
 #   GENX_SKIP_INSTALL=1      do not check/install packages
@@ -72,10 +76,15 @@ summary() {
 }
 
 rabbit_started=0
+restart_rabbit_started=0
 cleanup() {
   if [[ $rabbit_started -eq 1 ]]; then
     log "stopping the private RabbitMQ (port $rabbit_port)"
     GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh stop >&2 || warn "rabbitmq-local.sh stop failed"
+  fi
+  if [[ $restart_rabbit_started -eq 1 ]]; then
+    log "stopping the broker-restart test's private RabbitMQ (port $restart_port)"
+    GENX_LOCAL_RABBITMQ_PORT="$restart_port" scripts/rabbitmq-local.sh stop >&2 || warn "rabbitmq-local.sh stop failed"
   fi
   summary
 }
@@ -97,6 +106,27 @@ run_stage web 600 bash -c "source scripts/lib.sh && build_web" || exit 1
 # 3. RabbitMQ for the integration and e2e tests.
 if [[ -n ${GENX_TEST_RABBITMQ_URL:-} ]]; then
   record rabbitmq "given: $GENX_TEST_RABBITMQ_URL"
+  # The broker-restart integration test must run in CI, and a broker we were given is
+  # not ours to restart: unless the caller said how to restart theirs, the test gets a
+  # private node of its own (GENX_TEST_RABBITMQ_RESTART_URL).
+  if [[ -z ${GENX_TEST_RABBITMQ_RESTART_CMD:-} ]]; then
+    restart_port="${GENX_TEST_RESTART_RABBITMQ_PORT:-5726}"
+    if tcp_open 127.0.0.1 "$restart_port" &&
+      ! GENX_LOCAL_RABBITMQ_PORT="$restart_port" scripts/rabbitmq-local.sh status >/dev/null 2>&1; then
+      record rabbitmq-restart "FAIL (port $restart_port is in use by something else; set GENX_TEST_RESTART_RABBITMQ_PORT)"
+      exit 1
+    fi
+    log "starting a private RabbitMQ for the broker-restart test on port $restart_port"
+    restart_rabbit_started=1
+    if ! GENX_LOCAL_RABBITMQ_PORT="$restart_port" setsid --wait scripts/rabbitmq-local.sh start >&2 || ! wait_tcp 127.0.0.1 "$restart_port" 60; then
+      record rabbitmq-restart "FAIL (could not start a private node on port $restart_port)"
+      exit 1
+    fi
+    restart_ctl="GENX_LOCAL_RABBITMQ_PORT=$restart_port $(printf '%q' "$GENX_ROOT/scripts/rabbitmq-local.sh")"
+    export GENX_TEST_RABBITMQ_RESTART_URL="$(GENX_LOCAL_RABBITMQ_PORT="$restart_port" scripts/rabbitmq-local.sh url)"
+    export GENX_TEST_RABBITMQ_RESTART_CMD="$restart_ctl stop && $restart_ctl start"
+    record rabbitmq-restart "private node: $GENX_TEST_RABBITMQ_RESTART_URL"
+  fi
 else
   rabbit_port="${GENX_TEST_RABBITMQ_PORT:-5673}"
   if [[ ! -x scripts/rabbitmq-local.sh ]]; then

@@ -10,6 +10,8 @@ import { Stack, poll, freePort, rabbitUrl } from './lib/stack.mjs';
 import { connectAnsweringCharger, bootPayload, RawClient } from './lib/ocpp.mjs';
 import * as api from './lib/api.mjs';
 
+// The command timeout of the api that the timeout test starts for itself; everything
+// else runs with the default (GENX_COMMAND_TIMEOUT_MS, 30 s).
 const kTimeoutMs = 3000;
 let stack;
 let portB;
@@ -24,8 +26,8 @@ function tcpOpen(port) {
   });
 }
 
-async function post(urlPath, body) {
-  const res = await fetch(`${stack.apiUrl}${urlPath}`, {
+async function post(urlPath, body, apiUrl = stack.apiUrl) {
+  const res = await fetch(`${apiUrl}${urlPath}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${stack.env.API_TOKEN}` },
     body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
@@ -33,7 +35,8 @@ async function post(urlPath, body) {
   return { status: res.status, body: await res.json() };
 }
 
-const command = (cp, action, payload) => post(`/api/chargers/${encodeURIComponent(cp)}/commands/${action}`, payload);
+const command = (cp, action, payload, apiUrl = stack.apiUrl) =>
+  post(`/api/chargers/${encodeURIComponent(cp)}/commands/${action}`, payload, apiUrl);
 
 // A charger on gateway A (default) or B that records the commands it gets.
 function charger(cp, { gateway = 'A', handlers = {} } = {}) {
@@ -43,7 +46,7 @@ function charger(cp, { gateway = 'A', handlers = {} } = {}) {
 
 before(async () => {
   stack = await Stack.create('commands', {
-    API_TOKEN: 'cmd-token', GENX_COMMAND_TIMEOUT_MS: String(kTimeoutMs), GENX_COMMAND_QUEUE_LIMIT: '2',
+    API_TOKEN: 'cmd-token', GENX_COMMAND_QUEUE_LIMIT: '2',
   });
   portB = await freePort();
   eventConn = await amqp.connect(rabbitUrl);
@@ -172,10 +175,20 @@ test('offline -> 404, silent charger -> 504, CALLERROR -> 502', async () => {
       assert.equal(err.body.errorCode, 'NotSupported');
       assert.equal(err.body.errorDescription, 'this charger has no lock');
 
+      // A second api with a short command timeout (the gateways keep the default: they
+      // honour the deadline the api puts in the command).
+      const shortPort = await freePort();
+      const shortApi = stack.start('api', ['--instance-id', `${stack.suffix}-api-short`, '--api-port', String(shortPort)],
+        { GENX_COMMAND_TIMEOUT_MS: String(kTimeoutMs) });
+      const shortUrl = `http://127.0.0.1:${shortPort}`;
+      await poll(async () => {
+        if (!shortApi.running) throw new Error(`${shortApi.name} exited\n${shortApi.tail()}`);
+        return (await fetch(`${shortUrl}/health`)).status === 200;
+      }, { timeout: 60000, what: `the short-timeout api on ${shortPort}` });
       const started = Date.now();
-      const silent = await command('CMD-ERR', 'Reset', { type: 'Soft' });
+      const silent = await command('CMD-ERR', 'Reset', { type: 'Soft' }, shortUrl);
       assert.equal(silent.status, 504, JSON.stringify(silent.body));
-      assert.match(silent.body.error, /did not answer Reset/);
+      assert.equal(silent.body.error, `charger CMD-ERR did not answer Reset within ${kTimeoutMs} ms`);
       assert.ok(Date.now() - started >= kTimeoutMs - 100);
 
       // The charger is free again after the timeout: the next command is sent.
