@@ -19,7 +19,6 @@ import { recordSecret, testLogDir } from './secrets.mjs';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const genxBin = process.env.GENX_BIN || path.join(repoRoot, 'build', 'genx');
 export const rabbitUrl = process.env.GENX_TEST_RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672/';
-export const sharedDir = process.env.GENX_SHARED_DIR || path.join(repoRoot, '..', 'shared');
 
 // Settings of the parent environment that must not leak into a test stack.
 const kOwnedPrefixes = ['RABBITMQ_', 'GENX_', 'GATEWAY_'];
