@@ -23,7 +23,7 @@ function assertCallError(frame, { id, code }) {
   assert.ok(Array.isArray(frame), `frame is an array: ${JSON.stringify(frame)}`);
   assert.equal(frame[0], 4, `CALLERROR expected: ${JSON.stringify(frame)}`);
   assert.equal(frame.length, 5, `CALLERROR has 5 elements: ${JSON.stringify(frame)}`);
-  if (id !== undefined) assert.equal(frame[1], id, `uniqueId of ${JSON.stringify(frame)}`);
+  assert.equal(frame[1], id, `uniqueId of ${JSON.stringify(frame)}`);
   assert.equal(frame[2], code, `error code of ${JSON.stringify(frame)}`);
   assert.equal(typeof frame[3], 'string', 'errorDescription is a string');
   assert.ok(frame[4] !== null && typeof frame[4] === 'object' && !Array.isArray(frame[4]), 'errorDetails is an object');
