@@ -4,7 +4,7 @@
 // A screenshot is kept in build/test-artifacts/dashboard.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp } from './lib/browser.mjs';
+import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp, withoutProbe } from './lib/browser.mjs';
 import { Stack, poll } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 
@@ -103,8 +103,7 @@ test('the dashboard shows a charger and its session live, without reload', async
     assert.deepEqual(foreign, [], 'no request leaves the GenX host (no CDN)');
     assert.ok(requests.some((u) => u.endsWith('/vendor/socket.io.min.js')), 'socket.io client served by the api');
     await expectNoCspViolation(page);
-    // (the probe's refused style is reported on the console too)
-    assert.deepEqual(consoleErrors.filter((e) => !/Refused to apply inline style/.test(e)), []);
+    assert.deepEqual(withoutProbe(consoleErrors), []);
     await page.close();
   });
 });

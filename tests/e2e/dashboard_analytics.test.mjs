@@ -7,7 +7,7 @@
 // A screenshot is kept in build/test-artifacts/dashboard-analytics.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp } from './lib/browser.mjs';
+import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp, withoutProbe } from './lib/browser.mjs';
 import { Stack, poll } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 import { driveKnownSessions, kTariffEnv, status } from './lib/known_sessions.mjs';
@@ -210,8 +210,7 @@ test('the Analytics view shows exact figures and charts of known sessions, and f
       assert.deepEqual(foreign, [], 'no request leaves the GenX host (no CDN)');
       assert.ok(requests.some((u) => u.endsWith('/vendor/uPlot.iife.min.js')), 'uPlot served by the api');
       await expectNoCspViolation(page);
-      // (the probe's refused style is reported on the console too)
-      assert.deepEqual(consoleErrors.filter((e) => !/Refused to apply inline style/.test(e)), []);
+      assert.deepEqual(withoutProbe(consoleErrors), []);
       await page.close();
     } finally {
       await a.close();

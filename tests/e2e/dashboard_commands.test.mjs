@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp } from './lib/browser.mjs';
+import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp, withoutProbe } from './lib/browser.mjs';
 import { createRPCError } from 'ocpp-rpc';
 import { Stack, genxBin, poll } from './lib/stack.mjs';
 import { recordSecret } from './lib/secrets.mjs';
@@ -228,9 +228,7 @@ test('every command from the charger page reaches the charger, and the page show
       await page.locator('[data-testid="event-feed"] li[data-event="command.completed"]', { hasText: 'TriggerMessage: Accepted' }).waitFor();
 
       await expectNoCspViolation(page);
-      // (the probe's refused style is reported on the console too)
-      const errors = page.errors.filter((e) => !/Refused to apply inline style/.test(e));
-      assert.deepEqual(errors, [], 'no console errors');
+      assert.deepEqual(withoutProbe(page.errors), [], 'no console errors');
     } finally {
       await charger.close();
       await page.close();
@@ -331,9 +329,8 @@ test('the page explains offline, CALLERROR, invalid input, busy, timeout and a w
       assert.equal(shown.http, '404', 'sent again with the operator token');
 
       await expectNoCspViolation(page);
-      // The only console errors are the browser's notes on the HTTP errors above (and
-      // the probe's refused style).
-      const unexpected = page.errors.filter((e) => !/Failed to load resource: the server responded with a status of (400|401|403|404|429|502|504)|Refused to apply inline style/.test(e));
+      // The only console errors are the browser's notes on the HTTP errors above.
+      const unexpected = withoutProbe(page.errors).filter((e) => !/Failed to load resource: the server responded with a status of (400|401|403|404|429|502|504)/.test(e));
       assert.deepEqual(unexpected, []);
     } finally {
       await charger.close({ force: true });

@@ -39,13 +39,15 @@ export async function saveScreenshot(page, name) {
 }
 
 // Collects every 'securitypolicyviolation' event of the page (from the next navigation
-// on) in page.violations, as "directive refused what at file:line sample".
+// on) in page.violations, as "directive refused what on <element#id> at file:line
+// sample" (what: the blocked URL, or "inline").
 export async function watchCsp(page) {
   page.violations = [];
   await page.exposeBinding('genxCspViolation', (_source, v) => { page.violations.push(v); });
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      window.genxCspViolation(`${e.effectiveDirective} refused ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`);
+      const on = e.target instanceof Element ? ` on <${e.target.localName}${e.target.id ? `#${e.target.id}` : ''}>` : '';
+      window.genxCspViolation(`${e.effectiveDirective} refused ${e.blockedURI || 'inline'}${on} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`);
     });
   });
 }
@@ -53,18 +55,26 @@ export async function watchCsp(page) {
 // No CSP violation so far on a page watched by watchCsp(). The proof that one would have
 // been seen: an inline style attribute added as a probe must be reported (after every
 // earlier violation) and not applied. Chromium also logs the probe's refusal on the
-// console ("Refused to apply inline style ...").
+// console: withoutProbe(consoleErrors) takes that one message out.
 export async function expectNoCspViolation(page) {
   await page.evaluate(() => {
     const probe = document.createElement('span');
-    probe.setAttribute('style', 'color: rgb(255, 0, 0)');
     probe.id = 'csp-probe';
-    document.body.append(probe);
+    document.body.append(probe); // connected first: the violation's target is the probe
+    probe.setAttribute('style', 'color: rgb(255, 0, 0)');
   });
-  const isProbe = (v) => v.startsWith('style-src-attr refused (inline)');
-  await poll(() => page.violations.some(isProbe), { what: 'the CSP violation of the probe' });
+  // Chromium reports an inline style attribute as style-src-attr, blockedURI "inline".
+  const isProbe = (v) => /^style-src(-attr)? refused inline on <span#csp-probe> /.test(v);
+  await poll(() => page.violations.some(isProbe), { what: `the CSP violation of the probe (seen: ${JSON.stringify(page.violations)})` });
   assert.deepEqual(page.violations.slice(0, page.violations.findIndex(isProbe)), [], 'no CSP violation');
   assert.notEqual(await page.locator('#csp-probe').evaluate((el) => getComputedStyle(el).color), 'rgb(255, 0, 0)',
     'the refused inline style is not applied');
   await page.evaluate(() => document.getElementById('csp-probe').remove());
+}
+
+// The console errors of a page without the one message of expectNoCspViolation's probe
+// ("Applying inline style violates the following Content Security Policy directive ...").
+export function withoutProbe(consoleErrors) {
+  const i = consoleErrors.findIndex((e) => /inline style violates the following Content Security Policy/.test(e));
+  return i < 0 ? consoleErrors : [...consoleErrors.slice(0, i), ...consoleErrors.slice(i + 1)];
 }

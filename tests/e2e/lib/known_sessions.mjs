@@ -53,6 +53,7 @@ function energyWithin(s, from, to) {
   return wh;
 }
 const round2 = (x) => Math.round(x * 100) / 100;
+const decimal = (x) => (Number.isInteger(x) ? x.toFixed(1) : String(x));
 
 // The figures of the known day (UTC, one connector per charger) as projections of the
 // API's answers. markerOnB: B went Preparing 12:40 -> Available 12:50 after the day
@@ -99,8 +100,9 @@ export function expectedDay({ markerOnB = false } = {}) {
     },
     // [bucket, energyWh, sessionsCompleted, peakPowerW]
     hourly: hours.map((h) => [h.bucket, h.energyWh, h.sessionsCompleted, h.peakPowerW]),
-    hourlyCsv: hours.map((h) => [h.bucket, h.bucket, h.bucketEnd, h.energyWh, (h.energyWh / 1000).toFixed(3),
-      h.sessionsCompleted, h.averagePowerW, h.peakPowerW.toFixed(1)].join(',')),
+    // decimals in the CSV: the shortest exact form, at least one digit after the point
+    hourlyCsv: hours.map((h) => [h.bucket, h.bucket, h.bucketEnd, h.energyWh, decimal(h.energyWh / 1000),
+      h.sessionsCompleted, h.averagePowerW, decimal(h.peakPowerW)].join(',')),
     // [bucket, energyWh, energyKwh]
     daily: [['2024-01-15', energy, energy / 1000]],
     // [sessionsStarted, sessionsCompleted, sessionSeconds, chargingSeconds, idleSeconds]

@@ -207,6 +207,8 @@ export class Stack {
       GENX_UNKNOWN_TAG_POLICY: 'accept',
       GENX_HEARTBEAT_INTERVAL: '300',
       GENX_SIM_CHARGERS: '0', // no demo chargers unless a test asks for them
+      // The dashboard files of this checkout, whichever GENX_BIN runs.
+      GENX_WEB_DIR: path.join(repoRoot, 'web', 'public'),
       ...overrides,
     };
     // Every secret this stack hands its processes (scripts/check-secrets.sh greps the
