@@ -40,6 +40,9 @@ function genx(args, input = '') {
     child.stderr.on('data', (d) => { stderr += d; });
     child.once('error', reject);
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    // A command that reads no input may exit before its stdin is written (EPIPE): its
+    // exit code and output are what counts.
+    child.stdin.on('error', (err) => { if (err.code !== 'EPIPE') reject(err); });
     child.stdin.end(input);
   });
 }
