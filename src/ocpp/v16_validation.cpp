@@ -110,7 +110,7 @@ Property req(std::string_view name, NodePtr node) { return {name, true, std::mov
 Property opt(std::string_view name, NodePtr node) { return {name, false, std::move(node)}; }
 
 // ---------------------------------------------------------------------------------
-// The OCPP 1.6 schemas (names as in /work/shared/ocpp-schemas/v16).
+// The OCPP 1.6 schemas (names as in the official OCPP 1.6 JSON schemas).
 
 using Table = std::map<std::string, NodePtr, std::less<>>;
 

@@ -78,18 +78,26 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-// Runs op on a fresh channel; resolves 'ok' or the broker's refusal code (e.g. 403).
+// Runs op on a fresh confirm channel; resolves 'ok' or the broker's refusal code (e.g.
+// 403), each only on a definite answer of the broker. Success: op resolved (every op here
+// waits for the broker's reply or publisher confirm) and then a basic.qos on the same
+// channel was answered: the broker handles a channel's frames in order, so a refusal of
+// op would have closed the channel before that. Refusal: the broker closed the channel.
 async function attempt(conn, op) {
   const ch = await conn.createConfirmChannel();
   const closed = new Promise((resolve) => ch.once('error', (err) => resolve(err.code)));
   try {
-    const result = await Promise.race([op(ch).then(() => 'ok'), closed]);
-    if (result !== 'ok') return result;
-    await sleep(300); // a refused basic.publish closes the channel asynchronously
-    const late = await Promise.race([closed, sleep(0).then(() => 'ok')]);
-    return late;
-  } catch (err) {
-    return (await Promise.race([closed, sleep(500).then(() => err.code ?? err.message)]));
+    const done = await op(ch).then(() => true, () => false);
+    if (done && await ch.prefetch(1).then(() => true, () => false)) return 'ok';
+    let timer;
+    const bound = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the broker neither confirmed nor refused within 15 s')), 15000);
+    });
+    try {
+      return await Promise.race([closed, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     await ch.close().catch(() => {});
   }

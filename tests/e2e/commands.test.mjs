@@ -92,7 +92,14 @@ test('chargers on two gateways receive commands through one api', async () => {
       const all = [
         ['ChangeAvailability', { connectorId: 1, type: 'Inoperative' }, { status: 'Accepted' }],
         ['ChangeConfiguration', { key: 'HeartbeatInterval', value: '60' }, { status: 'Accepted' }],
-        ['GetConfiguration', {}, null],
+        // The test charger's answer (kCommandAnswers), passed through as it came.
+        ['GetConfiguration', {}, {
+          configurationKey: [
+            { key: 'HeartbeatInterval', readonly: false, value: '300' },
+            { key: 'NumberOfConnectors', readonly: true, value: '2' },
+          ],
+          unknownKey: ['NoSuchKey'],
+        }],
         ['ClearCache', {}, { status: 'Accepted' }],
         ['DataTransfer', { vendorId: 'GenX', data: 'ping' }, { status: 'Accepted', data: 'pong' }],
         ['TriggerMessage', { requestedMessage: 'Heartbeat' }, { status: 'Accepted' }],
@@ -101,7 +108,7 @@ test('chargers on two gateways receive commands through one api', async () => {
       for (const [action, payload, expected] of all) {
         const r = await command('CMD-B', action, payload);
         assert.equal(r.status, 200, `${action}: ${JSON.stringify(r.body)}`);
-        if (expected) assert.deepEqual(r.body, expected);
+        assert.deepEqual(r.body, expected, action);
       }
       const unlock = await post('/api/chargers/CMD-B/unlock', { connectorId: 2 });
       assert.deepEqual(unlock, { status: 200, body: { status: 'Unlocked' } });

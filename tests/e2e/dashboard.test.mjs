@@ -4,7 +4,7 @@
 // A screenshot is kept in build/test-artifacts/dashboard.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChromium, launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp, withoutProbe } from './lib/browser.mjs';
 import { Stack, poll } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
 
@@ -32,6 +32,7 @@ test('the dashboard shows a charger and its session live, without reload', async
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+    await watchCsp(page); // the api's own Content-Security-Policy
 
     await page.goto(`${stack.apiUrl}/`);
     assert.equal(await page.title(), 'GenX · Charging network');
@@ -101,7 +102,8 @@ test('the dashboard shows a charger and its session live, without reload', async
     const foreign = requests.filter((u) => !u.startsWith('http://127.0.0.1:') && !u.startsWith('ws://127.0.0.1:') && !u.startsWith('data:'));
     assert.deepEqual(foreign, [], 'no request leaves the GenX host (no CDN)');
     assert.ok(requests.some((u) => u.endsWith('/vendor/socket.io.min.js')), 'socket.io client served by the api');
-    assert.deepEqual(consoleErrors, []);
+    await expectNoCspViolation(page);
+    assert.deepEqual(withoutProbe(consoleErrors), []);
     await page.close();
   });
 });

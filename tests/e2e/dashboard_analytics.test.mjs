@@ -7,10 +7,10 @@
 // A screenshot is kept in build/test-artifacts/dashboard-analytics.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeChromium, launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp, withoutProbe } from './lib/browser.mjs';
 import { Stack, poll } from './lib/stack.mjs';
 import { connectRpc, bootPayload } from './lib/ocpp.mjs';
-import { driveKnownSessions, status } from './lib/known_sessions.mjs';
+import { driveKnownSessions, kTariffEnv, status } from './lib/known_sessions.mjs';
 import { getJson } from './lib/api.mjs';
 
 const kToken = 'dash-analytics-token';
@@ -22,10 +22,7 @@ let browser;
 before(async () => {
   stack = await Stack.create('dashan', {
     API_TOKEN: kToken,
-    GENX_TARIFF_ENERGY_PER_KWH: '0.30',
-    GENX_TARIFF_TIME_PER_MINUTE: '0.05',
-    GENX_TARIFF_SESSION_FEE: '0.50',
-    GENX_TARIFF_CURRENCY: 'EUR',
+    ...kTariffEnv,
     GENX_TIMEZONE: 'UTC',
   });
   await stack.startRun();
@@ -103,6 +100,7 @@ test('the Analytics view shows exact figures and charts of known sessions, and f
       page.on('request', (r) => requests.push(r.url()));
       page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
       page.on('pageerror', (e) => consoleErrors.push(String(e)));
+      await watchCsp(page); // the api's own Content-Security-Policy
 
       await page.goto(`${stack.apiUrl}/?token=${kToken}`);
       await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
@@ -211,7 +209,8 @@ test('the Analytics view shows exact figures and charts of known sessions, and f
       const foreign = requests.filter((u) => !u.startsWith('http://127.0.0.1:') && !u.startsWith('ws://127.0.0.1:') && !u.startsWith('data:') && !u.startsWith('blob:'));
       assert.deepEqual(foreign, [], 'no request leaves the GenX host (no CDN)');
       assert.ok(requests.some((u) => u.endsWith('/vendor/uPlot.iife.min.js')), 'uPlot served by the api');
-      assert.deepEqual(consoleErrors, []);
+      await expectNoCspViolation(page);
+      assert.deepEqual(withoutProbe(consoleErrors), []);
       await page.close();
     } finally {
       await a.close();

@@ -127,14 +127,21 @@ test('a worker killed after its commit and before its publishes: the restarted w
       // 3. The charger resends the stop (same uniqueId): same answer, the same events
       //    again (at-least-once, same ids and timestamp); analytics still counts one session.
       const duplicatesBefore = await analyticsDuplicates(stack);
+      const ofStop = () => events.filter((e) => e.eventId.startsWith(`${cp}/stop-1/`));
+      const stopEvents = ofStop();
+      assert.deepEqual(stopEvents.map((e) => e.type).sort(), ['charging.stopped', 'transaction.completed']);
       assert.deepEqual(await charger.call('stop-1', 'StopTransaction', stop), stopped);
       const again = await poll(() => {
         const e = ofType(events, 'transaction.completed');
         return e.length === 2 ? e[1] : null;
       }, { what: 'transaction.completed published again for the resent stop' });
       assert.deepEqual(again, completed);
-      await poll(async () => (await analyticsDuplicates(stack)) > duplicatesBefore,
+      await poll(() => ofStop().length === 2 * stopEvents.length, { what: 'every event of the stop published again' });
+      assert.deepEqual(ofStop().slice(stopEvents.length), stopEvents, 'the same events, same ids');
+      // Each republished event reaches the analytics processor once more: one duplicate each.
+      await poll(async () => (await analyticsDuplicates(stack)) >= duplicatesBefore + stopEvents.length,
         { timeout: 30000, what: 'analytics to see the republished events as duplicates' });
+      assert.equal(await analyticsDuplicates(stack), duplicatesBefore + stopEvents.length);
       const after = await summary(stack);
       assert.ok(counted(after), `analytics counted the session once: ${JSON.stringify(after)}`);
       assert.ok(worker.running, worker.tail());

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Stack, poll, genxBin } from './lib/stack.mjs';
+import { Stack, poll, genxBin, opsUrl } from './lib/stack.mjs';
 import * as api from './lib/api.mjs';
 
 const stacks = [];
@@ -31,6 +31,25 @@ function runSim(stack, args) {
       resolve({ report: JSON.parse(fs.readFileSync(report, 'utf8')), output });
     });
   });
+}
+
+// Samples of a Prometheus counter family as [{labels}, value].
+async function counters(url, name) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = [];
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    out.push([labels, Number(m[2])]);
+  }
+  return out;
+}
+// action -> count, of the samples that have every label of `where`.
+function byAction(samples, where = {}) {
+  const out = {};
+  for (const [labels, value] of samples) {
+    if (Object.entries(where).every(([k, v]) => labels[k] === v) && value > 0) out[labels.action] = (out[labels.action] ?? 0) + value;
+  }
+  return out;
 }
 
 test('genx sim: a realistic run over two processes is fully answered, valid, and shows in the API', async () => {
@@ -59,9 +78,33 @@ test('genx sim: a realistic run over two processes is fully answered, valid, and
       assert.ok(report.answeredByAction[action] > 0, `no ${action} answered`);
     }
 
+    const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+    assert.equal(sum(report.answeredByAction), report.callsAnswered);
+
+    // The CSMS's own count of the same run. The gateway received exactly the calls the
+    // simulator sent, action by action, and answered none with a CALLERROR.
+    const gateway = opsUrl(stack, 'gateway');
+    assert.deepEqual(byAction(await counters(gateway, 'genx_gateway_calls_received_total')), report.answeredByAction,
+      'calls received by the gateway, by action');
+    assert.deepEqual((await counters(gateway, 'genx_gateway_callerrors_sent_total')).filter(([, v]) => v > 0), [],
+      'CALLERRORs sent by the gateway');
+    // The two workers processed each of them once (telemetry may be answered on the
+    // broker's confirm, before a worker stored it: wait for the workers to catch up).
+    const workers = async () => {
+      const all = [...await counters(opsUrl(stack, 'ocpp-worker', 0), 'genx_worker_messages_total'),
+        ...await counters(opsUrl(stack, 'ocpp-worker', 1), 'genx_worker_messages_total')];
+      return { processed: byAction(all, { result: 'processed' }), duplicate: byAction(all, { result: 'duplicate' }) };
+    };
+    await poll(async () => sum((await workers()).processed) >= report.callsAnswered,
+      { timeout: 30000, what: `the workers to process ${report.callsAnswered} calls` });
+    assert.deepEqual(await workers(), { processed: report.answeredByAction, duplicate: {} }, 'calls processed by the workers');
+
+    // The database, through the API: one charger per boot, one session per start, one
+    // stop per stop, two samples per MeterValues (energy register and power).
     const chargers = await api.chargers(stack);
     const simulated = chargers.filter((c) => c.chargePointId.startsWith('E2E-SIM-'));
     assert.equal(simulated.length, 20);
+    assert.equal(report.answeredByAction.BootNotification, 20);
     for (const c of simulated) {
       assert.equal(c.vendor, 'GenX');
       assert.equal(c.model, 'SimCharger');
@@ -69,7 +112,11 @@ test('genx sim: a realistic run over two processes is fully answered, valid, and
     }
     const sessions = [];
     for (const c of simulated) sessions.push(...await api.transactions(stack, { chargerId: c.chargePointId }));
-    assert.ok(sessions.length > 0, 'no simulated session stored');
+    assert.equal(sessions.length, report.answeredByAction.StartTransaction, 'sessions stored');
+    assert.equal(sessions.filter((t) => !t.active).length, report.answeredByAction.StopTransaction ?? 0, 'sessions stopped');
+    let samples = 0;
+    for (const t of sessions) samples += (await api.transaction(stack, t.id)).meterValues.length;
+    assert.equal(samples, 2 * report.answeredByAction.MeterValues, 'meter value samples stored');
   });
 });
 

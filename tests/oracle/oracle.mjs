@@ -13,14 +13,15 @@
 // Usage (from the repository root):
 //   (cd tests/oracle && npm ci)
 //   node tests/oracle/oracle.mjs build/tests/ocpp_validate_tool
-// The tool path may also come from GENX_VALIDATE_TOOL. Schemas come from
-// $GENX_SHARED_DIR/ocpp-schemas/v16 (or $GENX_SHARED_DIR itself when it holds them),
-// default <repo>/../shared/ocpp-schemas/v16.
+// The tool path may also come from GENX_VALIDATE_TOOL. The schemas are the official OCPP
+// 1.6 JSON schemas (with the Security Extension) that the npm package ocpp-rpc ships and
+// validates with (node_modules/ocpp-rpc/lib/schemas/ocpp1_6.json), so a plain clone
+// needs nothing outside the repository. The oracle fails when a schema of any OCPP 1.6
+// action is missing, or when some field of a schema got no case.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv').default;
@@ -28,18 +29,53 @@ const Ajv04 = require('ajv-draft-04').default;
 const addFormats = require('ajv-formats').default;
 const draft06 = require('ajv/dist/refs/json-schema-draft-06.json');
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
 
-function schemaDir() {
-  const shared = process.env.GENX_SHARED_DIR;
-  if (shared) {
-    const nested = path.join(shared, 'ocpp-schemas', 'v16');
-    if (fs.existsSync(nested)) return nested;
-    if (fs.existsSync(path.join(shared, 'Authorize.json'))) return shared;
-    throw new Error(`no OCPP 1.6 schemas under GENX_SHARED_DIR=${shared}`);
+// Every OCPP 1.6 action: the 28 of OCPP 1.6 edition 2 and the 11 of the Security
+// Extension. Each must have a request and a response schema.
+const kActions = [
+  'Authorize', 'BootNotification', 'CancelReservation', 'ChangeAvailability',
+  'ChangeConfiguration', 'ClearCache', 'ClearChargingProfile', 'DataTransfer',
+  'DiagnosticsStatusNotification', 'FirmwareStatusNotification', 'GetCompositeSchedule',
+  'GetConfiguration', 'GetDiagnostics', 'GetLocalListVersion', 'Heartbeat', 'MeterValues',
+  'RemoteStartTransaction', 'RemoteStopTransaction', 'ReserveNow', 'Reset', 'SendLocalList',
+  'SetChargingProfile', 'StartTransaction', 'StatusNotification', 'StopTransaction',
+  'TriggerMessage', 'UnlockConnector', 'UpdateFirmware',
+  // Security Extension
+  'CertificateSigned', 'DeleteCertificate', 'ExtendedTriggerMessage',
+  'GetInstalledCertificateIds', 'GetLog', 'InstallCertificate', 'LogStatusNotification',
+  'SecurityEventNotification', 'SignCertificate', 'SignedFirmwareStatusNotification',
+  'SignedUpdateFirmware',
+];
+
+const kSchemaSource = require.resolve('ocpp-rpc/lib/schemas/ocpp1_6.json');
+
+// OCPP 1.6 edition 2 (section 6.31 MeterValues.req, 7.x MeterValue, SampledValue) where
+// ocpp-rpc's copy of MeterValues.req is looser than the specification: meterValue and
+// sampledValue are 1..*, and the errata add the unit "Hertz" (used by Frequency).
+function applyErrata(name, schema) {
+  if (name !== 'MeterValues') return schema;
+  const meterValue = schema.properties.meterValue;
+  meterValue.minItems = 1;
+  const sampledValue = meterValue.items.properties.sampledValue;
+  sampledValue.minItems = 1;
+  const unit = sampledValue.items.properties.unit;
+  if (!unit.enum.includes('Hertz')) unit.enum.push('Hertz');
+  return schema;
+}
+
+// file name ("Authorize.json", "AuthorizeResponse.json") -> schema, for every action.
+function loadSchemas() {
+  const byFile = new Map();
+  for (const schema of JSON.parse(fs.readFileSync(kSchemaSource, 'utf8'))) {
+    const m = /^urn:(\w+)\.(req|conf)$/.exec(schema.$id ?? '');
+    if (!m) throw new Error(`${kSchemaSource}: unexpected schema id ${schema.$id}`);
+    const copy = clone(schema);
+    delete copy.$id;
+    byFile.set(`${m[1]}${m[2] === 'conf' ? 'Response' : ''}.json`, m[2] === 'req' ? applyErrata(m[1], copy) : copy);
   }
-  return path.resolve(repoRoot, '..', 'shared', 'ocpp-schemas', 'v16');
+  const missing = kActions.flatMap((a) => [`${a}.json`, `${a}Response.json`]).filter((f) => !byFile.has(f));
+  if (missing.length) throw new Error(`${kSchemaSource} lacks the OCPP 1.6 schemas ${missing.join(', ')}`);
+  return byFile;
 }
 
 const toolPath = process.argv[2] ?? process.env.GENX_VALIDATE_TOOL;
@@ -123,6 +159,16 @@ function example(node, root, full) {
       return full;
     default:
       throw new Error(`unhandled schema type ${node.type}`);
+  }
+}
+
+// Every path (list of keys) in an example payload, the payload itself first.
+function* fieldPaths(value, at) {
+  yield at;
+  if (Array.isArray(value)) {
+    if (value.length) yield* fieldPaths(value[value.length - 1], [...at, value.length - 1]);
+  } else if (value && typeof value === 'object') {
+    for (const [name, child] of Object.entries(value)) yield* fieldPaths(child, [...at, name]);
   }
 }
 
@@ -237,10 +283,11 @@ function ourPath(error) {
 // ---------------------------------------------------------------------------------
 // Cases.
 
-const dir = schemaDir();
+const schemas = loadSchemas();
 const cases = [];
-for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
-  const schema = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+const uncovered = [];
+for (const file of [...schemas.keys()].sort()) {
+  const schema = schemas.get(file);
   const isResponse = file.endsWith('Response.json');
   const action = file.replace(/(Response)?\.json$/, '');
   const kind = isResponse ? 'response' : kChargerRequests.has(action) ? 'request' : 'command';
@@ -262,10 +309,26 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
     }
     cases.push({ file, label, kind, action, payload, ajvValid: ok, expectedCode, expectedPath: error ? ourPath(error) : null, keyword: error?.keyword });
   }
+  // Every field of the schema (every node of the full example) must have got cases.
+  const labels = new Set(payloads.map(([label]) => label.split(':')[0]));
+  for (const at of fieldPaths(full, [])) {
+    const here = at.length ? at.join('.') : '(payload)';
+    if (!labels.has(here)) uncovered.push(`${file} ${here}`);
+  }
+  if (!labels.has('minimal') || !labels.has('full')) uncovered.push(`${file} (valid examples)`);
   // A charger calling a central-system command, and the reverse.
   if (!isResponse && kind === 'command' && action !== 'DataTransfer') {
     cases.push({ file, label: 'command sent by a charger', kind: 'request', action, payload: minimal, ajvValid: false, expectedCode: 'NotSupported', expectedPath: null });
   }
+}
+// The set implies: two valid payloads and at least one mutation per field of each of the
+// 2 x 39 schemas, one "command sent by a charger" per command, three unknown actions.
+const commandCount = kActions.filter((a) => !kChargerRequests.has(a) && a !== 'DataTransfer').length;
+const fieldCount = [...schemas.values()].reduce((n, schema) => n + [...fieldPaths(example(schema, schema, true), [])].length, 0);
+const kMinimumCases = schemas.size * 2 + fieldCount + commandCount + 3;
+if (uncovered.length) {
+  console.error(`oracle: no case for ${uncovered.length} field(s): ${uncovered.join('; ')}`);
+  process.exit(1);
 }
 for (const kind of ['request', 'response', 'command']) {
   cases.push({ file: '-', label: 'unknown action', kind, action: 'FlyToTheMoon', payload: {}, ajvValid: false, expectedCode: 'NotImplemented', expectedPath: null });
@@ -273,6 +336,11 @@ for (const kind of ['request', 'response', 'command']) {
 
 // ---------------------------------------------------------------------------------
 // Run our validator.
+
+if (cases.length < kMinimumCases) {
+  console.error(`oracle: ${cases.length} cases, fewer than the ${kMinimumCases} the ${schemas.size} schemas imply`);
+  process.exit(1);
+}
 
 const input = cases.map((c) => JSON.stringify({ kind: c.kind, action: c.action, payload: c.payload })).join('\n') + '\n';
 const run = spawnSync(path.resolve(toolPath), [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -309,5 +377,5 @@ cases.forEach((c, i) => {
 });
 
 for (const d of disagreements) console.log(`DISAGREE ${d}`);
-console.log(`oracle: ${cases.length} payloads (${counts.valid} valid, ${counts.invalid} invalid; ajv keywords ${JSON.stringify(byKeyword)}), ${disagreements.length} disagreement(s), schemas from ${dir}`);
+console.log(`oracle: ${cases.length} payloads (${counts.valid} valid, ${counts.invalid} invalid; ajv keywords ${JSON.stringify(byKeyword)}), ${disagreements.length} disagreement(s), ${schemas.size} schemas (${kActions.length} actions) from ${kSchemaSource}`);
 process.exit(disagreements.length ? 1 : 0);

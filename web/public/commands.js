@@ -10,7 +10,7 @@
 'use strict';
 
 (() => {
-  // Enumerations and lengths from the OCPP 1.6 JSON schemas (../shared/ocpp-schemas/v16).
+  // Enumerations and lengths from the official OCPP 1.6 JSON schemas.
   const kResetTypes = ['Soft', 'Hard'];
   const kAvailabilityTypes = ['Operative', 'Inoperative'];
   const kTriggerMessages = ['BootNotification', 'DiagnosticsStatusNotification', 'FirmwareStatusNotification',

@@ -1,21 +1,22 @@
 // OCPP 1.6 clients for the tests: ocpp-rpc in strict mode (an independent
 // implementation that validates our answers against its bundled official schemas), a
-// raw `ws` client for sending broken frames, and an ajv (draft-04) validator over the
-// official schemas in shared/ocpp-schemas/v16.
-import fs from 'node:fs';
-import path from 'node:path';
+// raw `ws` client for sending broken frames, and an ajv validator over the official OCPP
+// 1.6 schemas that ocpp-rpc ships (node_modules/ocpp-rpc/lib/schemas/ocpp1_6.json).
 import { createRequire } from 'node:module';
-import Ajv04 from 'ajv-draft-04';
+import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import WebSocket from 'ws';
 import { RPCClient, createValidator } from 'ocpp-rpc';
-import { sharedDir } from './stack.mjs';
 
 const require = createRequire(import.meta.url);
 
-export const kSchemaDir = path.join(sharedDir, 'ocpp-schemas', 'v16');
+// "BootNotificationResponse" -> the schema of urn:BootNotification.conf, and so on.
+const kSchemas = new Map(require('ocpp-rpc/lib/schemas/ocpp1_6.json').map((schema) => {
+  const [, action, kind] = /^urn:(\w+)\.(req|conf)$/.exec(schema.$id);
+  return [`${action}${kind === 'conf' ? 'Response' : ''}`, schema];
+}));
 
-const ajv = new Ajv04({ strict: false, allErrors: true });
+const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 const compiled = new Map();
 
@@ -23,10 +24,9 @@ const compiled = new Map();
 // (name is e.g. "BootNotificationResponse"). Returns null when valid, else the errors.
 export function schemaErrors(name, payload) {
   if (!compiled.has(name)) {
-    const file = path.join(kSchemaDir, `${name}.json`);
-    const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!kSchemas.has(name)) throw new Error(`no OCPP 1.6 schema ${name} in ocpp-rpc`);
+    const schema = { ...kSchemas.get(name) };
     delete schema.$id;
-    delete schema.id;
     compiled.set(name, ajv.compile(schema));
   }
   const validate = compiled.get(name);

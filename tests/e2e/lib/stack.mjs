@@ -19,7 +19,6 @@ import { recordSecret, testLogDir } from './secrets.mjs';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const genxBin = process.env.GENX_BIN || path.join(repoRoot, 'build', 'genx');
 export const rabbitUrl = process.env.GENX_TEST_RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672/';
-export const sharedDir = process.env.GENX_SHARED_DIR || path.join(repoRoot, '..', 'shared');
 
 // Settings of the parent environment that must not leak into a test stack.
 const kOwnedPrefixes = ['RABBITMQ_', 'GENX_', 'GATEWAY_'];
@@ -208,6 +207,8 @@ export class Stack {
       GENX_UNKNOWN_TAG_POLICY: 'accept',
       GENX_HEARTBEAT_INTERVAL: '300',
       GENX_SIM_CHARGERS: '0', // no demo chargers unless a test asks for them
+      // The dashboard files of this checkout, whichever GENX_BIN runs.
+      GENX_WEB_DIR: path.join(repoRoot, 'web', 'public'),
       ...overrides,
     };
     // Every secret this stack hands its processes (scripts/check-secrets.sh greps the
