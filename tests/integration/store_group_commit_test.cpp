@@ -11,7 +11,7 @@
 #include <random>
 #include <set>
 
-#include "app/batch_store.hpp"
+#include "worker/group_commit.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
