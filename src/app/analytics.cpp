@@ -84,6 +84,7 @@ class AnalyticsMetrics {
 
 int run_analytics(const Config& config) {
   runtime::Role role(config, "analytics");
+  role.on_signal_log("finishing the current batch");
   broker::BrokerClient& broker = role.broker();
   auto store = store::open_store(config.database_url);
   analytics::Aggregator aggregator(*store, analytics::TimeZone(config.time_zone));

@@ -33,6 +33,7 @@ void warn_when_open(auth::AccessControl& access, const char* role, const char* w
 
 int run_gateway(const Config& config) {
   runtime::Role role(config, "gateway", broker::gateway_topology(config.names, config.instance_id));
+  role.on_signal_log("closing charger connections");
   broker::BrokerClient& broker = role.broker();
 
   gateway::GatewayOptions options;

@@ -59,7 +59,7 @@ void Role::on_stop(std::function<void()> stop) { on_stop_.push_back(std::move(st
 int Role::run(const std::function<void()>& work, std::chrono::milliseconds drain) {
   // First: every thread started from here on has the signals blocked.
   install_shutdown_handler([this](int signal) {
-    spdlog::info("signal {}: stopping the {}", signal, name_);
+    spdlog::info("signal {}: {}", signal, signal_log_.empty() ? "stopping the " + name_ : signal_log_);
     stopping_ = true;
     if (handoff_) handoff_->stop();
     for (const auto& stop : on_stop_) stop();

@@ -54,6 +54,9 @@ class Role {
   void health(std::string queue, std::function<void(metrics::HealthReport&)> extra = {});
   // What else a signal stops (a server's stop(), a flag); called on the signal thread.
   void on_stop(std::function<void()> stop);
+  // What the log says the role does on a signal ("signal 15: <what>"); default
+  // "stopping the <name>".
+  void on_signal_log(std::string what) { signal_log_ = std::move(what); }
   // Whether a stop was asked for.
   bool stopping() const { return stopping_.load(); }
 
@@ -71,6 +74,7 @@ class Role {
   std::string health_queue_;
   std::function<void(metrics::HealthReport&)> health_extra_;
   std::vector<std::function<void()>> on_stop_;
+  std::string signal_log_;
   std::atomic<bool> stopping_{false};
 };
 

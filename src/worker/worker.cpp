@@ -88,6 +88,7 @@ std::int64_t now_millis() {
 
 int run(const Config& config) {
   runtime::Role role(config, "ocpp-worker");
+  role.on_signal_log("finishing the current message");
   broker::BrokerClient& broker = role.broker();
   auto store = store::open_store(config.database_url);
   csms::SystemClock clock;
