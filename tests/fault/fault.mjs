@@ -96,10 +96,9 @@ class Proxy {
   static async start(targetPort) {
     const p = new Proxy();
     p.sockets = new Set();
-    p.accepted = 0;
+    p.established = 0; // connections that reached RabbitMQ
     p.server = net.createServer((client) => {
-      p.accepted += 1;
-      const upstream = net.connect({ port: targetPort, host: '127.0.0.1' });
+      const upstream = net.connect({ port: targetPort, host: '127.0.0.1' }, () => { p.established += 1; });
       for (const s of [client, upstream]) {
         p.sockets.add(s);
         s.on('error', () => {});
@@ -265,7 +264,7 @@ async function ledger(dbFile, chargers, marker) {
 
   const counts = {
     storedTransactions: 0, storedMeterValues: 0, storedStatuses: 0, processedBoots: 0,
-    duplicates: 0, lost: 0, wrongStop: 0, wrongStatus: 0, wrongBoot: 0,
+    duplicates: 0, duplicateStarts: 0, duplicateMeterValues: 0, duplicateStatuses: 0, lost: 0, wrongStop: 0, wrongStatus: 0, wrongBoot: 0,
     answeredEnergyWh: 0, storedEnergyWh: 0,
   };
   const problems = [];
@@ -295,7 +294,7 @@ async function ledger(dbFile, chargers, marker) {
       const rows = txs.filter((t) => t.connector_id === s.connectorId && t.id_tag === s.idTag && t.meter_start === s.meterStart && ms(t.started_at) === ms(s.timestamp));
       for (const t of rows) matched.add(t.id);
       if (rows.length === 0) { counts.lost += 1; problems.push(`${c.id}: answered start (tx ${s.tx}, meterStart ${s.meterStart}, ${s.timestamp}) not stored`); }
-      if (rows.length > 1) { counts.duplicates += rows.length - 1; problems.push(`${c.id}: start (meterStart ${s.meterStart}, ${s.timestamp}) stored ${rows.length} times: transactions ${rows.map((t) => `${t.id} (${t.stop_reason ?? 'active'})`).join(', ')}; answered ${s.tx}`); }
+      if (rows.length > 1) { counts.duplicates += rows.length - 1; counts.duplicateStarts += rows.length - 1; problems.push(`${c.id}: start (meterStart ${s.meterStart}, ${s.timestamp}) stored ${rows.length} times: transactions ${rows.map((t) => `${t.id} (${t.stop_reason ?? 'active'})`).join(', ')}; answered ${s.tx}`); }
       if (rows.length >= 1 && !rows.some((t) => t.id === s.tx)) { counts.lost += 1; problems.push(`${c.id}: start (meterStart ${s.meterStart}) answered transactionId ${s.tx}, stored as ${rows.map((t) => t.id).join(', ')}`); }
     }
     for (const t of txs) {
@@ -320,7 +319,7 @@ async function ledger(dbFile, chargers, marker) {
     for (const m of c.answered.meters) {
       const n = mvs.filter((r) => r.transaction_id === m.tx && r.value === m.value && ms(r.timestamp) === ms(m.timestamp)).length;
       if (n === 0) { counts.lost += 1; problems.push(`${c.id}: meter value ${m.value} of ${m.tx} not stored`); }
-      if (n > 1) { counts.duplicates += n - 1; problems.push(`${c.id}: meter value ${m.value} of ${m.tx} stored ${n} times`); }
+      if (n > 1) { counts.duplicates += n - 1; counts.duplicateMeterValues += n - 1; problems.push(`${c.id}: meter value ${m.value} of ${m.tx} stored ${n} times`); }
     }
     const unanswered = mvs.length - c.answered.meters.length;
     if (mvs.length !== c.answered.meters.length) problems.push(`${c.id}: ${mvs.length} meter values stored, ${c.answered.meters.length} answered (${unanswered > 0 ? '+' : ''}${unanswered})`);
@@ -331,7 +330,7 @@ async function ledger(dbFile, chargers, marker) {
     for (const s of c.answered.statuses) {
       const n = history.filter((h) => h.connector_id === 1 && h.status === s.status && ms(h.at) === ms(s.timestamp)).length;
       if (n === 0) { counts.lost += 1; problems.push(`${c.id}: status ${s.status} at ${s.timestamp} not stored`); }
-      if (n > 1) { counts.duplicates += n - 1; problems.push(`${c.id}: status ${s.status} at ${s.timestamp} stored ${n} times`); }
+      if (n > 1) { counts.duplicates += n - 1; counts.duplicateStatuses += n - 1; problems.push(`${c.id}: status ${s.status} at ${s.timestamp} stored ${n} times`); }
     }
     if (history.length !== c.answered.statuses.length) problems.push(`${c.id}: ${history.length} status reports stored, ${c.answered.statuses.length} answered`);
     const current = connectorRows(c.id).find((k) => k.connector_id === 1)?.status;
@@ -400,15 +399,15 @@ async function main() {
     await at(0.2);
     log('stopping RabbitMQ');
     await rabbit('stop');
+    const establishedBefore = proxy.established;
     const down = await rabbit('status').then((s) => s, (err) => (err.code === 3 ? 'stopped' : `status failed: ${err.message}`));
     await sleep(2000);
-    const acceptedBefore = proxy.accepted;
     await rabbit('start');
     // The roles' reconnections through the proxy are the proof they saw the restart.
-    await poll(() => proxy.accepted - acceptedBefore >= 5, { timeout: 60000, interval: 250, what: 'roles reconnected after the broker restart' })
+    await poll(() => proxy.established - establishedBefore >= 5, { timeout: 60000, interval: 250, what: 'roles reconnected after the broker restart' })
       .catch(() => {});
-    bit('RabbitMQ restart', down.startsWith('stopped') && proxy.accepted - acceptedBefore >= 5,
-      `broker was "${down}" while down; ${proxy.accepted - acceptedBefore} broker connections opened after the restart`);
+    bit('RabbitMQ restart', down.startsWith('stopped') && proxy.established - establishedBefore >= 5,
+      `broker was "${down}" while down; ${proxy.established - establishedBefore} broker connections opened after the restart`);
 
     await at(0.2);
     const cut = proxy.cut();
