@@ -19,10 +19,10 @@
 // computed figures) and compares it with what the chargers were answered: every answered
 // StartTransaction stored exactly once (charger, connector, idTag, meterStart, timestamp)
 // under the answered transactionId, every answered meter value exactly once, every stop
-// applied once (meterStop, timestamp, reason), every answered StatusNotification once
-// in the status history and the last one answered as the connector's status (4 workers,
-// per-charger order), each charger booted (1 to as many processed BootNotifications as
-// it sent uniqueIds). It also fails when a fault did not bite: no connection cut at the
+// applied once (meterStop, timestamp, reason), every answered StatusNotification in the
+// status history at least once and at most once per uniqueId it was sent under, the last
+// one answered as the connector's status (4 workers, per-charger order), each charger
+// booted (1 to as many processed BootNotifications as it sent uniqueIds). It also fails when a fault did not bite: no connection cut at the
 // proxy, a role not killed, the broker not down or the roles not reconnected after it,
 // no call resent after a CALLERROR or timeout. Prints the counts; exits non-zero on any
 // loss, duplicate or fault that did not bite.
@@ -209,8 +209,8 @@ class Charger {
   // the last answered status (by charger time) must be the one stored.
   async status(status) {
     const timestamp = new Date().toISOString();
-    await this.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status, timestamp });
-    this.answered.statuses.push({ status, timestamp });
+    const { ids } = await this.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status, timestamp });
+    this.answered.statuses.push({ status, timestamp, uniqueIds: ids.length });
   }
 
   async boot() {
@@ -264,7 +264,7 @@ async function ledger(dbFile, chargers, marker) {
 
   const counts = {
     storedTransactions: 0, storedMeterValues: 0, storedStatuses: 0, processedBoots: 0,
-    duplicates: 0, duplicateStarts: 0, duplicateMeterValues: 0, duplicateStatuses: 0, lost: 0, wrongStop: 0, wrongStatus: 0, wrongBoot: 0,
+    duplicates: 0, duplicateStarts: 0, duplicateMeterValues: 0, statusCopiesOfResends: 0, lost: 0, wrongStop: 0, wrongStatus: 0, wrongBoot: 0,
     answeredEnergyWh: 0, storedEnergyWh: 0,
   };
   const problems = [];
@@ -324,15 +324,20 @@ async function ledger(dbFile, chargers, marker) {
     const unanswered = mvs.length - c.answered.meters.length;
     if (mvs.length !== c.answered.meters.length) problems.push(`${c.id}: ${mvs.length} meter values stored, ${c.answered.meters.length} answered (${unanswered > 0 ? '+' : ''}${unanswered})`);
 
-    // Statuses: each answered one exactly once in the history; the last answered is current.
+    // Statuses: a status report is a message of its own per uniqueId (no content key like
+    // a transaction's), so each answered one is in the history at least once and at most
+    // once per uniqueId it was sent under; copies beyond the first are counted.
     const history = historyRows(c.id);
     counts.storedStatuses += history.length;
+    let reports = 0;
     for (const s of c.answered.statuses) {
       const n = history.filter((h) => h.connector_id === 1 && h.status === s.status && ms(h.at) === ms(s.timestamp)).length;
+      reports += n;
       if (n === 0) { counts.lost += 1; problems.push(`${c.id}: status ${s.status} at ${s.timestamp} not stored`); }
-      if (n > 1) { counts.duplicates += n - 1; counts.duplicateStatuses += n - 1; problems.push(`${c.id}: status ${s.status} at ${s.timestamp} stored ${n} times`); }
+      if (n > s.uniqueIds) { counts.duplicates += n - s.uniqueIds; problems.push(`${c.id}: status ${s.status} at ${s.timestamp} stored ${n} times, sent under ${s.uniqueIds} uniqueIds`); }
+      counts.statusCopiesOfResends += Math.max(0, n - 1);
     }
-    if (history.length !== c.answered.statuses.length) problems.push(`${c.id}: ${history.length} status reports stored, ${c.answered.statuses.length} answered`);
+    if (reports !== history.length) problems.push(`${c.id}: ${history.length - reports} status reports stored that were never sent`);
     const current = connectorRows(c.id).find((k) => k.connector_id === 1)?.status;
     const last = c.answered.statuses.at(-1)?.status;
     if (current !== last) { counts.wrongStatus += 1; problems.push(`${c.id}: last answered status ${last}, stored ${current}`); }
