@@ -476,7 +476,10 @@ async function main() {
     if (unexpected.length) problems.push(`CALLERRORs other than InternalError: ${JSON.stringify(callErrors)}`);
     if (problems.length) {
       failed = true;
-      log(`FAIL: ${problems.length} problems (${counts.duplicates} duplicates, ${counts.lost} lost)\n  ${problems.slice(0, 60).join('\n  ')}`);
+      // Transactions first: they are what a driver is billed for.
+      const rank = (p) => (/start|transaction|stop/.test(p) ? 0 : /meter value/.test(p) ? 2 : 1);
+      problems.sort((a, b) => rank(a) - rank(b));
+      log(`FAIL: ${problems.length} problems (${counts.duplicates} duplicates, ${counts.lost} lost)\n  ${problems.slice(0, 80).join('\n  ')}`);
       stack.keepDir = true;
       log(`stack dir kept: ${stack.dir}`);
     } else {
