@@ -382,7 +382,10 @@ async function main() {
     const chargers = Array.from({ length: kChargers }, (_, i) =>
       new Charger(`FAULT-${String(i).padStart(4, '0')}`, stack.gatewayUrl, i % kSameIdEvery === 0));
     const runs = chargers.map((c) => c.run());
-    const at = (fraction) => sleep(kSeconds * 1000 * fraction);
+    // Faults at fixed points of the load (a slow broker restart delays the next fault,
+    // never the end of the load beyond it).
+    const loadStart = Date.now();
+    const at = (fraction) => sleep(Math.max(0, loadStart + kSeconds * 1000 * fraction - Date.now()));
 
     // Faults, spread over the load.
     await at(0.12);
@@ -393,7 +396,7 @@ async function main() {
     await sleep(3000);
     workers[0] = stack.start('ocpp-worker');
 
-    await at(0.15);
+    await at(0.27);
     const oldGateway = gateway;
     oldGateway.kill('SIGKILL');
     const gatewayExit = await oldGateway.exited;
@@ -401,10 +404,11 @@ async function main() {
     gateway = stack.start('gateway');
     await stack.waitGateway(gateway);
 
-    await at(0.2);
+    await at(0.47);
     log('stopping RabbitMQ');
     await rabbit('stop');
     const establishedBefore = proxy.established;
+    log('RabbitMQ stopped');
     const down = await rabbit('status').then((s) => s, (err) => (err.code === 3 ? 'stopped' : `status failed: ${err.message}`));
     await sleep(2000);
     await rabbit('start');
@@ -414,10 +418,10 @@ async function main() {
     bit('RabbitMQ restart', down.startsWith('stopped') && proxy.established - establishedBefore >= 5,
       `broker was "${down}" while down; ${proxy.established - establishedBefore} broker connections opened after the restart`);
 
-    await at(0.2);
+    await at(0.67);
     const cut = proxy.cut();
     bit('proxy cut', cut > 0, `cut ${cut} broker connections at the proxy`);
-    await at(0.33);
+    await at(1);
 
     log('load done: letting every charger finish its transaction');
     for (const c of chargers) c.stopping = true;
