@@ -382,10 +382,11 @@ async function main() {
     const chargers = Array.from({ length: kChargers }, (_, i) =>
       new Charger(`FAULT-${String(i).padStart(4, '0')}`, stack.gatewayUrl, i % kSameIdEvery === 0));
     const runs = chargers.map((c) => c.run());
-    // Faults at fixed points of the load (a slow broker restart delays the next fault,
-    // never the end of the load beyond it).
+    // Faults at fixed points of the load, yet at least 10 s of load after each fault (a
+    // broker restart takes a minute or two on a loaded host: it delays the next fault and
+    // the end of the load no more than that).
     const loadStart = Date.now();
-    const at = (fraction) => sleep(Math.max(0, loadStart + kSeconds * 1000 * fraction - Date.now()));
+    const at = (fraction) => sleep(Math.max(loadStart + kSeconds * 1000 * fraction - Date.now(), 10000)); // called when the previous fault is over
 
     // Faults, spread over the load.
     await at(0.12);
