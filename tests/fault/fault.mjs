@@ -133,7 +133,7 @@ class Charger {
     this.seq = 0;
     this.meter = 0;
     this.answered = { boots: [], starts: [], meters: [], stops: [], statuses: [] };
-    this.stats = { calls: 0, resentNewId: 0, resentSameId: 0, timeouts: 0, closed: 0, callErrors: {} };
+    this.stats = { calls: 0, resentNewId: 0, resentSameId: 0, timeouts: 0, closed: 0, callErrors: {}, callErrorReasons: {} };
     this.stopping = false;
     this.ws = null;
   }
@@ -182,7 +182,7 @@ class Charger {
           let msg;
           try { msg = JSON.parse(data.toString()); } catch { return; }
           if (msg[1] !== uniqueId) return;
-          done(msg[0] === 3 ? { ok: msg[2] } : { callError: String(msg[2]) });
+          done(msg[0] === 3 ? { ok: msg[2] } : { callError: String(msg[2]), description: `${action}: ${msg[2]} ${msg[3] ?? ''}` });
         };
         const onClose = () => done({ closed: true });
         const timer = setTimeout(() => done({ timeout: true }), kCallTimeoutMs);
@@ -191,7 +191,11 @@ class Charger {
         try { ws.send(frame); } catch { done({ closed: true }); }
       });
       if (answer.ok) return { result: answer.ok, ids };
-      if (answer.callError) this.stats.callErrors[answer.callError] = (this.stats.callErrors[answer.callError] ?? 0) + 1;
+      if (answer.callError) {
+        this.stats.callErrors[answer.callError] = (this.stats.callErrors[answer.callError] ?? 0) + 1;
+        // Which failure answered it (README "Resent calls" lists them).
+        this.stats.callErrorReasons[answer.description] = (this.stats.callErrorReasons[answer.description] ?? 0) + 1;
+      }
       if (answer.timeout) this.stats.timeouts += 1;
       if (answer.closed) this.stats.closed += 1;
       await sleep(300 + Math.random() * 700);
@@ -455,12 +459,15 @@ async function main() {
     const sum = (f) => chargers.reduce((n, c) => n + f(c), 0);
     const callErrors = {};
     for (const c of chargers) for (const [k, n] of Object.entries(c.stats.callErrors)) callErrors[k] = (callErrors[k] ?? 0) + n;
+    const callErrorReasons = {};
+    for (const c of chargers) for (const [k, n] of Object.entries(c.stats.callErrorReasons)) callErrorReasons[k] = (callErrorReasons[k] ?? 0) + n;
     const counts = {
       chargers: kChargers,
       calls: sum((c) => c.stats.calls),
       resentNewId: sum((c) => c.stats.resentNewId),
       resentSameId: sum((c) => c.stats.resentSameId),
       callErrors,
+      callErrorReasons,
       timeouts: sum((c) => c.stats.timeouts),
       closed: sum((c) => c.stats.closed),
       chargersResentAfterError: chargers.filter((c) => c.stats.timeouts + Object.values(c.stats.callErrors).reduce((a, b) => a + b, 0) > 0).length,
