@@ -15,6 +15,7 @@
 #include "app/retention.hpp"
 #include "app/roles.hpp"
 #include "csms/envelope.hpp"
+#include "app/schema_wait.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -119,8 +120,9 @@ class AnalyticsMetrics {
 }  // namespace
 
 int run_analytics(const Config& config) {
+  wait_for_schema(config, "analytics");
   broker::BrokerClient broker(config.amqp, broker::core_topology(config.names));
-  auto store = store::open_store(config.database_url);
+  auto store = store::open_analytics_store(config.database_url);
   analytics::Aggregator aggregator(*store, analytics::TimeZone(config.time_zone));
 
   std::atomic<bool> stopping{false};
@@ -137,7 +139,7 @@ int run_analytics(const Config& config) {
   AnalyticsMetrics analytics_metrics;
   register_broker_metrics(broker);
   // Its own connection: the batch loop holds the other one inside long transactions.
-  auto health_store = store::open_store(config.database_url);
+  auto health_store = store::open_read_store(config.database_url);
   auto ops = start_ops_server(config, "analytics", [&] {
     metrics::HealthReport report;
     report.body["checks"]["rabbitmq"] =
@@ -166,7 +168,7 @@ int run_analytics(const Config& config) {
       try {
         result = aggregator.process_batch(bodies, ids, now_millis());
         break;
-      } catch (const store::TransientStoreError& e) {
+      } catch (const csms::TransientStoreError& e) {
         spdlog::warn("analytics batch of {}: database unavailable ({}), retrying in {} ms",
                      batch.size(), e.what(), backoff.count());
         std::this_thread::sleep_for(backoff);
@@ -207,7 +209,7 @@ int run_analytics_rebuild(const Config& config, const std::string& from) {
   } else {
     throw std::invalid_argument("--from \"" + from + "\" is not a date (YYYY-MM-DD) or ISO 8601 time");
   }
-  auto store = store::open_store(config.database_url);
+  auto store = store::open_store(config.database_url, store::Schema::require_current);
   // Facts older than the retained horizon were pruned: refuse rather than silently
   // produce different figures (README "Data retention").
   check_rebuild_horizon(store->retained_horizon(), zone, from_ms);

@@ -113,7 +113,9 @@ std::int64_t now_millis() {
 
 int run_ocpp_worker(const Config& config) {
   broker::BrokerClient broker(config.amqp, broker::core_topology(config.names));
-  auto store = store::open_store(config.database_url);
+  // The ocpp-worker migrates the database (as `genx db migrate` does); the other roles
+  // wait for the schema (app/schema_wait.hpp).
+  auto store = store::open_write_store(config.database_url);
   csms::SystemClock clock;
   csms::MessageProcessor processor(*store, clock, config.policy);
   // Group commit: the deliveries already waiting are processed in one transaction (one
@@ -131,7 +133,7 @@ int run_ocpp_worker(const Config& config) {
   });
 
   register_broker_metrics(broker);
-  auto health_store = store::open_store(config.database_url);
+  auto health_store = store::open_read_store(config.database_url);
   auto ops = start_ops_server(config, "ocpp-worker", [&] {
     metrics::HealthReport report;
     report.body["checks"]["rabbitmq"] =
@@ -143,7 +145,7 @@ int run_ocpp_worker(const Config& config) {
   // Data retention: worker 0 prunes on its own connection and thread, in short batches.
   std::unique_ptr<Pruner> pruner;
   if (prunes_periodically(config, "ocpp-worker")) {
-    pruner = std::make_unique<Pruner>(store::open_store(config.database_url), config.retention,
+    pruner = std::make_unique<Pruner>(store::open_admin_store(config.database_url), config.retention,
                                       config.prune_interval, clock);
   }
 
@@ -241,7 +243,7 @@ int run_ocpp_worker(const Config& config) {
       outcome = group.take(*delivery);
       if (!outcome) outcome = processor.process(envelope);
       db_seconds = worker_metrics::seconds_since(db_started);
-    } catch (const store::TransientStoreError& e) {
+    } catch (const csms::TransientStoreError& e) {
       const int attempt = broker::attempt_of(*delivery);
       worker_metrics::retried();
       if (auto retry = broker::retry_message(*delivery, retry_delays)) {

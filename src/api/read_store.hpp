@@ -1,0 +1,79 @@
+#pragma once
+// The api's ports (DESIGN.md "Storage"): the read side (JSON documents with the field
+// names the REST API publishes, documented in README.md) and what answered commands
+// teach (CommandStore). Implemented by each backend in store/.
+//
+// Errors: csms::TransientStoreError when the database is busy, locked or unreachable
+// (the caller may retry); any other exception is a bug or bad data.
+// Thread-safety: an object is used by one thread at a time; open one per thread.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "csms/commands.hpp"
+#include "csms/store_error.hpp"
+
+namespace genx::api {
+
+using csms::TransientStoreError;
+
+struct TransactionFilter {
+  std::optional<std::string> charger;  // charge point identity
+  std::optional<bool> active;          // true: only open transactions; false: only stopped
+  int limit = 100;
+  int offset = 0;
+};
+
+// A range of aggregates (README "Analytics").
+struct StatsQuery {
+  std::string bucket = "hour";          // "hour": UTC hours; "day": days of the operator's zone
+  std::optional<std::string> from;      // hour: canonical ISO UTC; day: YYYY-MM-DD (inclusive)
+  std::optional<std::string> to;        // same form, exclusive
+  std::optional<std::string> charger;   // charge point identity
+  // UTC bounds of the range, for facts that are not bucketed (unique id tags).
+  std::optional<std::string> from_utc;
+  std::optional<std::string> to_utc;
+};
+
+class ReadStore {
+ public:
+  virtual ~ReadStore() = default;
+  // Cheap round trip to the database; throws TransientStoreError when unavailable.
+  virtual void ping() = 0;
+  virtual nlohmann::json list_chargers() = 0;                                   // array
+  virtual std::optional<nlohmann::json> charger(std::string_view identity) = 0; // with "connectors"
+  virtual nlohmann::json list_transactions(const TransactionFilter& filter) = 0; // array
+  virtual std::optional<nlohmann::json> transaction(std::int64_t id) = 0;      // with "meterValues"
+  // Aggregates per bucket, summed over connectors and chargers (or one charger), oldest
+  // first: [{bucket, bucketStart, bucketEnd, sessionsStarted, sessionsCompleted, energyWh,
+  // sessionMs, chargingMs, occupiedMs, faultedMs, faults, revenueMinor, peakPowerW}].
+  virtual nlohmann::json stats_series(const StatsQuery& query) = 0;
+  // The same figures over the whole range per charger: [{chargePointId, connectors, ...}],
+  // every known charger (zeros when it has no rows), ordered by chargePointId.
+  virtual nlohmann::json stats_by_charger(const StatsQuery& query) = 0;
+  // Distinct id tags of transactions started in [from_utc, to_utc).
+  virtual std::int64_t stats_unique_id_tags(const StatsQuery& query) = 0;
+  // Connectors (id > 0) known for the charger, or for the site.
+  virtual std::int64_t stats_connector_count(const std::optional<std::string>& charger) = 0;
+};
+
+// What answered commands teach (api commands; README "Commands").
+class CommandStore {
+ public:
+  virtual ~CommandStore() = default;
+  // Records what an answered command taught (GetConfiguration keys, an accepted
+  // ChangeConfiguration value, a ChangeAvailability per connector) in one transaction;
+  // creates the charger row when the charger never booted. Idempotent per effect.
+  virtual void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) = 0;
+  // {chargePointId, configurationKey:[{key, value, readonly, rebootRequired, source,
+  // updatedAt}], unknownKey:[...], availability:[{connectorId, availability, scheduled,
+  // updatedAt}]}; nullopt when the charger is unknown.
+  virtual std::optional<nlohmann::json> charger_configuration(std::string_view identity) = 0;
+};
+
+}  // namespace genx::api
