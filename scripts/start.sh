@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start on one machine: install what is missing, build, make sure RabbitMQ is
-# reachable (starting a private local node when needed), then run all GenX roles in the
-# foreground with `genx run`. Ctrl-C stops everything.
+# reachable (starting a private local node when needed) and, when DATABASE_URL is a
+# postgresql:// URL on this machine where nothing answers, start a private PostgreSQL
+# cluster (scripts/postgres-local.sh) on its port; then run all GenX roles in the
+# foreground with `genx run` (which migrates the database first). Ctrl-C stops everything.
 #
 #   scripts/start.sh [--no-build] [--no-run] [-- extra args for `genx run`]
 #
@@ -56,14 +58,44 @@ else
   die "RabbitMQ at $AMQP_HOST:$AMQP_PORT (RABBITMQ_URL=$url) is not reachable by TCP, and it is not on this machine, so it cannot be started here. Start it, or fix RABBITMQ_URL in .env."
 fi
 
+# PostgreSQL (optional; the default database is SQLite and needs nothing).
+db_url="${DATABASE_URL:-}"
+pg_started=0
+if [[ $db_url =~ ^postgres(ql)?://([^@/?]*@)?([^:/?]*)(:([0-9]+))?(/([^?]*))? ]]; then
+  pg_host="${BASH_REMATCH[3]:-localhost}"
+  pg_port="${BASH_REMATCH[5]:-5432}"
+  pg_db="${BASH_REMATCH[7]:-genx}"
+  if tcp_open "$pg_host" "$pg_port"; then
+    log "PostgreSQL reachable at $pg_host:$pg_port"
+  elif is_local_host "$pg_host"; then
+    log "PostgreSQL not reachable at $pg_host:$pg_port: starting a private cluster (data in var/postgres-$pg_port, role genx, local trust)"
+    GENX_LOCAL_POSTGRES_PORT="$pg_port" setsid --wait scripts/postgres-local.sh start \
+      || die "could not start a local PostgreSQL on port $pg_port (see var/postgres-$pg_port/postgres.log)"
+    GENX_LOCAL_POSTGRES_PORT="$pg_port" scripts/postgres-local.sh createdb "$pg_db" \
+      || die "could not create database $pg_db on the local PostgreSQL"
+    pg_started=1
+  else
+    die "PostgreSQL at $pg_host:$pg_port (DATABASE_URL) is not reachable by TCP, and it is not on this machine, so it cannot be started here."
+  fi
+fi
+
 log "starting: $build_dir/genx run ${run_args[*]:-}"
-if [[ $started_local -eq 0 ]]; then
+if [[ $started_local -eq 0 && $pg_started -eq 0 ]]; then
   exec "$build_dir/genx" run "${run_args[@]}"
 fi
 
-# We started RabbitMQ, so we stop it when genx exits. A background job of a script
-# ignores SIGINT, so Ctrl-C and SIGTERM are forwarded to genx as SIGTERM.
-stop_local() { log "stopping the local RabbitMQ"; GENX_LOCAL_RABBITMQ_PORT="$AMQP_PORT" scripts/rabbitmq-local.sh stop || true; }
+# We started RabbitMQ and/or PostgreSQL, so we stop them when genx exits. A background
+# job of a script ignores SIGINT, so Ctrl-C and SIGTERM are forwarded to genx as SIGTERM.
+stop_local() {
+  if [[ $started_local -eq 1 ]]; then
+    log "stopping the local RabbitMQ"
+    GENX_LOCAL_RABBITMQ_PORT="$AMQP_PORT" scripts/rabbitmq-local.sh stop || true
+  fi
+  if [[ $pg_started -eq 1 ]]; then
+    log "stopping the local PostgreSQL"
+    GENX_LOCAL_POSTGRES_PORT="$pg_port" scripts/postgres-local.sh stop || true
+  fi
+}
 trap stop_local EXIT
 trap 'kill -TERM "$genx_pid" 2>/dev/null || true' TERM INT
 "$build_dir/genx" run "${run_args[@]}" &

@@ -19,6 +19,9 @@
 #   GENX_FUZZ_SECONDS        how long the fuzz stage fuzzes (default 60)
 #   GENX_TEST_TLS_RABBITMQ_PORT AMQP port of the TLS broker of tests/e2e/security_api (default 5744;
 #                            its amqps:// port is that + 5000)
+#   GENX_TEST_POSTGRES_PORT  port of the private PostgreSQL cluster (scripts/postgres-local.sh,
+#                            default 5745): the store tests and the second e2e pass run on it
+#                            (GENX_TEST_POSTGRES_URL is exported for them); stopped at exit
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$GENX_ROOT"
@@ -77,7 +80,13 @@ summary() {
 
 rabbit_started=0
 restart_rabbit_started=0
+postgres_started=0
+postgres_port="${GENX_TEST_POSTGRES_PORT:-5745}"
 cleanup() {
+  if [[ $postgres_started -eq 1 ]]; then
+    log "stopping the private PostgreSQL (port $postgres_port)"
+    GENX_LOCAL_POSTGRES_PORT="$postgres_port" scripts/postgres-local.sh stop >&2 || warn "postgres-local.sh stop failed"
+  fi
   if [[ $rabbit_started -eq 1 ]]; then
     log "stopping the private RabbitMQ (port $rabbit_port)"
     GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh stop >&2 || warn "rabbitmq-local.sh stop failed"
@@ -158,6 +167,23 @@ else
 fi
 export GENX_TEST_RABBITMQ_URL
 
+# PostgreSQL: a private cluster of our own (never a system one), for the store tests of
+# both backends and the e2e pass on PostgreSQL.
+if ! GENX_LOCAL_POSTGRES_PORT="$postgres_port" scripts/postgres-local.sh status >/dev/null 2>&1; then
+  if (exec 3<>"/dev/tcp/127.0.0.1/$postgres_port") 2>/dev/null; then
+    record postgres "FAIL (port $postgres_port is in use by something else; set GENX_TEST_POSTGRES_PORT)"
+    exit 1
+  fi
+  postgres_started=1
+fi
+if GENX_LOCAL_POSTGRES_PORT="$postgres_port" setsid --wait scripts/postgres-local.sh start >&2; then
+  export GENX_TEST_POSTGRES_URL="$(GENX_LOCAL_POSTGRES_PORT="$postgres_port" scripts/postgres-local.sh url postgres)"
+  record postgres "private cluster: $GENX_TEST_POSTGRES_URL"
+else
+  record postgres FAIL
+  exit 1
+fi
+
 # 4. Tests. Each stage runs even when an earlier one failed.
 run_stage unit 900 ctest --test-dir "$build_dir" -L unit --no-tests=error --output-on-failure --timeout 300
 run_stage integration 1200 ctest --test-dir "$build_dir" -L integration --no-tests=error --output-on-failure --timeout 300
@@ -176,6 +202,11 @@ run_stage fuzz 900 scripts/fuzz.sh "${GENX_FUZZ_SECONDS:-60}"
 
 export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
+# The e2e suite a second time with every stack on PostgreSQL (a database of its own on
+# the private cluster, tests/e2e/lib/stack.mjs): the files that exercise the store
+# (README "Tests" says which and why not all).
+e2e_postgres_files="session.test.mjs durability.test.mjs resend.test.mjs analytics.test.mjs commands.test.mjs paging.test.mjs policies.test.mjs"
+run_stage e2e-postgres 1200 env GENX_E2E_DATABASE=postgres bash -c "cd tests/e2e && node --test $e2e_postgres_files"
 # deploy/: RabbitMQ definitions on their own private node (GENX_DEPLOY_RABBITMQ_PORT,
 # default 5715) and the PM2 ecosystem file under a real pm2.
 run_stage deploy 900 bash -c "cd tests/deploy && npm ci --no-audit --no-fund && node --test --test-concurrency=1 *.test.mjs"

@@ -55,7 +55,7 @@ std::optional<long> to_long(const std::string& s) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker)
+ApiHandler::ApiHandler(ApiOptions options, ReadStore& store, broker::BrokerClient* broker)
     : options_(std::move(options)), store_(store), broker_(broker) {}
 
 HttpResponse ApiHandler::health() {
@@ -113,7 +113,9 @@ HttpResponse ApiHandler::metrics() {
   return HttpResponse{200, "text/plain; version=0.0.4", body};
 }
 
-void ApiHandler::enable_commands(CommandClient& commands, store::Store& store) {
+void ApiHandler::enable_commands(CommandClient& commands, CommandStore& store,
+                                 security::CredentialStore& credentials) {
+  credential_store_ = &credentials;
   commands_ = &commands;
   command_store_ = &store;
 }
@@ -350,7 +352,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     return dead_letters(method, path, parse_query(query), body);
   }
   if (auto id = security_route_id(path)) {  // access control (operator for PUT) ran before routing
-    return handle_charger_security(method, url_decode(*id), body, command_store_);
+    return handle_charger_security(method, url_decode(*id), body, credential_store_);
   }
   if (method != "GET" && method != "HEAD") {
     return error_response(405, "method not allowed");
@@ -394,7 +396,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(404, "no charger " + id);
     }
     if (path == kTransactions || path == "/api/transactions/") {
-      store::TransactionFilter filter;
+      TransactionFilter filter;
       for (const char* key : {"chargerId", "chargePointId"}) {
         if (auto it = params.find(key); it != params.end() && !it->second.empty()) {
           filter.charger = it->second;
@@ -429,7 +431,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(404, "no transaction " + raw);
     }
     return error_response(404, "not found");
-  } catch (const store::TransientStoreError& e) {
+  } catch (const TransientStoreError& e) {
     spdlog::warn("api: database unavailable: {}", e.what());
     return error_response(503, std::string("database unavailable: ") + e.what());
   } catch (const std::exception& e) {

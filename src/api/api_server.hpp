@@ -38,8 +38,8 @@
 
 #include "auth/access_control.hpp"
 #include "broker/broker_client.hpp"
-#include "store/open_store.hpp"
-#include "store/store.hpp"
+#include "api/read_store.hpp"
+#include "security/credential_store.hpp"
 
 namespace genx::api {
 
@@ -91,7 +91,7 @@ struct SlowJob {
 // Routing and rendering, free of sockets so it can be tested directly.
 class ApiHandler {
  public:
-  ApiHandler(ApiOptions options, store::ReadStore& store, broker::BrokerClient* broker);
+  ApiHandler(ApiOptions options, ReadStore& store, broker::BrokerClient* broker);
   // Access control for a request (before handle_command/handle): the refusal (401/403,
   // or 503 when the tokens cannot be checked), or nullopt when the request may proceed.
   std::optional<HttpResponse> authorize(std::string_view method, std::string_view target,
@@ -109,7 +109,8 @@ class ApiHandler {
 
   // Enables the command routes and GET /api/chargers/{id}/configuration; `store` is the
   // same database as the read store (effects are recorded there, on the api's thread).
-  void enable_commands(CommandClient& commands, store::Store& store);
+  void enable_commands(CommandClient& commands, CommandStore& store,
+                       security::CredentialStore& credentials);
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -128,8 +129,9 @@ class ApiHandler {
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;
-  store::Store* command_store_ = nullptr;
-  store::ReadStore& store_;
+  CommandStore* command_store_ = nullptr;
+  security::CredentialStore* credential_store_ = nullptr;
+  ReadStore& store_;
   broker::BrokerClient* broker_;
   std::uint64_t requests_ = 0;
 };

@@ -12,7 +12,7 @@ using nlohmann::json;
 HttpResponse answer(int status, const json& body) { return HttpResponse{status, "application/json", body.dump()}; }
 HttpResponse problem(int status, std::string_view message) { return answer(status, json{{"error", message}}); }
 
-json summary_of(store::Store& store, const std::string& id) {
+json summary_of(security::CredentialStore& store, const std::string& id) {
   if (auto s = store.charger_security_summary(id)) return *s;
   return json{{"chargePointId", id}, {"securityProfile", 0}, {"passwordSet", false}, {"updatedAt", nullptr}};
 }
@@ -32,7 +32,7 @@ std::optional<std::string_view> security_route_id(std::string_view path) {
 }
 
 HttpResponse handle_charger_security(std::string_view method, const std::string& id, std::string_view body,
-                                     store::Store* store) {
+                                     security::CredentialStore* store) {
   if (store == nullptr) return problem(503, "charger security is not available in this api");
   if (id.empty() || id.size() > 48) return problem(400, "invalid charge point id");
   try {

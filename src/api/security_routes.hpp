@@ -17,6 +17,6 @@ namespace genx::api {
 std::optional<std::string_view> security_route_id(std::string_view path);
 
 HttpResponse handle_charger_security(std::string_view method, const std::string& charge_point_id,
-                                     std::string_view body, store::Store* store);
+                                     std::string_view body, security::CredentialStore* store);
 
 }  // namespace genx::api

@@ -68,12 +68,12 @@ std::int64_t ms(const nlohmann::json& row, const char* key) { return row.at(key)
 
 class Stats {
  public:
-  Stats(const std::map<std::string, std::string>& params, store::ReadStore& store,
+  Stats(const std::map<std::string, std::string>& params, ReadStore& store,
         const ApiOptions& options)
       : params_(params), store_(store), options_(options), zone_(options.time_zone) {}
 
-  store::StatsQuery query(const std::string& default_bucket) {
-    store::StatsQuery q;
+  StatsQuery query(const std::string& default_bucket) {
+    StatsQuery q;
     q.bucket = param("bucket").value_or(default_bucket);
     if (q.bucket != "hour" && q.bucket != "day") throw BadRequest("bucket: expected hour or day");
     if (auto c = param("chargerId")) q.charger = *c;
@@ -145,11 +145,11 @@ class Stats {
   }
 
   // The period for percentages: from/to when given, else the span of the hourly rows.
-  std::pair<std::int64_t, std::int64_t> period(const store::StatsQuery& hourly) {
+  std::pair<std::int64_t, std::int64_t> period(const StatsQuery& hourly) {
     std::int64_t from = from_ms_.value_or(0);
     std::int64_t to = to_ms_.value_or(0);
     if (!from_ms_ || !to_ms_) {
-      store::StatsQuery all = hourly;
+      StatsQuery all = hourly;
       all.bucket = "hour";
       all.charger.reset();
       const auto rows = store_.stats_series(all);
@@ -241,7 +241,7 @@ class Stats {
   }
 
   const std::map<std::string, std::string>& params_;
-  store::ReadStore& store_;
+  ReadStore& store_;
   const ApiOptions& options_;
   analytics::TimeZone zone_;
   std::optional<std::int64_t> from_ms_;
@@ -252,7 +252,7 @@ class Stats {
 
 std::optional<HttpResponse> handle_stats(std::string_view path,
                                          const std::map<std::string, std::string>& params,
-                                         std::string_view accept, store::ReadStore& store,
+                                         std::string_view accept, ReadStore& store,
                                          const ApiOptions& options) {
   constexpr std::string_view kPrefix = "/api/stats/";
   if (path.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;

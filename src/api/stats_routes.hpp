@@ -14,7 +14,7 @@ namespace genx::api {
 // nullopt when path is not a stats route.
 std::optional<HttpResponse> handle_stats(std::string_view path,
                                          const std::map<std::string, std::string>& params,
-                                         std::string_view accept, store::ReadStore& store,
+                                         std::string_view accept, ReadStore& store,
                                          const ApiOptions& options);
 
 }  // namespace genx::api

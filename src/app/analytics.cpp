@@ -13,6 +13,8 @@
 #include "app/roles.hpp"
 #include "messages/timestamp.hpp"
 #include "runtime/role.hpp"
+#include "app/schema_wait.hpp"
+#include "csms/store_error.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -83,10 +85,11 @@ class AnalyticsMetrics {
 }  // namespace
 
 int run_analytics(const Config& config) {
+  wait_for_schema(config, "analytics");
   runtime::Role role(config, "analytics");
   role.on_signal_log("finishing the current batch");
   broker::BrokerClient& broker = role.broker();
-  auto store = store::open_store(config.database_url);
+  auto store = store::open_analytics_store(config.database_url);
   analytics::Aggregator aggregator(*store, analytics::TimeZone(config.time_zone));
 
   const auto batch_size = static_cast<std::size_t>(config.analytics_batch_size);
@@ -94,7 +97,7 @@ int run_analytics(const Config& config) {
                                           static_cast<std::uint16_t>(batch_size));
   AnalyticsMetrics analytics_metrics;
   // Its own connection: the batch loop holds the other one inside long transactions.
-  auto health_store = store::open_store(config.database_url);
+  auto health_store = store::open_read_store(config.database_url);
   role.health(config.names.queue_analytics, [&](metrics::HealthReport& report) {
     report.body["checks"]["database"] = database_check(*health_store, report.healthy);
   });
@@ -119,7 +122,7 @@ int run_analytics(const Config& config) {
         try {
           result = aggregator.process_batch(bodies, ids, now_millis());
           break;
-        } catch (const store::TransientStoreError& e) {
+        } catch (const csms::TransientStoreError& e) {
           spdlog::warn("analytics batch of {}: database unavailable ({}), retrying in {} ms",
                        batch.size(), e.what(), backoff.count());
           std::this_thread::sleep_for(backoff);
@@ -157,7 +160,7 @@ int run_analytics_rebuild(const Config& config, const std::string& from) {
   } else {
     throw std::invalid_argument("--from \"" + from + "\" is not a date (YYYY-MM-DD) or ISO 8601 time");
   }
-  auto store = store::open_store(config.database_url);
+  auto store = store::open_store(config.database_url, store::Schema::require_current);
   // Facts older than the retained horizon were pruned: refuse rather than silently
   // produce different figures (README "Data retention").
   check_rebuild_horizon(store->retained_horizon(), zone, from_ms);

@@ -103,6 +103,9 @@ const std::vector<SettingInfo>& settings_table() {
        "direct exchange for commands to chargers (routing key = charge point id)"},
       {"DATABASE_URL", "--database-url", "sqlite://var/genx.db",
        "database: sqlite://PATH (relative to the working directory) or sqlite:///ABS/PATH"},
+      {"GENX_SCHEMA_WAIT_SECONDS", "--schema-wait-seconds", "120",
+       "how long gateway, api, notifier and analytics wait at start for the database schema "
+       "to be migrated (by genx db migrate or an ocpp-worker) before they exit"},
       {"GENX_BIND_ADDRESS", "--bind-address", "0.0.0.0", "address the listeners bind to"},
       {"GATEWAY_PORT", "--gateway-port", "9000",
        "OCPP WebSocket port (ws://HOST:PORT/ocpp/ID); 0 = no plain listener (TLS only)"},
@@ -379,6 +382,16 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     throw ConfigError("DATABASE_URL: expected sqlite://PATH or postgresql://..., got \"" +
                       c.database_url + "\"");
   }
+  // PostgreSQL settings, read from the environment by the store itself (every role and
+  // command opens its ports through store/open_store.hpp): checked here so a bad value
+  // stops the process at start.
+  if (auto it = environment.find("DATABASE_POOL_SIZE"); it != environment.end() && !it->second.empty()) {
+    const auto& v = it->second;
+    if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 3 || std::stoi(v) < 1 ||
+        std::stoi(v) > 200) {
+      throw ConfigError("DATABASE_POOL_SIZE: expected 1-200 connections, got \"" + v + "\"");
+    }
+  }
   c.bind_address = get("GENX_BIND_ADDRESS");
   c.gateway_port = static_cast<int>(get_int("GATEWAY_PORT", 0, 65535));
   c.api_port = static_cast<int>(get_int("API_PORT", 1, 65535));
@@ -435,6 +448,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.max_connections = static_cast<std::size_t>(get_int("GENX_MAX_CONNECTIONS", 0, 10000000));
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
   c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
+  c.schema_wait = std::chrono::seconds(get_int("GENX_SCHEMA_WAIT_SECONDS", 0, 86400));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));

@@ -58,6 +58,8 @@ struct Config {
   std::size_t max_connections = 10000;             // 0 = unlimited
   std::chrono::milliseconds reply_timeout{30000};
   std::chrono::milliseconds command_timeout{30000};
+  // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
+  std::chrono::seconds schema_wait{120};
   std::size_t command_queue_limit = 16;
   int ocpp_workers = 2;
   int worker_prefetch = 16;

@@ -23,12 +23,12 @@ gateway::GatewaySecurity gateway_security_settings(const Config& config) {
   sec.auth_threads = c.auth_threads;
   struct Credentials {
     std::mutex mutex;
-    std::unique_ptr<store::Store> store;  // opened on first use
+    std::unique_ptr<security::CredentialStore> store;  // opened on first use
   };
   auto shared = std::make_shared<Credentials>();
   sec.credentials = [shared, url = config.database_url](const std::string& id) {
     std::lock_guard lock(shared->mutex);
-    if (!shared->store) shared->store = store::open_store(url);
+    if (!shared->store) shared->store = store::open_credential_store(url);
     return shared->store->charger_security(id);
   };
   return sec;

@@ -72,6 +72,9 @@ Commands:
                  recomputes every aggregate from DATE (YYYY-MM-DD in GENX_TIMEZONE,
                  or an ISO 8601 time) from the stored transactions, meter values
                  and status history
+  db migrate     applies pending database migrations and prints the schema version
+                 (the ocpp-worker and genx run do it too; gateway, api, notifier
+                 and analytics only wait for it: GENX_SCHEMA_WAIT_SECONDS)
   db prune [--dry-run]
                  removes rows older than their retention (GENX_RETENTION_*), in
                  short batches, and prints what it removed per table; --dry-run
@@ -130,7 +133,12 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
     return 2;
   }
   try {
-    auto store = genx::store::open_store(config.database_url);
+    if (command == "db" && sub == "migrate" && positional.empty()) {
+      const int version = genx::store::migrate_database(config.database_url);
+      std::printf("database schema at version %d\n", version);
+      return 0;
+    }
+    auto store = genx::store::open_store(config.database_url, genx::store::Schema::require_current);
     if (command == "id-tags" && sub == "set" && positional.size() == 1) {
       auto opt = [&](const char* k) -> std::optional<std::string> {
         auto it = own.find(k);

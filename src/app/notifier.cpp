@@ -18,6 +18,7 @@
 #include "notifier/recent_ids.hpp"
 #include "notifier/socketio_protocol.hpp"
 #include "runtime/role.hpp"
+#include "app/schema_wait.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -45,7 +46,8 @@ int run_notifier(const Config& config) {
   options.port = config.notify_port;
   // Tokens are checked on the notifier's I/O thread, against the database's API tokens
   // (read through the notifier's own connection) and API_TOKEN.
-  auto token_store = store::open_store(config.database_url);
+  wait_for_schema(config, "notifier");
+  auto token_store = store::open_token_store(config.database_url);
   auth::AccessControl access(config.api_token, token_store.get());
   warn_when_open(access, "notifier", "Socket.IO event stream");
   options.access = &access;

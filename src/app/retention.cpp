@@ -79,7 +79,7 @@ void check_rebuild_horizon(const std::optional<store::RetainedHorizon>& horizon,
       "the earliest possible --from is " + zone.date_of(earliest));
 }
 
-Pruner::Pruner(std::unique_ptr<store::Store> store, store::RetentionPolicy policy,
+Pruner::Pruner(std::unique_ptr<store::AdminStore> store, store::RetentionPolicy policy,
                std::chrono::seconds interval, const csms::Clock& clock)
     : store_(std::move(store)), policy_(policy), interval_(interval), clock_(clock) {
   policy_.cancel = &stopping_;
@@ -139,7 +139,7 @@ void Pruner::run() {
 }
 
 int run_db_prune(const Config& config, bool dry_run) {
-  auto store = store::open_store(config.database_url);
+  auto store = store::open_admin_store(config.database_url);
   csms::SystemClock clock;
   const auto report = store->prune(config.retention, millis(clock), dry_run);
   std::fputs(format_prune_report(report).c_str(), stdout);

@@ -40,7 +40,7 @@ void check_rebuild_horizon(const std::optional<store::RetainedHorizon>& horizon,
 // one comes at the next interval. stop() (or the destructor) ends it within a batch.
 class Pruner {
  public:
-  Pruner(std::unique_ptr<store::Store> store, store::RetentionPolicy policy,
+  Pruner(std::unique_ptr<store::AdminStore> store, store::RetentionPolicy policy,
          std::chrono::seconds interval, const csms::Clock& clock);
   ~Pruner();
   Pruner(const Pruner&) = delete;
@@ -49,7 +49,7 @@ class Pruner {
 
  private:
   void run();
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::AdminStore> store_;
   store::RetentionPolicy policy_;
   std::chrono::seconds interval_;
   const csms::Clock& clock_;

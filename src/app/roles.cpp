@@ -12,6 +12,7 @@
 #include "broker/topology.hpp"
 #include "gateway/gateway.hpp"
 #include "runtime/role.hpp"
+#include "app/schema_wait.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -32,6 +33,8 @@ void warn_when_open(auth::AccessControl& access, const char* role, const char* w
 }
 
 int run_gateway(const Config& config) {
+  // Charger credentials are read from the database (security::CredentialStore).
+  wait_for_schema(config, "gateway");
   runtime::Role role(config, "gateway", broker::gateway_topology(config.names, config.instance_id));
   role.on_signal_log("closing charger connections");
   broker::BrokerClient& broker = role.broker();
@@ -87,14 +90,15 @@ static std::string resolve_web_dir(const std::string& configured) {
 }
 
 int run_api(const Config& config) {
+  wait_for_schema(config, "api");
   runtime::Role role(config, "api", broker::api_topology(config.names, config.instance_id));
   broker::BrokerClient& broker = role.broker();
-  auto store = store::open_store(config.database_url);
+  auto store = store::open_read_store(config.database_url);
   api::ApiOptions options;
   options.bind_address = config.bind_address;
   options.port = config.api_port;
   // Tokens are checked on the api's I/O thread against their own database connection.
-  auto token_store = store::open_store(config.database_url);
+  auto token_store = store::open_token_store(config.database_url);
   auth::AccessControl access(config.api_token, token_store.get());
   warn_when_open(access, "api", "REST API (commands included)");
   options.access = &access;
@@ -137,7 +141,10 @@ int run_api(const Config& config) {
         server.schedule(delay, std::move(fn));
       });
   commands.start();
-  handler.enable_commands(commands, *store);
+  // Command effects and charger credentials: their own connection, used on the api's
+  // one I/O thread like the read side.
+  auto command_store = store::open_store(config.database_url, store::Schema::require_current);
+  handler.enable_commands(commands, *command_store, *command_store);
   role.on_stop([&server] { server.stop(); });
   // The api serves /health and /metrics on its own port: no ops server of its own.
   return role.run(

@@ -36,7 +36,7 @@ std::optional<std::string> read_secret_line(const char* prompt) {
 
 }  // namespace
 
-std::optional<int> run_charger_security_command(store::Store& store, const std::string& sub,
+std::optional<int> run_charger_security_command(security::CredentialStore& store, const std::string& sub,
                                                 const std::vector<std::string>& positional, bool generate) {
   if (sub == "set-password" && positional.size() == 1) {
     const std::string& id = positional[0];

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "store/open_store.hpp"
+#include "security/credential_store.hpp"
 
 namespace genx::app {
 
 // The exit code, or nullopt when `sub` is not one of these commands.
-std::optional<int> run_charger_security_command(store::Store& store, const std::string& sub,
+std::optional<int> run_charger_security_command(security::CredentialStore& store, const std::string& sub,
                                                 const std::vector<std::string>& positional, bool generate);
 
 }  // namespace genx::app

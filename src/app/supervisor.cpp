@@ -17,6 +17,7 @@
 #include "app/gateway_security.hpp"
 #include "app/roles.hpp"
 #include "runtime/role.hpp"
+#include "store/open_store.hpp"
 
 namespace genx::app {
 namespace {
@@ -115,6 +116,12 @@ int run_supervisor(const Config& config, const std::string& self_path,
         "--source-addresses", "127.0.0.1", "--quiet"};
   }
   for (int i = 0; i < config.analytics_processes; ++i) add("analytics", i);
+
+  // Only `genx db migrate` and the ocpp-worker migrate; the other roles wait for the
+  // schema (app/schema_wait.hpp). Migrating here first, as `genx db migrate` does, means
+  // nobody waits on a fresh database.
+  const int schema = store::migrate_database(config.database_url);
+  spdlog::info("database schema at version {}", schema);
 
   auto now = std::chrono::steady_clock::now();
   for (auto& child : children) {

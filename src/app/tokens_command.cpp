@@ -53,7 +53,7 @@ int run_tokens_command(std::vector<std::string> args) {
     return 2;
   }
   try {
-    auto store = store::open_store(config.database_url);
+    auto store = store::open_token_store(config.database_url);
     if (sub == "create") {
       const std::string token = auth::generate_token();
       const auto id = store->create_api_token(own["--name"], auth::role_name(*role), auth::token_digest(token));

@@ -2,7 +2,7 @@
 
 namespace genx::auth {
 
-AccessControl::AccessControl(std::optional<std::string> api_token, store::TokenStore* tokens)
+AccessControl::AccessControl(std::optional<std::string> api_token, TokenStore* tokens)
     : tokens_(tokens) {
   if (api_token && !api_token->empty()) api_token_digest_ = token_digest(*api_token);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The write port of the business rules: what MessageProcessor needs from a database,
-// and nothing of how a database does it. Implemented by store::SqliteStore (and the
-// PostgreSQL backend later); tests implement it with an in-memory fake.
+// and nothing of how a database does it. Implemented by each backend in store/ (SQLite,
+// PostgreSQL); tests implement it with an in-memory fake.
 //
 // Promises of an implementation:
 // - in_transaction(work) runs work against one database transaction: it commits when
@@ -9,7 +9,7 @@
 //   A committed unit of work is durable. Units of work on one database are serializable
 //   with respect to each other, including across processes sharing the database.
 // - When the database is busy, locked or unreachable, it throws
-//   store::TransientStoreError (nothing is committed); the caller may retry the whole
+//   TransientStoreError (nothing is committed); the caller may retry the whole
 //   unit of work. Any other exception is a bug or bad data.
 // - A UnitOfWork reference is valid only inside the call that received it.
 // - Timestamps are passed and returned as text, ISO 8601 UTC ("2024-01-15T10:30:00.000Z").
@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "csms/tariff.hpp"
-#include "store/store.hpp"  // TransientStoreError (header only)
+#include "csms/store_error.hpp"
 
 namespace genx::csms {
 

@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "store/store.hpp"
+#include "api/read_store.hpp"
 
 namespace genx::app {
 
@@ -87,7 +87,7 @@ nlohmann::json rabbitmq_check(broker::BrokerClient& broker, const std::string& q
   return check;
 }
 
-nlohmann::json database_check(store::ReadStore& store, bool& healthy) {
+nlohmann::json database_check(api::ReadStore& store, bool& healthy) {
   try {
     store.ping();
     return {{"status", "up"}};

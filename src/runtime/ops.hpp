@@ -20,7 +20,7 @@
 #include "broker/broker_client.hpp"
 #include "metrics/ops_server.hpp"
 
-namespace genx::store {
+namespace genx::api {
 class ReadStore;
 }
 
@@ -50,7 +50,7 @@ nlohmann::json rabbitmq_check(broker::BrokerClient& broker, const std::string& q
 
 // {"status":"up"} or {"status":"down","error":...} from a database round trip; sets
 // healthy=false when it fails.
-nlohmann::json database_check(store::ReadStore& store, bool& healthy);
+nlohmann::json database_check(api::ReadStore& store, bool& healthy);
 
 // Starts the ops endpoint for this role. nullptr when GENX_HEALTH_PORT is 0, or when the
 // port cannot be bound (logged as an error; the role keeps running without it).

@@ -1,26 +1,51 @@
 #include "store/open_store.hpp"
 
 #include <stdexcept>
+#include <string_view>
 
-#include "store/sqlite_store.hpp"
+#include <cstdlib>
+
+#include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace genx::store {
+namespace sqlite {
+extern const int kMigrationCount;
+}  // namespace sqlite
 
-std::unique_ptr<Store> open_store(const std::string& database_url) {
+int latest_schema_version() { return sqlite::kMigrationCount; }
+
+SchemaBehindError::SchemaBehindError(int have_version, int need_version)
+    : std::runtime_error("database schema is at version " + std::to_string(have_version) +
+                         ", this genx needs version " + std::to_string(need_version) +
+                         " (run `genx db migrate`, or start an ocpp-worker, which migrates)"),
+      have(have_version),
+      need(need_version) {}
+
+std::unique_ptr<Store> open_store(const std::string& database_url, Schema schema) {
   constexpr std::string_view kMemory = "sqlite::memory:";
   constexpr std::string_view kSqlite = "sqlite://";
   const std::string_view url = database_url;
-  if (url == kMemory) return open_sqlite_store(":memory:");
+  SqliteOptions options;
+  options.migrate = schema == Schema::migrate;
+  if (url == kMemory) return open_sqlite_store(":memory:", options);
   if (url.starts_with(kSqlite)) {
     // sqlite://var/genx.db -> "var/genx.db" (relative); sqlite:///var/genx.db -> "/var/genx.db".
     const std::string path(url.substr(kSqlite.size()));
     if (path.empty() || path == "/") {
       throw std::invalid_argument("DATABASE_URL \"" + database_url + "\" names no database file");
     }
-    return open_sqlite_store(path);
+    return open_sqlite_store(path, options);
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    throw std::invalid_argument("PostgreSQL backend not built yet");
+    // Settings of the PostgreSQL backend (README "Configuration"), validated by app/config.
+    PostgresOptions pg;
+    pg.migrate = schema == Schema::migrate;
+    if (const char* size = std::getenv("DATABASE_POOL_SIZE"); size != nullptr && *size != '\0') {
+      pg.pool_size = std::atoi(size);
+    }
+    const char* password_file = std::getenv("DATABASE_PASSWORD_FILE");
+    return open_postgres_store(database_url, password_file != nullptr ? password_file : "", pg);
   }
   // Name only the scheme: the rest of a URL may carry a password.
   const auto colon = url.find(':');
@@ -29,6 +54,32 @@ std::unique_ptr<Store> open_store(const std::string& database_url) {
   throw std::invalid_argument("DATABASE_URL scheme \"" + scheme +
                               "\" is not supported; use sqlite://relative/path.db, "
                               "sqlite:///absolute/path.db, sqlite::memory: or postgresql://...");
+}
+
+int migrate_database(const std::string& database_url) {
+  return open_store(database_url, Schema::migrate)->schema_version();
+}
+
+std::unique_ptr<csms::WriteStore> open_write_store(const std::string& database_url) {
+  return open_store(database_url, Schema::migrate);
+}
+std::unique_ptr<api::ReadStore> open_read_store(const std::string& database_url) {
+  return open_store(database_url, Schema::require_current);
+}
+std::unique_ptr<api::CommandStore> open_command_store(const std::string& database_url) {
+  return open_store(database_url, Schema::require_current);
+}
+std::unique_ptr<analytics::AnalyticsStore> open_analytics_store(const std::string& database_url) {
+  return open_store(database_url, Schema::require_current);
+}
+std::unique_ptr<auth::TokenStore> open_token_store(const std::string& database_url) {
+  return open_store(database_url, Schema::require_current);
+}
+std::unique_ptr<security::CredentialStore> open_credential_store(const std::string& database_url) {
+  return open_store(database_url, Schema::require_current);
+}
+std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url) {
+  return open_store(database_url, Schema::require_current);
 }
 
 }  // namespace genx::store

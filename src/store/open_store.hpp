@@ -1,82 +1,73 @@
 #pragma once
-// Opening the configured Store from DATABASE_URL (DESIGN.md "Configuration").
+// Opening the configured database from DATABASE_URL (DESIGN.md "Configuration").
 //
-// Store = the write port of the business rules (csms::WriteStore) + the read side for
-// the API (ReadStore) + the operator's provisioning operations. Both backends implement
-// it; see store/store.hpp and csms/write_store.hpp for the error and threading promises
-// (TransientStoreError when busy/locked/unreachable; one thread at a time per object:
-// open one Store per thread or process).
+// Every backend implements every port in one class (Store); a process opens only the
+// ports it needs through the open_* functions below, each its own connection:
+//   ocpp-worker  csms::WriteStore (write), api::ReadStore (health), AdminStore (pruning)
+//   api          api::ReadStore, api::CommandStore, security::CredentialStore, auth::TokenStore
+//   gateway      security::CredentialStore
+//   notifier     auth::TokenStore
+//   analytics    analytics::AnalyticsStore, api::ReadStore (health)
+//   genx ...     AdminStore and the others (operator commands)
+//
+// Migrations: only `genx db migrate` (migrate_database) and the ocpp-worker
+// (open_write_store) apply them. Every other open_* requires the schema to be current
+// and throws SchemaBehindError when it is not (the roles wait for it first:
+// app/schema_wait.hpp). Errors and threading: see csms/store_error.hpp (one object per
+// thread; TransientStoreError when the database is busy, locked or unreachable).
 #include <memory>
-#include <optional>
+#include <stdexcept>
 #include <string>
-#include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "analytics/analytics_store.hpp"
-#include "csms/commands.hpp"
+#include "api/read_store.hpp"
+#include "auth/token_store.hpp"
 #include "csms/write_store.hpp"
-#include "security/charger_policy.hpp"
-#include "store/retention.hpp"
-#include "store/store.hpp"
-#include "store/token_store.hpp"
+#include "security/credential_store.hpp"
+#include "store/admin_store.hpp"
 
 namespace genx::store {
 
-class Store : public csms::WriteStore,
-              public ReadStore,
-              public analytics::AnalyticsStore,
-              public TokenStore {
- public:
-  // Adds or replaces an id tag (status: Accepted, Blocked, Expired, Invalid, ConcurrentTx;
-  // expiry: ISO 8601, stored in canonical UTC form). Throws std::invalid_argument on a
-  // bad status, an empty/over-20-character tag or an unreadable expiry.
-  virtual void upsert_id_tag(std::string_view tag, std::string_view status,
-                             std::optional<std::string> expiry,
-                             std::optional<std::string> parent) = 0;
-  // Pre-provisions a charge point: its BootNotification is Accepted whatever the
-  // unknown-charger policy. Idempotent.
-  virtual void register_charger(std::string_view identity) = 0;
-  // [{idTag, status, expiryDate, parentIdTag, updatedAt}] ordered by idTag.
-  virtual nlohmann::json list_id_tags() = 0;
-  // Records what an answered command taught (GetConfiguration keys, an accepted
-  // ChangeConfiguration value, a ChangeAvailability per connector) in one transaction;
-  // creates the charger row when the charger never booted. Idempotent per effect.
-  virtual void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) = 0;
-  // {chargePointId, configurationKey:[{key, value, readonly, rebootRequired, source,
-  // updatedAt}], unknownKey:[...], availability:[{connectorId, availability, scheduled,
-  // updatedAt}]}; nullopt when the charger is unknown.
-  virtual std::optional<nlohmann::json> charger_configuration(std::string_view identity) = 0;
-  // Sets (or with nullopt removes) the tariff override of a charge point.
-  virtual void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) = 0;
-  // [{chargePointId, energyPerKwh, timePerMinute, sessionFee, updatedAt}] (prices as decimals).
-  virtual nlohmann::json list_tariffs() = 0;
-  // Security of a charge point (README "Security"); nullopt when none was ever set
-  // (the charger then has profile 0).
-  virtual std::optional<security::ChargerSecurity> charger_security(std::string_view charge_point_id) = 0;
-  // {chargePointId, securityProfile, passwordSet, updatedAt}: what an operator may see
-  // (never the hash); nullopt when none was set.
-  virtual std::optional<nlohmann::json> charger_security_summary(std::string_view charge_point_id) = 0;
-  // Sets the profile (0-3) and/or the password hash (security/password_hash.hpp); an
-  // argument left nullopt keeps its value (profile 0 and no password for a new row).
-  // Throws std::invalid_argument on an empty id or a profile outside 0-3.
-  virtual void set_charger_security(std::string_view charge_point_id, std::optional<int> profile,
-                                    std::optional<std::string> password_hash) = 0;
+// The schema version this build migrates to (the same numbers in every backend).
+int latest_schema_version();
 
-  // Data retention (store/retention.hpp): one pass that removes (or with dry_run only
-  // counts) every row older than its table's retention at now_ms, in short batches.
-  // Never removes data of open transactions. Call outside any transaction.
-  virtual PruneReport prune(const RetentionPolicy& policy, std::int64_t now_ms, bool dry_run) = 0;
-  // The earliest time from which every fact of a rebuild is still stored (nullopt: no
-  // meter value or status report was ever pruned).
-  virtual std::optional<RetainedHorizon> retained_horizon() = 0;
+// The database's schema is older than this build needs (migrations not applied yet).
+struct SchemaBehindError : std::runtime_error {
+  SchemaBehindError(int have_version, int need_version);
+  int have;
+  int need;
+};
+
+class Store : public csms::WriteStore,
+              public api::ReadStore,
+              public api::CommandStore,
+              public analytics::AnalyticsStore,
+              public auth::TokenStore,
+              public security::CredentialStore,
+              public AdminStore {};
+
+enum class Schema {
+  migrate,          // apply pending migrations at open (genx db migrate, the ocpp-worker)
+  require_current,  // throw SchemaBehindError when migrations are pending
 };
 
 // Accepts "sqlite://relative/path.db", "sqlite:///absolute/path.db", "sqlite::memory:".
-// Creates the database file's parent directory, opens the database and applies pending
-// migrations. "postgresql://..." throws std::invalid_argument("PostgreSQL backend not
-// built yet"); any other form throws std::invalid_argument naming the problem.
+// Creates a SQLite file's parent directory. "postgresql://user@host:port/db?sslmode=..."
+// (also postgres://) opens the PostgreSQL backend (store/postgres/postgres_store.hpp) with
+// DATABASE_POOL_SIZE and DATABASE_PASSWORD_FILE from the environment. Any other form
+// throws std::invalid_argument naming the problem.
 // Throws TransientStoreError when the database is busy/locked/unreachable at open.
-std::unique_ptr<Store> open_store(const std::string& database_url);
+std::unique_ptr<Store> open_store(const std::string& database_url, Schema schema);
+
+// Applies pending migrations; returns the schema version afterwards.
+int migrate_database(const std::string& database_url);
+
+std::unique_ptr<csms::WriteStore> open_write_store(const std::string& database_url);  // migrates
+std::unique_ptr<api::ReadStore> open_read_store(const std::string& database_url);
+std::unique_ptr<api::CommandStore> open_command_store(const std::string& database_url);
+std::unique_ptr<analytics::AnalyticsStore> open_analytics_store(const std::string& database_url);
+std::unique_ptr<auth::TokenStore> open_token_store(const std::string& database_url);
+std::unique_ptr<security::CredentialStore> open_credential_store(const std::string& database_url);
+std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url);
 
 }  // namespace genx::store

@@ -90,7 +90,9 @@ int run(const Config& config) {
   runtime::Role role(config, "ocpp-worker");
   role.on_signal_log("finishing the current message");
   broker::BrokerClient& broker = role.broker();
-  auto store = store::open_store(config.database_url);
+  // The ocpp-worker migrates the database (as `genx db migrate` does); the other roles
+  // wait for the schema (app/schema_wait.hpp).
+  auto store = store::open_write_store(config.database_url);
   csms::SystemClock clock;
   csms::MessageProcessor processor(*store, clock, config.policy);
   // Group commit: the deliveries already waiting are processed in one transaction (one
@@ -101,7 +103,7 @@ int run(const Config& config) {
 
   auto& handoff = role.consume_to_handoff(config.names.queue_ocpp_messages,
                                           static_cast<std::uint16_t>(config.worker_prefetch));
-  auto health_store = store::open_store(config.database_url);
+  auto health_store = store::open_read_store(config.database_url);
   role.health(config.names.queue_ocpp_messages, [&](metrics::HealthReport& report) {
     report.body["checks"]["database"] = app::database_check(*health_store, report.healthy);
   });
@@ -109,7 +111,7 @@ int run(const Config& config) {
   // Data retention: worker 0 prunes on its own connection and thread, in short batches.
   std::unique_ptr<Pruner> pruner;
   if (app::prunes_periodically(config, "ocpp-worker")) {
-    pruner = std::make_unique<Pruner>(store::open_store(config.database_url), config.retention,
+    pruner = std::make_unique<Pruner>(store::open_admin_store(config.database_url), config.retention,
                                       config.prune_interval, clock);
   }
   spdlog::info("ocpp-worker consuming {} (prefetch {})", config.names.queue_ocpp_messages,
@@ -202,7 +204,7 @@ int run(const Config& config) {
       outcome = group.take(*delivery);
       if (!outcome) outcome = processor.process(envelope);
       db_seconds = worker_metrics::seconds_since(db_started);
-    } catch (const store::TransientStoreError& e) {
+    } catch (const csms::TransientStoreError& e) {
       const int attempt = broker::attempt_of(*delivery);
       worker_metrics::retried();
       if (auto retry = broker::retry_message(*delivery, retry_delays)) {

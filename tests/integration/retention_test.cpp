@@ -16,7 +16,8 @@
 #include "analytics/aggregator.hpp"
 #include "app/retention.hpp"
 #include "csms/processor.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store_backends.hpp"
 
 namespace genx::store {
 namespace {
@@ -38,7 +39,8 @@ class FixedClock final : public csms::Clock {
 
 std::string at(std::int64_t ms) { return csms::format_timestamp(ms); }
 
-class RetentionTest : public ::testing::Test {
+// Every test runs on both backends (store_backends.hpp).
+class RetentionTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     static std::atomic<int> counter{0};
@@ -46,13 +48,14 @@ class RetentionTest : public ::testing::Test {
            ("genx-retention-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    store_ = open_sqlite_store(path());
+    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
+    store_ = open_store(db_->url(), Schema::migrate);
   }
   void TearDown() override {
     store_.reset();
+    db_.reset();
     fs::remove_all(dir_);
   }
-  std::string path() const { return (dir_ / "genx.db").string(); }
 
   json send(const std::string& action, json payload, std::int64_t when) {
     csms::Envelope e;
@@ -120,17 +123,7 @@ class RetentionTest : public ::testing::Test {
     }
   }
 
-  std::int64_t count(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    std::int64_t n = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return n;
-  }
+  std::int64_t count(const std::string& sql) { return db_->scalar(sql); }
 
   static const PrunedTable& table(const PruneReport& r, const std::string& name) {
     for (const auto& t : r.tables) {
@@ -151,14 +144,15 @@ class RetentionTest : public ::testing::Test {
   }
 
   json day_figures(const std::string& from_day) {
-    StatsQuery q;
+    api::StatsQuery q;
     q.bucket = "day";
     q.from = from_day;
     return store_->stats_series(q);
   }
 
   fs::path dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<Store> store_;
   csms::Policy policy_;
   FixedClock clock_;
   std::vector<std::string> bodies_;
@@ -171,7 +165,10 @@ class RetentionTest : public ::testing::Test {
 
 const std::string kCutoff = at(kNow - 30 * kDayMs);
 
-TEST_F(RetentionTest, RemovesExactlyTheOldRowsAndKeepsOpenTransactionsData) {
+INSTANTIATE_TEST_SUITE_P(Backends, RetentionTest, ::testing::Values("sqlite", "postgres"),
+                         testing::backend_name);
+
+TEST_P(RetentionTest, RemovesExactlyTheOldRowsAndKeepsOpenTransactionsData) {
   drive();
   const auto messages = count("SELECT count(*) FROM processed_messages");
   const auto log = count("SELECT count(*) FROM charger_data");
@@ -222,7 +219,7 @@ TEST_F(RetentionTest, RemovesExactlyTheOldRowsAndKeepsOpenTransactionsData) {
   EXPECT_EQ(store_->prune(thirty_days(2), kNow, false).total(), 0);
 }
 
-TEST_F(RetentionTest, DeletesInBatchesOfTheConfiguredSize) {
+TEST_P(RetentionTest, DeletesInBatchesOfTheConfiguredSize) {
   drive();
   const auto report = store_->prune(thirty_days(3), kNow, false);
   for (const auto& t : report.tables) {
@@ -236,14 +233,10 @@ TEST_F(RetentionTest, DeletesInBatchesOfTheConfiguredSize) {
   EXPECT_EQ(store_->prune(thirty_days(3), kNow, true).total(), 0);
 }
 
-TEST_F(RetentionTest, OrderedTablesAreReadOldestFirstUntilABatchHasNothingOld) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+TEST_P(RetentionTest, OrderedTablesAreReadOldestFirstUntilABatchHasNothingOld) {
   auto insert = [&](const std::string& id, std::int64_t when) {
-    const std::string sql =
-        "INSERT INTO processed_messages (device_id, unique_id, action, reply, processed_at) "
-        "VALUES ('CP9', '" + id + "', 'Heartbeat', '[3]', '" + at(when) + "')";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    db_->scalar("INSERT INTO processed_messages (device_id, unique_id, action, reply, processed_at) "
+                "VALUES ('CP9', '" + id + "', 'Heartbeat', '[3]', '" + at(when) + "')");
   };
   // A row stamped a year ahead (a wrong clock) among old rows does not end the pass.
   insert("a", kOld);
@@ -257,7 +250,6 @@ TEST_F(RetentionTest, OrderedTablesAreReadOldestFirstUntilABatchHasNothingOld) {
   insert("f", kRecent);
   insert("g", kRecent);
   insert("late", kOld);
-  sqlite3_close(db);
   auto policy = thirty_days(2);
   const auto report = store_->prune(policy, kNow, false);
   EXPECT_EQ(table(report, "processed_messages").rows, 5);
@@ -265,7 +257,7 @@ TEST_F(RetentionTest, OrderedTablesAreReadOldestFirstUntilABatchHasNothingOld) {
   EXPECT_EQ(count("SELECT count(*) FROM processed_messages"), 4);
 }
 
-TEST_F(RetentionTest, ZeroDaysKeepsForeverAndDefaultsKeepRebuildFacts) {
+TEST_P(RetentionTest, ZeroDaysKeepsForeverAndDefaultsKeepRebuildFacts) {
   drive();
   const auto meter_values = count("SELECT count(*) FROM meter_values");
   const auto statuses = count("SELECT count(*) FROM connector_status_history");
@@ -281,7 +273,7 @@ TEST_F(RetentionTest, ZeroDaysKeepsForeverAndDefaultsKeepRebuildFacts) {
                                              kOld - 100 * kDayMs));
 }
 
-TEST_F(RetentionTest, RebuildRefusesBeforeTheHorizonAndMatchesFromIt) {
+TEST_P(RetentionTest, RebuildRefusesBeforeTheHorizonAndMatchesFromIt) {
   drive();
   const analytics::TimeZone utc("UTC");
   analytics::Aggregator aggregator(*store_, utc);
@@ -316,7 +308,7 @@ TEST_F(RetentionTest, RebuildRefusesBeforeTheHorizonAndMatchesFromIt) {
   EXPECT_EQ(day_figures("2024-02-01"), before);
 }
 
-TEST_F(RetentionTest, TimeZoneMovesTheEarliestRebuildDay) {
+TEST_P(RetentionTest, TimeZoneMovesTheEarliestRebuildDay) {
   // Horizon 2024-01-31T12:00Z; in Berlin (UTC+1) 2024-02-01 starts at 2024-01-31T23:00Z.
   const RetainedHorizon horizon{"meter_values", csms::parse_timestamp("2024-01-31T23:30:00Z").value()};
   const analytics::TimeZone berlin("Europe/Berlin");
@@ -340,13 +332,13 @@ std::string run(const std::string& command, int& status) {
   return out;
 }
 
-TEST_F(RetentionTest, DbPruneCommandPrintsWhatItRemovesPerTable) {
+TEST_P(RetentionTest, DbPruneCommandPrintsWhatItRemovesPerTable) {
   drive();
   store_.reset();
   const auto messages = count("SELECT count(*) FROM processed_messages");
   const auto meter_values = count("SELECT count(*) FROM meter_values");
   // From the test's own directory (no .env there), with nothing of this shell's environment.
-  const std::string env = "cd " + dir_.string() + " && env -i DATABASE_URL=sqlite://" + path() + " ";
+  const std::string env = "cd " + dir_.string() + " && env -i DATABASE_URL=" + db_->url() + " ";
   int status = 0;
   const auto dry = run(env + GENX_BINARY " db prune --dry-run", status);
   EXPECT_EQ(status, 0) << dry;

@@ -10,7 +10,8 @@
 
 #include "analytics/aggregator.hpp"
 #include "csms/processor.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
+#include "store_backends.hpp"
 
 namespace genx::store {
 namespace {
@@ -26,7 +27,7 @@ class ArrivalClock final : public csms::Clock {
   std::chrono::system_clock::time_point now_;
 };
 
-class AnalyticsStoreTest : public ::testing::Test {
+class AnalyticsStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     static std::atomic<int> counter{0};
@@ -34,11 +35,14 @@ class AnalyticsStoreTest : public ::testing::Test {
            ("genx-analytics-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    store_ = open_sqlite_store((dir_ / "genx.db").string());
+    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
+    store_ = open_store(db_->url(), Schema::migrate);
     policy_.tariff = csms::Tariff{300000, 50000, 500000, "EUR"};  // 0.30/kWh 0.05/min 0.50
   }
   void TearDown() override {
     store_.reset();
+    extra_db_.reset();
+    db_.reset();
     fs::remove_all(dir_);
   }
 
@@ -123,8 +127,8 @@ class AnalyticsStoreTest : public ::testing::Test {
   }
 
   json snapshot() {
-    StatsQuery hour;
-    StatsQuery day;
+    api::StatsQuery hour;
+    api::StatsQuery day;
     day.bucket = "day";
     return {{"hour", store_->stats_series(hour)},
             {"day", store_->stats_series(day)},
@@ -140,7 +144,9 @@ class AnalyticsStoreTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<testing::TestDatabase> extra_db_;  // a second database, when a test needs one
+  std::unique_ptr<Store> store_;
   csms::Policy policy_;
   ArrivalClock clock_;
   std::string zone_ = "UTC";
@@ -149,7 +155,10 @@ class AnalyticsStoreTest : public ::testing::Test {
   int counter_ = 0;
 };
 
-TEST_F(AnalyticsStoreTest, KnownSessionGivesExactFiguresPerHourDayAndCharger) {
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsStoreTest, ::testing::Values("sqlite", "postgres"),
+                         testing::backend_name);
+
+TEST_P(AnalyticsStoreTest, KnownSessionGivesExactFiguresPerHourDayAndCharger) {
   drive_known_day();
   const auto result = feed();
   EXPECT_GT(result.counted, 0);
@@ -204,11 +213,11 @@ TEST_F(AnalyticsStoreTest, KnownSessionGivesExactFiguresPerHourDayAndCharger) {
   EXPECT_EQ(s["chargers"][1]["chargePointId"], "CP2");
   EXPECT_EQ(s["chargers"][1]["energyWh"], 0);
   EXPECT_EQ(store_->stats_connector_count(std::nullopt), 2);
-  StatsQuery all;
+  api::StatsQuery all;
   EXPECT_EQ(store_->stats_unique_id_tags(all), 1);
 }
 
-TEST_F(AnalyticsStoreTest, ReplayingEveryEventChangesNothing) {
+TEST_P(AnalyticsStoreTest, ReplayingEveryEventChangesNothing) {
   drive_known_day();
   feed(4);
   const auto before = snapshot();
@@ -218,7 +227,7 @@ TEST_F(AnalyticsStoreTest, ReplayingEveryEventChangesNothing) {
   EXPECT_EQ(snapshot(), before);
 }
 
-TEST_F(AnalyticsStoreTest, RebuildGivesIdenticalRowsAndRecoversLostEvents) {
+TEST_P(AnalyticsStoreTest, RebuildGivesIdenticalRowsAndRecoversLostEvents) {
   drive_known_day();
   feed();
   const auto live = snapshot();
@@ -230,12 +239,14 @@ TEST_F(AnalyticsStoreTest, RebuildGivesIdenticalRowsAndRecoversLostEvents) {
   EXPECT_EQ(snapshot(), live);
 }
 
-TEST_F(AnalyticsStoreTest, RebuildWithoutAnyEventGivesTheLiveFigures) {
+TEST_P(AnalyticsStoreTest, RebuildWithoutAnyEventGivesTheLiveFigures) {
   drive_known_day();
   feed();
   const auto live = snapshot();
   // A second database that saw the same charger traffic but never an event.
-  auto lost = open_sqlite_store((dir_ / "lost.db").string());
+  fs::create_directories(dir_ / "lost");
+  extra_db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_ / "lost");
+  auto lost = open_store(extra_db_->url(), Schema::migrate);
   std::swap(store_, lost);
   bodies_.clear();
   ids_.clear();
@@ -246,7 +257,7 @@ TEST_F(AnalyticsStoreTest, RebuildWithoutAnyEventGivesTheLiveFigures) {
   EXPECT_EQ(snapshot(), live);
 }
 
-TEST_F(AnalyticsStoreTest, ChargerClockYearsAheadDoesNotMakeRebuildEndless) {
+TEST_P(AnalyticsStoreTest, ChargerClockYearsAheadDoesNotMakeRebuildEndless) {
   drive_known_day();
   send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG9"}, {"meterStart", 0},
                             {"timestamp", "2099-01-01T00:00:00Z"}},
@@ -261,7 +272,7 @@ TEST_F(AnalyticsStoreTest, ChargerClockYearsAheadDoesNotMakeRebuildEndless) {
   EXPECT_EQ(aggregator.rebuild(csms::parse_timestamp("2024-01-15T00:00:00Z").value(), kNow), 3);
 }
 
-TEST_F(AnalyticsStoreTest, DailyRowsFollowTheOperatorsTimeZone) {
+TEST_P(AnalyticsStoreTest, DailyRowsFollowTheOperatorsTimeZone) {
   zone_ = "America/New_York";  // UTC-5 in January: the 15th local ends at 05:00Z on the 16th
   drive_known_day();
   send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG2"}, {"meterStart", 0},

@@ -97,7 +97,7 @@ class GroupCommitTest : public ::testing::Test {
   void SetUp() override {
     path_ = std::filesystem::temp_directory_path() /
             ("genx-group-commit-" + std::to_string(std::random_device{}()) + ".db");
-    store_ = store::open_store("sqlite://" + path_.string());
+    store_ = store::open_store("sqlite://" + path_.string(), store::Schema::migrate);
   }
   void TearDown() override {
     store_.reset();
@@ -149,7 +149,7 @@ TEST_F(GroupCommitTest, OneTransactionGivesTheSameStateAndRepliesAsOneByOne) {
   EXPECT_FALSE(group.take(all[0]).has_value());  // taken once
 
   const auto other_path = std::filesystem::path(path_.string() + "-one-by-one.db");
-  auto other = store::open_store("sqlite://" + other_path.string());
+  auto other = store::open_store("sqlite://" + other_path.string(), store::Schema::migrate);
   std::vector<csms::Outcome> single;
   {
     csms::MessageProcessor processor(*other, clock_, csms::Policy{});

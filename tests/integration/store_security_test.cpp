@@ -4,39 +4,54 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "security/password_hash.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
+#include "store_backends.hpp"
 
 namespace genx::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ChargerSecurityStoreTest : public ::testing::Test {
+std::atomic<int>& counter_of_dirs() {
+  static std::atomic<int> n{0};
+  return n;
+}
+
+class ChargerSecurityStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("genx-security-store-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        std::to_string(counter_of_dirs()++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    store_ = open_sqlite_store((dir_ / "genx.db").string());
+    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
+    store_ = open_store(db_->url(), Schema::migrate);
   }
   void TearDown() override {
     store_.reset();
+    extra_db_.reset();
+    db_.reset();
     fs::remove_all(dir_);
   }
   fs::path dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<testing::TestDatabase> extra_db_;  // a second database, when a test needs one
+  std::unique_ptr<Store> store_;
 };
 
-TEST_F(ChargerSecurityStoreTest, UnknownChargerHasNoSecurityRow) {
+INSTANTIATE_TEST_SUITE_P(Backends, ChargerSecurityStoreTest, ::testing::Values("sqlite", "postgres"),
+                         testing::backend_name);
+
+TEST_P(ChargerSecurityStoreTest, UnknownChargerHasNoSecurityRow) {
   EXPECT_FALSE(store_->charger_security("CP-NEW").has_value());
   EXPECT_FALSE(store_->charger_security_summary("CP-NEW").has_value());
 }
 
-TEST_F(ChargerSecurityStoreTest, ProfileAndPasswordAreSetIndependently) {
+TEST_P(ChargerSecurityStoreTest, ProfileAndPasswordAreSetIndependently) {
   store_->set_charger_security("CP1", 2, std::nullopt);
   auto s = store_->charger_security("CP1");
   ASSERT_TRUE(s);
@@ -61,7 +76,7 @@ TEST_F(ChargerSecurityStoreTest, ProfileAndPasswordAreSetIndependently) {
   EXPECT_EQ(summary->dump().find("pbkdf2"), std::string::npos) << "the summary must not show the hash";
 }
 
-TEST_F(ChargerSecurityStoreTest, APasswordAloneCreatesAProfileZeroRow) {
+TEST_P(ChargerSecurityStoreTest, APasswordAloneCreatesAProfileZeroRow) {
   store_->set_charger_security("CP2", std::nullopt, security::hash_password("sixteen chars ok", 1000));
   auto s = store_->charger_security("CP2");
   ASSERT_TRUE(s);
@@ -69,7 +84,7 @@ TEST_F(ChargerSecurityStoreTest, APasswordAloneCreatesAProfileZeroRow) {
   EXPECT_TRUE(s->password_hash);
 }
 
-TEST_F(ChargerSecurityStoreTest, RefusesBadProfilesAndEmptyIds) {
+TEST_P(ChargerSecurityStoreTest, RefusesBadProfilesAndEmptyIds) {
   EXPECT_THROW(store_->set_charger_security("CP1", 4, std::nullopt), std::invalid_argument);
   EXPECT_THROW(store_->set_charger_security("CP1", -1, std::nullopt), std::invalid_argument);
   EXPECT_THROW(store_->set_charger_security("", 1, std::nullopt), std::invalid_argument);

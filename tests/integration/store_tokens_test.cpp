@@ -3,33 +3,48 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "auth/access_control.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
+#include "store_backends.hpp"
 
 namespace genx::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TokenStoreTest : public ::testing::Test {
+std::atomic<int>& counter_of_dirs() {
+  static std::atomic<int> n{0};
+  return n;
+}
+
+class TokenStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("genx-tokens-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        std::to_string(counter_of_dirs()++));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store((dir_ / "genx.db").string());
+    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
+    store_ = open_store(db_->url(), Schema::migrate);
   }
   void TearDown() override {
     store_.reset();
+    extra_db_.reset();
+    db_.reset();
     fs::remove_all(dir_);
   }
   fs::path dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<testing::TestDatabase> extra_db_;  // a second database, when a test needs one
+  std::unique_ptr<Store> store_;
 };
 
-TEST_F(TokenStoreTest, CreateListFindRevoke) {
+INSTANTIATE_TEST_SUITE_P(Backends, TokenStoreTest, ::testing::Values("sqlite", "postgres"),
+                         testing::backend_name);
+
+TEST_P(TokenStoreTest, CreateListFindRevoke) {
   EXPECT_FALSE(store_->has_active_api_tokens());
   const std::string token = auth::generate_token();
   const auto id = store_->create_api_token("dashboard", "read", auth::token_digest(token));
@@ -60,7 +75,7 @@ TEST_F(TokenStoreTest, CreateListFindRevoke) {
   EXPECT_FALSE(store_->list_api_tokens()[1]["revokedAt"].is_null());
 }
 
-TEST_F(TokenStoreTest, AccessControlCombinesApiTokenAndDatabaseTokens) {
+TEST_P(TokenStoreTest, AccessControlCombinesApiTokenAndDatabaseTokens) {
   auth::AccessControl open(std::nullopt, store_.get());
   EXPECT_FALSE(open.enabled());
 

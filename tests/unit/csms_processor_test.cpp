@@ -49,7 +49,7 @@ class FakeStore final : public WriteStore {
     ++transactions_run;
     if (fail_next_transaction) {
       fail_next_transaction = false;
-      throw store::TransientStoreError("database is locked");
+      throw csms::TransientStoreError("database is locked");
     }
     Work uow{state};  // works on a copy
     work(uow);
@@ -391,7 +391,7 @@ TEST_F(ProcessorTest, TransientErrorPropagatesAndLeavesNothingBehind) {
   e.message_type = "Heartbeat";
   e.unique_id = "x";
   MessageProcessor processor(store_, clock_, policy_);
-  EXPECT_THROW(processor.process(e), store::TransientStoreError);
+  EXPECT_THROW(processor.process(e), csms::TransientStoreError);
   EXPECT_TRUE(store_.state.processed.empty());
   EXPECT_FALSE(processor.process(e).duplicate);  // the retry is processed for real
 }

@@ -1,11 +1,13 @@
 // A private GenX stack for one test: the real genx binary, started role by role or with
-// `genx run`, on free ports, with its own SQLite file in a temp dir and its own
+// `genx run`, on free ports, with its own SQLite file in a temp dir (with
+// GENX_E2E_DATABASE=postgres: its own database genx_e2e_<suffix> on the cluster of
+// GENX_TEST_POSTGRES_URL, dropped by cleanup()) and its own
 // RabbitMQ queue and exchange names (random suffix), so concurrent tests never see
 // each other's messages. cleanup() kills every process it started (its whole process
 // group) and deletes the queues and exchanges it named. Process logs go to
 // build/test-artifacts/logs/<suffix>/ (GENX_TEST_LOG_DIR) and are kept; the secrets the
 // stack uses are recorded (lib/secrets.mjs).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -22,7 +24,28 @@ export const rabbitUrl = process.env.GENX_TEST_RABBITMQ_URL || 'amqp://guest:gue
 
 // Settings of the parent environment that must not leak into a test stack.
 const kOwnedPrefixes = ['RABBITMQ_', 'GENX_', 'GATEWAY_'];
-const kOwnedNames = ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN'];
+const kOwnedNames = ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN',
+  'DATABASE_PASSWORD_FILE', 'DATABASE_POOL_SIZE'];
+
+// GENX_E2E_DATABASE=postgres: every stack on PostgreSQL (scripts/test.sh's second e2e pass).
+export const onPostgres = process.env.GENX_E2E_DATABASE === 'postgres';
+
+// postgresql://user@host:port/db?params with the database replaced.
+export function withDatabase(url, db) {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+// Runs SQL on the test cluster's maintenance database with psql.
+function psqlAdmin(sql) {
+  const admin = process.env.GENX_TEST_POSTGRES_URL;
+  if (!admin) {
+    throw new Error('GENX_E2E_DATABASE=postgres needs GENX_TEST_POSTGRES_URL (scripts/postgres-local.sh url postgres)');
+  }
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', admin, '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return admin;
+}
 
 function canListen(port) {
   return new Promise((resolve) => {
@@ -168,8 +191,9 @@ class GenxProcess {
 }
 
 export class Stack {
-  // overrides: extra environment for every process of the stack.
-  static async create(label, overrides = {}) {
+  // overrides: extra environment for every process of the stack. migrate: false leaves
+  // the database empty (no `genx db migrate`), for tests of how roles treat that.
+  static async create(label, overrides = {}, { migrate = true } = {}) {
     const s = new Stack();
     s.label = label;
     s.suffix = `${label}_${randomBytes(4).toString('hex')}`;
@@ -196,6 +220,7 @@ export class Stack {
       ...s.names,
       RABBITMQ_URL: rabbitUrl,
       DATABASE_URL: `sqlite://${path.join(s.dir, 'genx.db')}`,
+      ...(onPostgres ? { DATABASE_URL: s.createPostgresDatabase() } : {}),
       GATEWAY_PORT: String(s.gatewayPort),
       API_PORT: String(s.apiPort),
       NOTIFY_PORT: String(s.notifyPort),
@@ -223,6 +248,13 @@ export class Stack {
     fs.mkdirSync(s.logDir, { recursive: true });
     s.processes = [];
     s.counter = 0;
+    // As an installation does: `genx db migrate` before any role starts (only it and the
+    // ocpp-worker migrate; the other roles wait for the schema, and the operator
+    // commands a test runs first refuse a database that is behind).
+    if (!fs.existsSync(genxBin)) {
+      throw new Error(`genx binary not found at ${genxBin} (build it, or set GENX_BIN)`);
+    }
+    if (migrate) execFileSync(genxBin, ['db', 'migrate'], { cwd: s.dir, env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
     return s;
   }
 
@@ -330,10 +362,20 @@ export class Stack {
     }
   }
 
+  // A database of this stack's own on the PostgreSQL test cluster; returns its URL.
+  createPostgresDatabase() {
+    this.pgDatabase = `genx_e2e_${this.suffix.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
+    const admin = psqlAdmin(`CREATE DATABASE ${this.pgDatabase}`);
+    return withDatabase(admin, this.pgDatabase);
+  }
+
   async cleanup() {
     await Promise.all(this.processes.map((p) => p.stop(10000)));
     for (const p of this.processes) p.kill(); // anything left in their process groups
     await deleteBrokerObjects(this.names).catch(() => {});
+    if (this.pgDatabase && !this.keepDir && !process.env.GENX_E2E_KEEP) {
+      psqlAdmin(`DROP DATABASE IF EXISTS ${this.pgDatabase} WITH (FORCE)`);
+    }
     if (!this.keepDir && !process.env.GENX_E2E_KEEP) {
       fs.rmSync(this.dir, { recursive: true, force: true });
     }

@@ -2,7 +2,8 @@
 // API tokens in the database (migration 5): name, role, the SHA-256 digest of the token
 // (never the token), when it was created and when revoked. See auth/access.hpp.
 // Threading and errors as the rest of the Store (one thread per object;
-// TransientStoreError when the database is busy or unreachable).
+// csms::TransientStoreError when the database is busy or unreachable). The port of the
+// api and the notifier; implemented by each backend in store/.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace genx::store {
+#include "csms/store_error.hpp"
+
+namespace genx::auth {
 
 struct ApiTokenRecord {
   std::int64_t id = 0;
@@ -35,4 +38,4 @@ class TokenStore {
   virtual bool has_active_api_tokens() = 0;
 };
 
-}  // namespace genx::store
+}  // namespace genx::auth

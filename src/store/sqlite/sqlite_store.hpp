@@ -7,8 +7,10 @@
 // - Write units of work start with BEGIN IMMEDIATE, so two processes writing the same
 //   file queue on SQLite's write lock (busy timeout) instead of failing half-way; when
 //   the lock is not obtained within the busy timeout, TransientStoreError.
-// - Migrations run at open in one transaction, recorded in schema_migrations; opening
-//   the same file from several processes at once applies each migration once.
+// - Migrations (store/sqlite/migrations/NNNN_name.sql, embedded at build time) run at
+//   open when SqliteOptions::migrate, in one transaction, recorded in schema_migrations;
+//   opening the same file from several processes at once applies each migration once.
+//   Without it the open throws SchemaBehindError when a migration is pending.
 // - Foreign keys on; prepared statements are cached per object.
 // Threading: one SqliteStore object (one SQLite connection) per thread at a time.
 #include <memory>
@@ -18,8 +20,13 @@
 
 namespace genx::store {
 
+using api::StatsQuery;
+using api::TransactionFilter;
+using auth::ApiTokenRecord;
+
 struct SqliteOptions {
   int busy_timeout_ms = 5000;  // how long a writer waits for another writer
+  bool migrate = true;         // false: require the schema to be current (never migrate)
 };
 
 class SqliteStore final : public Store {
@@ -70,14 +77,15 @@ class SqliteStore final : public Store {
   std::optional<RetainedHorizon> retained_horizon() override;
 
   // The highest migration applied to this database.
-  int schema_version();
+  int schema_version() override;
 
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Opens (creating the parent directory when missing) and migrates a SQLite database.
+// Opens (creating the parent directory when missing) and, unless options.migrate is
+// false, migrates a SQLite database.
 std::unique_ptr<SqliteStore> open_sqlite_store(const std::string& path,
                                                SqliteOptions options = {});
 

@@ -1,7 +1,7 @@
 // Retention on SQLite (store/retention.hpp), called by SqliteStore::prune on its own
 // connection. Every batch is one short transaction: reads are plain BEGIN (WAL readers
 // never block the writer), deletes BEGIN IMMEDIATE with at most batch_rows rows.
-#include "store/sqlite_retention.hpp"
+#include "store/sqlite/sqlite_retention.hpp"
 
 #include <sqlite3.h>
 
@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "csms/envelope.hpp"
-#include "store/store.hpp"
+#include "store/admin_store.hpp"
 
 namespace genx::store {
 namespace {

@@ -1,11 +1,11 @@
 #pragma once
-// The Store: everything GenX keeps (DESIGN.md "Storage"). One interface, several
-// backends (SQLite now, PostgreSQL next). Read side returns JSON documents with the
-// field names the REST API publishes (documented in README.md).
+// The api's ports (DESIGN.md "Storage"): the read side (JSON documents with the field
+// names the REST API publishes, documented in README.md) and what answered commands
+// teach (CommandStore). Implemented by each backend in store/.
 //
-// Errors: TransientStoreError when the database is busy, locked or unreachable (the
-// caller may retry the whole unit of work); any other exception is a bug or bad data.
-// Thread-safety: a Store object is used by one thread at a time; open one per thread.
+// Errors: csms::TransientStoreError when the database is busy, locked or unreachable
+// (the caller may retry); any other exception is a bug or bad data.
+// Thread-safety: an object is used by one thread at a time; open one per thread.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,11 +15,12 @@
 
 #include <nlohmann/json.hpp>
 
-namespace genx::store {
+#include "csms/commands.hpp"
+#include "csms/store_error.hpp"
 
-struct TransientStoreError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace genx::api {
+
+using csms::TransientStoreError;
 
 struct TransactionFilter {
   std::optional<std::string> charger;  // charge point identity
@@ -61,4 +62,18 @@ class ReadStore {
   virtual std::int64_t stats_connector_count(const std::optional<std::string>& charger) = 0;
 };
 
-}  // namespace genx::store
+// What answered commands teach (api commands; README "Commands").
+class CommandStore {
+ public:
+  virtual ~CommandStore() = default;
+  // Records what an answered command taught (GetConfiguration keys, an accepted
+  // ChangeConfiguration value, a ChangeAvailability per connector) in one transaction;
+  // creates the charger row when the charger never booted. Idempotent per effect.
+  virtual void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) = 0;
+  // {chargePointId, configurationKey:[{key, value, readonly, rebootRequired, source,
+  // updatedAt}], unknownKey:[...], availability:[{connectorId, availability, scheduled,
+  // updatedAt}]}; nullopt when the charger is unknown.
+  virtual std::optional<nlohmann::json> charger_configuration(std::string_view identity) = 0;
+};
+
+}  // namespace genx::api

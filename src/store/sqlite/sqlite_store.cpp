@@ -1,4 +1,4 @@
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
 
@@ -12,266 +12,19 @@
 
 #include "csms/envelope.hpp"
 #include "csms/tariff.hpp"
-#include "store/sqlite_retention.hpp"
+#include "store/migration.hpp"
+#include "store/sqlite/sqlite_retention.hpp"
 
 namespace genx::store {
+namespace sqlite {
+// store/sqlite/migrations/*.sql, embedded at build time (cmake/embed_migrations.cmake).
+extern const Migration kMigrations[];
+extern const int kMigrationCount;
+}  // namespace sqlite
+
 namespace {
 
 using nlohmann::json;
-
-// Schema migrations, applied in order; never edit one that has shipped, add the next.
-struct Migration {
-  int version;
-  const char* sql;
-};
-
-constexpr Migration kMigrations[] = {
-    {1, R"sql(
-CREATE TABLE chargers (
-  id                       INTEGER PRIMARY KEY AUTOINCREMENT,
-  charge_point_id          TEXT NOT NULL UNIQUE,
-  vendor                   TEXT,
-  model                    TEXT,
-  serial_number            TEXT,
-  charge_box_serial_number TEXT,
-  firmware_version         TEXT,
-  iccid                    TEXT,
-  imsi                     TEXT,
-  meter_type               TEXT,
-  meter_serial_number      TEXT,
-  registration_status      TEXT,             -- of the last BootNotification; NULL before one
-  pre_registered           INTEGER NOT NULL DEFAULT 0,
-  last_boot_at             TEXT,
-  last_seen_at             TEXT,
-  diagnostics_status       TEXT,
-  firmware_status          TEXT,
-  created_at               TEXT NOT NULL
-);
-
-CREATE TABLE connectors (
-  charger_id        INTEGER NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
-  connector_id      INTEGER NOT NULL,         -- 0: the charge point itself
-  status            TEXT NOT NULL,
-  error_code        TEXT NOT NULL,
-  info              TEXT,
-  vendor_error_code TEXT,
-  updated_at        TEXT NOT NULL,
-  PRIMARY KEY (charger_id, connector_id)
-);
-
-CREATE TABLE id_tags (
-  id_tag        TEXT PRIMARY KEY,
-  status        TEXT NOT NULL
-                CHECK (status IN ('Accepted','Blocked','Expired','Invalid','ConcurrentTx')),
-  expiry_date   TEXT,
-  parent_id_tag TEXT,
-  updated_at    TEXT NOT NULL
-);
-
-CREATE TABLE transactions (
-  id             INTEGER PRIMARY KEY AUTOINCREMENT,   -- the OCPP transactionId
-  charger_id     INTEGER NOT NULL REFERENCES chargers(id),
-  connector_id   INTEGER NOT NULL,
-  id_tag         TEXT NOT NULL,
-  id_tag_status  TEXT NOT NULL,
-  meter_start    INTEGER NOT NULL,                    -- Wh
-  started_at     TEXT NOT NULL,
-  reservation_id INTEGER,
-  meter_stop     INTEGER,
-  stopped_at     TEXT,                                -- NULL while active
-  stop_reason    TEXT,
-  stop_id_tag    TEXT
-);
-CREATE INDEX transactions_active ON transactions (charger_id, connector_id)
-  WHERE stopped_at IS NULL;
-
-CREATE TABLE meter_values (
-  id             INTEGER PRIMARY KEY AUTOINCREMENT,
-  charger_id     INTEGER NOT NULL REFERENCES chargers(id),
-  transaction_id INTEGER REFERENCES transactions(id),
-  connector_id   INTEGER NOT NULL,
-  timestamp      TEXT NOT NULL,
-  value          TEXT NOT NULL,                       -- as sent
-  context        TEXT,
-  format         TEXT,
-  measurand      TEXT,
-  phase          TEXT,
-  location       TEXT,
-  unit           TEXT
-);
-CREATE INDEX meter_values_transaction ON meter_values (transaction_id, timestamp);
-CREATE INDEX meter_values_charger ON meter_values (charger_id, timestamp);
-
-CREATE TABLE charger_data (
-  id        INTEGER PRIMARY KEY AUTOINCREMENT,
-  device_id TEXT NOT NULL,
-  direction TEXT NOT NULL CHECK (direction IN ('in','out')),
-  action    TEXT NOT NULL,
-  unique_id TEXT NOT NULL,
-  payload   TEXT NOT NULL,
-  timestamp TEXT NOT NULL
-);
-CREATE INDEX charger_data_device ON charger_data (device_id, id);
-
-CREATE TABLE processed_messages (
-  device_id    TEXT NOT NULL,
-  unique_id    TEXT NOT NULL,
-  action       TEXT NOT NULL,
-  reply        TEXT NOT NULL,
-  processed_at TEXT NOT NULL,
-  PRIMARY KEY (device_id, unique_id, action)
-);
-)sql"},
-    {2, R"sql(
--- Billing: the session's energy (meter resets handled) and cost, set when it stops.
-ALTER TABLE transactions ADD COLUMN energy_wh INTEGER;
-ALTER TABLE transactions ADD COLUMN cost_minor INTEGER;
-ALTER TABLE transactions ADD COLUMN currency TEXT;
-
--- Every status report, for charging / idle / fault time.
-CREATE TABLE connector_status_history (
-  id           INTEGER PRIMARY KEY AUTOINCREMENT,
-  charger_id   INTEGER NOT NULL REFERENCES chargers(id),
-  connector_id INTEGER NOT NULL,
-  status       TEXT NOT NULL,
-  error_code   TEXT NOT NULL,
-  at           TEXT NOT NULL
-);
-CREATE INDEX connector_status_history_at
-  ON connector_status_history (charger_id, connector_id, at);
-
--- Per-charger tariff overrides (genx tariff set); prices in micro-units of the currency.
-CREATE TABLE tariffs (
-  charge_point_id       TEXT PRIMARY KEY,
-  energy_per_kwh_micro  INTEGER NOT NULL,
-  time_per_minute_micro INTEGER NOT NULL,
-  session_fee_micro     INTEGER NOT NULL,
-  updated_at            TEXT NOT NULL
-);
-
--- Aggregates (src/analytics): per connector (0 = the charge point) per UTC hour and per
--- local day of the operator's time zone. Times in ms, money in minor units.
-CREATE TABLE analytics_hourly (
-  charger_id         INTEGER NOT NULL REFERENCES chargers(id),
-  connector_id       INTEGER NOT NULL,
-  bucket_start       TEXT NOT NULL,
-  sessions_started   INTEGER NOT NULL,
-  sessions_completed INTEGER NOT NULL,
-  energy_wh          INTEGER NOT NULL,
-  session_ms         INTEGER NOT NULL,
-  charging_ms        INTEGER NOT NULL,
-  occupied_ms        INTEGER NOT NULL,
-  faulted_ms         INTEGER NOT NULL,
-  faults             INTEGER NOT NULL,
-  revenue_minor      INTEGER NOT NULL,
-  peak_power_w       REAL NOT NULL,
-  PRIMARY KEY (charger_id, connector_id, bucket_start)
-);
-CREATE INDEX analytics_hourly_bucket ON analytics_hourly (bucket_start);
-
-CREATE TABLE analytics_daily (
-  charger_id         INTEGER NOT NULL REFERENCES chargers(id),
-  connector_id       INTEGER NOT NULL,
-  day                TEXT NOT NULL,
-  day_start          TEXT NOT NULL,
-  day_end            TEXT NOT NULL,
-  sessions_started   INTEGER NOT NULL,
-  sessions_completed INTEGER NOT NULL,
-  energy_wh          INTEGER NOT NULL,
-  session_ms         INTEGER NOT NULL,
-  charging_ms        INTEGER NOT NULL,
-  occupied_ms        INTEGER NOT NULL,
-  faulted_ms         INTEGER NOT NULL,
-  faults             INTEGER NOT NULL,
-  revenue_minor      INTEGER NOT NULL,
-  peak_power_w       REAL NOT NULL,
-  PRIMARY KEY (charger_id, connector_id, day)
-);
-CREATE INDEX analytics_daily_day ON analytics_daily (day);
-
-CREATE TABLE analytics_processed_events (
-  event_id     TEXT PRIMARY KEY,
-  processed_at TEXT NOT NULL
-);
-)sql"},
-    {3, R"sql(
--- What commands taught the CSMS (README "Remote commands").
-CREATE TABLE charger_configuration (
-  charger_id      INTEGER NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
-  key             TEXT NOT NULL,
-  value           TEXT,
-  readonly        INTEGER NOT NULL DEFAULT 0,
-  known           INTEGER NOT NULL DEFAULT 1,  -- 0: the charger reported the key unknown
-  reboot_required INTEGER NOT NULL DEFAULT 0,  -- set by ChangeConfiguration RebootRequired
-  source          TEXT NOT NULL,               -- GetConfiguration or ChangeConfiguration
-  updated_at      TEXT NOT NULL,
-  PRIMARY KEY (charger_id, key)
-);
-
-CREATE TABLE connector_availability (
-  charger_id   INTEGER NOT NULL REFERENCES chargers(id) ON DELETE CASCADE,
-  connector_id INTEGER NOT NULL,               -- 0: the whole charge point
-  availability TEXT NOT NULL,                  -- Operative or Inoperative
-  scheduled    INTEGER NOT NULL DEFAULT 0,     -- 1: after the running transaction
-  updated_at   TEXT NOT NULL,
-  PRIMARY KEY (charger_id, connector_id)
-);
-)sql"},
-    {4, R"sql(
--- OCPP security profile and password hash per charge point (README "Security"). Keyed
--- by the charge point id, so a charger can be provisioned before it ever connects.
-CREATE TABLE charger_security (
-  charge_point_id  TEXT PRIMARY KEY,
-  security_profile INTEGER NOT NULL DEFAULT 0 CHECK (security_profile BETWEEN 0 AND 3),
-  password_hash    TEXT,                        -- pbkdf2-sha256$iterations$salt$hash; never the password
-  updated_at       TEXT NOT NULL
-);
-)sql"},
-    {5, R"sql(
--- API tokens (README "Security"): only the SHA-256 digest of a token is stored.
-CREATE TABLE api_tokens (
-  id         INTEGER PRIMARY KEY AUTOINCREMENT,
-  name       TEXT NOT NULL,
-  role       TEXT NOT NULL CHECK (role IN ('read', 'operator')),
-  digest     TEXT NOT NULL UNIQUE,
-  created_at TEXT NOT NULL,
-  revoked_at TEXT
-);
-CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
-)sql"},
-    {6, R"sql(
--- The domain events of a processed message, committed with its reply, so a redelivery
--- after a crash between the commit and the publishes republishes them (README
--- "Reliability"). JSON {"timestamp":...,"events":[...]}; NULL: no events (or stored
--- before this version).
-ALTER TABLE processed_messages ADD COLUMN events TEXT;
-)sql"},
-    {7, R"sql(
--- Data retention (README "Data retention"): per pruned fact table, the cutoff of the
--- latest pass that removed rows; genx analytics rebuild refuses to start before it.
-CREATE TABLE retention_horizon (
-  table_name    TEXT PRIMARY KEY,
-  pruned_before TEXT NOT NULL
-);
-)sql"},
-    {8, R"sql(
--- Resent transaction messages (README "Resent calls"): a charger resends a call under a
--- new message id after an error or a timeout, so transaction messages are idempotent by
--- their content. The start's whole idTagInfo is kept to answer a resent start the same.
-ALTER TABLE transactions ADD COLUMN id_tag_info TEXT;
-CREATE INDEX transactions_start ON transactions (charger_id, connector_id, started_at);
--- A meter sample is stored once per (charger, connector, transaction, timestamp,
--- measurand, phase, location, context). Copies that resent messages stored before this
--- version are removed (the first row of each stays), then the index keeps it so.
-DELETE FROM meter_values WHERE id NOT IN (
-  SELECT min(id) FROM meter_values
-  GROUP BY charger_id, connector_id, ifnull(transaction_id, -1), timestamp,
-           ifnull(measurand, ''), ifnull(phase, ''), ifnull(location, ''), ifnull(context, ''));
-CREATE UNIQUE INDEX meter_values_sample ON meter_values (
-  charger_id, connector_id, ifnull(transaction_id, -1), timestamp,
-  ifnull(measurand, ''), ifnull(phase, ''), ifnull(location, ''), ifnull(context, ''));
-)sql"},
-};
 
 std::string now_text() {
   return csms::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -483,7 +236,12 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
       }
       exec("PRAGMA synchronous=FULL");
       exec("PRAGMA foreign_keys=ON");
-      migrate();
+      if (options.migrate) {
+        migrate();
+      } else {
+        const int have = current_version();
+        if (have < sqlite::kMigrationCount) throw SchemaBehindError(have, sqlite::kMigrationCount);
+      }
     } catch (...) {
       close();
       throw;
@@ -540,6 +298,18 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     auto q = query("SELECT coalesce(max(version), 0) FROM schema_migrations");
     q.step();
     return static_cast<int>(q.integer(0));
+  }
+
+  // The schema version, 0 for a database no migration touched (no schema_migrations).
+  int current_version() {
+    int version = 0;
+    transaction("BEGIN", [&] {
+      auto t = query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+      const bool exists = t.step();
+      t.run();
+      if (exists) version = schema_version();
+    });
+    return version;
   }
 
   // ---- UnitOfWork ----
@@ -1088,7 +858,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
           "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
       // Each migration applied once, by version (not "above the highest"): migrations
       // written on parallel branches may reach a database in any order.
-      for (const auto& migration : kMigrations) {
+      for (int i = 0; i < sqlite::kMigrationCount; ++i) {
+        const Migration& migration = sqlite::kMigrations[i];
         auto applied = query("SELECT 1 FROM schema_migrations WHERE version = ?1");
         applied.bind(1, migration.version);
         const bool done = applied.step();

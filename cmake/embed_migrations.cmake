@@ -1,0 +1,27 @@
+# Embeds a backend's versioned migration files (NNNN_name.sql) into a C++ source file,
+# so an installed genx needs no extra files. Run by the build (cmake -P) with:
+#   DIR     the migrations folder      OUT  the .cpp to write
+#   NS      the C++ namespace          (defines `kMigrations` and `kMigrationCount`)
+# The version is the file name's number; versions must run 1..N without gaps.
+file(GLOB files RELATIVE "${DIR}" "${DIR}/*.sql")
+list(SORT files)
+set(body "")
+set(expected 1)
+foreach(name IN LISTS files)
+  if(NOT name MATCHES "^([0-9]+)_[a-z0-9_]+\\.sql$")
+    message(FATAL_ERROR "migration file name ${name} is not NNNN_name.sql")
+  endif()
+  math(EXPR version "${CMAKE_MATCH_1}")
+  if(NOT version EQUAL expected)
+    message(FATAL_ERROR "migrations in ${DIR}: expected version ${expected}, found ${name}")
+  endif()
+  math(EXPR expected "${expected} + 1")
+  file(READ "${DIR}/${name}" sql)
+  if(sql MATCHES "\\)genx_sql\"")
+    message(FATAL_ERROR "${name} contains the raw-string terminator )genx_sql\"")
+  endif()
+  string(APPEND body "    {${version}, \"${name}\", R\"genx_sql(${sql})genx_sql\"},\n")
+endforeach()
+math(EXPR count "${expected} - 1")
+set(text "// Generated from ${DIR} by cmake/embed_migrations.cmake: do not edit.\n#include \"store/migration.hpp\"\n\nnamespace ${NS} {\n\n// extern: a namespace-scope const would have internal linkage.\nextern const store::Migration kMigrations[];\nextern const int kMigrationCount;\n\nconst store::Migration kMigrations[] = {\n${body}};\nconst int kMigrationCount = ${count};\n\n}  // namespace ${NS}\n")
+file(WRITE "${OUT}" "${text}")

@@ -1,0 +1,5 @@
+-- The domain events of a processed message, committed with its reply, so a redelivery
+-- after a crash between the commit and the publishes republishes them (README
+-- "Reliability"). JSON {"timestamp":...,"events":[...]}; NULL: no events (or stored
+-- before this version).
+ALTER TABLE processed_messages ADD COLUMN events TEXT;
