@@ -34,6 +34,14 @@ async function queueInfo(name) {
   return res.json();
 }
 
+// MeterValues are answered once RabbitMQ has them, before a worker processed them, and a
+// StopTransaction outranks them in ocpp_messages: wait until the notifier saw every
+// meter.values event before stopping, so the session's events come in a known order.
+async function seen(socket, cp, name, count) {
+  const n = () => socket.received.filter((e) => e.payload?.deviceId === cp && e.name === name).length;
+  await poll(() => n() === count, { what: `${count} ${name} events of ${cp} at the notifier (got ${n()})` });
+}
+
 function eventsClient(stack) {
   const socket = io(stack.notifyUrl(0), { reconnection: false });
   socket.received = [];
@@ -72,6 +80,7 @@ test('default: charging_events and notifications are not declared; the notifier 
     const cp = 'Q-DEFAULT-1';
     const rpc = await connectRpc(stack, cp);
     const { transactionId, stopAt } = await startSession(rpc, 2);
+    await seen(socket, cp, 'meter.values', 2);
     await rpc.checkedCall('StopTransaction', { transactionId, meterStop: 300, timestamp: stopAt, reason: 'Local' });
     await rpc.close({ awaitPending: true });
 
@@ -137,6 +146,7 @@ test('configured: charging_events is bounded, drops its oldest, never blocks a c
     const rpc = await connectRpc(stack, cp);
     const meterCount = 8;
     const { transactionId, stopAt } = await startSession(rpc, meterCount);
+    await seen(socket, cp, 'meter.values', meterCount);
     const probe = await BrokerProbe.open();
     try {
       await poll(async () => (await probe.queue(queue)).messageCount === limit, { what: `${queue} at its limit of ${limit}` });
