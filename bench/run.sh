@@ -120,7 +120,7 @@ broker_stats() {
               | jq -c '.message_stats // {} | {publish: (.publish // 0), deliver: (.deliver_get // 0), persist: (.disk_writes // 0)}'
             curl -sf -u "$mgmt_user:$mgmt_pass" "$mgmt_url/api/nodes" | jq -c '{fsync: (map(.io_sync_count // 0) | add)}'; } \
           | jq -cs 'add' ) || cur=""
-    [[ -n $cur && $cur == "$prev" ]] && break
+    [[ -z $cur || $cur == "$prev" ]] && break  # no management API: no broker figures
     prev=$cur
     sleep 2.5
   done
