@@ -66,7 +66,7 @@ BatchResult Aggregator::process_batch(const std::vector<std::string>& bodies,
         result.rejected.push_back("event " + fallback_ids[i] + " is not a JSON object");
         continue;
       }
-      if (j.value("version", 0) != csms::kEnvelopeVersion || !j.contains("type") ||
+      if (j.value("version", 0) != messages::kEventVersion || !j.contains("type") ||
           !j["type"].is_string()) {
         result.rejected.push_back("event " + fallback_ids[i] +
                                   " has an unsupported version or no type");

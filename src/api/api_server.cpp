@@ -16,7 +16,9 @@
 
 #include "api/command_client.hpp"
 #include "util/url.hpp"
+#include "api/command_http.hpp"
 #include "csms/commands.hpp"
+#include "messages/commands.hpp"
 #include "api/static_files.hpp"
 #include "metrics/metrics.hpp"
 #include "broker/dead_letters.hpp"
@@ -166,13 +168,13 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
 // On the api's thread: the HTTP answer, the recorded effect and command.completed.
 void ApiHandler::finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond) {
   const auto& request = result.request;
-  csms::CommandHttp http;
+  CommandHttp http;
   std::string outcome;
   if (result.reply) {
-    http = csms::command_http(*result.reply);
-    outcome = std::string(csms::to_string(result.reply->outcome));
+    http = command_http(*result.reply);
+    outcome = std::string(messages::to_string(result.reply->outcome));
   } else if (result.offline) {
-    http = csms::command_offline_http(request.device_id);
+    http = command_offline_http(request.device_id);
     outcome = "offline";
   } else if (result.timed_out) {
     http = {504, json{{"error", "charger " + request.device_id + " did not answer " + request.action +
@@ -182,7 +184,7 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
     http = {503, json{{"error", "command not sent: " + result.broker_error}}};
     outcome = "brokerUnavailable";
   }
-  if (result.reply && result.reply->outcome == csms::CommandOutcome::kResult && command_store_ != nullptr) {
+  if (result.reply && result.reply->outcome == messages::CommandOutcome::kResult && command_store_ != nullptr) {
     if (auto effect = csms::command_effect(request.action, request.payload, result.reply->payload)) {
       try {
         command_store_->record_command_effect(request.device_id, *effect);
@@ -196,14 +198,15 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
   ++command_outcomes_[outcome];
   if (broker_ != nullptr) {
     const auto event =
-        csms::command_completed_event(request.device_id, request.command_id, request.action, outcome, http);
+        messages::command_completed_event(request.device_id, request.command_id, request.action, outcome,
+                                           http.status, http.body);
     broker::Message message;
     message.exchange = options_.events_exchange;
-    message.routing_key = "notification." + event.type;
+    message.routing_key = messages::event_routing_key(event.type);
     message.message_id = request.command_id + "-completed";
     message.type = event.type;
-    message.body = csms::serialize(
-        event, csms::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+    message.body = messages::encode_event(
+        event, messages::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count()));
     broker_->publish(std::move(message), [](broker::PublishOutcome o) {

@@ -54,7 +54,7 @@ struct ApiOptions {
   int notify_port = 8081;  // told to the dashboard by GET /api/config
   int gateway_port = 9000;
   std::string web_dir;     // dashboard files; empty = no dashboard
-  // Operations hooks (src/app/ops.hpp, src/api/queue_monitor.hpp); unset = not served.
+  // Operations hooks (src/runtime/ops.hpp, src/api/queue_monitor.hpp); unset = not served.
   // queues: the body of GET /api/queues. roles_health: the other roles' /health, merged
   // into this /health under "roles"; it clears `healthy` when one reports unhealthy.
   std::function<nlohmann::json()> queues;

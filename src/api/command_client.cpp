@@ -33,7 +33,7 @@ std::int64_t unix_millis() {
 struct CommandClient::State {
   std::mutex mu;
   struct Pending {
-    csms::CommandRequest request;
+    messages::CommandRequest request;
     Done done;
   };
   std::map<std::string, Pending> pending;  // by command id
@@ -57,12 +57,12 @@ void CommandClient::start() {
       reply_queue_, 0,
       [this, weak](broker::Delivery&& d) {
         if (weak.expired()) return;
-        auto parsed = csms::parse_command_reply(d.body);
+        auto parsed = messages::decode_command_reply(d.body);
         if (auto* error = std::get_if<std::string>(&parsed)) {
           spdlog::warn("api: unusable command reply {}: {}", d.correlation_id, *error);
           return;
         }
-        auto reply = std::get<csms::CommandReply>(std::move(parsed));
+        auto reply = std::get<messages::CommandReply>(std::move(parsed));
         CommandResult result;
         result.reply = std::move(reply);
         complete(d.correlation_id, std::move(result));
@@ -84,7 +84,7 @@ void CommandClient::complete(const std::string& command_id, CommandResult result
 }
 
 void CommandClient::send(std::string device_id, std::string action, nlohmann::json payload, Done done) {
-  csms::CommandRequest request;
+  messages::CommandRequest request;
   request.command_id = random_id();
   request.device_id = std::move(device_id);
   request.action = std::move(action);
@@ -94,7 +94,7 @@ void CommandClient::send(std::string device_id, std::string action, nlohmann::js
   broker::Message message;
   message.exchange = names_.exchange_commands;
   message.routing_key = request.device_id;
-  message.body = csms::serialize(request);
+  message.body = messages::encode_command_request(request);
   message.message_id = request.command_id;
   message.correlation_id = request.command_id;
   message.reply_to = reply_queue_;

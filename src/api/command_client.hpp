@@ -23,13 +23,13 @@
 
 #include "broker/broker_client.hpp"
 #include "broker/topology.hpp"
-#include "csms/commands.hpp"
+#include "messages/commands.hpp"
 
 namespace genx::api {
 
 struct CommandResult {
-  csms::CommandRequest request;
-  std::optional<csms::CommandReply> reply;  // the gateway's answer
+  messages::CommandRequest request;
+  std::optional<messages::CommandReply> reply;  // the gateway's answer
   bool offline = false;                     // returned: no gateway holds the charger
   bool timed_out = false;
   std::string broker_error;  // non-empty: RabbitMQ refused or lost the command

@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "csms/envelope.hpp"
+#include "messages/envelope.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/ops_server.hpp"
 
@@ -280,7 +280,7 @@ struct QueueMonitor::Impl {
   void publish_alert(const std::string& code, const std::string& text, const std::string& queue,
                      std::int64_t messages, long threshold) {
     if (!broker) return;
-    csms::DomainEvent event;
+    genx::messages::DomainEvent event;
     event.type = "error.occurred";
     event.fields = {{"code", code},
                     {"message", text},
@@ -294,7 +294,7 @@ struct QueueMonitor::Impl {
     message.exchange = options.events_exchange;
     message.routing_key = "notification.error.occurred";
     message.type = event.type;
-    message.body = csms::serialize(event, csms::format_timestamp(now));
+    message.body = genx::messages::encode_event(event, genx::messages::format_timestamp(now));
     broker->publish(std::move(message), [queue](broker::PublishOutcome outcome) {
       if (outcome != broker::PublishOutcome::kConfirmed) {
         spdlog::warn("queue monitor: alert for {} not confirmed by RabbitMQ", queue);

@@ -1,20 +1,18 @@
 // The analytics role (genx analytics): consumes the `analytics` queue in batches, one
 // database transaction per batch, acks a batch only after its commit; and the operator
 // command `genx analytics rebuild --from DATE`. Its /health and /metrics listen on
-// GENX_HEALTH_PORT + 200 + GENX_ROLE_INDEX (app/ops.hpp).
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+// GENX_HEALTH_PORT + 200 + GENX_ROLE_INDEX (runtime/ops.hpp); the broker connection, ops server,
+// signals, hand-off queue and stop order are the role runtime's (runtime/role.hpp).
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "analytics/aggregator.hpp"
-#include "app/ops.hpp"
+#include "runtime/ops.hpp"
 #include "app/retention.hpp"
 #include "app/roles.hpp"
-#include "csms/envelope.hpp"
+#include "messages/timestamp.hpp"
+#include "runtime/role.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -25,40 +23,6 @@ std::int64_t now_millis() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// Deliveries from the broker thread; bounded by the consumer's prefetch (= batch size).
-class BatchQueue {
- public:
-  void push(broker::Delivery&& d) {
-    {
-      std::lock_guard lock(mutex_);
-      items_.push_back(std::move(d));
-    }
-    cv_.notify_one();
-  }
-  // Waits for a first delivery, then up to `wait` more for the batch to fill.
-  std::vector<broker::Delivery> pop_batch(std::size_t max, std::chrono::milliseconds wait,
-                                          const std::atomic<bool>& stopping) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return stopping || !items_.empty(); });
-    if (!stopping && items_.size() < max) {
-      cv_.wait_for(lock, wait, [&] { return stopping || items_.size() >= max; });
-    }
-    std::vector<broker::Delivery> batch;
-    if (stopping) return batch;
-    while (!items_.empty() && batch.size() < max) {
-      batch.push_back(std::move(items_.front()));
-      items_.pop_front();
-    }
-    return batch;
-  }
-  void wake() { cv_.notify_all(); }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<broker::Delivery> items_;
-};
 
 // The role's Prometheus metrics (process registry). Every series exists from the start,
 // so a dashboard shows 0 rather than nothing before the first batch.
@@ -119,82 +83,68 @@ class AnalyticsMetrics {
 }  // namespace
 
 int run_analytics(const Config& config) {
-  broker::BrokerClient broker(config.amqp, broker::core_topology(config.names));
+  runtime::Role role(config, "analytics");
+  role.on_signal_log("finishing the current batch");
+  broker::BrokerClient& broker = role.broker();
   auto store = store::open_store(config.database_url);
   analytics::Aggregator aggregator(*store, analytics::TimeZone(config.time_zone));
 
-  std::atomic<bool> stopping{false};
-  BatchQueue queue;
-  install_shutdown_handler([&](int signal) {
-    spdlog::info("signal {}: finishing the current batch", signal);
-    stopping = true;
-    queue.wake();
-  });
   const auto batch_size = static_cast<std::size_t>(config.analytics_batch_size);
-  broker.consume(config.names.queue_analytics, static_cast<std::uint16_t>(batch_size),
-                 [&](broker::Delivery&& d) { queue.push(std::move(d)); });
-
+  auto& handoff = role.consume_to_handoff(config.names.queue_analytics,
+                                          static_cast<std::uint16_t>(batch_size));
   AnalyticsMetrics analytics_metrics;
-  register_broker_metrics(broker);
   // Its own connection: the batch loop holds the other one inside long transactions.
   auto health_store = store::open_store(config.database_url);
-  auto ops = start_ops_server(config, "analytics", [&] {
-    metrics::HealthReport report;
-    report.body["checks"]["rabbitmq"] =
-        rabbitmq_check(broker, config.names.queue_analytics, report.healthy);
+  role.health(config.names.queue_analytics, [&](metrics::HealthReport& report) {
     report.body["checks"]["database"] = database_check(*health_store, report.healthy);
-    return report;
   });
-  broker.start();
   spdlog::info("analytics consuming {} (batch {} / {} ms, time zone {})",
                config.names.queue_analytics, batch_size, config.analytics_batch_wait.count(),
                config.time_zone);
 
-  while (!stopping) {
-    auto batch = queue.pop_batch(batch_size, config.analytics_batch_wait, stopping);
-    if (batch.empty()) continue;
-    std::vector<std::string> bodies;
-    std::vector<std::string> ids;
-    for (const auto& d : batch) {
-      bodies.push_back(d.body);
-      ids.push_back(d.message_id);
-    }
-    std::optional<analytics::BatchResult> result;
-    auto backoff = std::chrono::milliseconds(50);
-    const auto started = std::chrono::steady_clock::now();
-    while (!stopping) {
-      try {
-        result = aggregator.process_batch(bodies, ids, now_millis());
-        break;
-      } catch (const store::TransientStoreError& e) {
-        spdlog::warn("analytics batch of {}: database unavailable ({}), retrying in {} ms",
-                     batch.size(), e.what(), backoff.count());
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-      } catch (const std::exception& e) {
-        spdlog::error("analytics batch of {} failed: {}; returning it to the queue",
-                      batch.size(), e.what());
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-        break;
+  return role.run([&] {
+    while (!role.stopping()) {
+      auto batch = handoff.pop_batch(batch_size, config.analytics_batch_wait);
+      if (batch.empty()) continue;
+      std::vector<std::string> bodies;
+      std::vector<std::string> ids;
+      for (const auto& d : batch) {
+        bodies.push_back(d.body);
+        ids.push_back(d.message_id);
       }
+      std::optional<analytics::BatchResult> result;
+      auto backoff = std::chrono::milliseconds(50);
+      const auto started = std::chrono::steady_clock::now();
+      while (!role.stopping()) {
+        try {
+          result = aggregator.process_batch(bodies, ids, now_millis());
+          break;
+        } catch (const store::TransientStoreError& e) {
+          spdlog::warn("analytics batch of {}: database unavailable ({}), retrying in {} ms",
+                       batch.size(), e.what(), backoff.count());
+          std::this_thread::sleep_for(backoff);
+          backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        } catch (const std::exception& e) {
+          spdlog::error("analytics batch of {} failed: {}; returning it to the queue",
+                        batch.size(), e.what());
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          break;
+        }
+      }
+      if (!result) {
+        analytics_metrics.failed();
+        for (const auto& d : batch) broker.nack(d, true);
+        continue;
+      }
+      analytics_metrics.committed(*result, batch.size(),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      // Committed: acknowledge the whole batch (acks are pipelined, no round trip each).
+      for (const auto& d : batch) broker.ack(d);
+      for (const auto& why : result->rejected) spdlog::error("analytics: skipped {}", why);
+      spdlog::debug("analytics batch: {} counted, {} duplicates, {} ignored, {} rejected",
+                    result->counted, result->duplicates, result->ignored, result->rejected.size());
     }
-    if (!result) {
-      analytics_metrics.failed();
-      for (const auto& d : batch) broker.nack(d, true);
-      continue;
-    }
-    analytics_metrics.committed(*result, batch.size(),
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    // Committed: acknowledge the whole batch (acks are pipelined, no round trip each).
-    for (const auto& d : batch) broker.ack(d);
-    for (const auto& why : result->rejected) spdlog::error("analytics: skipped {}", why);
-    spdlog::debug("analytics batch: {} counted, {} duplicates, {} ignored, {} rejected",
-                  result->counted, result->duplicates, result->ignored, result->rejected.size());
-  }
-  if (ops) ops->stop();
-  broker.stop(std::chrono::seconds(5));
-  spdlog::info("analytics stopped");
-  return 0;
+  });
 }
 
 int run_analytics_rebuild(const Config& config, const std::string& from) {
@@ -202,7 +152,7 @@ int run_analytics_rebuild(const Config& config, const std::string& from) {
   std::int64_t from_ms = 0;
   if (from.size() == 10) {
     from_ms = zone.start_of_date(from);
-  } else if (const auto parsed = csms::parse_timestamp(from)) {
+  } else if (const auto parsed = messages::parse_timestamp(from)) {
     from_ms = *parsed;
   } else {
     throw std::invalid_argument("--from \"" + from + "\" is not a date (YYYY-MM-DD) or ISO 8601 time");

@@ -69,7 +69,7 @@ struct Config {
   int notifiers = 1;
   std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
   std::string web_dir;                    // empty: web/public beside the build directory
-  // Operations (src/app/ops.hpp): health/metrics ports, log format, queue monitoring.
+  // Operations (src/runtime/ops.hpp): health/metrics ports, log format, queue monitoring.
   int health_port = 9100;  // base of the per-role ops ports; 0 = no ops endpoint
   int role_index = 0;      // this process's index within its role (set by genx run)
   std::string log_format = "text";

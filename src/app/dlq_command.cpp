@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/arguments.hpp"
 #include "app/config.hpp"
 #include "broker/dead_letters.hpp"
 #include "broker/retry.hpp"
@@ -20,27 +21,16 @@ int run_dlq_command(std::vector<std::string> args) {
   }
   const std::string sub = args.front();
   args.erase(args.begin());
-  std::vector<std::string> positional;
-  std::vector<std::string> config_args;
-  std::map<std::string, std::string> own;
-  bool all = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--all") {
-      all = true;
-    } else if (a == "--queue" || a == "--limit") {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "genx dlq: %s needs a value\n", a.c_str());
-        return 2;
-      }
-      own[a] = args[++i];
-    } else if (a.rfind("--", 0) == 0) {
-      config_args.push_back(a);
-      if (a.find('=') == std::string::npos && i + 1 < args.size()) config_args.push_back(args[++i]);
-    } else {
-      positional.push_back(a);
-    }
+  auto split = split_arguments(args, {"--queue", "--limit"}, {"--all"});
+  if (auto* error = std::get_if<std::string>(&split)) {
+    std::fprintf(stderr, "genx dlq: %s\n", error->c_str());
+    return 2;
   }
+  auto& split_args = std::get<SubcommandArgs>(split);
+  auto& positional = split_args.positional;
+  auto& own = split_args.own;
+  auto& config_args = split_args.config;
+  const bool all = own.erase("--all") != 0;
   const bool usage_ok = (sub == "list" && positional.empty() && !all) ||
                         (sub == "show" && positional.size() == 1 && !all) ||
                         (sub == "replay" && (positional.size() == 1) != all) ||

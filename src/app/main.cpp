@@ -14,14 +14,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/arguments.hpp"
 #include "app/config.hpp"
 #include "app/dlq_command.hpp"
 #include "app/tokens_command.hpp"
 #include "app/logging.hpp"
 #include "app/retention.hpp"
-#include "app/ops.hpp"
+#include "runtime/ops.hpp"
 #include "app/security_command.hpp"
 #include "app/roles.hpp"
+#include "worker/worker.hpp"
 #include "sim/broker_bench.hpp"
 #include "sim/simulator.hpp"
 #include "store/open_store.hpp"
@@ -108,30 +110,18 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
   }
   std::string sub = args.front();
   args.erase(args.begin());
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> own;
-  std::vector<std::string> config_args;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--generate" || a == "--dry-run") {
-      own[a] = "1";
-      continue;
-    }
-    bool is_own = a == "--status" || a == "--expiry" || a == "--parent" || a == "--from" ||
-                  a == "--energy-per-kwh" || a == "--time-per-minute" || a == "--session-fee";
-    if (is_own) {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "genx: %s needs a value\n", a.c_str());
-        return 2;
-      }
-      own[a] = args[++i];
-    } else if (a.rfind("--", 0) == 0) {
-      config_args.push_back(a);
-      if (a.find('=') == std::string::npos && i + 1 < args.size()) config_args.push_back(args[++i]);
-    } else {
-      positional.push_back(a);
-    }
+  auto split = genx::app::split_arguments(
+      args,
+      {"--status", "--expiry", "--parent", "--from", "--energy-per-kwh", "--time-per-minute", "--session-fee"},
+      {"--generate", "--dry-run"});
+  if (auto* error = std::get_if<std::string>(&split)) {
+    std::fprintf(stderr, "genx: %s\n", error->c_str());
+    return 2;
   }
+  auto& split_args = std::get<genx::app::SubcommandArgs>(split);
+  auto& positional = split_args.positional;
+  auto& own = split_args.own;
+  auto& config_args = split_args.config;
   genx::app::Config config;
   try {
     config = genx::app::load_config(genx::app::process_environment(), config_args);
@@ -216,21 +206,16 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
 
 // genx health [--url URL] [config flags]: for scripts and container probes.
 int run_health(std::vector<std::string> args) {
-  std::string url;
-  std::vector<std::string> config_args;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--url") {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "genx health: --url needs a value\n");
-        return 2;
-      }
-      url = args[++i];
-    } else if (args[i].rfind("--url=", 0) == 0) {
-      url = args[i].substr(6);
-    } else {
-      config_args.push_back(args[i]);
-    }
+  auto split = genx::app::split_arguments(args, {"--url"});
+  if (auto* error = std::get_if<std::string>(&split)) {
+    std::fprintf(stderr, "genx health: %s\n", error->c_str());
+    return 2;
   }
+  auto& parsed = std::get<genx::app::SubcommandArgs>(split);
+  std::string url = parsed.has("--url") ? parsed.own["--url"] : std::string();
+  // Anything else is configuration (load_config refuses what it does not know).
+  std::vector<std::string> config_args = parsed.config;
+  config_args.insert(config_args.end(), parsed.positional.begin(), parsed.positional.end());
   if (url.empty()) {
     genx::app::Config config;
     try {
@@ -343,7 +328,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return genx::app::run_supervisor(config, self_path(argv[0]), args);
     if (command == "gateway") return genx::app::run_gateway(config);
-    if (command == "ocpp-worker") return genx::app::run_ocpp_worker(config);
+    if (command == "ocpp-worker") return genx::worker::run(config);
     if (command == "api") return genx::app::run_api(config);
     if (command == "notifier") return genx::app::run_notifier(config);
     if (command == "analytics") return genx::app::run_analytics(config);

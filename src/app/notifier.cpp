@@ -11,12 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/ops.hpp"
+#include "runtime/ops.hpp"
 #include "app/roles.hpp"
 #include "metrics/metrics.hpp"
 #include "notifier/notifier_server.hpp"
 #include "notifier/recent_ids.hpp"
 #include "notifier/socketio_protocol.hpp"
+#include "runtime/role.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -35,10 +36,9 @@ void count_duplicate() {
 }
 
 int run_notifier(const Config& config) {
-  broker::Topology topology = broker::core_topology(config.names);
-  topology.append(broker::notifier_topology(config.names, config.instance_id));
+  runtime::Role role(config, "notifier", broker::notifier_topology(config.names, config.instance_id));
+  broker::BrokerClient& broker = role.broker();
   notifier::RecentIds forwarded(kRecentEventIds);  // used on the broker's I/O thread only
-  broker::BrokerClient broker(config.amqp, topology);
 
   notifier::NotifierOptions options;
   options.bind_address = config.bind_address;
@@ -54,7 +54,8 @@ int run_notifier(const Config& config) {
   notifier::NotifierServer server(options);
 
   const std::string queue = broker::notifier_queue(config.instance_id);
-  broker.consume(queue, kNotifierPrefetch, [&](broker::Delivery&& delivery) {
+  // No work thread: each event is handed to the Socket.IO server from the broker thread.
+  role.consume(queue, kNotifierPrefetch, [&](broker::Delivery&& delivery) {
     auto name = notifier::event_name_for_routing_key(delivery.routing_key);
     auto body = nlohmann::json::parse(delivery.body, nullptr, false);
     if (!name || !body.is_object()) {
@@ -77,25 +78,10 @@ int run_notifier(const Config& config) {
                      [&broker, d] { broker.ack(*d); });
   });
 
-  register_broker_metrics(broker);
-  auto ops = start_ops_server(config, "notifier", [&] {
-    metrics::HealthReport report;
-    report.body["checks"]["rabbitmq"] = rabbitmq_check(broker, queue, report.healthy);
-    return report;
-  });
-
-  install_shutdown_handler([&](int signal) {
-    spdlog::info("signal {}: stopping the notifier", signal);
-    server.stop();
-  });
-  broker.start();
+  role.on_stop([&server] { server.stop(); });
   spdlog::info("notifier consuming {} (bound to {} with notification.#)", queue,
                config.names.exchange_events);
-  server.run();
-  if (ops) ops->stop();
-  broker.stop(std::chrono::seconds(2));
-  spdlog::info("notifier stopped");
-  return 0;
+  return role.run([&server] { server.run(); }, std::chrono::seconds(2));
 }
 
 }  // namespace genx::app

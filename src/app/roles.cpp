@@ -1,6 +1,3 @@
-#include <pthread.h>
-#include <signal.h>
-
 #include <filesystem>
 #include <thread>
 
@@ -9,26 +6,15 @@
 #include "api/api_server.hpp"
 #include "api/queue_monitor.hpp"
 #include "app/gateway_security.hpp"
-#include "app/ops.hpp"
+#include "runtime/ops.hpp"
 #include "api/command_client.hpp"
 #include "app/roles.hpp"
 #include "broker/topology.hpp"
 #include "gateway/gateway.hpp"
+#include "runtime/role.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
-
-void install_shutdown_handler(std::function<void(int)> on_signal) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, on_signal = std::move(on_signal)] {
-    int signal = 0;
-    if (sigwait(&set, &signal) == 0) on_signal(signal);
-  }).detach();
-}
 
 bool has_role(std::string_view role) {
   // The roles this binary can run as supervised children (genx run). A new role adds
@@ -46,9 +32,9 @@ void warn_when_open(auth::AccessControl& access, const char* role, const char* w
 }
 
 int run_gateway(const Config& config) {
-  broker::Topology topology = broker::core_topology(config.names);
-  topology.append(broker::gateway_topology(config.names, config.instance_id));
-  broker::BrokerClient broker(config.amqp, topology);
+  runtime::Role role(config, "gateway", broker::gateway_topology(config.names, config.instance_id));
+  role.on_signal_log("closing charger connections");
+  broker::BrokerClient& broker = role.broker();
 
   gateway::GatewayOptions options;
   options.bind_address = config.bind_address;
@@ -68,30 +54,16 @@ int run_gateway(const Config& config) {
   options.security = gateway_security_settings(config);
   gateway::Gateway gateway(options, broker);
   install_sighup_handler([&gateway] { gateway.reload_tls(); });
-  register_broker_metrics(broker);
   metrics::registry().add_callback("genx_gateway_connected_chargers", "chargers connected now",
                                    [&gateway] { return double(gateway.connected_chargers()); });
   metrics::registry().add_callback("genx_gateway_open_connections",
                                    "TCP connections open now, handshakes included (GENX_MAX_CONNECTIONS)",
                                    [&gateway] { return double(gateway.open_connections()); });
-  std::string reply_queue = broker::gateway_reply_queue(config.instance_id);
-  auto ops = start_ops_server(config, "gateway", [&] {
-    metrics::HealthReport report;
-    report.body["checks"]["rabbitmq"] = rabbitmq_check(broker, reply_queue, report.healthy);
+  role.health(broker::gateway_reply_queue(config.instance_id), [&gateway](metrics::HealthReport& report) {
     report.body["connectedChargers"] = gateway.connected_chargers();
-    return report;
   });
-
-  install_shutdown_handler([&](int signal) {
-    spdlog::info("signal {}: closing charger connections", signal);
-    gateway.stop();
-  });
-  broker.start();
-  gateway.run();
-  if (ops) ops->stop();
-  broker.stop(std::chrono::seconds(5));
-  spdlog::info("gateway stopped");
-  return 0;
+  role.on_stop([&gateway] { gateway.stop(); });
+  return role.run([&gateway] { gateway.run(); });
 }
 
 // GENX_WEB_DIR, or web/public of the source tree the binary was built in (build/genx ->
@@ -115,9 +87,8 @@ static std::string resolve_web_dir(const std::string& configured) {
 }
 
 int run_api(const Config& config) {
-  broker::Topology topology = broker::core_topology(config.names);
-  topology.append(broker::api_topology(config.names, config.instance_id));
-  broker::BrokerClient broker(config.amqp, topology);
+  runtime::Role role(config, "api", broker::api_topology(config.names, config.instance_id));
+  broker::BrokerClient& broker = role.broker();
   auto store = store::open_store(config.database_url);
   api::ApiOptions options;
   options.bind_address = config.bind_address;
@@ -167,17 +138,15 @@ int run_api(const Config& config) {
       });
   commands.start();
   handler.enable_commands(commands, *store);
-  install_shutdown_handler([&](int signal) {
-    spdlog::info("signal {}: stopping the api", signal);
-    server.stop();
-  });
-  broker.start();
-  monitor.start();
-  server.run();
-  monitor.stop();
-  broker.stop(std::chrono::seconds(2));
-  spdlog::info("api stopped");
-  return 0;
+  role.on_stop([&server] { server.stop(); });
+  // The api serves /health and /metrics on its own port: no ops server of its own.
+  return role.run(
+      [&] {
+        monitor.start();
+        server.run();
+        monitor.stop();
+      },
+      std::chrono::seconds(2));
 }
 
 }  // namespace genx::app

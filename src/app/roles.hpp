@@ -1,6 +1,8 @@
 #pragma once
 // Entry points of the roles (DESIGN.md "Processes"). Each runs in the foreground until
-// SIGINT/SIGTERM and returns the process exit code. main only parses and wires.
+// SIGINT/SIGTERM and returns the process exit code; each is a runtime::Role
+// (runtime/role.hpp) plus what is its own. The ocpp-worker is in worker/worker.hpp.
+// main only parses and wires.
 #include <functional>
 #include <string>
 #include <string_view>
@@ -12,7 +14,6 @@
 namespace genx::app {
 
 int run_gateway(const Config& config);
-int run_ocpp_worker(const Config& config);
 int run_api(const Config& config);
 int run_notifier(const Config& config);
 // Whether this binary has the subcommand `role` (genx run starts only roles it has).
@@ -26,9 +27,5 @@ int run_supervisor(const Config& config, const std::string& self_path,
 
 // Logs a loud warning when no API token is configured at all (what: what is open).
 void warn_when_open(auth::AccessControl& access, const char* role, const char* what);
-
-// Blocks SIGINT/SIGTERM in the calling thread (call first in main, before any thread
-// starts) and runs `on_signal` once on a dedicated thread when one arrives.
-void install_shutdown_handler(std::function<void(int signal)> on_signal);
 
 }  // namespace genx::app

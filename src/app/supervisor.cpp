@@ -16,6 +16,7 @@
 
 #include "app/gateway_security.hpp"
 #include "app/roles.hpp"
+#include "runtime/role.hpp"
 
 namespace genx::app {
 namespace {
@@ -79,7 +80,7 @@ std::string describe_status(int status) {
 int run_supervisor(const Config& config, const std::string& self_path,
                    const std::vector<std::string>& passthrough) {
   std::atomic<int> shutdown_signal{0};
-  install_shutdown_handler([&](int signal) { shutdown_signal = signal; });
+  runtime::install_shutdown_handler([&](int signal) { shutdown_signal = signal; });
   // A closed terminal (SIGHUP) stops everything like SIGTERM: the gateway child, which
   // takes SIGHUP as "reload TLS", must not outlive us. Reload: signal the gateway itself.
   // (The handler thread outlives this function: it only sets a flag with static storage.)

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "app/arguments.hpp"
 #include "app/config.hpp"
 #include "auth/access.hpp"
 #include "store/open_store.hpp"
@@ -19,26 +20,15 @@ int run_tokens_command(std::vector<std::string> args) {
   }
   const std::string sub = args.front();
   args.erase(args.begin());
-  std::vector<std::string> positional;
-  std::vector<std::string> config_args;
-  std::map<std::string, std::string> own;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--name" || a == "--role") {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "genx tokens: %s needs a value\n", a.c_str());
-        return 2;
-      }
-      own[a] = args[++i];
-    } else if (a.rfind("--name=", 0) == 0 || a.rfind("--role=", 0) == 0) {
-      own[a.substr(0, 6)] = a.substr(7);
-    } else if (a.rfind("--", 0) == 0) {
-      config_args.push_back(a);
-      if (a.find('=') == std::string::npos && i + 1 < args.size()) config_args.push_back(args[++i]);
-    } else {
-      positional.push_back(a);
-    }
+  auto split = split_arguments(args, {"--name", "--role"});
+  if (auto* error = std::get_if<std::string>(&split)) {
+    std::fprintf(stderr, "genx tokens: %s\n", error->c_str());
+    return 2;
   }
+  auto& split_args = std::get<SubcommandArgs>(split);
+  auto& positional = split_args.positional;
+  auto& own = split_args.own;
+  auto& config_args = split_args.config;
   const bool usage_ok = (sub == "create" && positional.empty() && own.count("--name") && own.count("--role")) ||
                         (sub == "list" && positional.empty() && own.empty()) ||
                         (sub == "revoke" && positional.size() == 1 && own.empty());

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "broker/retry.hpp"
+#include "messages/envelope.hpp"
 
 namespace genx::broker {
 namespace {
@@ -43,7 +44,8 @@ nlohmann::json to_json(const DeadLetter& l, bool with_body) {
                       {"attempts", l.attempts}, {"type", l.type}};
   if (with_body) {
     auto parsed = nlohmann::json::parse(l.body, nullptr, false);
-    j["body"] = parsed.is_discarded() ? nlohmann::json(l.body) : parsed;
+    // An envelope that carries the frame once (version 2) is shown with its payload too.
+    j["body"] = parsed.is_discarded() ? nlohmann::json(l.body) : messages::readable_envelope(std::move(parsed));
     nlohmann::json headers = nlohmann::json::object();
     for (const auto& [k, v] : l.headers) {
       std::visit([&](const auto& value) { headers[k] = value; }, v);

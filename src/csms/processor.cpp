@@ -136,7 +136,7 @@ class Handler {
     } else {
       outcome_.reply = dispatch();
     }
-    const std::string serialized = serialize(outcome_.reply);
+    const std::string serialized = messages::encode_stored_reply(outcome_.reply);
     uow_.append_message_log({envelope_.device_id, "out", envelope_.message_type,
                              envelope_.unique_id, serialized, now_});
     outcome_.events_timestamp = now_;
@@ -610,7 +610,7 @@ bool answer_duplicate(UnitOfWork& uow, const Envelope& envelope, Outcome& outcom
   const auto stored =
       uow.find_processed_reply({envelope.device_id, envelope.unique_id, envelope.message_type});
   if (!stored) return false;
-  auto parsed = parse_reply(stored->reply);
+  auto parsed = messages::decode_stored_reply(stored->reply);
   if (auto* reply = std::get_if<Reply>(&parsed)) {
     outcome.reply = std::move(*reply);
     outcome.duplicate = true;

@@ -16,14 +16,16 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
-#include "csms/commands.hpp"
-#include "csms/envelope.hpp"
 #include "gateway/charger_auth.hpp"
 #include "gateway/charger_stream.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/limit_metrics.hpp"
 #include "gateway/limits.hpp"
 #include "gateway/tls_listener.hpp"
+#include "messages/actions.hpp"
+#include "messages/commands.hpp"
+#include "messages/envelope.hpp"
+#include "messages/takeover.hpp"
 #include "net/listener.hpp"
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
@@ -103,7 +105,6 @@ bool offers_subprotocol(std::string_view header) {
   return false;
 }
 
-// Calls that only need to be stored: answered as soon as RabbitMQ confirms them.
 const char* outcome_name(broker::PublishOutcome outcome) {
   switch (outcome) {
     case broker::PublishOutcome::kConfirmed: return "confirmed";
@@ -113,20 +114,6 @@ const char* outcome_name(broker::PublishOutcome outcome) {
     case broker::PublishOutcome::kStopped: return "stopped";
   }
   return "unknown";
-}
-
-bool answered_on_confirm(std::string_view action) {
-  return action == "Heartbeat" || action == "StatusNotification" || action == "MeterValues" ||
-         action == "DiagnosticsStatusNotification" || action == "FirmwareStatusNotification" ||
-         action == "SecurityEventNotification" || action == "LogStatusNotification" ||
-         action == "SignedFirmwareStatusNotification";
-}
-
-nlohmann::json confirm_answer(std::string_view action) {
-  if (action == "Heartbeat") {
-    return nlohmann::json{{"currentTime", csms::format_timestamp(unix_millis())}};
-  }
-  return nlohmann::json::object();
 }
 
 // The peer's address as the connection limits count it (IPv4-mapped IPv6 as IPv4).
@@ -204,8 +191,8 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   void accept_tls();
   void on_reply(broker::Delivery&& delivery);
   void on_command(broker::Delivery&& delivery);
-  void send_command_reply(const std::string& reply_to, const csms::CommandReply& reply);
-  void publish_event(const csms::DomainEvent& event);
+  void send_command_reply(const std::string& reply_to, const messages::CommandReply& reply);
+  void publish_event(const messages::DomainEvent& event);
   void publish_takeover(const std::string& identity, std::int64_t connected_at_ms);
   void on_takeover(const broker::Delivery& delivery);
   void finish_pending(const std::string& correlation_id, const std::string& frame);
@@ -286,11 +273,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // A command from the api (see gateway.hpp): queued, sent when none is outstanding.
-  void enqueue_command(csms::CommandRequest request, std::string reply_to) {
+  void enqueue_command(messages::CommandRequest request, std::string reply_to) {
     if (closed_ && taken_over_) return;  // the instance that took over answers it
-    if (closed_) return reply_command(request, reply_to, csms::CommandOutcome::kDisconnected, {});
+    if (closed_) return reply_command(request, reply_to, messages::CommandOutcome::kDisconnected, {});
     if (commands_.size() >= gw_->options.max_queued_commands) {
-      csms::CommandReply busy = make_reply(request, csms::CommandOutcome::kBusy, {});
+      messages::CommandReply busy = make_reply(request, messages::CommandOutcome::kBusy, {});
       busy.error_description = std::to_string(commands_.size()) + " commands already waiting";
       spdlog::warn("charger {}: {} refused, {}", identity_, request.action, busy.error_description);
       gw_->send_command_reply(reply_to, busy);
@@ -306,7 +293,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   struct QueuedCommand {
-    csms::CommandRequest request;
+    messages::CommandRequest request;
     std::string reply_to;
   };
   struct OutstandingCommand {
@@ -315,9 +302,9 @@ class Session : public std::enable_shared_from_this<Session> {
     std::unique_ptr<net::steady_timer> timer;
   };
 
-  csms::CommandReply make_reply(const csms::CommandRequest& request, csms::CommandOutcome outcome,
+  messages::CommandReply make_reply(const messages::CommandRequest& request, messages::CommandOutcome outcome,
                                 std::string unique_id) {
-    csms::CommandReply reply;
+    messages::CommandReply reply;
     reply.command_id = request.command_id;
     reply.device_id = identity_;
     reply.action = request.action;
@@ -326,8 +313,8 @@ class Session : public std::enable_shared_from_this<Session> {
     return reply;
   }
 
-  void reply_command(const csms::CommandRequest& request, const std::string& reply_to,
-                     csms::CommandOutcome outcome, std::string unique_id) {
+  void reply_command(const messages::CommandRequest& request, const std::string& reply_to,
+                     messages::CommandOutcome outcome, std::string unique_id) {
     gw_->send_command_reply(reply_to, make_reply(request, outcome, std::move(unique_id)));
   }
 
@@ -341,34 +328,34 @@ class Session : public std::enable_shared_from_this<Session> {
         if (left.count() <= 0) {
           spdlog::info("charger {}: {} dropped, its caller stopped waiting", identity_,
                        next.request.action);
-          reply_command(next.request, next.reply_to, csms::CommandOutcome::kTimeout, {});
+          reply_command(next.request, next.reply_to, messages::CommandOutcome::kTimeout, {});
           continue;
         }
         budget = std::min(budget, left);
       }
       std::string unique_id = random_id();
       send(ocpp::serialize(ocpp::Call{unique_id, next.request.action, next.request.payload}));
-      gw_->publish_event(csms::command_sent_event(next.request, unique_id));
+      gw_->publish_event(messages::command_sent_event(next.request, unique_id));
       auto timer = std::make_unique<net::steady_timer>(gw_->ioc, budget);
       timer->async_wait([weak = weak_from_this(), unique_id](beast::error_code ec) {
         auto self = weak.lock();
         if (ec || !self || !self->outstanding_ || self->outstanding_->unique_id != unique_id) return;
         spdlog::warn("charger {}: no answer to {} {} in time", self->identity_,
                      self->outstanding_->command.request.action, unique_id);
-        self->finish_command(csms::CommandOutcome::kTimeout, nlohmann::json::object(), {});
+        self->finish_command(messages::CommandOutcome::kTimeout, nlohmann::json::object(), {});
       });
       outstanding_ = OutstandingCommand{std::move(next), std::move(unique_id), std::move(timer)};
     }
   }
 
   // Ends the outstanding command with this outcome and sends the next one.
-  void finish_command(csms::CommandOutcome outcome, nlohmann::json payload,
+  void finish_command(messages::CommandOutcome outcome, nlohmann::json payload,
                       std::optional<ocpp::CallError> error, std::string problem = {}) {
     if (!outstanding_) return;
     OutstandingCommand done = std::move(*outstanding_);
     outstanding_.reset();
     done.timer->cancel();
-    csms::CommandReply reply = make_reply(done.command.request, outcome, done.unique_id);
+    messages::CommandReply reply = make_reply(done.command.request, outcome, done.unique_id);
     reply.payload = std::move(payload);
     if (error) {
       reply.error_code = std::string(ocpp::to_string(error->code));
@@ -394,13 +381,13 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto& action = outstanding_->command.request.action;
       if (auto violation = ocpp::v16::validate_response(action, result->payload)) {
         spdlog::warn("charger {}: invalid {} response: {}", identity_, action, violation->description);
-        finish_command(csms::CommandOutcome::kInvalidResponse, std::move(result->payload), std::nullopt,
+        finish_command(messages::CommandOutcome::kInvalidResponse, std::move(result->payload), std::nullopt,
                        violation->description);
       } else {
-        finish_command(csms::CommandOutcome::kResult, std::move(result->payload), std::nullopt);
+        finish_command(messages::CommandOutcome::kResult, std::move(result->payload), std::nullopt);
       }
     } else {
-      finish_command(csms::CommandOutcome::kCallError, nlohmann::json::object(),
+      finish_command(messages::CommandOutcome::kCallError, nlohmann::json::object(),
                      std::move(std::get<ocpp::CallError>(frame)));
     }
   }
@@ -411,10 +398,10 @@ class Session : public std::enable_shared_from_this<Session> {
       OutstandingCommand done = std::move(*outstanding_);
       outstanding_.reset();
       done.timer->cancel();
-      reply_command(done.command.request, done.command.reply_to, csms::CommandOutcome::kDisconnected,
+      reply_command(done.command.request, done.command.reply_to, messages::CommandOutcome::kDisconnected,
                     done.unique_id);
     }
-    for (auto& c : commands_) reply_command(c.request, c.reply_to, csms::CommandOutcome::kDisconnected, {});
+    for (auto& c : commands_) reply_command(c.request, c.reply_to, messages::CommandOutcome::kDisconnected, {});
     commands_.clear();
   }
 
@@ -600,7 +587,7 @@ class Session : public std::enable_shared_from_this<Session> {
       } else if (outstanding_ && outstanding_->unique_id == err->unique_id) {
         spdlog::warn("charger {}: malformed answer to {}: {}", identity_,
                      outstanding_->command.request.action, err->description);
-        finish_command(csms::CommandOutcome::kInvalidResponse, nlohmann::json::object(), std::nullopt,
+        finish_command(messages::CommandOutcome::kInvalidResponse, nlohmann::json::object(), std::nullopt,
                        err->description);
       } else {
         spdlog::info("charger {}: ignoring malformed response frame: {}", identity_,
@@ -636,14 +623,13 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
 
-    csms::Envelope envelope;
+    messages::Envelope envelope;
     envelope.message_id = random_id();
     envelope.device_id = identity_;
     envelope.gateway_id = gw_->options.instance_id;
     envelope.message_type = call.action;
     envelope.unique_id = call.unique_id;
-    envelope.payload = std::move(call.payload);
-    envelope.timestamp = csms::format_timestamp(unix_millis());
+        envelope.timestamp = messages::format_timestamp(unix_millis());
     envelope.raw_data = std::move(raw);
 
     broker::Message message;
@@ -651,9 +637,9 @@ class Session : public std::enable_shared_from_this<Session> {
     message.routing_key = "ocpp.message." + call.action;
     message.message_id = envelope.message_id;
     message.type = call.action;
-    message.priority = csms::priority_for_action(call.action);
+    message.priority = messages::priority_for_action(call.action);
     message.headers["deviceId"] = identity_;
-    bool on_confirm = answered_on_confirm(call.action);
+    bool on_confirm = messages::answered_on_confirm(call.action);
     if (!on_confirm) {
       message.reply_to = gw_->reply_queue;
       message.correlation_id = envelope.message_id;
@@ -673,7 +659,7 @@ class Session : public std::enable_shared_from_this<Session> {
                            Gateway::Impl::PendingReply{weak_from_this(), identity_, call.unique_id,
                                                        call.action, std::move(timer)});
     }
-    message.body = csms::serialize(envelope);
+    message.body = messages::encode_envelope(envelope);
 
     gw_->broker.publish(
         std::move(message),
@@ -685,7 +671,8 @@ class Session : public std::enable_shared_from_this<Session> {
             if (outcome == broker::PublishOutcome::kConfirmed) {
               if (on_confirm) {
                 if (auto s = weak.lock()) {
-                  s->send(ocpp::serialize(ocpp::CallResult{unique_id, confirm_answer(action)}));
+                  s->send(ocpp::serialize(ocpp::CallResult{
+                      unique_id, messages::confirm_result(action, messages::format_timestamp(unix_millis()))}));
                 }
               }
               return;
@@ -918,16 +905,16 @@ void Gateway::Impl::unregister_session(const std::string& identity, const Sessio
 }
 
 void Gateway::Impl::publish_connection_event(const std::string& identity, bool connected_now) {
-  csms::DomainEvent event;
+  messages::DomainEvent event;
   event.type = connected_now ? "charger.connected" : "charger.disconnected";
   event.device_id = identity;
   event.fields = {{"gatewayId", options.instance_id}};
   broker::Message message;
   message.exchange = options.names.exchange_events;
-  message.routing_key = "notification." + event.type;
+  message.routing_key = messages::event_routing_key(event.type);
   message.type = event.type;
   message.message_id = random_id();
-  message.body = csms::serialize(event, csms::format_timestamp(unix_millis()));
+  message.body = messages::encode_event(event, messages::format_timestamp(unix_millis()));
   broker.publish(std::move(message), [identity, type = event.type](broker::PublishOutcome outcome) {
     if (outcome != broker::PublishOutcome::kConfirmed) {
       spdlog::warn("{} event for {} not confirmed by RabbitMQ", type, identity);
@@ -945,53 +932,39 @@ void Gateway::Impl::finish_pending(const std::string& correlation_id, const std:
 }
 
 void Gateway::Impl::on_reply(broker::Delivery&& delivery) {
-  // Broker thread: parse here, touch state on the I/O thread.
-  auto parsed = csms::parse_reply(delivery.body);
+  // The worker sends the ready frame: forwarded as is (a reply from a worker older than
+  // envelope version 2 is turned into the frame here).
   std::string correlation_id = std::move(delivery.correlation_id);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    spdlog::error("unusable reply for {}: {}", correlation_id, *error);
+  std::string error;
+  auto ready = messages::reply_body_to_frame(std::move(delivery.body), error);
+  if (!ready) {
+    spdlog::error("unusable reply for {}: {}", correlation_id, error);
     return;
   }
-  auto reply = std::get<csms::Reply>(std::move(parsed));
-  std::string frame = reply.error ? ocpp::serialize(ocpp::CallError{reply.unique_id,
-                                                                    reply.error->code,
-                                                                    reply.error->description,
-                                                                    reply.error->details})
-                                  : ocpp::serialize(ocpp::CallResult{reply.unique_id,
-                                                                     std::move(*reply.result)});
+  std::string frame = std::move(*ready);
   net::post(ioc, [self = shared_from_this(), correlation_id = std::move(correlation_id),
                   frame = std::move(frame)] { self->finish_pending(correlation_id, frame); });
 }
 
-// Takeover notices share the commands exchange (type kTakeoverType, routing key = the
-// charger): {"version":1,"deviceId","gatewayId","connectedAt"}.
-constexpr std::string_view kTakeoverType = "genx.gateway.takeover";
-
+// Takeover notices share the commands exchange (messages/takeover.hpp).
 void Gateway::Impl::publish_takeover(const std::string& identity, std::int64_t connected_at_ms) {
   broker::Message message;
   message.exchange = options.names.exchange_commands;
   message.routing_key = identity;
-  message.type = std::string(kTakeoverType);
+  message.type = std::string(messages::kTakeoverType);
   message.message_id = random_id();
   message.persistent = false;
   message.expiration = options.command_timeout;
-  message.body = nlohmann::json{{"version", csms::kEnvelopeVersion},
-                                {"deviceId", identity},
-                                {"gatewayId", options.instance_id},
-                                {"connectedAt", connected_at_ms}}
-                     .dump();
+  message.body = messages::encode_takeover({identity, options.instance_id, connected_at_ms});
   broker.publish(std::move(message), [](broker::PublishOutcome) {});
 }
 
 void Gateway::Impl::on_takeover(const broker::Delivery& delivery) {
-  auto j = nlohmann::json::parse(delivery.body, nullptr, false);
-  if (!j.is_object() || !j.contains("deviceId") || !j["deviceId"].is_string() || !j.contains("gatewayId") ||
-      !j["gatewayId"].is_string() || j["gatewayId"] == options.instance_id) {
-    return;
-  }
-  const std::string identity = j["deviceId"].get<std::string>();
-  const std::string other = j["gatewayId"].get<std::string>();
-  const std::int64_t at = j.value("connectedAt", std::int64_t{0});
+  auto notice = messages::decode_takeover(delivery.body);
+  if (!notice || notice->gateway_id == options.instance_id) return;
+  const std::string identity = std::move(notice->device_id);
+  const std::string other = std::move(notice->gateway_id);
+  const std::int64_t at = notice->connected_at;
   net::post(ioc, [self = shared_from_this(), identity, other, at] {
     auto it = self->sessions.find(identity);
     auto session = it == self->sessions.end() ? nullptr : it->second.lock();
@@ -1003,14 +976,14 @@ void Gateway::Impl::on_takeover(const broker::Delivery& delivery) {
 }
 
 void Gateway::Impl::on_command(broker::Delivery&& delivery) {
-  if (delivery.type == kTakeoverType) return on_takeover(delivery);
+  if (delivery.type == messages::kTakeoverType) return on_takeover(delivery);
   // Broker thread: parse here, touch sessions on the I/O thread.
-  auto parsed = csms::parse_command_request(delivery.body);
+  auto parsed = messages::decode_command_request(delivery.body);
   if (auto* error = std::get_if<std::string>(&parsed)) {
     spdlog::error("unusable command {} for {}: {}", delivery.correlation_id, delivery.routing_key, *error);
     return;
   }
-  net::post(ioc, [self = shared_from_this(), request = std::get<csms::CommandRequest>(std::move(parsed)),
+  net::post(ioc, [self = shared_from_this(), request = std::get<messages::CommandRequest>(std::move(parsed)),
                   reply_to = std::move(delivery.reply_to)]() mutable {
     auto it = self->sessions.find(request.device_id);
     auto session = it == self->sessions.end() ? nullptr : it->second.lock();
@@ -1023,7 +996,7 @@ void Gateway::Impl::on_command(broker::Delivery&& delivery) {
   });
 }
 
-void Gateway::Impl::send_command_reply(const std::string& reply_to, const csms::CommandReply& reply) {
+void Gateway::Impl::send_command_reply(const std::string& reply_to, const messages::CommandReply& reply) {
   if (reply_to.empty()) return;
   broker::Message message;
   message.exchange = "";  // default exchange: routing key = the api's reply queue
@@ -1032,7 +1005,7 @@ void Gateway::Impl::send_command_reply(const std::string& reply_to, const csms::
   message.message_id = random_id();
   message.type = reply.action;
   message.persistent = false;
-  message.body = csms::serialize(reply);
+  message.body = messages::encode_command_reply(reply);
   broker.publish(std::move(message), [id = reply.command_id](broker::PublishOutcome outcome) {
     if (outcome != broker::PublishOutcome::kConfirmed) {
       spdlog::warn("command {}: reply not delivered to RabbitMQ (outcome {})", id, static_cast<int>(outcome));
@@ -1040,13 +1013,13 @@ void Gateway::Impl::send_command_reply(const std::string& reply_to, const csms::
   });
 }
 
-void Gateway::Impl::publish_event(const csms::DomainEvent& event) {
+void Gateway::Impl::publish_event(const messages::DomainEvent& event) {
   broker::Message message;
   message.exchange = options.names.exchange_events;
-  message.routing_key = "notification." + event.type;
+  message.routing_key = messages::event_routing_key(event.type);
   message.message_id = random_id();
   message.type = event.type;
-  message.body = csms::serialize(event, csms::format_timestamp(unix_millis()));
+  message.body = messages::encode_event(event, messages::format_timestamp(unix_millis()));
   broker.publish(std::move(message), [type = event.type](broker::PublishOutcome outcome) {
     if (outcome != broker::PublishOutcome::kConfirmed) {
       spdlog::warn("event {} not accepted by RabbitMQ (outcome {})", type, static_cast<int>(outcome));

@@ -187,15 +187,18 @@ test('under a backlog of 1,000 MeterValues a driver\'s Authorize is processed fi
     try {
       const first = stack.start('ocpp-worker');
       assert.equal((await client.checkedCall('BootNotification', bootPayload(2))).status, 'Accepted');
+      const startedAt = Date.now();
       const { transactionId } = await client.checkedCall('StartTransaction', {
-        connectorId: 1, idTag: 'TAG-PRIO', meterStart: 0, timestamp: new Date().toISOString(),
+        connectorId: 1, idTag: 'TAG-PRIO', meterStart: 0, timestamp: new Date(startedAt).toISOString(),
       });
       assert.equal((await first.stop()).code, 0);
 
+      // One millisecond apart: two samples with the same timestamp are one sample to the
+      // CSMS (a resend), and answered-on-confirm calls can follow within a millisecond.
       for (let i = 1; i <= kBacklog; i += 1) {
         await client.checkedCall('MeterValues', {
           connectorId: 1, transactionId,
-          meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(i), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
+          meterValue: [{ timestamp: new Date(startedAt + i).toISOString(), sampledValue: [{ value: String(i), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
         });
       }
       const authorize = client.checkedCall('Authorize', { idTag: 'TAG-DRIVER' });

@@ -11,7 +11,7 @@
 #include <random>
 #include <set>
 
-#include "app/batch_store.hpp"
+#include "worker/group_commit.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -32,14 +32,14 @@ broker::Delivery delivery(std::uint64_t tag, const std::string& device, const st
   e.gateway_id = "gw-test";
   e.message_type = action;
   e.unique_id = unique_id;
-  e.payload = std::move(payload);
   e.timestamp = "2026-01-01T00:00:00.000Z";
-  e.raw_data = "[]";
+  // The frame as the gateway received it: the envelope (version 2) carries it once.
+  e.raw_data = ocpp::serialize(ocpp::Call{unique_id, action, std::move(payload)});
   broker::Delivery d;
   d.generation = 1;
   d.channel = 2;
   d.delivery_tag = tag;
-  d.body = csms::serialize(e);
+  d.body = messages::encode_envelope(e);
   return d;
 }
 
@@ -154,7 +154,7 @@ TEST_F(GroupCommitTest, OneTransactionGivesTheSameStateAndRepliesAsOneByOne) {
   {
     csms::MessageProcessor processor(*other, clock_, csms::Policy{});
     for (const auto& d : all) {
-      auto parsed = csms::parse_envelope(d.body);
+      auto parsed = messages::decode_envelope(d.body);
       ASSERT_TRUE(std::holds_alternative<csms::Envelope>(parsed));
       single.push_back(processor.process(std::get<csms::Envelope>(parsed)));
     }
@@ -164,7 +164,7 @@ TEST_F(GroupCommitTest, OneTransactionGivesTheSameStateAndRepliesAsOneByOne) {
   ASSERT_EQ(grouped.size(), single.size());
   for (std::size_t i = 0; i < all.size(); ++i) {
     SCOPED_TRACE("delivery " + std::to_string(all[i].delivery_tag));
-    EXPECT_EQ(csms::serialize(grouped[i].reply), csms::serialize(single[i].reply));
+    EXPECT_EQ(messages::encode_stored_reply(grouped[i].reply), messages::encode_stored_reply(single[i].reply));
     EXPECT_EQ(grouped[i].duplicate, single[i].duplicate);
     EXPECT_EQ(grouped[i].events_timestamp, single[i].events_timestamp);
     ASSERT_EQ(grouped[i].events.size(), single[i].events.size());

@@ -4,7 +4,7 @@
 
 #include "api/queue_monitor.hpp"
 #include "app/config.hpp"
-#include "app/ops.hpp"
+#include "runtime/ops.hpp"
 #include "metrics/metrics.hpp"
 
 using genx::metrics::Registry;

@@ -9,86 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-TEST(Commands, RequestRoundTrips) {
-  CommandRequest r;
-  r.command_id = "c-1";
-  r.device_id = "CP-1";
-  r.action = "Reset";
-  r.payload = json{{"type", "Soft"}};
-  r.deadline_ms = 1700000000000;
-  auto parsed = parse_command_request(serialize(r));
-  ASSERT_TRUE(std::holds_alternative<CommandRequest>(parsed)) << std::get<std::string>(parsed);
-  const auto& back = std::get<CommandRequest>(parsed);
-  EXPECT_EQ(back.command_id, "c-1");
-  EXPECT_EQ(back.device_id, "CP-1");
-  EXPECT_EQ(back.action, "Reset");
-  EXPECT_EQ(back.payload, r.payload);
-  EXPECT_EQ(back.deadline_ms, r.deadline_ms);
-}
-
-TEST(Commands, BadRequestsAreDescribedNotThrown) {
-  EXPECT_EQ(std::get<std::string>(parse_command_request("nope")), "not a JSON object");
-  EXPECT_EQ(std::get<std::string>(parse_command_request(R"({"version":2})")), "version 2 not supported");
-  EXPECT_EQ(std::get<std::string>(parse_command_request(R"({"version":1,"commandId":"x","deviceId":"d"})")),
-            "action: missing");
-  EXPECT_EQ(std::get<std::string>(parse_command_request(
-                R"({"version":1,"commandId":"x","deviceId":"d","action":"Reset","payload":[]})")),
-            "payload: expected an object");
-}
-
-TEST(Commands, ReplyRoundTripsWithTheChargersError) {
-  CommandReply r;
-  r.command_id = "c-2";
-  r.device_id = "CP-2";
-  r.action = "UnlockConnector";
-  r.outcome = CommandOutcome::kCallError;
-  r.unique_id = "u-1";
-  r.error_code = "NotSupported";
-  r.error_description = "no lock";
-  auto parsed = parse_command_reply(serialize(r));
-  ASSERT_TRUE(std::holds_alternative<CommandReply>(parsed));
-  const auto& back = std::get<CommandReply>(parsed);
-  EXPECT_EQ(back.outcome, CommandOutcome::kCallError);
-  EXPECT_EQ(back.error_code, "NotSupported");
-  EXPECT_EQ(back.error_description, "no lock");
-  EXPECT_EQ(back.unique_id, "u-1");
-}
-
-TEST(Commands, HttpAnswersForEveryOutcome) {
-  CommandReply r;
-  r.device_id = "CP-3";
-  r.action = "Reset";
-  r.payload = json{{"status", "Accepted"}};
-  auto ok = command_http(r);
-  EXPECT_EQ(ok.status, 200);
-  EXPECT_EQ(ok.body, r.payload);
-
-  r.outcome = CommandOutcome::kCallError;
-  r.error_code = "InternalError";
-  r.error_description = "relay stuck";
-  auto error = command_http(r);
-  EXPECT_EQ(error.status, 502);
-  EXPECT_EQ(error.body["errorCode"], "InternalError");
-  EXPECT_EQ(error.body["errorDescription"], "relay stuck");
-
-  r.outcome = CommandOutcome::kInvalidResponse;
-  r.error_description = "status: \"Maybe\" is not one of Accepted, Rejected";
-  auto invalid = command_http(r);
-  EXPECT_EQ(invalid.status, 502);
-  EXPECT_NE(invalid.body["error"].get<std::string>().find("status"), std::string::npos);
-
-  r.outcome = CommandOutcome::kTimeout;
-  EXPECT_EQ(command_http(r).status, 504);
-  r.outcome = CommandOutcome::kBusy;
-  EXPECT_EQ(command_http(r).status, 429);
-  r.outcome = CommandOutcome::kDisconnected;
-  EXPECT_EQ(command_http(r).status, 502);
-
-  auto offline = command_offline_http("CP-9");
-  EXPECT_EQ(offline.status, 404);
-  EXPECT_EQ(offline.body, json({{"error", "charger CP-9 offline"}}));
-}
-
 TEST(Commands, ChecksNameTheField) {
   EXPECT_FALSE(check_command("Reset", json{{"type", "Hard"}}).has_value());
   auto bad = check_command("Reset", json{{"type", "Sideways"}});
@@ -154,31 +74,6 @@ TEST(Commands, EffectsOfAcceptedAnswersOnly) {
   EXPECT_EQ(std::get<AvailabilityChange>(*availability).connector_id, 2);
   EXPECT_TRUE(std::get<AvailabilityChange>(*availability).scheduled);
   EXPECT_FALSE(command_effect("Reset", json{{"type", "Soft"}}, json{{"status", "Accepted"}}).has_value());
-}
-
-TEST(Commands, EventsCarryTheCommand) {
-  CommandRequest r;
-  r.command_id = "c-5";
-  r.device_id = "CP-5";
-  r.action = "Reset";
-  r.payload = json{{"type", "Soft"}};
-  auto sent = json::parse(serialize(command_sent_event(r, "u-5"), "2024-01-15T10:30:00.000Z"));
-  EXPECT_EQ(sent["type"], "command.sent");
-  EXPECT_EQ(sent["deviceId"], "CP-5");
-  EXPECT_EQ(sent["commandId"], "c-5");
-  EXPECT_EQ(sent["uniqueId"], "u-5");
-  EXPECT_EQ(sent["payload"]["type"], "Soft");
-
-  auto done = json::parse(serialize(
-      command_completed_event("CP-5", "c-5", "Reset", "result", CommandHttp{200, json{{"status", "Accepted"}}}),
-      "2024-01-15T10:30:01.000Z"));
-  EXPECT_EQ(done["type"], "command.completed");
-  EXPECT_EQ(done["httpStatus"], 200);
-  EXPECT_EQ(done["response"]["status"], "Accepted");
-  auto failed = json::parse(serialize(
-      command_completed_event("CP-5", "c-6", "Reset", "offline", command_offline_http("CP-5")), "t"));
-  EXPECT_EQ(failed["httpStatus"], 404);
-  EXPECT_EQ(failed["error"], "charger CP-5 offline");
 }
 
 }  // namespace

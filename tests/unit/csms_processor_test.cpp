@@ -768,7 +768,7 @@ TEST_F(ProcessorTest, DuplicateOfAMessageStoredWithoutEventsGetsTheReplyOnly) {
   // A row written before schema version 6 has a reply and no events.
   store_.state.processed[{"CP1", "old-1", "Heartbeat"}] =
       ProcessedMessage{
-      serialize(Reply{"old-1", json{{"currentTime", "2024-01-15T10:00:00.000Z"}}, std::nullopt}),
+      messages::encode_stored_reply(Reply{"old-1", json{{"currentTime", "2024-01-15T10:00:00.000Z"}}, std::nullopt}),
       ""};
   const auto outcome = send("Heartbeat", json::object(), "old-1");
   EXPECT_TRUE(outcome.duplicate);
@@ -779,7 +779,7 @@ TEST_F(ProcessorTest, DuplicateOfAMessageStoredWithoutEventsGetsTheReplyOnly) {
 TEST_F(ProcessorTest, DuplicateWithUnreadableStoredEventsIsStillAnswered) {
   store_.state.processed[{"CP1", "bad-1", "Heartbeat"}] =
       ProcessedMessage{
-      serialize(Reply{"bad-1", json{{"currentTime", "2024-01-15T10:00:00.000Z"}}, std::nullopt}),
+      messages::encode_stored_reply(Reply{"bad-1", json{{"currentTime", "2024-01-15T10:00:00.000Z"}}, std::nullopt}),
       "{not json"};
   const auto outcome = send("Heartbeat", json::object(), "bad-1");
   EXPECT_TRUE(outcome.duplicate);

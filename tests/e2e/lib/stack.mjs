@@ -80,7 +80,7 @@ async function freeHealthBase() {
   throw new Error('no free range of ports for GENX_HEALTH_PORT');
 }
 
-// Role ops URL for GENX_HEALTH_PORT layout (src/app/ops.hpp).
+// Role ops URL for GENX_HEALTH_PORT layout (src/runtime/ops.hpp).
 export function opsUrl(stack, role, index = 0) {
   const offset = { gateway: 0, 'ocpp-worker': 10, notifier: 100, analytics: 200 }[role];
   return `http://127.0.0.1:${stack.healthBase + offset + index}`;

@@ -1,7 +1,9 @@
 // The ocpp-worker role: consumes ocpp_messages, runs the business rules in one database
 // transaction per message (messages already waiting share one: group commit, see
-// app/batch_store.hpp), replies to the gateway, publishes domain events, and acks a
-// delivery only after its commit and every publish it caused are confirmed.
+// worker/group_commit.hpp), replies to the gateway with the ready OCPP frame, publishes
+// domain events, and acks a delivery only after its commit and every publish it caused
+// are confirmed. The broker connection, ops server, signals, hand-off queue and stop
+// order are the role runtime's (runtime/role.hpp).
 //
 // Failures (README "Reliability"): a transient one (database busy or gone) sends the
 // message to the next delay queue "<queue>.retry.<delay>" (broker/retry.hpp); after the
@@ -16,66 +18,32 @@
 // its reply in the same transaction, and a redelivery (e.g. after a crash between the
 // commit and the confirms) publishes the stored events again.
 #include <atomic>
-#include <condition_variable>
 #include <csignal>
-#include <deque>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
-#include "app/batch_store.hpp"
 #include "app/logging.hpp"
 #include "app/retention.hpp"
-#include "app/ops.hpp"
-#include "app/roles.hpp"
-#include "app/worker_metrics.hpp"
 #include "broker/retry.hpp"
 #include "csms/processor.hpp"
+#include "messages/envelope.hpp"
+#include "runtime/ops.hpp"
+#include "runtime/role.hpp"
 #include "store/open_store.hpp"
+#include "worker/group_commit.hpp"
+#include "worker/worker.hpp"
+#include "worker/worker_metrics.hpp"
 
-namespace genx::app {
+namespace genx::worker {
 namespace {
 
-// Deliveries handed from the broker thread to the processing thread. Bounded by the
-// consumer's prefetch: the broker never has more unacked deliveries outstanding.
-class DeliveryQueue {
- public:
-  void push(broker::Delivery&& d) {
-    {
-      std::lock_guard lock(mutex_);
-      items_.push_back(std::move(d));
-    }
-    cv_.notify_one();
-  }
-  std::optional<broker::Delivery> pop(const std::atomic<bool>& stopping) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return stopping || !items_.empty(); });
-    if (stopping) return std::nullopt;
-    auto d = std::move(items_.front());
-    items_.pop_front();
-    return d;
-  }
-  void wake() { cv_.notify_all(); }
-  // Copies of up to n deliveries waiting behind the one just popped (group commit).
-  std::vector<broker::Delivery> peek(std::size_t n) {
-    std::lock_guard lock(mutex_);
-    std::vector<broker::Delivery> out;
-    for (std::size_t i = 0; i < items_.size() && i < n; ++i) out.push_back(items_[i]);
-    return out;
-  }
-  std::deque<broker::Delivery> take_all() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(items_, {});
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<broker::Delivery> items_;
-};
+using app::Config;
+using app::GroupCommit;
+using app::LogContext;
+using app::Pruner;
+namespace worker_metrics = app::worker_metrics;
 
 // Acks the delivery once every publish it caused is confirmed; a refused publish sends
 // it back to the queue (the reply and events are idempotent on redelivery).
@@ -103,6 +71,13 @@ struct AckBarrier {
   }
 };
 
+// The ready frame for a gateway that sends envelope version 2 (it forwards it to the
+// charger as is); the older {"uniqueId",...} form for a gateway not yet upgraded, which
+// sends version 1 and reads only that (README "Message envelope versions").
+std::string reply_body(int envelope_version, const messages::Reply& reply) {
+  return envelope_version >= 2 ? messages::reply_frame(reply) : messages::encode_stored_reply(reply);
+}
+
 std::int64_t now_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -111,8 +86,10 @@ std::int64_t now_millis() {
 
 }  // namespace
 
-int run_ocpp_worker(const Config& config) {
-  broker::BrokerClient broker(config.amqp, broker::core_topology(config.names));
+int run(const Config& config) {
+  runtime::Role role(config, "ocpp-worker");
+  role.on_signal_log("finishing the current message");
+  broker::BrokerClient& broker = role.broker();
   auto store = store::open_store(config.database_url);
   csms::SystemClock clock;
   csms::MessageProcessor processor(*store, clock, config.policy);
@@ -122,52 +99,36 @@ int run_ocpp_worker(const Config& config) {
       static_cast<std::size_t>(std::min(config.worker_commit_batch, config.worker_prefetch));
   GroupCommit group(*store, clock, config.policy, group_size);
 
-  std::atomic<bool> stopping{false};
-  DeliveryQueue queue;
-  install_shutdown_handler([&](int signal) {
-    spdlog::info("signal {}: finishing the current message", signal);
-    stopping = true;
-    queue.wake();
-  });
-
-  register_broker_metrics(broker);
+  auto& handoff = role.consume_to_handoff(config.names.queue_ocpp_messages,
+                                          static_cast<std::uint16_t>(config.worker_prefetch));
   auto health_store = store::open_store(config.database_url);
-  auto ops = start_ops_server(config, "ocpp-worker", [&] {
-    metrics::HealthReport report;
-    report.body["checks"]["rabbitmq"] =
-        rabbitmq_check(broker, config.names.queue_ocpp_messages, report.healthy);
-    report.body["checks"]["database"] = database_check(*health_store, report.healthy);
-    return report;
+  role.health(config.names.queue_ocpp_messages, [&](metrics::HealthReport& report) {
+    report.body["checks"]["database"] = app::database_check(*health_store, report.healthy);
   });
 
   // Data retention: worker 0 prunes on its own connection and thread, in short batches.
   std::unique_ptr<Pruner> pruner;
-  if (prunes_periodically(config, "ocpp-worker")) {
+  if (app::prunes_periodically(config, "ocpp-worker")) {
     pruner = std::make_unique<Pruner>(store::open_store(config.database_url), config.retention,
                                       config.prune_interval, clock);
   }
-
-  broker.consume(config.names.queue_ocpp_messages,
-                 static_cast<std::uint16_t>(config.worker_prefetch),
-                 [&](broker::Delivery&& d) { queue.push(std::move(d)); });
-  broker.start();
   spdlog::info("ocpp-worker consuming {} (prefetch {})", config.names.queue_ocpp_messages,
                config.worker_prefetch);
 
   // error.occurred for a dead-lettered message (best effort: the DLQ keeps the message).
   auto publish_failure = [&](const std::string& device_id, const std::string& action,
                              const std::string& message_id, const std::string& reason) {
-    csms::DomainEvent event{"error.occurred", device_id,
+    messages::DomainEvent event{"error.occurred", device_id,
                             {{"code", "ProcessingFailed"},
                              {"message", reason},
                              {"action", action},
                              {"messageId", message_id}}};
     broker::Message message;
     message.exchange = config.names.exchange_events;
-    message.routing_key = "notification." + event.type;
+    message.routing_key = messages::event_routing_key(event.type);
     message.type = event.type;
     message.message_id = message_id + ".error";
-    message.body = csms::serialize(event, csms::format_timestamp(now_millis()));
+    message.body = messages::encode_event(event, messages::format_timestamp(now_millis()));
     broker.publish(std::move(message), [](broker::PublishOutcome) {});
   };
   broker::RetryDelays retry_delays;
@@ -181,8 +142,8 @@ int run_ocpp_worker(const Config& config) {
   // message, tell it at once that the call failed instead of letting it time out. The
   // reason stays in the logs and the DLQ headers; the charger only learns that the CSMS
   // could not process the call.
-  auto failure_answer = [](const broker::Delivery& d,
-                           const std::string& unique_id) -> std::optional<broker::Message> {
+  auto failure_answer = [](const broker::Delivery& d, const std::string& unique_id,
+                           int envelope_version) -> std::optional<broker::Message> {
     if (d.reply_to.empty() || unique_id.empty()) return std::nullopt;
     broker::Message reply;
     reply.routing_key = d.reply_to;
@@ -195,15 +156,15 @@ int run_ocpp_worker(const Config& config) {
     error.description =
         "The CSMS could not process this call; it was moved to the dead-letter queue for an "
         "operator";
-    reply.body = csms::serialize(csms::Reply{unique_id, std::nullopt, std::move(error)});
+    reply.body = reply_body(envelope_version, messages::Reply{unique_id, std::nullopt, std::move(error)});
     return reply;
   };
   auto dead_letter = [&](broker::Delivery&& d, const std::string& reason,
-                         const std::string& unique_id = {}) {
-    auto copy = broker::dead_letter_message(d, reason, csms::format_timestamp(now_millis()));
+                         const std::string& unique_id = {}, int envelope_version = messages::kEnvelopeVersion) {
+    auto copy = broker::dead_letter_message(d, reason, messages::format_timestamp(now_millis()));
     spdlog::error("message {} dead-lettered to {}: {}", copy.message_id, copy.routing_key, reason);
     worker_metrics::nacked(false);
-    auto answer = failure_answer(d, unique_id);
+    auto answer = failure_answer(d, unique_id, envelope_version);
     auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
     // Answered only once the DLQ copy is confirmed: a refused copy goes back to the
     // queue (AckBarrier) and will still be processed, so the charger keeps waiting.
@@ -220,17 +181,17 @@ int run_ocpp_worker(const Config& config) {
     });
   };
 
-  while (auto delivery = queue.pop(stopping)) {
-    auto taken_at = std::chrono::steady_clock::now();
+  // One message: its decoded envelope (or why it is unreadable) and its outcome.
+  auto handle = [&](std::optional<broker::Delivery> delivery,
+                    const std::optional<messages::Envelope>& decoded, const std::string& decode_error,
+                    std::chrono::steady_clock::time_point taken_at) {
     LogContext log_context{{"messageId", delivery->message_id}};
-    auto parsed = csms::parse_envelope(delivery->body);
-    if (auto* error = std::get_if<std::string>(&parsed)) {
-      publish_failure("", delivery->type, delivery->message_id, "unreadable message: " + *error);
-      dead_letter(std::move(*delivery), "cannot be processed: " + *error);
-      continue;
+    if (!decoded) {
+      publish_failure("", delivery->type, delivery->message_id, "unreadable message: " + decode_error);
+      dead_letter(std::move(*delivery), "cannot be processed: " + decode_error);
+      return;
     }
-    const auto& envelope = std::get<csms::Envelope>(parsed);
-    group.run(*delivery, queue.peek(group_size - 1));
+    const auto& envelope = *decoded;
     log_context.set("deviceId", envelope.device_id);
     log_context.set("action", envelope.message_type);
     double db_seconds = 0;
@@ -253,14 +214,14 @@ int run_ocpp_worker(const Config& config) {
         std::string reason = "database unavailable after " + std::to_string(attempt) +
                              " attempts: " + e.what();
         publish_failure(envelope.device_id, envelope.message_type, envelope.message_id, reason);
-        dead_letter(std::move(*delivery), reason, envelope.unique_id);
+        dead_letter(std::move(*delivery), reason, envelope.unique_id, envelope.version);
       }
-      continue;
+      return;
     } catch (const std::exception& e) {
       std::string reason = std::string("processing failed: ") + e.what();
       publish_failure(envelope.device_id, envelope.message_type, envelope.message_id, reason);
-      dead_letter(std::move(*delivery), reason, envelope.unique_id);
-      continue;
+      dead_letter(std::move(*delivery), reason, envelope.unique_id, envelope.version);
+      return;
     }
     if (!config.test_crash_after_commit.empty() && !outcome->duplicate &&
         envelope.message_type == config.test_crash_after_commit) {
@@ -277,21 +238,21 @@ int run_ocpp_worker(const Config& config) {
       reply.routing_key = delivery->reply_to;
       reply.correlation_id = delivery->correlation_id;
       reply.message_id = envelope.message_id + ".reply";
-      reply.body = csms::serialize(outcome->reply);
+      reply.body = reply_body(envelope.version, outcome->reply);
       reply.persistent = false;
       publishes.push_back(std::move(reply));
     }
     // The time of the first processing: a republished event is the same event.
     const std::string timestamp = outcome->events_timestamp.empty()
-                                      ? csms::format_timestamp(now_millis())
+                                      ? messages::format_timestamp(now_millis())
                                       : outcome->events_timestamp;
     for (const auto& event : outcome->events) {
       broker::Message message;
       message.exchange = config.names.exchange_events;
-      message.routing_key = "notification." + event.type;
+      message.routing_key = messages::event_routing_key(event.type);
       message.type = event.type;
       message.message_id = envelope.message_id + "." + event.type;
-      message.body = csms::serialize(event, timestamp);
+      message.body = messages::encode_event(event, timestamp);
       publishes.push_back(std::move(message));
     }
     for (const auto& warning : outcome->warnings) {
@@ -307,7 +268,7 @@ int run_ocpp_worker(const Config& config) {
     if (publishes.empty()) {
       broker.ack(*delivery);
       worker_metrics::acked();
-      continue;
+      return;
     }
     auto barrier = std::make_shared<AckBarrier>(broker, std::move(*delivery),
                                                 static_cast<int>(publishes.size()));
@@ -315,16 +276,38 @@ int run_ocpp_worker(const Config& config) {
       broker.publish(std::move(message),
                      [barrier](broker::PublishOutcome o) { barrier->done(o); });
     }
-  }
+  };
 
-  if (pruner) pruner->stop();
-  if (ops) ops->stop();
-  // Hand back what was received but not started; in-flight acks are sent while the
-  // client drains its confirms.
-  for (auto& d : queue.take_all()) broker.nack(d, true);
-  broker.stop(std::chrono::seconds(5));
-  spdlog::info("ocpp-worker stopped");
-  return 0;
+  return role.run([&] {
+    // Everything waiting (up to the group size) in one go: one wake-up, each envelope
+    // decoded once, the group committed together, then each message replied to and acked
+    // on its own. A stop hands the rest back (their redelivery is answered from the
+    // stored reply).
+    while (true) {
+      auto batch = handoff.pop_batch(std::max<std::size_t>(group_size, 1));
+      if (batch.empty()) break;
+      const auto taken_at = std::chrono::steady_clock::now();
+      std::vector<std::optional<messages::Envelope>> envelopes(batch.size());
+      std::vector<std::string> errors(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto parsed = messages::decode_envelope(batch[i].body);
+        if (auto* e = std::get_if<messages::Envelope>(&parsed)) {
+          envelopes[i] = std::move(*e);
+        } else {
+          errors[i] = std::move(std::get<std::string>(parsed));
+        }
+      }
+      if (batch.size() > 1) group.run(batch, envelopes);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (role.stopping()) {
+          for (std::size_t j = i; j < batch.size(); ++j) broker.nack(batch[j], true);
+          break;
+        }
+        handle(std::move(batch[i]), envelopes[i], errors[i], i == 0 ? taken_at : std::chrono::steady_clock::now());
+      }
+    }
+    if (pruner) pruner->stop();
+  });
 }
 
-}  // namespace genx::app
+}  // namespace genx::worker

@@ -22,6 +22,7 @@
 
 #include "broker/broker_client.hpp"
 #include "csms/envelope.hpp"
+#include "messages/envelope.hpp"
 #include "csms/processor.hpp"
 #include "csms/write_store.hpp"
 
@@ -49,8 +50,8 @@ class BatchWriteStore : public csms::WriteStore {
   bool poisoned_ = false;
 };
 
-// The worker's group commit. run(first, waiting) processes `first` and the deliveries
-// queued behind it (at most max_batch in all) in one transaction and keeps their outcomes;
+// The worker's group commit. run(batch) processes the deliveries the worker took in one
+// go (at most max_batch in all) in one transaction and keeps their outcomes;
 // the worker then handles each delivery as before, taking its outcome with take() instead
 // of processing it again. When the group transaction fails for any reason nothing is
 // kept and every message goes through the worker's one-by-one path (and its retry and
@@ -61,33 +62,49 @@ class GroupCommit {
               std::size_t max_batch)
       : store_(store), clock_(clock), policy_(policy), max_batch_(max_batch) {}
 
+  // Decodes the envelopes itself (tests; the worker passes what it decoded already).
   void run(const broker::Delivery& first, const std::vector<broker::Delivery>& waiting) {
-    if (max_batch_ <= 1 || outcomes_.count(key(first)) != 0) return;
+    std::vector<broker::Delivery> all;
+    all.push_back(first);
+    all.insert(all.end(), waiting.begin(), waiting.end());
+    std::vector<std::optional<csms::Envelope>> envelopes;
+    for (const auto& d : all) {
+      auto parsed = messages::decode_envelope(d.body);
+      if (auto* envelope = std::get_if<csms::Envelope>(&parsed)) {
+        envelopes.emplace_back(std::move(*envelope));
+      } else {
+        envelopes.emplace_back();
+      }
+    }
+    run(all, envelopes);
+  }
+
+  // batch[i] and its decoded envelope (nullopt: not decodable, left to the one-by-one
+  // path), in delivery order; batch[0] is the one handled next.
+  void run(const std::vector<broker::Delivery>& batch,
+           const std::vector<std::optional<csms::Envelope>>& envelopes) {
+    if (max_batch_ <= 1 || batch.empty() || outcomes_.count(key(batch[0])) != 0) return;
     // Outcomes left behind by deliveries of an earlier connection (redelivered with new
     // tags) are dropped; their redelivery is answered from the stored reply.
     if (outcomes_.size() > 4 * max_batch_) outcomes_.clear();
-    std::vector<std::pair<Key, csms::Envelope>> batch;
-    auto add = [&](const broker::Delivery& d) {
-      auto parsed = csms::parse_envelope(d.body);
-      if (auto* envelope = std::get_if<csms::Envelope>(&parsed)) batch.emplace_back(key(d), std::move(*envelope));
-    };
-    add(first);
-    for (const auto& d : waiting) {
-      if (batch.size() >= max_batch_) break;
-      if (outcomes_.count(key(d)) == 0) add(d);
+    std::vector<std::pair<Key, const csms::Envelope*>> group;
+    for (std::size_t i = 0; i < batch.size() && group.size() < max_batch_; ++i) {
+      if (!envelopes[i]) continue;
+      if (i > 0 && outcomes_.count(key(batch[i])) != 0) continue;
+      group.emplace_back(key(batch[i]), &*envelopes[i]);
     }
-    if (batch.size() <= 1) return;  // nothing to group: the one-by-one path is the same
+    if (group.size() <= 1) return;  // nothing to group: the one-by-one path is the same
     std::map<Key, csms::Outcome> done;
     try {
       store_.in_transaction([&](csms::UnitOfWork& uow) {
         done.clear();
         BatchWriteStore batch_store(uow);
         csms::MessageProcessor processor(batch_store, clock_, policy_);
-        for (const auto& [k, envelope] : batch) done[k] = processor.process(envelope);
+        for (const auto& [k, envelope] : group) done[k] = processor.process(*envelope);
       });
     } catch (const std::exception& e) {
       spdlog::debug("group commit of {} messages not possible ({}); processing them one by one",
-                    batch.size(), e.what());
+                    group.size(), e.what());
       return;
     }
     outcomes_.merge(done);

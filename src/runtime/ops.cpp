@@ -1,4 +1,4 @@
-#include "app/ops.hpp"
+#include "runtime/ops.hpp"
 
 #include <unistd.h>
 

@@ -1,0 +1,83 @@
+#pragma once
+// The one hand-off between a role's broker thread and its work thread: deliveries the
+// broker thread pushes, the work thread drains. Bounded: its capacity is the consumer's
+// prefetch, which RabbitMQ never exceeds (unacked deliveries), so push never blocks the
+// broker thread; a push beyond it (a broker that ignored the prefetch) is refused and the
+// caller hands the delivery back.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "broker/broker_client.hpp"
+
+namespace genx::runtime {
+
+class HandOff {
+ public:
+  explicit HandOff(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+  // Broker thread. False when full or stopped (the delivery was not taken).
+  bool push(broker::Delivery&& d) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_ || items_.size() >= capacity_) return false;
+      items_.push_back(std::move(d));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  // Work thread: waits for a first delivery, then up to `fill` for `max` to be waiting,
+  // and takes what is waiting (at most max) in one go: one wake-up per batch, no copies.
+  // Empty once stopped.
+  std::vector<broker::Delivery> pop_batch(std::size_t max,
+                                          std::chrono::milliseconds fill = std::chrono::milliseconds(0)) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return stopped_ || !items_.empty(); });
+    if (!stopped_ && fill.count() > 0 && items_.size() < max) {
+      cv_.wait_for(lock, fill, [&] { return stopped_ || items_.size() >= max; });
+    }
+    std::vector<broker::Delivery> batch;
+    if (stopped_) return batch;
+    const std::size_t n = std::min(max, items_.size());
+    batch.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      batch.push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    return batch;
+  }
+
+  // Any thread: wakes the work thread; pop_batch returns empty from now on.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool stopped() const {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+  }
+
+  // What was received but not taken (to hand back to RabbitMQ at the stop).
+  std::deque<broker::Delivery> take_all() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(items_, {});
+  }
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<broker::Delivery> items_;
+  bool stopped_ = false;
+};
+
+}  // namespace genx::runtime

@@ -1,0 +1,64 @@
+#include "runtime/handoff.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace genx::runtime {
+namespace {
+
+broker::Delivery delivery(std::uint64_t tag) {
+  broker::Delivery d;
+  d.delivery_tag = tag;
+  d.body = "m" + std::to_string(tag);
+  return d;
+}
+
+TEST(HandOff, DrainsWhatIsWaitingInOneGoInOrder) {
+  HandOff h(8);
+  for (std::uint64_t t = 1; t <= 5; ++t) ASSERT_TRUE(h.push(delivery(t)));
+  auto first = h.pop_batch(3);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].delivery_tag, 1u);
+  EXPECT_EQ(first[2].delivery_tag, 3u);
+  auto rest = h.pop_batch(3);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].body, "m4");
+}
+
+TEST(HandOff, RefusesBeyondItsCapacityAndAfterTheStop) {
+  HandOff h(2);
+  EXPECT_TRUE(h.push(delivery(1)));
+  EXPECT_TRUE(h.push(delivery(2)));
+  auto refused = delivery(3);
+  EXPECT_FALSE(h.push(std::move(refused)));
+  EXPECT_EQ(refused.body, "m3");  // not taken: the caller still has it to hand back
+  h.stop();
+  EXPECT_FALSE(h.push(delivery(4)));
+  EXPECT_TRUE(h.pop_batch(10).empty());
+  EXPECT_EQ(h.take_all().size(), 2u);
+}
+
+TEST(HandOff, StopWakesAWaitingWorkThread) {
+  HandOff h(4);
+  std::size_t got = 99;
+  std::thread work([&] { got = h.pop_batch(4).size(); });
+  h.stop();
+  work.join();
+  EXPECT_EQ(got, 0u);
+}
+
+TEST(HandOff, WaitsUpToTheFillTimeForABatch) {
+  HandOff h(4);
+  ASSERT_TRUE(h.push(delivery(1)));
+  std::thread producer([&] { h.push(delivery(2)); });
+  auto batch = h.pop_batch(2, std::chrono::seconds(30));
+  producer.join();
+  // The second arrives within the fill time: one batch of both, in order.
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0].delivery_tag, 1u);
+  EXPECT_EQ(batch[1].delivery_tag, 2u);
+}
+
+}  // namespace
+}  // namespace genx::runtime

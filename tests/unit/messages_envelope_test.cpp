@@ -1,0 +1,241 @@
+#include <gtest/gtest.h>
+
+#include "messages/actions.hpp"
+#include "messages/envelope.hpp"
+#include "messages/takeover.hpp"
+
+namespace genx::messages {
+namespace {
+
+using nlohmann::json;
+
+Envelope sample_envelope() {
+  Envelope e;
+  e.message_id = "2f9c0d6e-0000-4000-8000-000000000001";
+  e.device_id = "CHARGER_001";
+  e.charger_id = 123;
+  e.gateway_id = "gw-a";
+  e.message_type = "StatusNotification";
+  e.unique_id = "msg-id";
+  e.timestamp = "2024-01-15T10:30:00.000Z";
+  e.raw_data = R"([2, "msg-id", "StatusNotification", {"connectorId":1,"status":"Available","errorCode":"NoError"}])";
+  return e;
+}
+
+// What a gateway before envelope version 2 wrote: the frame twice.
+json version_1_envelope() {
+  return json{{"version", 1},
+              {"messageId", "m-1"},
+              {"deviceId", "CHARGER_001"},
+              {"chargerId", nullptr},
+              {"gatewayId", "gw-old"},
+              {"ocppVersion", "1.6"},
+              {"messageType", "StatusNotification"},
+              {"uniqueId", "msg-id"},
+              {"payload", {{"connectorId", 2}, {"status", "Faulted"}, {"errorCode", "NoError"}}},
+              {"timestamp", "2024-01-15T10:30:00.000Z"},
+              {"rawData", R"([2,"msg-id","StatusNotification",{"connectorId":2,"status":"Faulted","errorCode":"NoError"}])"}};
+}
+
+TEST(Envelope, Version2CarriesTheFrameOnceUnderTheDesignFieldNames) {
+  const json j = json::parse(encode_envelope(sample_envelope()));
+  EXPECT_EQ(j.at("version"), 2);
+  EXPECT_EQ(j.at("messageId"), "2f9c0d6e-0000-4000-8000-000000000001");
+  EXPECT_EQ(j.at("deviceId"), "CHARGER_001");
+  EXPECT_EQ(j.at("chargerId"), 123);
+  EXPECT_EQ(j.at("gatewayId"), "gw-a");
+  EXPECT_EQ(j.at("ocppVersion"), "1.6");
+  EXPECT_EQ(j.at("messageType"), "StatusNotification");
+  EXPECT_EQ(j.at("uniqueId"), "msg-id");
+  EXPECT_EQ(j.at("timestamp"), "2024-01-15T10:30:00.000Z");
+  EXPECT_EQ(j.at("rawData"), sample_envelope().raw_data);
+  EXPECT_FALSE(j.contains("payload"));
+  EXPECT_EQ(j.size(), 10u);
+}
+
+TEST(Envelope, DecodingVersion2ReadsThePayloadOutOfTheFrame) {
+  const auto parsed = decode_envelope(encode_envelope(sample_envelope()));
+  ASSERT_TRUE(std::holds_alternative<Envelope>(parsed)) << std::get<std::string>(parsed);
+  const auto& e = std::get<Envelope>(parsed);
+  EXPECT_EQ(e.version, 2);
+  EXPECT_EQ(e.device_id, "CHARGER_001");
+  EXPECT_EQ(e.charger_id, 123);
+  EXPECT_EQ(e.unique_id, "msg-id");
+  EXPECT_EQ(e.payload, json::parse(R"({"connectorId":1,"status":"Available","errorCode":"NoError"})"));
+  EXPECT_EQ(e.raw_data, sample_envelope().raw_data);
+}
+
+TEST(Envelope, Version1EnvelopesLeftInTheQueuesAreStillRead) {
+  const auto parsed = decode_envelope(version_1_envelope().dump());
+  ASSERT_TRUE(std::holds_alternative<Envelope>(parsed)) << std::get<std::string>(parsed);
+  const auto& e = std::get<Envelope>(parsed);
+  EXPECT_EQ(e.version, 1);
+  EXPECT_EQ(e.gateway_id, "gw-old");
+  EXPECT_EQ(e.payload.at("status"), "Faulted");
+  EXPECT_EQ(e.raw_data, version_1_envelope().at("rawData"));
+  json no_payload = version_1_envelope();
+  no_payload.erase("payload");
+  EXPECT_TRUE(std::holds_alternative<std::string>(decode_envelope(no_payload.dump())));
+}
+
+TEST(Envelope, ReadableFormAddsThePayloadOfAVersion2Body) {
+  const json shown = readable_envelope(json::parse(encode_envelope(sample_envelope())));
+  EXPECT_EQ(shown.at("payload").at("connectorId"), 1);
+  EXPECT_EQ(shown.at("rawData"), sample_envelope().raw_data);
+  EXPECT_EQ(readable_envelope(version_1_envelope()), version_1_envelope());
+  EXPECT_EQ(readable_envelope(json{{"version", 99}}), (json{{"version", 99}}));
+}
+
+TEST(Envelope, UnknownChargerIdIsNull) {
+  Envelope e = sample_envelope();
+  e.charger_id.reset();
+  const json j = json::parse(encode_envelope(e));
+  EXPECT_TRUE(j.at("chargerId").is_null());
+  const auto parsed = decode_envelope(j.dump());
+  ASSERT_TRUE(std::holds_alternative<Envelope>(parsed));
+  EXPECT_FALSE(std::get<Envelope>(parsed).charger_id.has_value());
+}
+
+TEST(Envelope, RejectsOtherVersionsWithAClearMessage) {
+  json j = json::parse(encode_envelope(sample_envelope()));
+  j["version"] = 3;
+  const auto parsed = decode_envelope(j.dump());
+  ASSERT_TRUE(std::holds_alternative<std::string>(parsed));
+  EXPECT_NE(std::get<std::string>(parsed).find("version 3"), std::string::npos);
+}
+
+TEST(Envelope, RejectsBrokenBodies) {
+  EXPECT_TRUE(std::holds_alternative<std::string>(decode_envelope("not json")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(decode_envelope("[1,2]")));
+  json j = json::parse(encode_envelope(sample_envelope()));
+  j.erase("deviceId");
+  const auto missing = decode_envelope(j.dump());
+  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+  EXPECT_NE(std::get<std::string>(missing).find("deviceId"), std::string::npos);
+  j = json::parse(encode_envelope(sample_envelope()));
+  j["rawData"] = R"([2,"msg-id","StatusNotification","text"])";
+  const auto not_a_call = decode_envelope(j.dump());
+  ASSERT_TRUE(std::holds_alternative<std::string>(not_a_call));
+  EXPECT_NE(std::get<std::string>(not_a_call).find("rawData"), std::string::npos);
+}
+
+TEST(Reply, TheWorkerSendsTheReadyFrame) {
+  EXPECT_EQ(reply_frame(Reply{"abc", json{{"currentTime", "2024-01-15T10:30:00.000Z"}}, std::nullopt}),
+            R"([3,"abc",{"currentTime":"2024-01-15T10:30:00.000Z"}])");
+  ocpp::CallError error{"abc", ocpp::ErrorCode::kInternalError, "database down", json::object()};
+  EXPECT_EQ(reply_frame(Reply{"abc", std::nullopt, error}), R"([4,"abc","InternalError","database down",{}])");
+}
+
+TEST(Reply, TheGatewayForwardsAFrameAndConvertsTheOlderForm) {
+  std::string error;
+  EXPECT_EQ(reply_body_to_frame(R"([3,"abc",{}])", error), R"([3,"abc",{}])");
+  EXPECT_EQ(reply_body_to_frame(R"({"uniqueId":"abc","result":{"status":"Accepted"}})", error),
+            R"([3,"abc",{"status":"Accepted"}])");
+  EXPECT_EQ(reply_body_to_frame(R"({"uniqueId":"abc","error":{"code":"InternalError","description":"x"}})", error),
+            R"([4,"abc","InternalError","x",{}])");
+  EXPECT_FALSE(reply_body_to_frame(R"({"uniqueId":"abc"})", error).has_value());
+  EXPECT_NE(error.find("exactly one"), std::string::npos);
+}
+
+TEST(Reply, StoredResultForm) {
+  const Reply reply{"abc", json{{"currentTime", "2024-01-15T10:30:00.000Z"}}, std::nullopt};
+  const json j = json::parse(encode_stored_reply(reply));
+  EXPECT_EQ(j, json::parse(R"({"uniqueId":"abc","result":{"currentTime":"2024-01-15T10:30:00.000Z"}})"));
+  const auto parsed = decode_stored_reply(encode_stored_reply(reply));
+  ASSERT_TRUE(std::holds_alternative<Reply>(parsed));
+  EXPECT_EQ(std::get<Reply>(parsed).result, reply.result);
+  EXPECT_FALSE(std::get<Reply>(parsed).error.has_value());
+}
+
+TEST(Reply, StoredErrorForm) {
+  ocpp::CallError error{"abc", ocpp::ErrorCode::kInternalError, "database down", json::object()};
+  const Reply reply{"abc", std::nullopt, error};
+  const json j = json::parse(encode_stored_reply(reply));
+  EXPECT_EQ(j, json::parse(R"({"uniqueId":"abc","error":{"code":"InternalError","description":"database down","details":{}}})"));
+  const auto parsed = decode_stored_reply(encode_stored_reply(reply));
+  ASSERT_TRUE(std::holds_alternative<Reply>(parsed));
+  const auto& back = std::get<Reply>(parsed);
+  ASSERT_TRUE(back.error.has_value());
+  EXPECT_EQ(back.error->code, ocpp::ErrorCode::kInternalError);
+  EXPECT_EQ(back.error->description, "database down");
+  EXPECT_EQ(back.error->unique_id, "abc");
+}
+
+TEST(Reply, RejectsAmbiguousOrUnknownCodes) {
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      decode_stored_reply(R"({"uniqueId":"a","result":{},"error":{"code":"InternalError"}})")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(decode_stored_reply(R"({"uniqueId":"a"})")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      decode_stored_reply(R"({"uniqueId":"a","error":{"code":"NoSuchCode"}})")));
+}
+
+TEST(DomainEvent, CarriesVersionTypeDeviceAndTimestamp) {
+  const DomainEvent event{"charger.status.changed", "CHARGER_001",
+                          json{{"connectorId", 1}, {"status", "Charging"}}};
+  const json j = json::parse(encode_event(event, "2024-01-15T10:30:00.000Z"));
+  EXPECT_EQ(j.at("version"), 1);
+  EXPECT_EQ(j.at("type"), "charger.status.changed");
+  EXPECT_EQ(j.at("deviceId"), "CHARGER_001");
+  EXPECT_EQ(j.at("timestamp"), "2024-01-15T10:30:00.000Z");
+  EXPECT_EQ(j.at("connectorId"), 1);
+  EXPECT_EQ(j.at("status"), "Charging");
+  EXPECT_EQ(event_routing_key(event.type), "notification.charger.status.changed");
+}
+
+TEST(Takeover, RoundTripsAndRefusesOtherBodies) {
+  const auto back = decode_takeover(encode_takeover({"CP-1", "gw-b", 1705314600123}));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->device_id, "CP-1");
+  EXPECT_EQ(back->gateway_id, "gw-b");
+  EXPECT_EQ(back->connected_at, 1705314600123);
+  EXPECT_EQ(json::parse(encode_takeover({"CP-1", "gw-b", 5})),
+            json::parse(R"({"version":1,"deviceId":"CP-1","gatewayId":"gw-b","connectedAt":5})"));
+  EXPECT_FALSE(decode_takeover(R"({"deviceId":"CP-1"})").has_value());
+  EXPECT_FALSE(decode_takeover("nope").has_value());
+}
+
+TEST(Actions, TelemetryIsAnsweredOnConfirmAndCallsThatNeedADecisionAreNot) {
+  for (const char* action : {"Heartbeat", "StatusNotification", "MeterValues", "DiagnosticsStatusNotification",
+                             "FirmwareStatusNotification"}) {
+    EXPECT_TRUE(answered_on_confirm(action)) << action;
+  }
+  for (const char* action : {"BootNotification", "Authorize", "StartTransaction", "StopTransaction", "DataTransfer"}) {
+    EXPECT_FALSE(answered_on_confirm(action)) << action;
+  }
+  EXPECT_EQ(confirm_result("Heartbeat", "2024-01-15T10:30:00.000Z"),
+            (json{{"currentTime", "2024-01-15T10:30:00.000Z"}}));
+  EXPECT_EQ(confirm_result("StatusNotification", "x"), json::object());
+}
+
+TEST(Priority, PeopleWaitingOutrankTelemetry) {
+  for (const char* action : {"BootNotification", "Authorize", "StartTransaction", "StopTransaction"}) {
+    EXPECT_EQ(priority_for_action(action), 8) << action;
+  }
+  for (const char* action : {"DataTransfer", "StatusNotification", "FirmwareStatusNotification",
+                             "DiagnosticsStatusNotification"}) {
+    EXPECT_EQ(priority_for_action(action), 5) << action;
+  }
+  EXPECT_EQ(priority_for_action("MeterValues"), 1);
+  EXPECT_EQ(priority_for_action("Heartbeat"), 1);
+}
+
+TEST(Timestamp, FormatsUtcWithMilliseconds) {
+  EXPECT_EQ(format_timestamp(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(1705314600123), "2024-01-15T10:30:00.123Z");
+  EXPECT_EQ(format_timestamp(951782400000), "2000-02-29T00:00:00.000Z");
+}
+
+TEST(Timestamp, ParsesWhatChargersSend) {
+  EXPECT_EQ(parse_timestamp("2024-01-15T10:30:00.123Z"), 1705314600123);
+  EXPECT_EQ(parse_timestamp("2024-01-15T10:30:00Z"), 1705314600000);
+  EXPECT_EQ(parse_timestamp("2024-01-15T12:30:00+02:00"), 1705314600000);
+  EXPECT_EQ(parse_timestamp("2024-01-15T10:30:00.5Z"), 1705314600500);
+  EXPECT_EQ(parse_timestamp("2024-01-15T10:30:00.123456Z"), 1705314600123);
+  EXPECT_EQ(normalize_timestamp("2024-01-15T05:30:00-05:00"), "2024-01-15T10:30:00.000Z");
+  EXPECT_FALSE(parse_timestamp("yesterday").has_value());
+  EXPECT_FALSE(parse_timestamp("2024-13-15T10:30:00Z").has_value());
+  EXPECT_FALSE(parse_timestamp("2024-01-15T10:30:00Zjunk").has_value());
+}
+
+}  // namespace
+}  // namespace genx::messages
