@@ -9,8 +9,13 @@
 #   bench/run.sh --notes F  append the notes in file F to RESULTS.md (default bench/NOTES.md)
 #
 # Environment: GENX_BIN (default build/genx), GENX_BENCH_RABBITMQ_PORT (private node,
-# default 5706) or GENX_BENCH_RABBITMQ_URL (use that broker), GENX_BENCH_PORT_BASE
-# (gateway port; api +1, notifier +2; default 9706), GENX_BENCH_OUT (report file).
+# default 5706, started with the management plugin) or GENX_BENCH_RABBITMQ_URL (use that
+# broker; its management API is GENX_BENCH_RABBITMQ_MANAGEMENT_URL, default AMQP port +
+# 10000; broker figures then include other clients' traffic), GENX_BENCH_PORT_BASE
+# (gateway port; api +1, notifier +2; default 9706), GENX_BENCH_OUT (report file),
+# GENX_BENCH_MIX_CHARGERS / GENX_BENCH_MIX_SECONDS / GENX_BENCH_RPC_CHARGERS /
+# GENX_BENCH_RPC_SECONDS (override the sizes of phases 2 and 3, e.g. a short realistic
+# run: --smoke with GENX_BENCH_MIX_CHARGERS=800 GENX_BENCH_MIX_SECONDS=20).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$GENX_ROOT"
@@ -52,6 +57,12 @@ else
   mem_small=1000; mem_large=18000; mem_ramp=25; mem_hold=8; storm_chargers=10000; storm_ramp=15; storm_wait=60
 fi
 
+mix_chargers=${GENX_BENCH_MIX_CHARGERS:-$mix_chargers}
+mix_duration=${GENX_BENCH_MIX_SECONDS:-$mix_duration}
+rpc_chargers=${GENX_BENCH_RPC_CHARGERS:-$rpc_chargers}
+rpc_duration=${GENX_BENCH_RPC_SECONDS:-$rpc_duration}
+sized_by_env=$([[ -n ${GENX_BENCH_MIX_CHARGERS:-}${GENX_BENCH_MIX_SECONDS:-}${GENX_BENCH_RPC_CHARGERS:-}${GENX_BENCH_RPC_SECONDS:-} ]] && echo 1 || echo 0)
+
 # Open files: raise the soft limit as far as allowed; 50,000 chargers where possible.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 fd_limit=$(ulimit -n)
@@ -76,19 +87,48 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- RabbitMQ ----------------------------------------------------------------------
+rabbit_pid=""
 if [[ -n ${GENX_BENCH_RABBITMQ_URL:-} ]]; then
   amqp_url=$GENX_BENCH_RABBITMQ_URL
+  mgmt_port=$(( $(sed -E 's#^amqps?://([^@/]*@)?[^:/]*:?([0-9]*).*#\2#' <<<"$amqp_url" | sed 's/^$/5672/') + 10000 ))
+  mgmt_url=${GENX_BENCH_RABBITMQ_MANAGEMENT_URL:-http://127.0.0.1:$mgmt_port}
 else
   rabbit_port="${GENX_BENCH_RABBITMQ_PORT:-5706}"
   if ! GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh status >/dev/null 2>&1; then
     tcp_open 127.0.0.1 "$rabbit_port" && die "port $rabbit_port is taken by something else (set GENX_BENCH_RABBITMQ_PORT)"
     log "starting a private RabbitMQ on port $rabbit_port"
-    GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh start >&2
+    GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh start --management >&2
     rabbit_started=1
   fi
   wait_tcp 127.0.0.1 "$rabbit_port" 60 || die "RabbitMQ did not open port $rabbit_port"
   amqp_url="$(GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh url)"
+  mgmt_url=${GENX_BENCH_RABBITMQ_MANAGEMENT_URL:-http://127.0.0.1:$((rabbit_port + 10000))}
+  rabbit_pid=$(GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh ctl eval 'list_to_integer(os:getpid()).' 2>/dev/null || true)
+  [[ $rabbit_pid =~ ^[0-9]+$ ]] || rabbit_pid=""
 fi
+mgmt_user=$(sed -nE 's#^amqps?://([^:@/]*):.*@.*#\1#p' <<<"$amqp_url"); mgmt_user=${mgmt_user:-guest}
+mgmt_pass=$(sed -nE 's#^amqps?://[^:@/]*:([^@/]*)@.*#\1#p' <<<"$amqp_url"); mgmt_pass=${mgmt_pass:-guest}
+# broker_stats FILE: the node's message totals (management API /api/overview
+# message_stats: publish, deliver_get, disk_writes = messages written to disk, plus the
+# node's fsyncs and the broker's CPU ticks), once they stop moving: the management API
+# refreshes them every collect_statistics_interval (2 s on the private node), and a
+# phase's tail (analytics catching up) belongs to the phase.
+broker_stats() {
+  local prev="" cur="" i
+  for i in $(seq 1 20); do
+    cur=$( { curl -sf -u "$mgmt_user:$mgmt_pass" "$mgmt_url/api/overview" \
+              | jq -c '.message_stats // {} | {publish: (.publish // 0), deliver: (.deliver_get // 0), persist: (.disk_writes // 0)}'
+            curl -sf -u "$mgmt_user:$mgmt_pass" "$mgmt_url/api/nodes" | jq -c '{fsync: (map(.io_sync_count // 0) | add)}'; } \
+          | jq -cs 'add' ) || cur=""
+    [[ -z $cur || $cur == "$prev" ]] && break  # no management API: no broker figures
+    prev=$cur
+    sleep 2.5
+  done
+  [[ -n $cur ]] || { echo '{"publish":null,"deliver":null,"persist":null,"fsync":null,"cpu":null}' > "$1"; return 0; }
+  local cpu=null
+  [[ -n $rabbit_pid ]] && cpu=$(cpu_ticks "$rabbit_pid")
+  jq -c --argjson cpu "$cpu" '. + {cpu: $cpu}' <<<"$cur" > "$1"
+}
 
 # --- (1) the limit: RabbitMQ alone ----------------------------------------------------
 log "(1) RabbitMQ alone: one-way and request-reply (${broker_seconds} s each)"
@@ -145,6 +185,7 @@ gateway_pid=$(role_pids gateway)
 worker_pids=$(role_pids ocpp-worker)
 hz=$(getconf CLK_TCK)
 [[ -n $gateway_pid && -n $worker_pids ]] || die "cannot find the gateway and worker processes"
+other_pids="$(role_pids analytics) $(role_pids notifier) $(role_pids api)"
 
 sim() { # sim NAME ARGS...: genx sim against the stack, report in $work/NAME.json
   local name=$1
@@ -159,16 +200,20 @@ sim warmup --chargers "$mix_chargers" --profile idle --interval 3600 --ramp-up "
 
 # --- (2) realistic mix ---------------------------------------------------------------
 log "(2) realistic mix: $mix_chargers chargers, one call per second each, ${mix_duration} s after a ${mix_ramp} s ramp and ${mix_settle} s settling"
-gw_cpu0=$(cpu_ticks $gateway_pid); wk_cpu0=$(cpu_ticks $worker_pids)
+broker_stats "$work/mix_broker0.json"
+gw_cpu0=$(cpu_ticks $gateway_pid); wk_cpu0=$(cpu_ticks $worker_pids); other_cpu0=$(cpu_ticks $other_pids)
 sim mix --chargers "$mix_chargers" --profile realistic --interval 1 --ramp-up "$mix_ramp" \
   --settle "$mix_settle" --duration "$mix_duration" --id-prefix MIX-
-gw_cpu1=$(cpu_ticks $gateway_pid); wk_cpu1=$(cpu_ticks $worker_pids)
+gw_cpu1=$(cpu_ticks $gateway_pid); wk_cpu1=$(cpu_ticks $worker_pids); other_cpu1=$(cpu_ticks $other_pids)
+broker_stats "$work/mix_broker1.json"
 
 # --- (3) RPC actions only ------------------------------------------------------------------
 log "(3) RPC actions only: $rpc_chargers chargers flat out, ${rpc_duration} s"
+broker_stats "$work/rpc_broker0.json"
 rpc_cpu0=$(cpu_ticks $gateway_pid); rpc_wcpu0=$(cpu_ticks $worker_pids)
 sim rpc --chargers "$rpc_chargers" --profile rpc --ramp-up 1 --duration "$rpc_duration" --id-prefix RPC-
 rpc_cpu1=$(cpu_ticks $gateway_pid); rpc_wcpu1=$(cpu_ticks $worker_pids)
+broker_stats "$work/rpc_broker1.json"
 
 # --- (4) gateway memory per connection --------------------------------------------------
 memory_at() { # memory_at N: RSS (KiB) of the gateway while N idle chargers are connected
@@ -221,6 +266,18 @@ mem_total=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 mode=$([[ $smoke -eq 1 ]] && echo "SMOKE (tiny sizes: not a measurement)" || echo full)
+[[ $smoke -eq 1 && $sized_by_env -eq 1 ]] && mode="short (--smoke with phases 2 and 3 sized by GENX_BENCH_*: $mix_chargers chargers × ${mix_duration} s, RPC $rpc_chargers × ${rpc_duration} s)"
+# per_call PHASE FIELD CALLS: broker messages of one kind per answered call in a phase.
+per_call() {
+  jq -rn --slurpfile a "$work/${1}_broker0.json" --slurpfile b "$work/${1}_broker1.json" --argjson n "$3" \
+    'if ($a[0].'"$2"' == null or $b[0].'"$2"' == null or $n == 0) then "n/a" else (($b[0].'"$2"' - $a[0].'"$2"') / $n * 100 | round / 100 | tostring) end'
+}
+broker_line() { echo "$(per_call "$1" publish "$2") / $(per_call "$1" deliver "$2") / $(per_call "$1" persist "$2") / $(per_call "$1" fsync "$2")"; }
+broker_cpu() {
+  local a b
+  a=$(jq -r '.cpu // empty' "$work/${1}_broker0.json"); b=$(jq -r '.cpu // empty' "$work/${1}_broker1.json")
+  if [[ -n $a && -n $b ]]; then us_per_call $((b - a)) "$2"; else echo "n/a"; fi
+}
 
 {
   echo "# GenX benchmark results"
@@ -245,6 +302,10 @@ mode=$([[ $smoke -eq 1 ]] && echo "SMOKE (tiny sizes: not a measurement)" || ech
   echo "| 5 | reconnect storm, $storm_chargers chargers (Boot + 2 StatusNotifications each): all answered after | $storm_s s | $(ratio "$storm_s" 10) × target | ≤ 10 s |"
   echo "| 6 | CPU per call, realistic mix: gateway / workers (µs) | $(us_per_call $((gw_cpu1 - gw_cpu0)) "$mix_calls") / $(us_per_call $((wk_cpu1 - wk_cpu0)) "$mix_calls") | | |"
   echo "| 6 | CPU per call, RPC only: gateway / workers (µs) | $(us_per_call $((rpc_cpu1 - rpc_cpu0)) "$rpc_calls") / $(us_per_call $((rpc_wcpu1 - rpc_wcpu0)) "$rpc_calls") | | |"
+  echo "| 6 | CPU per call, realistic mix: api + notifier + analytics (µs) | $(us_per_call $((other_cpu1 - other_cpu0)) "$mix_calls") | | |"
+  echo "| 7 | RabbitMQ CPU per call, realistic mix / RPC only (µs; phase incl. its tail) | $(broker_cpu mix "$mix_calls") / $(broker_cpu rpc "$rpc_calls") | | |"
+  echo "| 7 | RabbitMQ messages per call, realistic mix: published / delivered / persisted (written to disk) / fsyncs | $(broker_line mix "$mix_calls") | | |"
+  echo "| 7 | RabbitMQ messages per call, RPC only: published / delivered / persisted / fsyncs | $(broker_line rpc "$rpc_calls") | | |"
   echo
   echo "Checks: realistic — $(check mix); RPC — $(check rpc); memory — $(mem_line "$mem_small") / $(mem_line "$mem_large");"
   echo "storm — $(check storm), $(j storm .stormChargers) chargers re-answered."
@@ -254,7 +315,11 @@ mode=$([[ $smoke -eq 1 ]] && echo "SMOKE (tiny sizes: not a measurement)" || ech
   echo "How: (1) \`genx bench-broker\`; (2)–(5) \`genx sim\` against \`genx run\` (see README \"Benchmarks\")."
   echo "Calls/s count answers inside the measurement window after the ramp-up; latency is from"
   echo "sending a call to its answer, as the charger sees it. CPU per call is the processes'"
-  echo "user + system time over the phase divided by the calls answered."
+  echo "user + system time over the phase divided by the calls answered. Broker figures (row 7)"
+  echo "are the node's totals from the management API (\`/api/overview\` message_stats: publish,"
+  echo "deliver_get, disk_writes; \`/api/nodes\` io_sync_count), read before and after the phase"
+  echo "once they stopped moving (the phase's tail, e.g. analytics catching up, included), divided"
+  echo "by every call answered in the phase (ramp-up included, like the CPU figures)."
   if [[ -n $notes && -f $notes ]]; then
     echo
     cat "$notes"

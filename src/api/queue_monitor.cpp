@@ -92,6 +92,25 @@ std::int64_t number(const json& queue, const char* key) {
   return it != queue.end() && it->is_number() ? it->get<std::int64_t>() : 0;
 }
 
+// x-max-length of a queue (its arguments, or a policy's max-length when lower), or null.
+json max_length(const json& queue) {
+  std::int64_t limit = 0;
+  auto args = queue.find("arguments");
+  if (args != queue.end() && args->is_object()) {
+    auto it = args->find("x-max-length");
+    if (it != args->end() && it->is_number_integer()) limit = it->get<std::int64_t>();
+  }
+  auto policy = queue.find("effective_policy_definition");
+  if (policy != queue.end() && policy->is_object()) {
+    auto it = policy->find("max-length");
+    if (it != policy->end() && it->is_number_integer()) {
+      auto p = it->get<std::int64_t>();
+      if (limit <= 0 || p < limit) limit = p;
+    }
+  }
+  return limit > 0 ? json(limit) : json(nullptr);
+}
+
 }  // namespace
 
 // The configured order (the main queue first, as the dashboard shows it): each queue,
@@ -130,6 +149,7 @@ json queues_from_management(const json& answer, const std::vector<std::string>& 
                      {"published", total(q, "publish")},
                      {"delivered", total(q, "deliver_get")},
                      {"acked", total(q, "ack")},
+                     {"maxLength", max_length(q)},
                      {"deadLetter", is_dead_letter(name)},
                      {"source", "management"}};
   }
@@ -190,6 +210,7 @@ struct QueueMonitor::Impl {
                      {"published", nullptr},
                      {"delivered", nullptr},
                      {"acked", nullptr},
+                     {"maxLength", nullptr},
                      {"deadLetter", is_dead_letter(name)},
                      {"source", "amqp"}});
     }
@@ -206,6 +227,7 @@ struct QueueMonitor::Impl {
       auto messages = q["messages"].get<std::int64_t>();
       depth.with({name}).set(static_cast<double>(messages));
       consumers.with({name}).set(q["consumers"].get<double>());
+      check_full(q, name, messages);
       bool dlq = q["deadLetter"].get<bool>();
       long threshold = dlq ? options.dlq_alert_depth : options.queue_alert_depth;
       if (threshold <= 0) continue;
@@ -223,6 +245,36 @@ struct QueueMonitor::Impl {
       }
       was = over;
     }
+  }
+
+  // A bounded queue at 90% of its x-max-length (rounded up) drops its oldest messages (or
+  // is about to): one QueueFull event, a warning, and genx_queue_full_alerts_total.
+  void check_full(const json& q, const std::string& name, std::int64_t messages) {
+    static auto& limit_gauge = metrics::registry().gauge(
+        "genx_queue_max_length", "x-max-length of a bounded GenX queue", {"queue"});
+    static auto& full_alerts = metrics::registry().counter(
+        "genx_queue_full_alerts_total",
+        "times a bounded GenX queue reached 90% of its x-max-length (QueueFull events)",
+        {"queue"});
+    auto limit = q.find("maxLength");
+    if (limit == q.end() || !limit->is_number_integer()) return;
+    const auto max = limit->get<std::int64_t>();
+    limit_gauge.with({name}).set(static_cast<double>(max));
+    const std::int64_t threshold = (max * 9 + 9) / 10;
+    const bool over = messages >= threshold;
+    bool& was = alerted[name + " full"];
+    if (over && !was) {
+      std::string text = "queue " + name + " is full: " + std::to_string(messages) + " of its " +
+                         std::to_string(max) +
+                         " messages limit; the oldest are dropped (is its consumer reading?)";
+      spdlog::warn("queue monitor: {}", text);
+      full_alerts.with({name}).inc();
+      publish_alert("QueueFull", text, name, messages, threshold);
+    } else if (!over && was) {
+      spdlog::info("queue monitor: queue {} back below 90% of its limit ({} messages)", name,
+                   messages);
+    }
+    was = over;
   }
 
   void publish_alert(const std::string& code, const std::string& text, const std::string& queue,

@@ -9,7 +9,10 @@
 // Alerts: start() runs a thread that polls every `poll` and publishes one
 // `notification.error.occurred` event on events_exchange when a queue's depth reaches
 // queue_alert_depth (code QueueBacklog) or a DLQ's depth reaches dlq_alert_depth (code
-// DeadLetters); it alerts again only after the depth fell below the threshold.
+// DeadLetters), and when a bounded queue (x-max-length, from its arguments or a policy)
+// reaches 90% of its limit (code QueueFull: with drop-head it is losing its oldest
+// messages; genx_queue_full_alerts_total counts these); it alerts again only after the
+// depth fell below the threshold.
 //
 // Threading: snapshot() may be called from any thread (it blocks up to ~5 s per
 // request); stop() joins the alert thread (the destructor calls it).
@@ -45,7 +48,8 @@ class QueueMonitor {
 
   // Array of {name, messages, messagesReady, unacked, consumers, publishRate,
   // deliverRate, ackRate, redeliverRate, errorRate (messages/s), published, delivered,
-  // acked (totals since the queue was created), deadLetter, source}, by name.
+  // acked (totals since the queue was created), maxLength (x-max-length or null),
+  // deadLetter, source}, by name.
   nlohmann::json snapshot();
   void start();
   void stop();

@@ -181,6 +181,14 @@ const std::vector<SettingInfo>& settings_table() {
        "delays before the retries of a message that failed transiently (then the DLQ)"},
       {"GENX_NOTIFICATION_TTL_MS", "--notification-ttl-ms", "3600000",
        "age after which an unread message of the notifications queue expires"},
+      {"GENX_CHARGING_EVENTS_MAX_LENGTH", "--charging-events-max-length", "0",
+       "length limit of the charging_events queue for outside integrations, oldest dropped "
+       "when full (0 = the queue is not declared)"},
+      {"GENX_NOTIFICATIONS_MAX_LENGTH", "--notifications-max-length", "0",
+       "length limit of the shared, non-durable notifications queue, oldest dropped when full "
+       "(0 = the queue is not declared)"},
+      {"GENX_DLQ_MAX_LENGTH", "--dlq-max-length", "100000",
+       "length limit of every dead-letter queue (the oldest dead letters are dropped)"},
       {"GENX_ENV_FILE", "--env-file", ".env", "file of KEY=VALUE lines read at start-up"},
       {"GENX_HEALTH_PORT", "--health-port", "9100",
        "base port of the per-role /health and /metrics endpoints (gateway +0, ocpp-worker i "
@@ -503,6 +511,9 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     throw ConfigError(std::string("GENX_RETRY_DELAYS: ") + e.what());
   }
   c.names.notification_ttl_ms = get_int("GENX_NOTIFICATION_TTL_MS", 1000, 7L * 24 * 3600 * 1000);
+  c.names.charging_events_max_length = get_int("GENX_CHARGING_EVENTS_MAX_LENGTH", 0, 1L << 40);
+  c.names.notifications_max_length = get_int("GENX_NOTIFICATIONS_MAX_LENGTH", 0, 1L << 40);
+  c.names.dead_letter_max_length = get_int("GENX_DLQ_MAX_LENGTH", 1, 1L << 40);
   c.analytics_processes = static_cast<int>(get_int("GENX_ANALYTICS", 0, 8));
   c.analytics_batch_size = static_cast<int>(get_int("GENX_ANALYTICS_BATCH_SIZE", 1, 10000));
   c.analytics_batch_wait =

@@ -687,7 +687,21 @@ struct BrokerClient::Impl {
       for (const auto& [k, v] : q.arguments) args.add(k, v);
       amqp_queue_declare(conn, kPublishChannel, bytes_of(q.name), 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0,
                          q.auto_delete ? 1 : 0, args.table());
-      rpc_or_throw(("queue.declare " + q.name).c_str());
+      const amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);
+      if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
+          static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code == AMQP_PRECONDITION_FAILED) {
+        // The queue exists with other arguments (an older GenX declared it): RabbitMQ
+        // never changes a queue's arguments, so this repeats until an operator acts.
+        spdlog::error(
+            "broker: queue {} exists on RabbitMQ with other properties than this GenX declares "
+            "({}). Delete it (after draining it: genx dlq list/replay for a DLQ), e.g. "
+            "`rabbitmqctl -p '{}' delete_queue {}`, and GenX declares it anew; see README "
+            "\"Queues and their bounds\", upgrading",
+            q.name, describe_reply(r), settings.vhost, q.name);
+      }
+      if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        throw ConnectionError("queue.declare " + q.name + ": " + describe_reply(r));
+      }
     }
     for (const auto& b : topology.bindings) {
       amqp_queue_bind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),

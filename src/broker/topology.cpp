@@ -27,33 +27,56 @@ Topology core_topology(const Names& names) {
   ocpp.arguments["x-max-priority"] = kOcppMaxPriority;
   ocpp.arguments["x-dead-letter-exchange"] = dlx;
   t.queues.push_back(ocpp);
-  t.queues.push_back({dlq, true, false, false, {}});
+  // Dead letters wait for an operator (genx dlq): bounded, keeping the newest. A full
+  // DLQ that refused copies would send the worker's failures back to ocpp_messages.
+  auto dead_letters = [&](const std::string& name) {
+    QueueDecl q{name, true, false, false, {}};
+    q.arguments["x-max-length"] = names.dead_letter_max_length;
+    q.arguments["x-overflow"] = std::string(kOverflowDropHead);
+    return q;
+  };
+  t.queues.push_back(dead_letters(dlq));
   t.queues.push_back({names.queue_analytics, true, false, false, {}});
-  t.queues.push_back({names.queue_charging_events, true, false, false, {}});
-  // Notifications are worthless when late and nobody may be reading this queue (each
-  // notifier binds its own): bound it by age and length so it never fills the broker.
-  QueueDecl notifications{names.queue_notifications, true, false, false, {}};
-  notifications.arguments["x-message-ttl"] = names.notification_ttl_ms;
-  notifications.arguments["x-max-length"] = kNotificationMaxLength;
-  t.queues.push_back(notifications);
-  // Retries: delay queues back into ocpp_messages. Its DLQ (declared above) is where
-  // the worker puts what cannot succeed; the event queues get one for their consumers.
+  // Retries: delay queues back into ocpp_messages (bounded by their TTL: each message
+  // leaves after its delay).
   RetryDelays delays;
   for (auto ms : names.retry_delays_ms) delays.emplace_back(ms);
   Topology retries = retry_topology(names.queue_ocpp_messages, delays);
   retries.queues.pop_back();  // ocpp_messages.dlq: declared above
   t.append(retries);
-  t.queues.push_back({dead_letter_queue(names.queue_analytics), true, false, false, {}});
-  t.queues.push_back({dead_letter_queue(names.queue_charging_events), true, false, false, {}});
+  t.queues.push_back(dead_letters(dead_letter_queue(names.queue_analytics)));
 
   t.bindings.push_back({names.queue_ocpp_messages, names.exchange_ocpp, "ocpp.message.#"});
   t.bindings.push_back({dlq, dlx, "#"});
   t.bindings.push_back({names.queue_analytics, names.exchange_events, "notification.#"});
-  t.bindings.push_back({names.queue_charging_events, names.exchange_events, "notification.charging.#"});
-  t.bindings.push_back(
-      {names.queue_charging_events, names.exchange_events, "notification.transaction.#"});
-  t.bindings.push_back({names.queue_charging_events, names.exchange_events, "notification.meter.values"});
-  t.bindings.push_back({names.queue_notifications, names.exchange_events, "notification.#"});
+
+  // For outside integrations (billing, ...): nobody in GenX reads it, so only when
+  // configured, and bounded so that an integration that stops reading cannot fill the
+  // broker (whose memory or disk alarm would block every publisher, chargers included).
+  if (names.charging_events_max_length > 0) {
+    QueueDecl events{names.queue_charging_events, true, false, false, {}};
+    events.arguments["x-max-length"] = names.charging_events_max_length;
+    events.arguments["x-overflow"] = std::string(kOverflowDropHead);
+    t.queues.push_back(events);
+    t.queues.push_back(dead_letters(dead_letter_queue(names.queue_charging_events)));
+    t.bindings.push_back(
+        {names.queue_charging_events, names.exchange_events, "notification.charging.#"});
+    t.bindings.push_back(
+        {names.queue_charging_events, names.exchange_events, "notification.transaction.#"});
+    t.bindings.push_back(
+        {names.queue_charging_events, names.exchange_events, "notification.meter.values"});
+  }
+  // A shared feed of every event; dashboards read their notifier's own queue instead.
+  // Only when configured; transient (not durable: nothing is written to disk), and
+  // bounded by age and length.
+  if (names.notifications_max_length > 0) {
+    QueueDecl notifications{names.queue_notifications, false, false, false, {}};
+    notifications.arguments["x-message-ttl"] = names.notification_ttl_ms;
+    notifications.arguments["x-max-length"] = names.notifications_max_length;
+    notifications.arguments["x-overflow"] = std::string(kOverflowDropHead);
+    t.queues.push_back(notifications);
+    t.bindings.push_back({names.queue_notifications, names.exchange_events, "notification.#"});
+  }
   return t;
 }
 
@@ -97,6 +120,7 @@ Topology notifier_topology(const Names& names, const std::string& instance_id) {
   QueueDecl queue{notifier_queue(instance_id), false, true, true, {}};
   queue.arguments["x-message-ttl"] = kNotifierMessageTtlMs;
   queue.arguments["x-max-length"] = kNotifierMaxLength;
+  queue.arguments["x-overflow"] = std::string(kOverflowDropHead);
   t.queues.push_back(queue);
   t.bindings.push_back({queue.name, names.exchange_events, "notification.#"});
   return t;

@@ -52,20 +52,33 @@ struct Names {
   // exists: delete the queue to change it).
   std::int64_t notification_ttl_ms = 60 * 60 * 1000;
   std::string exchange_commands = "commands_exchange";
+  // Queues nobody in GenX reads are opt-in (0 = not declared, not bound): the length
+  // limit of charging_events (outside integrations; GENX_CHARGING_EVENTS_MAX_LENGTH)
+  // and of notifications (GENX_NOTIFICATIONS_MAX_LENGTH). Both drop their oldest
+  // message when full (x-overflow drop-head), so a full queue never refuses an event
+  // and never holds up a worker's confirm, hence a charger's answer.
+  std::int64_t charging_events_max_length = 0;
+  std::int64_t notifications_max_length = 0;
+  // x-max-length of every dead-letter queue (drop-head: the newest failures are kept).
+  std::int64_t dead_letter_max_length = 100000;
 };
 
 inline constexpr std::int64_t kOcppMaxPriority = 9;
 inline constexpr std::int64_t kNotificationTtlMs = 60 * 60 * 1000;
-inline constexpr std::int64_t kNotificationMaxLength = 100000;
+inline constexpr const char* kOverflowDropHead = "drop-head";
 
+// Every queue is read by a GenX role or bounded (README "Queues and their bounds"):
 // ocpp_exchange + ocpp_messages (x-max-priority = kOcppMaxPriority, bound with
 // "ocpp.message.#", dead-lettered with its original routing key through the topic
 // exchange "<ocpp_exchange>.dlx" to "<ocpp_messages>.dlq", bound with "#"),
-// events_exchange + analytics ("notification.#") + charging_events
-// ("notification.charging.#", "notification.transaction.#", "notification.meter.values")
-// + notifications ("notification.#", x-message-ttl = names.notification_ttl_ms), the
-// delay queues of ocpp_messages and a "<queue>.dlq" for ocpp_messages, analytics and
-// charging_events (retry.hpp). All exchanges and queues durable.
+// events_exchange + analytics ("notification.#"), the delay queues of ocpp_messages
+// (x-message-ttl, retry.hpp) and "<queue>.dlq" for ocpp_messages and analytics
+// (x-max-length = names.dead_letter_max_length, drop-head). Only when configured:
+// charging_events ("notification.charging.#", "notification.transaction.#",
+// "notification.meter.values"; durable, x-max-length, drop-head) and its DLQ, and
+// notifications ("notification.#"; not durable: a live feed is never written to disk;
+// x-message-ttl = names.notification_ttl_ms, x-max-length, drop-head). Exchanges and
+// the other queues are durable.
 Topology core_topology(const Names& names);
 
 // The gateway's reply queue for this instance: "genx.gateway.<id>.replies",

@@ -195,6 +195,12 @@ test('definitions: the real roles run as their least-privilege users and a BootN
     return q?.consumers === 1 && q;
   }, { what: '/api/queues shows the worker consuming ocpp_messages' });
   assert.equal(ocpp.source, 'management', 'the monitor user reads the management API');
+  // The imported queues are the ones GenX declares (else the roles would have failed with
+  // PRECONDITION_FAILED): bounded DLQs, and no queue nobody reads.
+  const queues = await (await fetch(`http://127.0.0.1:${apiPort}/api/queues`)).json();
+  assert.deepEqual(queues.filter((q) => q.deadLetter).map((q) => [q.name, q.maxLength]),
+    [['ocpp_messages.dlq', 100000], ['analytics.dlq', 100000]]);
+  assert.deepEqual(queues.filter((q) => /^(charging_events|notifications)/.test(q.name)), []);
   for (const c of children.splice(0)) { try { process.kill(-c.pid, 'SIGTERM'); } catch { /* gone */ } }
 });
 

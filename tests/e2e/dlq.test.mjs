@@ -152,7 +152,7 @@ test('DLQ: alert at the threshold once, replay all processes the letters, the al
     assert.deepEqual(amqpDlq, {
       name: dlqName, messages: 2, messagesReady: null, unacked: null, consumers: 0, publishRate: null,
       deliverRate: null, ackRate: null, redeliverRate: null, errorRate: null, published: null,
-      delivered: null, acked: null, deadLetter: true, source: 'amqp',
+      delivered: null, acked: null, maxLength: null, deadLetter: true, source: 'amqp',
     });
     const amqpMain = viaAmqp.body.find((q) => q.name === stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES);
     assert.deepEqual([amqpMain.messages, amqpMain.consumers, amqpMain.deadLetter, amqpMain.source], [0, 1, false, 'amqp']);

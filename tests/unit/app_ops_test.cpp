@@ -67,11 +67,13 @@ TEST(QueueMonitor, ReadsManagementAnswerForOurQueuesOnly) {
     {"name":"ocpp_messages.dlq","messages":3,"consumers":0,
      "message_stats":{"publish":3,"publish_details":{"rate":0.25}}},
     {"name":"ocpp_messages.retry.1","messages":1,"consumers":0},
+    {"name":"analytics.dlq","messages":0,"consumers":0,"arguments":{"x-max-length":500,"x-overflow":"drop-head"},
+     "effective_policy_definition":{"max-length":200}},
     {"name":"someone_elses_queue","messages":999,"consumers":1},
     {"name":"ocpp_messages_other","messages":5,"consumers":1}
   ])");
   auto rows = genx::api::queues_from_management(answer, {"ocpp_messages", "analytics"});
-  ASSERT_EQ(rows.size(), 3u) << rows.dump();
+  ASSERT_EQ(rows.size(), 4u) << rows.dump();
   const auto& main = rows[0];
   EXPECT_EQ(main["name"], "ocpp_messages");
   EXPECT_EQ(main["messages"], 12);
@@ -85,11 +87,14 @@ TEST(QueueMonitor, ReadsManagementAnswerForOurQueuesOnly) {
   EXPECT_DOUBLE_EQ(main["errorRate"].get<double>(), 0.25) << "the rate its DLQ fills";
   EXPECT_EQ(main["acked"], 88);
   EXPECT_EQ(main["deadLetter"], false);
+  EXPECT_TRUE(main["maxLength"].is_null()) << "no x-max-length";
   EXPECT_EQ(rows[1]["name"], "ocpp_messages.dlq");
   EXPECT_EQ(rows[1]["deadLetter"], true);
   EXPECT_DOUBLE_EQ(rows[1]["errorRate"].get<double>(), 0.25);
   EXPECT_EQ(rows[2]["name"], "ocpp_messages.retry.1");
   EXPECT_DOUBLE_EQ(rows[2]["publishRate"].get<double>(), 0.0) << "no message_stats yet";
+  EXPECT_EQ(rows[3]["name"], "analytics.dlq");
+  EXPECT_EQ(rows[3]["maxLength"], 200) << "the lower of the x-max-length argument and the policy";
   EXPECT_TRUE(genx::api::queues_from_management(nlohmann::json::object(), {"x"}).empty());
 }
 
@@ -114,6 +119,23 @@ TEST(Ops, PortLayoutGivesEveryRoleInstanceItsOwnPort) {
   EXPECT_THROW(genx::app::load_config(env({{"GENX_HEALTH_PORT", "65300"}}), {}),
                genx::app::ConfigError)
       << "analytics 63 would be beyond port 65535";
+}
+
+TEST(Ops, QueueBoundSettings) {
+  auto c = genx::app::load_config(env({}), {});
+  EXPECT_EQ(c.names.charging_events_max_length, 0) << "charging_events is opt-in";
+  EXPECT_EQ(c.names.notifications_max_length, 0) << "notifications is opt-in";
+  EXPECT_EQ(c.names.dead_letter_max_length, 100000);
+  auto d = genx::app::load_config(env({{"GENX_CHARGING_EVENTS_MAX_LENGTH", "50000"}}),
+                                  {"--notifications-max-length", "1000", "--dlq-max-length", "10"});
+  EXPECT_EQ(d.names.charging_events_max_length, 50000);
+  EXPECT_EQ(d.names.notifications_max_length, 1000);
+  EXPECT_EQ(d.names.dead_letter_max_length, 10);
+  EXPECT_THROW(genx::app::load_config(env({{"GENX_CHARGING_EVENTS_MAX_LENGTH", "-1"}}), {}),
+               genx::app::ConfigError);
+  EXPECT_THROW(genx::app::load_config(env({{"GENX_DLQ_MAX_LENGTH", "0"}}), {}),
+               genx::app::ConfigError)
+      << "a dead-letter queue is always bounded";
 }
 
 TEST(Ops, SettingsAreValidated) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "broker/topology.hpp"
 
@@ -50,28 +51,90 @@ TEST(Topology, OcppMessagesHasPriorityAndDeadLettering) {
   EXPECT_TRUE(bound(t, "ocpp_messages.dlq", "ocpp_exchange.dlx", "#"));
 }
 
-TEST(Topology, EventQueuesBindTheirPatterns) {
+TEST(Topology, AnalyticsQueueIsDurableAndUnboundedItsConsumerCountsEveryEvent) {
   const auto t = core_topology(Names{});
-  for (const char* name : {"analytics", "charging_events", "notifications"}) {
-    ASSERT_NE(find_queue(t, name), nullptr) << name;
-    EXPECT_TRUE(find_queue(t, name)->durable) << name;
-  }
+  const auto* q = find_queue(t, "analytics");
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(q->durable);
   EXPECT_TRUE(bound(t, "analytics", "events_exchange", "notification.#"));
-  EXPECT_TRUE(bound(t, "notifications", "events_exchange", "notification.#"));
+  EXPECT_EQ(q->arguments.count("x-message-ttl"), 0u) << "analytics must count every event: no expiry";
+  EXPECT_EQ(q->arguments.count("x-max-length"), 0u) << "nor a drop";
+}
+
+TEST(Topology, QueuesNobodyInGenXReadsAreNotDeclaredByDefault) {
+  const auto t = core_topology(Names{});
+  for (const char* name : {"charging_events", "charging_events.dlq", "notifications"}) {
+    EXPECT_EQ(find_queue(t, name), nullptr) << name;
+  }
+  for (const auto& b : t.bindings) {
+    EXPECT_NE(b.queue, "charging_events");
+    EXPECT_NE(b.queue, "notifications");
+  }
+}
+
+TEST(Topology, ChargingEventsWhenConfiguredIsDurableBoundedAndDropsItsOldest) {
+  Names n;
+  n.charging_events_max_length = 5000;
+  const auto t = core_topology(n);
+  const auto* q = find_queue(t, "charging_events");
+  ASSERT_NE(q, nullptr);
+  EXPECT_TRUE(q->durable);
+  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-max-length")), 5000);
+  EXPECT_EQ(std::get<std::string>(q->arguments.at("x-overflow")), "drop-head")
+      << "reject-publish would nack the worker's event publish and hold up the charger's answer";
   EXPECT_TRUE(bound(t, "charging_events", "events_exchange", "notification.charging.#"));
   EXPECT_TRUE(bound(t, "charging_events", "events_exchange", "notification.transaction.#"));
   EXPECT_TRUE(bound(t, "charging_events", "events_exchange", "notification.meter.values"));
   EXPECT_FALSE(bound(t, "charging_events", "events_exchange", "notification.#"));
+  const auto* dlq = find_queue(t, "charging_events.dlq");
+  ASSERT_NE(dlq, nullptr);
+  EXPECT_EQ(std::get<std::int64_t>(dlq->arguments.at("x-max-length")), 100000);
+  EXPECT_EQ(find_queue(t, "notifications"), nullptr) << "each is configured on its own";
 }
 
-TEST(Topology, UnreadNotificationsCannotFillTheBroker) {
-  const auto t = core_topology(Names{});
+TEST(Topology, NotificationsWhenConfiguredIsTransientAndBounded) {
+  Names n;
+  n.notifications_max_length = 2000;
+  n.notification_ttl_ms = 60000;
+  const auto t = core_topology(n);
   const auto* q = find_queue(t, "notifications");
   ASSERT_NE(q, nullptr);
-  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-message-ttl")), 3600000);
-  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-max-length")), 100000);
-  EXPECT_EQ(find_queue(t, "analytics")->arguments.count("x-message-ttl"), 0u)
-      << "analytics must count every event: no expiry";
+  EXPECT_FALSE(q->durable) << "a live feed: RabbitMQ writes nothing of it to disk";
+  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-message-ttl")), 60000);
+  EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-max-length")), 2000);
+  EXPECT_EQ(std::get<std::string>(q->arguments.at("x-overflow")), "drop-head");
+  EXPECT_TRUE(bound(t, "notifications", "events_exchange", "notification.#"));
+  EXPECT_EQ(find_queue(t, "charging_events"), nullptr);
+}
+
+TEST(Topology, EveryDeclaredQueueIsBoundedOrReadByAGenXRole) {
+  Names n;
+  n.charging_events_max_length = 10;
+  n.notifications_max_length = 10;
+  n.dead_letter_max_length = 777;
+  auto t = core_topology(n);
+  t.append(gateway_topology(n, "gw"));
+  t.append(api_topology(n, "api"));
+  t.append(notifier_topology(n, "nf"));
+  // Read by a role GenX starts: the workers, the analytics processor, each instance's own
+  // exclusive queues (gone with their connection).
+  const std::vector<std::string> consumed = {"ocpp_messages", "analytics"};
+  for (const auto& q : t.queues) {
+    const bool read = std::find(consumed.begin(), consumed.end(), q.name) != consumed.end() ||
+                      (q.exclusive && q.auto_delete);
+    const bool by_length = q.arguments.count("x-max-length") > 0;
+    const bool by_age = q.arguments.count("x-message-ttl") > 0;
+    EXPECT_TRUE(read || by_length || by_age) << q.name;
+    if (by_length) {
+      EXPECT_EQ(std::get<std::string>(q.arguments.at("x-overflow")), "drop-head") << q.name;
+    }
+    if (q.name.size() > 4 && q.name.compare(q.name.size() - 4, 4, ".dlq") == 0) {
+      EXPECT_EQ(std::get<std::int64_t>(q.arguments.at("x-max-length")), 777) << q.name;
+    }
+  }
+  EXPECT_NE(find_queue(t, "ocpp_messages.dlq"), nullptr);
+  EXPECT_NE(find_queue(t, "analytics.dlq"), nullptr);
+  EXPECT_NE(find_queue(t, "charging_events.dlq"), nullptr);
 }
 
 TEST(Topology, NamesFromConfigurationAreUsedEverywhere) {
