@@ -172,13 +172,17 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
   const auto& request = result.request;
   CommandHttp http;
   std::string outcome;
-  if (result.reply) {
+  // A timeout reads the same whether the gateway reported it or the api's own timer fired
+  // first (on a loaded host either can come first).
+  const bool timed_out = result.timed_out ||
+                         (result.reply && result.reply->outcome == messages::CommandOutcome::kTimeout);
+  if (result.reply && !timed_out) {
     http = command_http(*result.reply);
     outcome = std::string(messages::to_string(result.reply->outcome));
   } else if (result.offline) {
     http = command_offline_http(request.device_id);
     outcome = "offline";
-  } else if (result.timed_out) {
+  } else if (timed_out) {
     http = {504, json{{"error", "charger " + request.device_id + " did not answer " + request.action +
                                     " within " + std::to_string(commands_->timeout().count()) + " ms"}}};
     outcome = "timeout";

@@ -219,8 +219,11 @@ test('a charger moving from gateway A to B is reachable on B, and A no longer ge
     assert.deepEqual(first.received.map((x) => x.action), ['ClearCache']);
     await second.close();
     // Neither gateway binds the charger any more: RabbitMQ returns the command at once.
+    // A command sent before gateway B has unbound the charger reaches B, which drops it
+    // (a takeover can bind two gateways at once), so that one waits out the command
+    // timeout (30 s); the next one is returned at once.
     await poll(async () => (await command('CMD-MOVE', 'Reset', { type: 'Soft' })).status === 404,
-      { what: 'CMD-MOVE offline after leaving both gateways' });
+      { timeout: 120000, what: 'CMD-MOVE offline after leaving both gateways' });
   });
 });
 
