@@ -16,10 +16,15 @@
 #   GENX_LOCAL_POSTGRES_USER  the operating-system user that runs the server when this
 #                             script runs as root (PostgreSQL refuses root); default
 #                             genx-postgres, created with useradd --system when missing
+#   GENX_LOCAL_POSTGRES_DIR   where the cluster lives (default "$repo/var/postgres-<port>")
 #   PG_BIN                    directory of initdb/pg_ctl/postgres/psql
 #                             (default /usr/lib/postgresql/15/bin, else from PATH)
 #
 # Everything lives in "$repo/var/postgres-<port>/": data/ (the cluster), socket/, log.
+# As root, when the unprivileged user cannot reach that folder (a clone under /root, or in
+# a mktemp -d folder, is closed to other users), the cluster lives in
+# /var/tmp/genx-postgres/<port>-<checksum of the repository path>/ instead, and the script
+# says so: the same clone and port always find the same cluster.
 # The cluster listens on 127.0.0.1 only and trusts local connections (a test cluster:
 # no password); its superuser role is "genx". Never use it for production data.
 set -euo pipefail
@@ -30,11 +35,6 @@ if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
   echo "postgres-local: GENX_LOCAL_POSTGRES_PORT must be a port number, got '$port'" >&2
   exit 2
 fi
-base="$repo/var/postgres-${port}"
-data="$base/data"
-socket="$base/socket"
-log="$base/postgres.log"
-
 if [[ -n "${PG_BIN:-}" ]]; then
   bin="$PG_BIN"
 elif [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]]; then
@@ -54,8 +54,26 @@ if ((EUID == 0)); then
       id -u "$owner" >/dev/null 2>&1 ||
       { echo "postgres-local: cannot create user $owner" >&2; exit 1; }
   fi
-  as_owner() { runuser -u "$owner" -- "$@"; }
+  # From / : the server and initdb must not start in a folder the user cannot enter.
+  as_owner() { (cd / && runuser -u "$owner" -- "$@"); }
 fi
+
+if [[ -n "${GENX_LOCAL_POSTGRES_DIR:-}" ]]; then
+  base="$GENX_LOCAL_POSTGRES_DIR"
+else
+  base="$repo/var/postgres-${port}"
+  if [[ -n "${owner:-}" ]] && ! as_owner test -x "$repo"; then
+    fallback="/var/tmp/genx-postgres/${port}-$(printf '%s' "$repo" | cksum | cut -d' ' -f1)"
+    if [[ "${1:-}" == start && ! -d "$fallback" ]]; then
+      echo "postgres-local: user $owner cannot enter $repo; the cluster lives in $fallback" >&2
+    fi
+    mkdir -p /var/tmp/genx-postgres && chmod 755 /var/tmp/genx-postgres
+    base="$fallback"
+  fi
+fi
+data="$base/data"
+socket="$base/socket"
+log="$base/postgres.log"
 
 psql_() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U genx "$@"; }
 

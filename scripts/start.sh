@@ -68,9 +68,9 @@ if [[ $db_url =~ ^postgres(ql)?://([^@/?]*@)?([^:/?]*)(:([0-9]+))?(/([^?]*))? ]]
   if tcp_open "$pg_host" "$pg_port"; then
     log "PostgreSQL reachable at $pg_host:$pg_port"
   elif is_local_host "$pg_host"; then
-    log "PostgreSQL not reachable at $pg_host:$pg_port: starting a private cluster (data in var/postgres-$pg_port, role genx, local trust)"
+    log "PostgreSQL not reachable at $pg_host:$pg_port: starting a private cluster (scripts/postgres-local.sh: data in var/postgres-$pg_port, role genx, local trust)"
     GENX_LOCAL_POSTGRES_PORT="$pg_port" setsid --wait scripts/postgres-local.sh start \
-      || die "could not start a local PostgreSQL on port $pg_port (see var/postgres-$pg_port/postgres.log)"
+      || die "could not start a local PostgreSQL on port $pg_port (see the log named by scripts/postgres-local.sh)"
     GENX_LOCAL_POSTGRES_PORT="$pg_port" scripts/postgres-local.sh createdb "$pg_db" \
       || die "could not create database $pg_db on the local PostgreSQL"
     pg_started=1
