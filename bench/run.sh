@@ -7,6 +7,7 @@
 #   bench/run.sh            full run (several minutes), writes bench/RESULTS.md
 #   bench/run.sh --smoke    tiny version in seconds (writes $GENX_BENCH_OUT or a temp file)
 #   bench/run.sh --notes F  append the notes in file F to RESULTS.md (default bench/NOTES.md)
+#   bench/run.sh --compare-only   only phase (0), GenX beside the Node.js peer (about a minute)
 #
 # Environment: GENX_BIN (default build/genx), GENX_BENCH_RABBITMQ_PORT (private node,
 # default 5706, started with the management plugin) or GENX_BENCH_RABBITMQ_URL (use that
@@ -16,16 +17,26 @@
 # GENX_BENCH_MIX_CHARGERS / GENX_BENCH_MIX_SECONDS / GENX_BENCH_RPC_CHARGERS /
 # GENX_BENCH_RPC_SECONDS (override the sizes of phases 2 and 3, e.g. a short realistic
 # run: --smoke with GENX_BENCH_MIX_CHARGERS=800 GENX_BENCH_MIX_SECONDS=20).
+# Phase (0) runs the Node.js reference CSMS (../shared/bench-peer, or GENX_BENCH_PEER = a
+# copy of it; GENX_BENCH_PEER=none skips it) on the same broker right after GenX, each in
+# its own vhost, under the same load (GENX_BENCH_CMP_CHARGERS strict OCPP 1.6 chargers,
+# default 200, one call every GENX_BENCH_CMP_INTERVAL s each, default 0.25, for
+# GENX_BENCH_CMP_SECONDS, default 20): CPU per call per process, RabbitMQ CPU and
+# messages per call, as ratios. Without node/npm or the peer the comparison is skipped and
+# says so. The full run installs the peer's packages once (npm ci) into var/bench-peer;
+# --smoke only uses a copy that is already installed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$GENX_ROOT"
 
 smoke=0
+compare_only=0
 notes=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --smoke) smoke=1 ;;
     --notes) notes=$2; shift ;;
+    --compare-only) compare_only=1 ;;
     *) die "bench/run.sh: unknown option $1" ;;
   esac
   shift
@@ -57,6 +68,11 @@ else
   mem_small=1000; mem_large=18000; mem_ramp=25; mem_hold=8; storm_chargers=10000; storm_ramp=15; storm_wait=60
 fi
 
+if [[ $smoke -eq 1 ]]; then cmp_chargers=20; cmp_ramp=1; cmp_duration=3; else cmp_chargers=200; cmp_ramp=5; cmp_duration=20; fi
+cmp_chargers=${GENX_BENCH_CMP_CHARGERS:-$cmp_chargers}
+cmp_interval=${GENX_BENCH_CMP_INTERVAL:-0.25}
+cmp_duration=${GENX_BENCH_CMP_SECONDS:-$cmp_duration}
+peer_port=$((port_base + 10))
 mix_chargers=${GENX_BENCH_MIX_CHARGERS:-$mix_chargers}
 mix_duration=${GENX_BENCH_MIX_SECONDS:-$mix_duration}
 rpc_chargers=${GENX_BENCH_RPC_CHARGERS:-$rpc_chargers}
@@ -71,12 +87,19 @@ if [[ $fd_limit != unlimited && $mem_large -gt $((fd_limit - 1000)) ]]; then mem
 
 rabbit_started=0
 run_pid=""
+peer_dir=""
+created_vhosts=""
+mgmt_user=""; mgmt_pass=""; mgmt_url=""
 cleanup() {
   if [[ -n $run_pid ]] && kill -0 "$run_pid" 2>/dev/null; then
     kill -TERM "$run_pid" 2>/dev/null || true
     for _ in $(seq 1 150); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$run_pid" 2>/dev/null || true
   fi
+  [[ -n $peer_dir && -s $peer_dir/var/pids ]] && "$peer_dir/stop.sh" >/dev/null 2>&1
+  for vh in $created_vhosts; do
+    curl -sf -u "$mgmt_user:$mgmt_pass" -X DELETE "$mgmt_url/api/vhosts/$vh" >/dev/null 2>&1 || true
+  done
   if [[ $rabbit_started -eq 1 ]]; then
     GENX_LOCAL_RABBITMQ_PORT="$rabbit_port" scripts/rabbitmq-local.sh stop >&2 || true
   fi
@@ -113,11 +136,16 @@ mgmt_pass=$(sed -nE 's#^amqps?://[^:@/]*:([^@/]*)@.*#\1#p' <<<"$amqp_url"); mgmt
 # node's fsyncs and the broker's CPU ticks), once they stop moving: the management API
 # refreshes them every collect_statistics_interval (2 s on the private node), and a
 # phase's tail (analytics catching up) belongs to the phase.
+# With a second argument VHOST the published/delivered totals are that vhost's
+# (/api/vhosts/VHOST); RabbitMQ counts disk writes per node only.
 broker_stats() {
-  local prev="" cur="" i
+  local prev="" cur="" i source="$mgmt_url/api/overview"
+  [[ -n ${2:-} ]] && source="$mgmt_url/api/vhosts/$2"
   for i in $(seq 1 20); do
-    cur=$( { curl -sf -u "$mgmt_user:$mgmt_pass" "$mgmt_url/api/overview" \
-              | jq -c '.message_stats // {} | {publish: (.publish // 0), deliver: (.deliver_get // 0), persist: (.disk_writes // 0)}'
+    cur=$( { curl -sf -u "$mgmt_user:$mgmt_pass" "$source" \
+              | jq -c '.message_stats // {} | {publish: (.publish // 0), deliver: (.deliver_get // 0)}'
+            # messages written to disk: a node figure only (the phases run one at a time)
+            curl -sf -u "$mgmt_user:$mgmt_pass" "$mgmt_url/api/overview" | jq -c '{persist: (.message_stats.disk_writes // 0)}'
             curl -sf -u "$mgmt_user:$mgmt_pass" "$mgmt_url/api/nodes" | jq -c '{fsync: (map(.io_sync_count // 0) | add)}'; } \
           | jq -cs 'add' ) || cur=""
     [[ -z $cur || $cur == "$prev" ]] && break  # no management API: no broker figures
@@ -130,6 +158,24 @@ broker_stats() {
   jq -c --argjson cpu "$cpu" '. + {cpu: $cpu}' <<<"$cur" > "$1"
 }
 
+# One vhost for GenX and one for the peer, so neither sees the other's queues and the
+# management API counts each one's messages apart. Without a management API: the default
+# vhost with prefixed names, and node totals (the two phases run one after the other).
+make_vhost() { # make_vhost NAME: true when created (and remembered for the cleanup)
+  curl -sf -u "$mgmt_user:$mgmt_pass" -X PUT "$mgmt_url/api/vhosts/$1" >/dev/null 2>&1 || return 1
+  created_vhosts="$created_vhosts $1"
+  curl -sf -u "$mgmt_user:$mgmt_pass" -X PUT -H 'content-type: application/json' \
+    -d '{"configure":".*","write":".*","read":".*"}' "$mgmt_url/api/permissions/$1/$mgmt_user" >/dev/null 2>&1
+}
+genx_vhost="genx-bench-$$"; peer_vhost="peer-bench-$$"
+amqp_base=$(sed -E 's#^(amqps?://[^/]*).*#\1#' <<<"$amqp_url")
+if make_vhost "$genx_vhost" && make_vhost "$peer_vhost"; then
+  genx_amqp_url="$amqp_base/$genx_vhost"; peer_amqp_url="$amqp_base/$peer_vhost"
+else
+  log "no vhosts (management API at $mgmt_url does not answer): node totals, default vhost"
+  genx_vhost=""; peer_vhost=""; genx_amqp_url=$amqp_url; peer_amqp_url=$amqp_url
+fi
+
 # --- (1) the limit: RabbitMQ alone ----------------------------------------------------
 log "(1) RabbitMQ alone: one-way and request-reply (${broker_seconds} s each)"
 RABBITMQ_URL="$amqp_url" "$genx" bench-broker --seconds "$broker_seconds" --inflight 200 \
@@ -138,7 +184,7 @@ RABBITMQ_URL="$amqp_url" "$genx" bench-broker --seconds "$broker_seconds" --infl
 # --- the stack -------------------------------------------------------------------------
 suffix="bench_$$"
 : > "$work/empty.env"
-export RABBITMQ_URL="$amqp_url" DATABASE_URL="sqlite://$work/genx.db" GATEWAY_PORT=$gw_port \
+export RABBITMQ_URL="$genx_amqp_url" DATABASE_URL="sqlite://$work/genx.db" GATEWAY_PORT=$gw_port \
   API_PORT=$api_port NOTIFY_PORT=$notify_port GENX_ENV_FILE="$work/empty.env" \
   GENX_INSTANCE_ID="$suffix" GENX_LOG_LEVEL=warn GENX_SIM_CHARGERS=0 GENX_OCPP_WORKERS=2 \
   RABBITMQ_QUEUE_OCPP_MESSAGES="ocpp_messages_$suffix" RABBITMQ_QUEUE_NOTIFICATIONS="notifications_$suffix" \
@@ -186,6 +232,174 @@ worker_pids=$(role_pids ocpp-worker)
 hz=$(getconf CLK_TCK)
 [[ -n $gateway_pid && -n $worker_pids ]] || die "cannot find the gateway and worker processes"
 other_pids="$(role_pids analytics) $(role_pids notifier) $(role_pids api)"
+
+j() { jq -r "$2" "$work/$1.json"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+fmt() { awk -v a="$1" 'BEGIN { printf "%.0f", a }'; }
+us_per_call() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "n/a" }'; }
+check() { j "$1" '"\(.callErrors) CALLERRORs, \(.invalidResponses) invalid, \(.timeouts) timeouts, \(.connectFailures) connect failures"'; }
+# per_call PHASE FIELD CALLS: broker messages of one kind per answered call in a phase.
+per_call() {
+  jq -rn --slurpfile a "$work/${1}_broker0.json" --slurpfile b "$work/${1}_broker1.json" --argjson n "$3" \
+    'if ($a[0].'"$2"' == null or $b[0].'"$2"' == null or $n == 0) then "n/a" else (($b[0].'"$2"' - $a[0].'"$2"') / $n * 100 | round / 100 | tostring) end'
+}
+
+# --- (0) side by side: GenX and the Node.js peer, same broker, same load ---------------
+# GenX first, then the peer, one after the other on the same node (each alone on the
+# broker during its window, so the broker's CPU over a window is that system's). Each
+# window: warm-up boots, then the load; figures from just before the load until the
+# broker's totals stop moving (a system's tail, e.g. analytics catching up, is its own).
+peer_note=""
+prepare_peer() { # sets peer_dir to a started-ready copy of the peer, or peer_note and false
+  local src=${GENX_BENCH_PEER:-$GENX_ROOT/../shared/bench-peer} cache lock
+  [[ $src == none ]] && { peer_note="GENX_BENCH_PEER=none"; return 1; }
+  [[ -f $src/websocket-server.js && -f $src/start.sh ]] || { peer_note="no bench peer at $src"; return 1; }
+  command -v node >/dev/null || { peer_note="node is not installed"; return 1; }
+  peer_dir="$work/peer"
+  mkdir -p "$peer_dir"
+  (cd "$src" && tar --exclude=./node_modules --exclude=./var -cf - .) | (cd "$peer_dir" && tar -xf -)
+  if [[ -d $src/node_modules ]]; then
+    ln -s "$(cd "$src" && pwd)/node_modules" "$peer_dir/node_modules"
+    return 0
+  fi
+  # Its packages, installed once per package-lock into var/bench-peer/<digest>.
+  lock=$(sha256sum "$src/package-lock.json" | cut -c1-16)
+  cache="$GENX_ROOT/var/bench-peer/$lock"
+  if [[ ! -f $cache/.installed ]]; then
+    if [[ $smoke -eq 1 ]]; then
+      peer_note="its packages are not installed (a full bench/run.sh installs them into var/bench-peer; or set GENX_BENCH_PEER to an installed copy)"
+      peer_dir=""; return 1
+    fi
+    command -v npm >/dev/null || { peer_note="npm is not installed"; peer_dir=""; return 1; }
+    log "installing the bench peer's packages into $cache (once)"
+    rm -rf "$cache" && mkdir -p "$cache" && cp "$src/package.json" "$src/package-lock.json" "$cache/"
+    if ! (cd "$cache" && npm ci --silent --no-audit --no-fund >&2); then
+      peer_note="npm ci failed for the bench peer"; peer_dir=""; return 1
+    fi
+    touch "$cache/.installed"
+  fi
+  ln -s "$cache/node_modules" "$peer_dir/node_modules"
+}
+sim_at() { # sim_at PORT NAME ARGS...: genx sim against the gateway on PORT
+  local port=$1 name=$2
+  shift 2
+  timeout --kill-after=10 900 "$genx" sim --gateway-url "ws://127.0.0.1:$port/ocpp/" \
+    --json "$work/$name.json" --quiet "$@" >&2
+}
+beam_ticks() { if [[ -n $rabbit_pid ]]; then cpu_ticks "$rabbit_pid"; else echo null; fi; }
+# cmp_window SYSTEM PORT VHOST PIDFILE: warm-up, then the measured load; CPU ticks of each
+# process (one "name pid" per line in PIDFILE) before and after in $work/cmp_SYSTEM.cpu
+cmp_window() {
+  local system=$1 port=$2 vhost=$3 pidfile=$4 name pid
+  sim_at "$port" "cmp_${system}_warmup" --chargers "$cmp_chargers" --profile idle --interval 3600 \
+    --ramp-up "$cmp_ramp" --duration 1 --id-prefix CMP-
+  broker_stats "$work/cmp_${system}_broker0.json" "$vhost"
+  while read -r name pid; do echo "$name $(cpu_ticks "$pid")"; done < "$pidfile" > "$work/cmp_${system}.cpu0"
+  echo "rabbitmq $(beam_ticks)" >> "$work/cmp_${system}.cpu0"
+  sim_at "$port" "cmp_$system" --chargers "$cmp_chargers" --profile realistic --interval "$cmp_interval" \
+    --ramp-up "$cmp_ramp" --duration "$cmp_duration" --id-prefix CMP-
+  broker_stats "$work/cmp_${system}_broker1.json" "$vhost"
+  while read -r name pid; do echo "$name $(cpu_ticks "$pid")"; done < "$pidfile" > "$work/cmp_${system}.cpu1"
+  echo "rabbitmq $(beam_ticks)" >> "$work/cmp_${system}.cpu1"
+}
+cmp_offered=$(awk -v n="$cmp_chargers" -v i="$cmp_interval" 'BEGIN { printf "%.0f", n / i }')
+log "(0) side by side: GenX, then the Node.js peer, $cmp_chargers chargers × one call per ${cmp_interval} s (${cmp_offered} calls/s offered), ${cmp_duration} s each"
+{
+  echo "gateway $gateway_pid"
+  for pid in $worker_pids; do echo "ocpp-worker $pid"; done
+  for pid in $(role_pids notifier); do echo "notifier $pid"; done
+  for pid in $(role_pids analytics); do echo "analytics $pid"; done
+  for pid in $(role_pids api); do echo "api $pid"; done
+} > "$work/cmp_genx.pids"
+cmp_window genx "$gw_port" "$genx_vhost" "$work/cmp_genx.pids"
+peer_ran=0
+if prepare_peer; then
+  for p in $peer_port $((peer_port + 1)) $((peer_port + 2)); do
+    tcp_open 127.0.0.1 "$p" && die "port $p is in use (the peer's; set GENX_BENCH_PORT_BASE)"
+  done
+  log "starting the Node.js peer on ports $peer_port/$((peer_port + 1))/$((peer_port + 2))"
+  if (cd "$peer_dir" && GATEWAY_PORT=$peer_port API_PORT=$((peer_port + 1)) NOTIFY_PORT=$((peer_port + 2)) \
+        QUEUE_PREFIX="peer_$$." AMQP_URL="$peer_amqp_url" HEARTBEAT_INTERVAL=3600 DB_PATH="$peer_dir/var/csms.db" \
+        ./start.sh >&2); then
+    # start.sh writes processor(s), notify, api, gateway in that order
+    mapfile -t ppids < "$peer_dir/var/pids"
+    n=${#ppids[@]}
+    {
+      for ((i = 0; i < n - 3; i++)); do echo "processor ${ppids[$i]}"; done
+      echo "notification-service ${ppids[$((n - 3))]}"
+      echo "api ${ppids[$((n - 2))]}"
+      echo "gateway ${ppids[$((n - 1))]}"
+    } > "$work/cmp_peer.pids"
+    cmp_window peer "$peer_port" "$peer_vhost" "$work/cmp_peer.pids"
+    peer_ran=1
+    "$peer_dir/stop.sh" >/dev/null 2>&1 || true
+  else
+    peer_note="the peer did not start (its log: $(tail -3 "$peer_dir"/var/*.log 2>/dev/null | tr '\n' ' '))"
+    "$peer_dir/stop.sh" >/dev/null 2>&1 || true
+  fi
+fi
+[[ $peer_ran -eq 1 ]] || log "the comparison with the Node.js peer is skipped: $peer_note"
+
+# cmp_cpu SYSTEM NAME: CPU µs per answered call of the processes called NAME (all: every one)
+cmp_cpu() {
+  local calls ticks
+  calls=$(jq -r .callsAnswered "$work/cmp_$1.json")
+  ticks=$(join -j1 <(sort "$work/cmp_$1.cpu0") <(sort "$work/cmp_$1.cpu1") \
+    | awk -v n="$2" '$1 == n || (n == "all" && $1 != "rabbitmq") { if ($2 == "null") bad = 1; t += $3 - $2 } END { if (bad) print "null"; else print t + 0 }')
+  [[ $ticks == null ]] && { echo "n/a"; return; }
+  us_per_call "$ticks" "$calls"
+}
+cmp_msgs() { # cmp_msgs SYSTEM FIELD: broker messages of one kind per answered call
+  per_call "cmp_$1" "$2" "$(jq -r .callsAnswered "$work/cmp_$1.json")"
+}
+cmp_ratio() { if [[ $1 == n/a || $2 == n/a ]]; then echo "n/a"; else ratio "$1" "$2"; fi; }
+compare_report() {
+  echo "## Side by side with the Node.js peer (phase 0: same broker, same load, one after the other)"
+  echo
+  echo "$cmp_chargers strict OCPP 1.6 chargers (\`genx sim\`), realistic mix, one call every ${cmp_interval} s each"
+  echo "(${cmp_offered} calls/s offered), ${cmp_duration} s after a ${cmp_ramp} s ramp; each system in its own vhost$([[ -z $genx_vhost ]] && echo ' (here: none, node totals)')."
+  echo "CPU per call = user + system time (/proc/PID/stat) from just before the load until the broker's"
+  echo "totals stopped moving, divided by the calls answered in the window."
+  echo
+  if [[ $peer_ran -ne 1 ]]; then
+    echo "The comparison with the peer is skipped: $peer_note. GenX alone:"
+    echo
+  fi
+  local g p
+  echo "| figure | GenX | Node.js peer | GenX / peer | target |"
+  echo "|---|---|---|---|---|"
+  pv() { if [[ $peer_ran -eq 1 ]]; then "$@"; else echo "n/a"; fi; }
+  echo "| calls answered (calls/s in the window) | $(j cmp_genx .callsAnswered) ($(fmt "$(j cmp_genx .callsPerSecond)")/s) | $(pv j cmp_peer .callsAnswered) ($(pv fmt "$(pv j cmp_peer .callsPerSecond)")/s) | | |"
+  echo "| latency p50 / p99 / max (ms) | $(j cmp_genx '.latencyMs | [.p50, .p99, .max] | map(. * 10 | round / 10 | tostring) | join(" / ")') | $(pv j cmp_peer '.latencyMs | [.p50, .p99, .max] | map(. * 10 | round / 10 | tostring) | join(" / ")') | | |"
+  echo "| checks | $(check cmp_genx) | $(pv check cmp_peer) | | |"
+  echo "| CPU µs per call: gateway | $(cmp_cpu genx gateway) | $(pv cmp_cpu peer gateway) | | |"
+  echo "| CPU µs per call: ocpp-workers (GenX: 2) / processor (peer: 1) | $(cmp_cpu genx ocpp-worker) | $(pv cmp_cpu peer processor) | | |"
+  echo "| CPU µs per call: notifier / notification-service | $(cmp_cpu genx notifier) | $(pv cmp_cpu peer notification-service) | | |"
+  echo "| CPU µs per call: analytics | $(cmp_cpu genx analytics) | (none) | | |"
+  echo "| CPU µs per call: api | $(cmp_cpu genx api) | $(pv cmp_cpu peer api) | | |"
+  g=$(cmp_cpu genx all); p=$(pv cmp_cpu peer all)
+  echo "| **CPU µs per call: all application processes** | **$g** | **$p** | **$(cmp_ratio "$g" "$p")** | ≤ 0.30 |"
+  g=$(cmp_cpu genx rabbitmq); p=$(pv cmp_cpu peer rabbitmq)
+  echo "| **RabbitMQ CPU µs per call** (beam.smp of the node) | **$g** | **$p** | **$(cmp_ratio "$g" "$p")** | ≤ 0.5 |"
+  for f in publish deliver persist; do
+    g=$(cmp_msgs genx $f); p=$(pv cmp_msgs peer $f)
+    echo "| RabbitMQ messages per call: $([[ $f == persist ]] && echo 'persisted (written to disk)' || ([[ $f == deliver ]] && echo delivered || echo published)) | $g | $p | $(cmp_ratio "$g" "$p") | |"
+  done
+  echo
+}
+
+if [[ $compare_only -eq 1 ]]; then
+  stop_stack
+  {
+    echo "# GenX beside the Node.js peer (\`bench/run.sh --compare-only\`)"
+    echo
+    echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo). Date: $(date -u +%Y-%m-%dT%H:%MZ). Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)')."
+    echo
+    compare_report
+  } > "${GENX_BENCH_OUT:-$work/COMPARE.md}"
+  cat "${GENX_BENCH_OUT:-$work/COMPARE.md}" >&2
+  exit 0
+fi
 
 sim() { # sim NAME ARGS...: genx sim against the stack, report in $work/NAME.json
   local name=$1
@@ -247,9 +461,6 @@ sim rpc_batch --chargers "$rpc_chargers" --profile rpc --ramp-up 1 --duration "$
 stop_stack
 
 # --- report ---------------------------------------------------------------------------------
-j() { jq -r "$2" "$work/$1.json"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-fmt() { awk -v a="$1" 'BEGIN { printf "%.0f", a }'; }
 one_way=$(j broker .oneWay.messagesPerSecond)
 round_trip=$(j broker .requestReply.roundTripsPerSecond)
 mix_cps=$(j mix .callsPerSecond); rpc_cps=$(j rpc .callsPerSecond)
@@ -257,21 +468,14 @@ mix_calls=$(j mix .callsAnswered); rpc_calls=$(j rpc .callsAnswered)
 rss_small=$(cat "$work/rss$mem_small"); rss_large=$(cat "$work/rss$mem_large")
 per_conn_kib=$(awk -v a="$rss_large" -v b="$rss_small" -v n=$((mem_large - mem_small)) 'BEGIN { printf "%.2f", (a - b) / n }')
 storm_s=$(j storm 'if .stormSeconds == null then "not all answered" else (.stormSeconds * 100 | round / 100 | tostring) end')
-us_per_call() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "n/a" }'; }
 lat() { j "$1" '.latencyMs | [.p50, .p90, .p99, .p999, .max] | map(. * 10 | round / 10 | tostring) | join(" / ")'; }
 mem_line() { j "mem$1" '"\(.connectedPeak) connected, \(.booted) booted"'; }
-check() { j "$1" '"\(.callErrors) CALLERRORs, \(.invalidResponses) invalid, \(.timeouts) timeouts, \(.connectFailures) connect failures"'; }
 cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 mem_total=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 mode=$([[ $smoke -eq 1 ]] && echo "SMOKE (tiny sizes: not a measurement)" || echo full)
 [[ $smoke -eq 1 && $sized_by_env -eq 1 ]] && mode="short (--smoke with phases 2 and 3 sized by GENX_BENCH_*: $mix_chargers chargers × ${mix_duration} s, RPC $rpc_chargers × ${rpc_duration} s)"
-# per_call PHASE FIELD CALLS: broker messages of one kind per answered call in a phase.
-per_call() {
-  jq -rn --slurpfile a "$work/${1}_broker0.json" --slurpfile b "$work/${1}_broker1.json" --argjson n "$3" \
-    'if ($a[0].'"$2"' == null or $b[0].'"$2"' == null or $n == 0) then "n/a" else (($b[0].'"$2"' - $a[0].'"$2"') / $n * 100 | round / 100 | tostring) end'
-}
 broker_line() { echo "$(per_call "$1" publish "$2") / $(per_call "$1" deliver "$2") / $(per_call "$1" persist "$2") / $(per_call "$1" fsync "$2")"; }
 broker_cpu() {
   local a b
@@ -312,6 +516,7 @@ broker_cpu() {
   echo
   echo "Realistic mix answered by action: $(j mix '.answeredByAction | to_entries | map("\(.key) \(.value)") | join(", ")')."
   echo
+  compare_report
   echo "How: (1) \`genx bench-broker\`; (2)–(5) \`genx sim\` against \`genx run\` (see README \"Benchmarks\")."
   echo "Calls/s count answers inside the measurement window after the ramp-up; latency is from"
   echo "sending a call to its answer, as the charger sees it. CPU per call is the processes'"
@@ -334,4 +539,8 @@ if [[ $smoke -eq 1 ]]; then
       || die "bench smoke: phase $phase had no answers, CALLERRORs or invalid responses"
   done
   [[ $(j storm .stormChargers) -eq $storm_chargers ]] || die "bench smoke: the storm did not complete"
+  for phase in cmp_genx $([[ $peer_ran -eq 1 ]] && echo cmp_peer); do
+    [[ $(j $phase .callsAnswered) -gt 0 && $(j $phase .callErrors) -eq 0 && $(j $phase .invalidResponses) -eq 0 ]] \
+      || die "bench smoke: side-by-side phase $phase had no answers, CALLERRORs or invalid responses"
+  done
 fi
