@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GenX benchmarks, all in one run on this machine (issue 6). Starts a private RabbitMQ
-# node and a GenX stack (gateway + 2 ocpp-workers + api, SQLite), measures with
+# node and a GenX stack (gateway, ocpp-workers (GENX_OCPP_WORKERS, default 1 on SQLite), api, notifier, analytics; SQLite), measures with
 # `genx bench-broker` and `genx sim`, writes bench/RESULTS.md, stops what it started.
 # Every load targets 127.0.0.0/8 and every phase is bounded in time.
 #
@@ -186,17 +186,17 @@ suffix="bench_$$"
 : > "$work/empty.env"
 export RABBITMQ_URL="$genx_amqp_url" DATABASE_URL="sqlite://$work/genx.db" GATEWAY_PORT=$gw_port \
   API_PORT=$api_port NOTIFY_PORT=$notify_port GENX_ENV_FILE="$work/empty.env" \
-  GENX_INSTANCE_ID="$suffix" GENX_LOG_LEVEL=warn GENX_SIM_CHARGERS=0 GENX_OCPP_WORKERS=2 \
+  GENX_INSTANCE_ID="$suffix" GENX_LOG_LEVEL=warn GENX_SIM_CHARGERS=0 \
   RABBITMQ_QUEUE_OCPP_MESSAGES="ocpp_messages_$suffix" RABBITMQ_QUEUE_NOTIFICATIONS="notifications_$suffix" \
   RABBITMQ_QUEUE_ANALYTICS="analytics_$suffix" RABBITMQ_QUEUE_CHARGING_EVENTS="charging_events_$suffix" \
   RABBITMQ_EXCHANGE_OCPP="ocpp_exchange_$suffix" RABBITMQ_EXCHANGE_EVENTS="events_exchange_$suffix" \
-  GENX_HEARTBEAT_INTERVAL=3600 \
+  GENX_HEARTBEAT_INTERVAL=3600 GENX_HEALTH_PORT="${GENX_BENCH_HEALTH_PORT:-0}" \
   GENX_MAX_CONNECTIONS_PER_ADDRESS=0 GENX_MAX_CONNECTIONS=0 GENX_CALL_RATE=0
 # (every simulated charger comes from 127.0.0.1, tens of thousands of them, flat out: the
 # abuse limits of README "Abuse limits" would refuse the benchmark's own load)
 start_stack() { # start_stack [VAR=VALUE...]: genx run with extra environment
   for p in $gw_port $api_port; do tcp_open 127.0.0.1 "$p" && die "port $p is in use (set GENX_BENCH_PORT_BASE)"; done
-  log "starting GenX (gateway + 2 ocpp-workers + api) on ports $gw_port/$api_port $*"
+  log "starting GenX (gateway, ocpp-workers, api, notifier, analytics) on ports $gw_port/$api_port $*"
   setsid env "$@" "$genx" run >> "$work/genx.log" 2>&1 &
   run_pid=$!
   wait_tcp 127.0.0.1 "$gw_port" 30 || { tail -20 "$work/genx.log" >&2; die "gateway did not start"; }
@@ -373,7 +373,7 @@ compare_report() {
   echo "| latency p50 / p99 / max (ms) | $(j cmp_genx '.latencyMs | [.p50, .p99, .max] | map(. * 10 | round / 10 | tostring) | join(" / ")') | $(pv j cmp_peer '.latencyMs | [.p50, .p99, .max] | map(. * 10 | round / 10 | tostring) | join(" / ")') | | |"
   echo "| checks | $(check cmp_genx) | $(pv check cmp_peer) | | |"
   echo "| CPU µs per call: gateway | $(cmp_cpu genx gateway) | $(pv cmp_cpu peer gateway) | | |"
-  echo "| CPU µs per call: ocpp-workers (GenX: 2) / processor (peer: 1) | $(cmp_cpu genx ocpp-worker) | $(pv cmp_cpu peer processor) | | |"
+  echo "| CPU µs per call: ocpp-workers (GenX: $(grep -c ocpp-worker "$work/cmp_genx.pids")) / processor (peer: $([[ $peer_ran -eq 1 ]] && grep -c processor "$work/cmp_peer.pids" || echo 1)) | $(cmp_cpu genx ocpp-worker) | $(pv cmp_cpu peer processor) | | |"
   echo "| CPU µs per call: notifier / notification-service | $(cmp_cpu genx notifier) | $(pv cmp_cpu peer notification-service) | | |"
   echo "| CPU µs per call: analytics | $(cmp_cpu genx analytics) | (none) | | |"
   echo "| CPU µs per call: api | $(cmp_cpu genx api) | $(pv cmp_cpu peer api) | | |"
@@ -489,7 +489,7 @@ broker_cpu() {
   echo "Written by \`bench/run.sh\` ($mode). Machine: $(nproc) cores, $cpu_model, $mem_total RAM,"
   echo "$(uname -sr); open-file limit $fd_limit per process. Date: $(date -u +%Y-%m-%dT%H:%MZ)."
   echo "Commit: $commit$dirty. Everything co-located: RabbitMQ $(rabbitmqctl version 2>/dev/null || echo ''), the GenX"
-  echo "stack (gateway, 2 ocpp-workers, api; SQLite WAL) and the simulator share the same cores."
+  echo "stack (gateway, $(grep -c ocpp-worker "$work/cmp_genx.pids") ocpp-worker(s), api, notifier, analytics; SQLite WAL) and the simulator share the same cores."
   echo
   echo "| # | figure | value | ratio | target |"
   echo "|---|---|---|---|---|"

@@ -160,7 +160,9 @@ const std::vector<SettingInfo>& settings_table() {
        "how long a command to a charger may take (api: HTTP 504 after it)"},
       {"GENX_COMMAND_QUEUE_LIMIT", "--command-queue-limit", "16",
        "commands waiting per charger in the gateway; more get HTTP 429"},
-      {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
+      {"GENX_OCPP_WORKERS", "--ocpp-workers", "",
+       "ocpp-worker processes started by genx run (default: 1 on SQLite, whose one writer a second "
+       "worker only waits for; 2 on PostgreSQL)"},
       {"GENX_WORKER_PREFETCH", "--worker-prefetch", "16",
        "unacked messages one ocpp-worker holds at most"},
       {"GENX_WORKER_COMMIT_BATCH", "--worker-commit-batch", "64",
@@ -209,9 +211,9 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_QUEUE_POLL_INTERVAL", "--queue-poll-interval", "10",
        "seconds between the api's queue checks for alerts"},
       {"GENX_ANALYTICS", "--analytics", "1", "analytics processes started by genx run (0 = none)"},
-      {"GENX_ANALYTICS_BATCH_SIZE", "--analytics-batch-size", "100",
+      {"GENX_ANALYTICS_BATCH_SIZE", "--analytics-batch-size", "1000",
        "events the analytics processor takes per batch (one database transaction)"},
-      {"GENX_ANALYTICS_BATCH_WAIT_MS", "--analytics-batch-wait-ms", "500",
+      {"GENX_ANALYTICS_BATCH_WAIT_MS", "--analytics-batch-wait-ms", "1000",
        "longest wait (ms) for a batch to fill once its first event arrived"},
       {"GENX_TIMEZONE", "--timezone", "UTC",
        "operator time zone for daily reports (a /usr/share/zoneinfo name, e.g. Europe/Berlin)"},
@@ -458,7 +460,14 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
   c.schema_wait = std::chrono::seconds(get_int("GENX_SCHEMA_WAIT_SECONDS", 0, 86400));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
-  c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
+  // SQLite has one writer: a second worker process only waits for its lock (and re-reads
+  // the pages the first one changed), so on SQLite one worker with group commit is both
+  // cheaper per call and faster (bench/RESULTS.md); PostgreSQL commits in parallel.
+  if (get("GENX_OCPP_WORKERS").empty()) {
+    c.ocpp_workers = c.database_url.rfind("sqlite:", 0) == 0 ? 1 : 2;
+  } else {
+    c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));
+  }
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
   c.sim_chargers = static_cast<int>(get_int("GENX_SIM_CHARGERS", 0, 10000));
   c.notifiers = static_cast<int>(get_int("GENX_NOTIFIERS", 0, 64));

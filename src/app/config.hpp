@@ -61,7 +61,7 @@ struct Config {
   // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
   std::chrono::seconds schema_wait{120};
   std::size_t command_queue_limit = 16;
-  int ocpp_workers = 2;
+  int ocpp_workers = 1;  // unset: 1 on SQLite, 2 on PostgreSQL (config.cpp)
   int worker_prefetch = 16;
   int worker_commit_batch = 64;  // deliveries per database transaction at most (group commit)
   // Test only (GENX_TEST_FAULT): "crash-after-commit:ACTION" makes an ocpp-worker SIGKILL
@@ -82,8 +82,8 @@ struct Config {
   long dlq_alert_depth = 1;        // 0 = off
   int queue_poll_seconds = 10;
   int analytics_processes = 1;
-  int analytics_batch_size = 100;
-  std::chrono::milliseconds analytics_batch_wait{500};
+  int analytics_batch_size = 1000;
+  std::chrono::milliseconds analytics_batch_wait{1000};
   std::string time_zone = "UTC";
   ChargerSecurityConfig charger_security;
   // Data retention (README "Data retention"); pruned by ocpp-worker 0 and genx db prune.

@@ -37,6 +37,16 @@ TEST(Config, DefaultsMatchDesign) {
   EXPECT_FALSE(c.instance_id.empty());
 }
 
+// SQLite has one writer: genx run starts one ocpp-worker on it unless told otherwise;
+// PostgreSQL commits in parallel and gets two.
+TEST(Config, OcppWorkersDefaultFollowsTheDatabase) {
+  EXPECT_EQ(load_config(env({}), {}).ocpp_workers, 1);
+  EXPECT_EQ(load_config(env({{"DATABASE_URL", "postgresql://genx@127.0.0.1:5432/genx"}}), {}).ocpp_workers, 2);
+  EXPECT_EQ(load_config(env({{"GENX_OCPP_WORKERS", "3"}}), {}).ocpp_workers, 3);
+  EXPECT_EQ(load_config(env({{"DATABASE_URL", "postgresql://genx@127.0.0.1:5432/genx"},
+                             {"GENX_OCPP_WORKERS", "1"}}), {}).ocpp_workers, 1);
+}
+
 TEST(Config, EnvironmentAndFlagsOverrideInOrder) {
   auto c = load_config(env({{"GATEWAY_PORT", "9100"}, {"RABBITMQ_QUEUE_OCPP_MESSAGES", "q1"}}),
                        {"--gateway-port", "9200", "--api-port=8181"});
@@ -111,8 +121,8 @@ TEST(Config, EachSettingAndFlagIsDefinedOnce) {
 TEST(Config, AnalyticsTariffAndTimeZoneSettings) {
   auto d = load_config(env({}), {});
   EXPECT_EQ(d.analytics_processes, 1);
-  EXPECT_EQ(d.analytics_batch_size, 100);
-  EXPECT_EQ(d.analytics_batch_wait.count(), 500);
+  EXPECT_EQ(d.analytics_batch_size, 1000);
+  EXPECT_EQ(d.analytics_batch_wait.count(), 1000);
   EXPECT_EQ(d.time_zone, "UTC");
   EXPECT_EQ(d.policy.tariff.energy_per_kwh_micro, 0);
   EXPECT_EQ(d.policy.tariff.currency, "EUR");
