@@ -167,6 +167,9 @@ const std::vector<SettingInfo>& settings_table() {
        "unacked messages one ocpp-worker holds at most"},
       {"GENX_WORKER_COMMIT_BATCH", "--worker-commit-batch", "64",
        "messages an ocpp-worker commits in one database transaction at most (group commit; 1 = one each)"},
+      {"GENX_WORKER_COMMIT_WAIT_MS", "--worker-commit-wait-ms", "0",
+       "longest wait (ms) for a group commit to fill while none of its messages is awaited by "
+       "a charger (0 = never wait; see README before raising it)"},
       {"GENX_TEST_FAULT", "--test-fault", "",
        "TESTS ONLY, never in production: crash-after-commit:ACTION makes an ocpp-worker SIGKILL "
        "itself right after committing the first new ACTION call, before it publishes anything"},
@@ -552,6 +555,8 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
                       c.policy.tariff.currency + "\"");
   }
   c.worker_commit_batch = static_cast<int>(get_int("GENX_WORKER_COMMIT_BATCH", 1, 10000));
+  c.worker_commit_wait =
+      std::chrono::milliseconds(get_int("GENX_WORKER_COMMIT_WAIT_MS", 0, 1000));
   if (const auto fault = get("GENX_TEST_FAULT"); !fault.empty()) {
     constexpr std::string_view kCrash = "crash-after-commit:";
     if (fault.rfind(kCrash, 0) != 0 || fault.size() == kCrash.size()) {

@@ -64,6 +64,12 @@ struct Config {
   int ocpp_workers = 1;  // unset: 1 on SQLite, 2 on PostgreSQL (config.cpp)
   int worker_prefetch = 16;
   int worker_commit_batch = 64;  // deliveries per database transaction at most (group commit)
+  // How long a group commit may wait to fill while no message in it is awaited (a
+  // charger already answered on the broker's confirm, e.g. MeterValues): fewer commits
+  // and wake-ups per message; an awaited call (reply_to set) ends the wait at once. Off
+  // by default: RabbitMQ confirms a message its consumer acked before it reached the
+  // disk at once, so holding acks back delays the confirms that answer chargers.
+  std::chrono::milliseconds worker_commit_wait{0};
   // Test only (GENX_TEST_FAULT): "crash-after-commit:ACTION" makes an ocpp-worker SIGKILL
   // itself after committing the first new ACTION message, before any publish.
   std::string test_crash_after_commit;

@@ -22,31 +22,44 @@ class HandOff {
   explicit HandOff(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
   // Broker thread. False when full or stopped (the delivery was not taken).
+  // Wakes the work thread only when that can end its wait: the first delivery, the
+  // batch it is filling is complete, or a delivery someone awaits (reply_to set) arrived
+  // (not once per delivery while it waits for a batch to fill).
   bool push(broker::Delivery&& d) {
+    bool wake = false;
     {
       std::lock_guard lock(mutex_);
       if (stopped_ || items_.size() >= capacity_) return false;
+      const bool awaited = !d.reply_to.empty();
+      if (awaited) ++awaited_;
       items_.push_back(std::move(d));
+      wake = !filling_ || items_.size() == 1 || items_.size() >= fill_target_ || awaited;
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
     return true;
   }
 
   // Work thread: waits for a first delivery, then up to `fill` for `max` to be waiting,
   // and takes what is waiting (at most max) in one go: one wake-up per batch, no copies.
-  // Empty once stopped.
+  // A waiting delivery someone awaits (reply_to set: a charger or the api waits for its
+  // answer) ends the fill wait at once, so only deliveries nobody waits for are held
+  // back to fill a batch. Empty once stopped.
   std::vector<broker::Delivery> pop_batch(std::size_t max,
                                           std::chrono::milliseconds fill = std::chrono::milliseconds(0)) {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [&] { return stopped_ || !items_.empty(); });
-    if (!stopped_ && fill.count() > 0 && items_.size() < max) {
-      cv_.wait_for(lock, fill, [&] { return stopped_ || items_.size() >= max; });
+    if (!stopped_ && fill.count() > 0 && items_.size() < max && awaited_ == 0) {
+      filling_ = true;
+      fill_target_ = max;
+      cv_.wait_for(lock, fill, [&] { return stopped_ || items_.size() >= max || awaited_ > 0; });
+      filling_ = false;
     }
     std::vector<broker::Delivery> batch;
     if (stopped_) return batch;
     const std::size_t n = std::min(max, items_.size());
     batch.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
+      if (!items_.front().reply_to.empty()) --awaited_;
       batch.push_back(std::move(items_.front()));
       items_.pop_front();
     }
@@ -69,6 +82,7 @@ class HandOff {
   // What was received but not taken (to hand back to RabbitMQ at the stop).
   std::deque<broker::Delivery> take_all() {
     std::lock_guard lock(mutex_);
+    awaited_ = 0;
     return std::exchange(items_, {});
   }
 
@@ -78,6 +92,9 @@ class HandOff {
   std::condition_variable cv_;
   std::deque<broker::Delivery> items_;
   bool stopped_ = false;
+  std::size_t awaited_ = 0;      // waiting deliveries with reply_to set
+  bool filling_ = false;         // the work thread waits for a batch to fill
+  std::size_t fill_target_ = 0;  // ... of this many
 };
 
 }  // namespace genx::runtime

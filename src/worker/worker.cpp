@@ -286,7 +286,11 @@ int run(const Config& config) {
     // on its own. A stop hands the rest back (their redelivery is answered from the
     // stored reply).
     while (true) {
-      auto batch = handoff.pop_batch(std::max<std::size_t>(group_size, 1));
+      // Deliveries nobody awaits (answered on confirm) may wait up to
+      // GENX_WORKER_COMMIT_WAIT_MS for more to share the commit; an awaited one ends it.
+      auto batch = handoff.pop_batch(std::max<std::size_t>(group_size, 1),
+                                     group_size > 1 ? config.worker_commit_wait
+                                                    : std::chrono::milliseconds(0));
       if (batch.empty()) break;
       const auto taken_at = std::chrono::steady_clock::now();
       std::vector<std::optional<messages::Envelope>> envelopes(batch.size());

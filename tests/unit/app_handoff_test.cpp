@@ -60,5 +60,43 @@ TEST(HandOff, WaitsUpToTheFillTimeForABatch) {
   EXPECT_EQ(batch[1].delivery_tag, 2u);
 }
 
+// A delivery someone awaits (reply_to: a charger waits for its answer) is never held
+// back to fill a batch: waiting behind it or arriving during the fill, it ends the wait.
+TEST(HandOff, AnAwaitedDeliveryEndsTheFillWaitAtOnce) {
+  HandOff h(8);
+  auto awaited = delivery(1);
+  awaited.reply_to = "genx.gateway.gw.replies";
+  ASSERT_TRUE(h.push(std::move(awaited)));
+  const auto started = std::chrono::steady_clock::now();
+  auto batch = h.pop_batch(4, std::chrono::seconds(30));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  ASSERT_EQ(batch.size(), 1u);
+
+  // Telemetry first (nobody awaits it), then an awaited call arrives while it fills.
+  ASSERT_TRUE(h.push(delivery(2)));
+  std::thread producer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto call = delivery(3);
+    call.reply_to = "genx.gateway.gw.replies";
+    h.push(std::move(call));
+  });
+  const auto filling = std::chrono::steady_clock::now();
+  batch = h.pop_batch(4, std::chrono::seconds(30));
+  producer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - filling, std::chrono::seconds(10));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0].delivery_tag, 2u);
+  EXPECT_EQ(batch[1].delivery_tag, 3u);
+}
+
+TEST(HandOff, DeliveriesNobodyAwaitsWaitForTheBatchUpToTheFillTime) {
+  HandOff h(8);
+  ASSERT_TRUE(h.push(delivery(1)));
+  const auto started = std::chrono::steady_clock::now();
+  auto batch = h.pop_batch(4, std::chrono::milliseconds(50));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(50));
+  EXPECT_EQ(batch.size(), 1u);
+}
+
 }  // namespace
 }  // namespace genx::runtime
