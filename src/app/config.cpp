@@ -103,6 +103,9 @@ const std::vector<SettingInfo>& settings_table() {
        "direct exchange for commands to chargers (routing key = charge point id)"},
       {"DATABASE_URL", "--database-url", "sqlite://var/genx.db",
        "database: sqlite://PATH (relative to the working directory) or sqlite:///ABS/PATH"},
+      {"DATABASE_READ_URL", "--database-read-url", "",
+       "database of the api's read side (REST reads, dashboard, token checks), e.g. a PostgreSQL "
+       "role with SELECT only (genx db grant read); empty = DATABASE_URL"},
       {"GENX_SCHEMA_WAIT_SECONDS", "--schema-wait-seconds", "120",
        "how long gateway, api, notifier and analytics wait at start for the database schema "
        "to be migrated (by genx db migrate or an ocpp-worker) before they exit"},
@@ -389,6 +392,11 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
       c.database_url.rfind("postgres://", 0) != 0) {
     throw ConfigError("DATABASE_URL: expected sqlite://PATH or postgresql://..., got \"" +
                       c.database_url + "\"");
+  }
+  c.database_read_url = get("DATABASE_READ_URL");
+  if (!c.database_read_url.empty() && c.database_read_url.rfind("sqlite:", 0) != 0 &&
+      c.database_read_url.rfind("postgresql://", 0) != 0 && c.database_read_url.rfind("postgres://", 0) != 0) {
+    throw ConfigError("DATABASE_READ_URL: expected sqlite://PATH or postgresql://..., got a URL of another scheme");
   }
   // PostgreSQL settings, read from the environment by the store itself (every role and
   // command opens its ports through store/open_store.hpp): checked here so a bad value

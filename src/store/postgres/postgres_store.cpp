@@ -1313,6 +1313,9 @@ class PostgresStore final : public Store {
 
  private:
   void migrate() {
+    // A current schema needs no lock and no DDL: a role without CREATE on the schema (the
+    // worker's least-privilege role, README "PostgreSQL operations") opens it too.
+    if (schema_version() >= postgres::kMigrationCount) return;
     // READ COMMITTED, not SERIALIZABLE: the snapshot of a serializable transaction is
     // taken at its first statement, before the lock below is granted, so a migrator that
     // waited would not see the versions the first one committed and apply them again.
@@ -1355,8 +1358,7 @@ std::string percent_encode(const std::string& s) {
 
 }  // namespace
 
-std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::string& password_file,
-                                           PostgresOptions options) {
+std::string postgres_conninfo(const std::string& url, const std::string& password_file) {
   std::string conninfo = url;
   if (!password_file.empty()) {
     std::ifstream in(password_file);
@@ -1367,7 +1369,13 @@ std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::st
     conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&");
     conninfo += "password=" + percent_encode(password);
   }
-  return std::make_unique<PostgresStore>(pool_for(conninfo, options.pool_size), options);
+  return conninfo;
+}
+
+std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::string& password_file,
+                                           PostgresOptions options) {
+  return std::make_unique<PostgresStore>(pool_for(postgres_conninfo(url, password_file), options.pool_size),
+                                         options);
 }
 
 }  // namespace genx::store
