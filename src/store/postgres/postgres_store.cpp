@@ -102,13 +102,14 @@ class Pool {
       --open_;
       ready_.notify_one();
       lock.unlock();
+      // Failing to connect (unreachable, refused, a TLS certificate that does not verify,
+      // a wrong password) reads as such, with libpq's reason, not as a lost connection.
       try {
-        rethrow_mapped();
-      } catch (const TransientStoreError&) {
         throw;
       } catch (const std::exception& e) {
-        // libpq reports an unreachable server as a plain failure at connect.
-        throw TransientStoreError(std::string("postgres: cannot connect: ") + e.what());
+        std::string reason = e.what();
+        while (!reason.empty() && std::isspace(static_cast<unsigned char>(reason.back()))) reason.pop_back();
+        throw TransientStoreError("postgres: cannot connect: " + reason);
       }
     }
   }
