@@ -29,6 +29,7 @@ int run_db_copy(const std::map<std::string, std::string>& own, bool force) {
   store::CopyOptions options;
   options.replace = force;
   options.password_file = env("DATABASE_PASSWORD_FILE");
+  options.progress = [](const std::string& line) { std::fprintf(stderr, "genx db copy: %s\n", line.c_str()); };
   std::printf("copying %s -> %s\n", store::redact_database_url(from->second).c_str(),
               store::redact_database_url(to->second).c_str());
   std::fflush(stdout);

@@ -572,7 +572,9 @@ CopyReport copy_database(const std::string& from_url, const std::string& to_url,
     std::int64_t read_rows = 0;
     source->read(t, cols, [&](const Row& row) {
       batch.push_back(row);
-      ++read_rows;
+      if (++read_rows % 100000 == 0 && options.progress) {
+        options.progress(t + ": " + std::to_string(read_rows) + " of " + std::to_string(copied.source_rows) + " rows");
+      }
       if (batch.size() >= batch_rows) {
         target->insert(t, cols, batch);
         batch.clear();
@@ -587,7 +589,7 @@ CopyReport copy_database(const std::string& from_url, const std::string& to_url,
     }
     if (has_id) copied.next_id = target->set_next_id(t, next);
     if (options.progress) {
-      options.progress(t + ": " + std::to_string(copied.target_rows) + " rows");
+      options.progress(t + ": " + std::to_string(copied.target_rows) + " rows copied");
     }
     report.tables.push_back(copied);
   }

@@ -262,6 +262,9 @@ test('least privilege: roles from genx db grant; the api reads through a SELECT-
       DATABASE_READ_URL: asRole(roles.read, '?application_name=genx_api_read'),
     });
     await stack.waitApi(apiProc, { healthy: false });
+    // The notifier only reads (API tokens): the read role is enough.
+    const notifier = stack.start('notifier', [], { DATABASE_URL: asRole(roles.read) });
+    await stack.waitNotifier(notifier);
 
     const cp = 'E2E-ROLES-1';
     const client = await connectRpc(stack, cp);
