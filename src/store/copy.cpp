@@ -330,8 +330,11 @@ class PostgresEndpoint final : public Endpoint {
     return std::max(next, r[0][1].as<bool>() ? last + 1 : last);
   }
 
+  // A lock held elsewhere (a stack still running, or --from and --to naming one database
+  // in two spellings) fails the copy after a minute instead of hanging it.
   void begin_read() override {
     tx_ = std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(conn_);
+    tx_->exec("SET LOCAL lock_timeout = '60s'");
   }
   void end_read() override {
     tx_->commit();
@@ -361,7 +364,10 @@ class PostgresEndpoint final : public Endpoint {
     tx_->exec("CLOSE genx_copy");
   }
 
-  void begin_write() override { tx_ = std::make_unique<pqxx::work>(conn_); }
+  void begin_write() override {
+    tx_ = std::make_unique<pqxx::work>(conn_);
+    tx_->exec("SET LOCAL lock_timeout = '60s'");
+  }
 
   void clear(const std::vector<std::string>& tables) override {
     if (tables.empty()) return;
