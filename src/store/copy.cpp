@@ -416,7 +416,11 @@ class PostgresEndpoint final : public Endpoint {
       if (!e_.tx_) own_ = std::make_unique<pqxx::read_transaction>(e_.conn_);
     }
     ~Any() {
-      if (own_) own_->commit();
+      if (!own_) return;
+      try {
+        own_->commit();  // read only: nothing to lose when this fails
+      } catch (...) {
+      }
     }
     pqxx::transaction_base* operator->() { return own_ ? own_.get() : e_.tx_.get(); }
     pqxx::transaction_base& operator*() { return *operator->(); }
