@@ -97,14 +97,8 @@ HttpResponse ApiHandler::metrics() {
   body += "# HELP genx_api_requests_total HTTP requests handled by the api role.\n";
   body += "# TYPE genx_api_requests_total counter\n";
   body += "genx_api_requests_total " + std::to_string(requests_) + "\n";
-  if (broker_) {
-    body += "# HELP genx_rabbitmq_connected 1 when the RabbitMQ connection is up.\n";
-    body += "# TYPE genx_rabbitmq_connected gauge\n";
-    body += std::string("genx_rabbitmq_connected ") + (broker_->connected() ? "1" : "0") + "\n";
-    body += "# HELP genx_rabbitmq_reconnects_total RabbitMQ reconnections.\n";
-    body += "# TYPE genx_rabbitmq_reconnects_total counter\n";
-    body += "genx_rabbitmq_reconnects_total " + std::to_string(broker_->reconnects()) + "\n";
-  }
+  // genx_rabbitmq_* come from the registry (runtime/ops.cpp, one set per role process):
+  // writing them here too would give Prometheus two TYPE lines for one name.
   body += "# HELP genx_api_commands_total Commands to chargers that ended, by outcome.\n";
   body += "# TYPE genx_api_commands_total counter\n";
   for (const auto& [outcome, count] : command_outcomes_) {
