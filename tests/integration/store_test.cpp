@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postg
                          testing::backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteOnlyTest, ::testing::Values("sqlite"), testing::backend_name);
 
-constexpr int kLatestSchemaVersion = 8;  // store/sqlite/migrations/0008_*.sql
+constexpr int kLatestSchemaVersion = 13;  // store/sqlite/migrations/0013_*.sql
 
 TEST_P(StoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
