@@ -158,8 +158,6 @@ class V201 {
     const auto previous = uow_.upsert_connector_status(c_.charger_id(), next);
     c_.emit("charger.status.changed",
             {{"connectorId", next.connector_id},
-             {"evseId", next.connector_id},
-             {"evseConnectorId", p_.at("connectorId")},
              {"previousStatus", previous ? json(previous->status) : json(nullptr)},
              {"status", next.status},
              {"errorCode", next.error_code},
@@ -174,6 +172,8 @@ class V201 {
                                                  envelope_.device_id + " is Faulted"},
                                  {"connectorId", next.connector_id},
                                  {"errorCode", next.error_code},
+                                 {"info", *next.info},
+                                 {"vendorErrorCode", nullptr},
                                  {"timestamp", next.updated_at}});
     }
     return json::object();
