@@ -102,13 +102,14 @@ class Pool {
       --open_;
       ready_.notify_one();
       lock.unlock();
+      // Failing to connect (unreachable, refused, a TLS certificate that does not verify,
+      // a wrong password) reads as such, with libpq's reason, not as a lost connection.
       try {
-        rethrow_mapped();
-      } catch (const TransientStoreError&) {
         throw;
       } catch (const std::exception& e) {
-        // libpq reports an unreachable server as a plain failure at connect.
-        throw TransientStoreError(std::string("postgres: cannot connect: ") + e.what());
+        std::string reason = e.what();
+        while (!reason.empty() && std::isspace(static_cast<unsigned char>(reason.back()))) reason.pop_back();
+        throw TransientStoreError("postgres: cannot connect: " + reason);
       }
     }
   }
@@ -486,8 +487,8 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
         "INSERT INTO transaction_events (charger_id, ocpp_transaction_id, seq_no, event_type, "
         "trigger_reason, offline, timestamp, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT DO NOTHING",
-        e.charger_id, e.ocpp_transaction_id, e.seq_no, e.event_type, e.trigger_reason, e.offline,
-        e.timestamp, e.received_at);
+        e.charger_id, e.ocpp_transaction_id, e.seq_no, e.event_type, e.trigger_reason,
+        static_cast<std::int64_t>(e.offline ? 1 : 0), e.timestamp, e.received_at);
     return r.affected_rows() > 0;
   }
 
@@ -509,6 +510,9 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
 
   void upsert_device_model(std::int64_t charger_id, const std::vector<csms::DeviceModelEntry>& entries,
                            std::string_view updated_at) override {
+    const auto flag = [](const std::optional<bool>& b) {
+      return b ? std::optional<std::int64_t>(*b ? 1 : 0) : std::nullopt;
+    };
     for (const auto& e : entries) {
       tx_.exec_params(
           "INSERT INTO device_model (charger_id, component, component_instance, evse_id, "
@@ -521,8 +525,8 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
           "constant = excluded.constant, characteristics = excluded.characteristics, "
           "updated_at = excluded.updated_at",
           charger_id, e.component, e.component_instance, e.evse_id, e.connector_id, e.variable,
-          e.variable_instance, e.attribute_type, e.value, e.mutability, e.persistent, e.constant,
-          e.characteristics, str(updated_at));
+          e.variable_instance, e.attribute_type, e.value, e.mutability, flag(e.persistent),
+          flag(e.constant), e.characteristics, str(updated_at));
     }
   }
 
@@ -907,8 +911,8 @@ class PostgresStore final : public Store {
                         {"attributeType", text(r[6])},
                         {"value", text_json(r[7])},
                         {"mutability", text_json(r[8])},
-                        {"persistent", r[9].is_null() ? json(nullptr) : json(r[9].as<bool>())},
-                        {"constant", r[10].is_null() ? json(nullptr) : json(r[10].as<bool>())},
+                        {"persistent", r[9].is_null() ? json(nullptr) : json(integer(r[9]) != 0)},
+                        {"constant", r[10].is_null() ? json(nullptr) : json(integer(r[10]) != 0)},
                         {"characteristics",
                          r[11].is_null() ? json(nullptr) : json::parse(text(r[11]), nullptr, false)},
                         {"updatedAt", text(r[12])}});
@@ -1421,6 +1425,9 @@ class PostgresStore final : public Store {
 
  private:
   void migrate() {
+    // A current schema needs no lock and no DDL: a role without CREATE on the schema (the
+    // worker's least-privilege role, README "PostgreSQL operations") opens it too.
+    if (schema_version() >= postgres::kMigrationCount) return;
     // READ COMMITTED, not SERIALIZABLE: the snapshot of a serializable transaction is
     // taken at its first statement, before the lock below is granted, so a migrator that
     // waited would not see the versions the first one committed and apply them again.
@@ -1463,8 +1470,7 @@ std::string percent_encode(const std::string& s) {
 
 }  // namespace
 
-std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::string& password_file,
-                                           PostgresOptions options) {
+std::string postgres_conninfo(const std::string& url, const std::string& password_file) {
   std::string conninfo = url;
   if (!password_file.empty()) {
     std::ifstream in(password_file);
@@ -1475,7 +1481,13 @@ std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::st
     conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&");
     conninfo += "password=" + percent_encode(password);
   }
-  return std::make_unique<PostgresStore>(pool_for(conninfo, options.pool_size), options);
+  return conninfo;
+}
+
+std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::string& password_file,
+                                           PostgresOptions options) {
+  return std::make_unique<PostgresStore>(pool_for(postgres_conninfo(url, password_file), options.pool_size),
+                                         options);
 }
 
 }  // namespace genx::store

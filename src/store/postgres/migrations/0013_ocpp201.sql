@@ -1,4 +1,4 @@
--- PostgreSQL twin of store/sqlite/migrations/0013_ocpp201.sql (BIGINT for integers, BOOLEAN for flags).
+-- PostgreSQL twin of store/sqlite/migrations/0013_ocpp201.sql (BIGINT for integers and, as in SQLite, for the 0/1 flags, so genx db copy moves them unchanged).
 -- OCPP 2.0.1 beside 1.6 (README "OCPP 2.0.1"). One data model for both versions:
 -- a charger has a protocol version (from the subprotocol it booted with);
 ALTER TABLE chargers ADD COLUMN ocpp_version TEXT NOT NULL DEFAULT '1.6';
@@ -15,7 +15,7 @@ CREATE TABLE transaction_events (
   seq_no              BIGINT NOT NULL,
   event_type          TEXT NOT NULL,     -- Started, Updated, Ended
   trigger_reason      TEXT NOT NULL,
-  offline             BOOLEAN NOT NULL DEFAULT FALSE,
+  offline             BIGINT NOT NULL DEFAULT 0,
   timestamp           TEXT NOT NULL,     -- the station's
   received_at         TEXT NOT NULL,
   PRIMARY KEY (charger_id, ocpp_transaction_id, seq_no)
@@ -33,8 +33,8 @@ CREATE TABLE device_model (
   attribute_type     TEXT NOT NULL DEFAULT 'Actual',
   value              TEXT,
   mutability         TEXT,
-  persistent         BOOLEAN,
-  constant           BOOLEAN,
+  persistent         BIGINT,
+  constant           BIGINT,
   characteristics    TEXT,                          -- variableCharacteristics as JSON
   updated_at         TEXT NOT NULL,
   PRIMARY KEY (charger_id, component, component_instance, evse_id, connector_id, variable,
