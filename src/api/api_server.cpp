@@ -1,5 +1,6 @@
 #include "api/api_server.hpp"
 #include "api/routes.hpp"
+#include "csms/commands_v201.hpp"
 #include "api/security_routes.hpp"
 #include "api/stats_routes.hpp"
 
@@ -126,13 +127,22 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   if (slash == std::string_view::npos || slash == 0) return false;
   const std::string device_id = url_decode(rest.substr(0, slash));
   std::string_view tail = rest.substr(slash + 1);
+  const bool command_route =
+      tail.substr(0, 9) == "commands/" && tail.size() > 9 && tail.find('/', 9) == std::string_view::npos;
+  if (!command_route && !csms::convenience_action(tail)) return false;
+  // The charger's protocol version picks the message and the schema (README "OCPP 2.0.1");
+  // a charger the database does not know is checked as 1.6.
+  bool v201 = false;
+  try {
+    if (auto charger = store_.charger(device_id)) v201 = charger->value("ocppVersion", "1.6") == "2.0.1";
+  } catch (const std::exception& e) {
+    spdlog::warn("api: protocol version of {} unknown ({}); command checked as OCPP 1.6", device_id, e.what());
+  }
   std::string action;
-  if (tail.substr(0, 9) == "commands/" && tail.size() > 9 && tail.find('/', 9) == std::string_view::npos) {
+  if (command_route) {
     action = std::string(tail.substr(9));
-  } else if (auto convenience = csms::convenience_action(tail)) {
-    action = *convenience;
   } else {
-    return false;
+    action = *(v201 ? csms::convenience_action_v201(tail) : csms::convenience_action(tail));
   }
   ++requests_;
   if (method != "POST") {
@@ -147,7 +157,7 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
       return true;
     }
   }
-  if (auto problem = csms::check_command(action, payload)) {
+  if (auto problem = v201 ? csms::check_command_v201(action, payload) : csms::check_command(action, payload)) {
     respond(error_response(400, *problem));
     return true;
   }
@@ -404,6 +414,16 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       if (auto config = command_store_->charger_configuration(id)) return json_response(200, *config);
       return error_response(404, "no charger " + id);
     }
+    constexpr std::string_view kDeviceModel = "/device-model";
+    if (path.substr(0, kChargers.size() + 1) == "/api/chargers/" && path.size() > kDeviceModel.size() &&
+        path.substr(path.size() - kDeviceModel.size()) == kDeviceModel) {
+      std::string id = url_decode(
+          path.substr(kChargers.size() + 1, path.size() - kChargers.size() - 1 - kDeviceModel.size()));
+      if (auto model = store_.device_model(id)) {
+        return json_response(200, json{{"chargePointId", id}, {"variables", std::move(*model)}});
+      }
+      return error_response(404, "no charger " + id);
+    }
     if (path.substr(0, kChargers.size() + 1) == "/api/chargers/") {
       std::string id = url_decode(path.substr(kChargers.size() + 1));
       if (auto charger = store_.charger(id)) return json_response(200, *charger);
@@ -438,10 +458,23 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return json_response(200, store_.list_transactions(filter));
     }
     if (path.substr(0, kTransactions.size() + 1) == "/api/transactions/") {
-      std::string raw(path.substr(kTransactions.size() + 1));
-      auto id = to_long(raw);
-      if (!id) return error_response(400, "transaction id must be an integer");
-      if (auto tx = store_.transaction(*id)) return json_response(200, *tx);
+      // The api's id (an integer, both versions), or a 2.0.1 station's transactionId
+      // (URL-encoded; README "OCPP 2.0.1"). All digits is read as the api's id first.
+      std::string raw = url_decode(path.substr(kTransactions.size() + 1));
+      if (raw.empty()) return error_response(400, "transaction id missing");
+      if (auto id = to_long(raw)) {
+        if (auto tx = store_.transaction(*id)) return json_response(200, *tx);
+      }
+      const json ids = store_.transaction_ids_for(raw);
+      if (ids.size() > 1) {
+        return json_response(409, json{{"error", "transactionId " + raw + " is used by " +
+                                                     std::to_string(ids.size()) +
+                                                     " chargers: use the api's id"},
+                                       {"ids", ids}});
+      }
+      if (ids.size() == 1) {
+        if (auto tx = store_.transaction(ids[0].get<std::int64_t>())) return json_response(200, *tx);
+      }
       return error_response(404, "no transaction " + raw);
     }
     return error_response(404, "not found");

@@ -49,6 +49,13 @@ class ReadStore {
   virtual std::optional<nlohmann::json> charger(std::string_view identity) = 0; // with "connectors"
   virtual nlohmann::json list_transactions(const TransactionFilter& filter) = 0; // array
   virtual std::optional<nlohmann::json> transaction(std::int64_t id) = 0;      // with "meterValues"
+  // OCPP 2.0.1: the ids of the transactions whose station transactionId is this string
+  // (unique per charger; several chargers may use the same one), ascending.
+  virtual nlohmann::json transaction_ids_for(std::string_view ocpp_transaction_id) = 0;
+  // A 2.0.1 station's device model as NotifyReport told it: [{component, componentInstance,
+  // evseId, connectorId, variable, variableInstance, attributeType, value, mutability,
+  // persistent, constant, characteristics, updatedAt}]; nullopt when the charger is unknown.
+  virtual std::optional<nlohmann::json> device_model(std::string_view identity) = 0;
   // Aggregates per bucket, summed over connectors and chargers (or one charger), oldest
   // first: [{bucket, bucketStart, bucketEnd, sessionsStarted, sessionsCompleted, energyWh,
   // sessionMs, chargingMs, occupiedMs, faultedMs, faults, revenueMinor, peakPowerW}].

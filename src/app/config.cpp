@@ -157,6 +157,9 @@ const std::vector<SettingInfo>& settings_table() {
       {"GATEWAY_MIN_SECURITY_PROFILE", "--gateway-min-security-profile", "0",
        "lowest OCPP security profile the gateway accepts, also for chargers it does not know (0-3)",
        R"md(the lowest security profile the gateway accepts, for every charger including unknown ones (0–3))md"},
+      {"OCPP_PREFERRED_VERSION", "--ocpp-preferred-version", "2.0.1",
+       "the OCPP version a charger gets when it offers both ocpp2.0.1 and ocpp1.6 at the handshake: 2.0.1 or 1.6",
+       R"md(the OCPP version a charger gets when it offers both `ocpp2.0.1` and `ocpp1.6` at the handshake (`2.0.1` or `1.6`); a charger that offers one gets that one (see [OCPP 2.0.1](../README.md#ocpp-201)))md"},
       {"GATEWAY_AUTH_THREADS", "--gateway-auth-threads", "2",
        "gateway threads that check charger credentials (slow password hashes) off the I/O thread",
        R"md(gateway threads that read charger credentials and check passwords (slow hashes) off the WebSocket I/O thread)md"},
@@ -580,6 +583,11 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     throw ConfigError("GENX_UNKNOWN_TAG_POLICY: expected accept or reject, got \"" + tag_policy +
                       "\"");
   }
+  const std::string preferred_ocpp = get("OCPP_PREFERRED_VERSION");
+  if (preferred_ocpp != "2.0.1" && preferred_ocpp != "1.6") {
+    throw ConfigError("OCPP_PREFERRED_VERSION: expected 2.0.1 or 1.6, got \"" + preferred_ocpp + "\"");
+  }
+  c.prefer_ocpp201 = preferred_ocpp == "2.0.1";
   c.policy.heartbeat_interval_seconds =
       static_cast<int>(get_int("GENX_HEARTBEAT_INTERVAL", 1, 86400));
   c.max_frame_bytes = static_cast<std::size_t>(get_int("GENX_MAX_FRAME_BYTES", 1024, 16 << 20));

@@ -52,6 +52,7 @@ struct Config {
   // Gateway abuse limits (README "Abuse limits"); 0 = unlimited where noted.
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::seconds idle_timeout{900};  // default: 3 heartbeat intervals
+  bool prefer_ocpp201 = true;              // OCPP_PREFERRED_VERSION
   std::uint32_t call_rate = 20;            // calls/s per charger; 0 = unlimited
   std::uint32_t call_burst = 2000;
   std::uint32_t call_flood_close = 200;    // 0 = never close

@@ -51,6 +51,7 @@ int run_gateway(const Config& config) {
   // A charger that sends nothing (not even a WebSocket pong) for GENX_IDLE_TIMEOUT_S
   // (default three heartbeat intervals) is gone.
   options.idle_timeout = config.idle_timeout;
+  options.prefer_ocpp201 = config.prefer_ocpp201;
   options.handshake_timeout = config.handshake_timeout;
   options.call_rate = {config.call_rate, config.call_burst, config.call_flood_close};
   options.connection_limits = {config.max_connections_per_address, config.max_connections};

@@ -7,12 +7,15 @@
 #include <stdexcept>
 #include <utility>
 
+#include "csms/v201_handlers.hpp"
+
 namespace genx::csms {
 namespace {
 
 using nlohmann::json;
 
 constexpr std::string_view kOcpp16 = "1.6";
+constexpr std::string_view kOcpp201 = "2.0.1";
 
 // OCPP 1.6 (and its security whitepaper) actions a charge point never sends to a CSMS.
 constexpr std::string_view kCsmsToChargerActions[] = {
@@ -108,7 +111,7 @@ std::string stored_events(const Outcome& outcome) {
   return json{{"timestamp", outcome.events_timestamp}, {"events", std::move(events)}}.dump();
 }
 
-class Handler {
+class Handler final : public V201Context {
  public:
   Handler(UnitOfWork& uow, const Envelope& envelope, const Policy& policy, std::int64_t now_ms,
           Outcome& outcome)
@@ -131,7 +134,10 @@ class Handler {
                              envelope_.raw_data.empty() ? payload_.dump() : envelope_.raw_data,
                              received_at_});
     if (payload_rejected) {
-      outcome_.reply = error_reply(envelope_.unique_id, ocpp::ErrorCode::kFormationViolation,
+      outcome_.reply = error_reply(envelope_.unique_id,
+                                   envelope_.ocpp_version == kOcpp201
+                                       ? ocpp::ErrorCode::kFormatViolation
+                                       : ocpp::ErrorCode::kFormationViolation,
                                    rejection);
     } else {
       outcome_.reply = dispatch();
@@ -148,6 +154,7 @@ class Handler {
  private:
   Reply dispatch() {
     const std::string& action = envelope_.message_type;
+    if (envelope_.ocpp_version == kOcpp201) return dispatch_v201(*this);
     if (envelope_.ocpp_version != kOcpp16) {
       return error_reply(envelope_.unique_id, ocpp::ErrorCode::kNotImplemented,
                          "OCPP version " + envelope_.ocpp_version + " is not implemented");
@@ -187,7 +194,21 @@ class Handler {
 
   Reply ok(json result) { return Reply{envelope_.unique_id, std::move(result), std::nullopt}; }
 
-  void emit(std::string type, json fields) {
+  // ---- V201Context: what the 2.0.1 rules (v201_handlers.cpp) use ----
+  UnitOfWork& uow() override { return uow_; }
+  const Envelope& envelope() const override { return envelope_; }
+  const Policy& policy() const override { return policy_; }
+  std::int64_t charger_id() const override { return charger_id_; }
+  std::int64_t received_ms() const override { return received_ms_; }
+  const std::string& received_at() const override { return received_at_; }
+  const std::string& now() const override { return now_; }
+  void warn(std::string text) override { outcome_.warnings.push_back(std::move(text)); }
+  json id_tag_info(const std::string& id_tag) override { return id_tag_info(json(id_tag)); }
+  void stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) override {
+    transaction_stopped_events(transaction, stop);
+  }
+
+  void emit(std::string type, json fields) override {
     fields["chargerId"] = charger_id_;
     // Deterministic from the charger message: a redelivery re-emits the same ids.
     std::string event_id = envelope_.device_id + "/" + envelope_.unique_id + "/" +
@@ -335,7 +356,7 @@ class Handler {
 
   // Billing at the stop: energy from the register series (meter resets handled) and the
   // cost by the charger's tariff (csms/tariff.hpp). Call after the stop's samples are stored.
-  void bill(const TransactionRecord& transaction, TransactionStop& stop) {
+  void bill(const TransactionRecord& transaction, TransactionStop& stop) override {
     const auto readings = uow_.transaction_register_readings(transaction.id);
     stop.energy_wh = session_energy_wh(transaction.meter_start, readings, stop.meter_stop);
     Tariff tariff = policy_.tariff;
@@ -649,7 +670,8 @@ Outcome MessageProcessor::process(const Envelope& envelope) {
   } catch (const nlohmann::json::exception& e) {
     // The payload does not have the shape of its action (the gateway validates, so this
     // is a replayed or hand-made message). Everything above rolled back; record the error.
-    rejection = "payload of " + envelope.message_type + " does not fit OCPP 1.6: " + e.what();
+    rejection = "payload of " + envelope.message_type + " does not fit OCPP " + envelope.ocpp_version +
+                ": " + e.what();
   }
   store_.in_transaction([&](UnitOfWork& uow) {
     outcome = Outcome{};

@@ -83,6 +83,7 @@ struct NewTransaction {
   std::int64_t meter_start = 0;  // Wh
   std::string started_at;
   std::optional<std::int64_t> reservation_id;
+  std::optional<std::string> ocpp_transaction_id;  // 2.0.1: the station's transactionId
 };
 
 struct TransactionRecord {
@@ -142,6 +143,46 @@ struct MeterSample {
 struct ProcessedMessage {
   std::string reply;
   std::string events;
+};
+
+// One TransactionEvent (2.0.1) as recorded for idempotency: once per (charger,
+// transactionId, seqNo).
+struct TransactionEventRecord {
+  std::int64_t charger_id = 0;
+  std::string ocpp_transaction_id;
+  std::int64_t seq_no = 0;
+  std::string event_type;      // Started, Updated, Ended
+  std::string trigger_reason;
+  bool offline = false;
+  std::string timestamp;       // the station's, canonical
+  std::string received_at;
+};
+
+// What a later (or earlier-stamped) TransactionEvent teaches about a 2.0.1 transaction's
+// start: the reconstruction of transactions that arrive out of order.
+struct TransactionStartUpdate {
+  int connector_id = 0;
+  std::string id_tag;
+  std::string id_tag_status;
+  std::int64_t meter_start = 0;
+  std::string started_at;
+};
+
+// One attribute of one variable of one component of a 2.0.1 station's device model
+// (NotifyReport reportData). evse_id / connector_id -1: not EVSE-specific.
+struct DeviceModelEntry {
+  std::string component;
+  std::string component_instance;
+  int evse_id = -1;
+  int connector_id = -1;
+  std::string variable;
+  std::string variable_instance;
+  std::string attribute_type = "Actual";
+  std::optional<std::string> value;
+  std::optional<std::string> mutability;
+  std::optional<bool> persistent;
+  std::optional<bool> constant;
+  std::optional<std::string> characteristics;  // JSON text
 };
 
 // One row of the message log (the guide's ChargerData).
@@ -205,6 +246,24 @@ class UnitOfWork {
   // The operator's per-charger tariff override (genx tariff set), if any.
   virtual std::optional<Tariff> find_tariff(std::string_view charge_point_id) = 0;
   virtual void append_message_log(const MessageLogEntry& entry) = 0;
+
+  // ---- OCPP 2.0.1 (README "OCPP 2.0.1") ----
+  // The protocol version the charger speaks ("1.6" or "2.0.1"), set at each boot.
+  virtual void set_charger_ocpp_version(std::int64_t charger_id, std::string_view version) = 0;
+  // The 2.0.1 transaction with this station transactionId on this charger.
+  virtual std::optional<TransactionRecord> find_transaction_by_ocpp_id(
+      std::int64_t charger_id, std::string_view ocpp_transaction_id) = 0;
+  // Records the event; false (nothing written) when this (charger, transactionId, seqNo)
+  // was recorded before.
+  virtual bool record_transaction_event(const TransactionEventRecord& event) = 0;
+  virtual void update_transaction_start(std::int64_t transaction_id,
+                                        const TransactionStartUpdate& start) = 0;
+  // Sets the stop figures of a transaction whether or not it is stopped already (the
+  // bill of a 2.0.1 transaction whose events arrived out of order is recomputed).
+  virtual void restate_transaction_stop(std::int64_t transaction_id, const TransactionStop& stop) = 0;
+  // Creates or replaces each entry (same charger, component, variable and attribute type).
+  virtual void upsert_device_model(std::int64_t charger_id, const std::vector<DeviceModelEntry>& entries,
+                                   std::string_view updated_at) = 0;
 };
 
 class WriteStore {

@@ -29,6 +29,7 @@
 #include "net/listener.hpp"
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
+#include "ocpp/v201_validation.hpp"
 
 namespace genx::gateway {
 
@@ -40,7 +41,8 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr std::string_view kSubprotocol = "ocpp1.6";
+constexpr std::string_view kSubprotocol16 = "ocpp1.6";
+constexpr std::string_view kSubprotocol201 = "ocpp2.0.1";
 constexpr std::string_view kPathPrefix = "/ocpp/";
 constexpr std::size_t kMaxIdentityLength = 48;  // OCPP 1.6 chargeBoxIdentity
 
@@ -92,17 +94,46 @@ std::string decode_identity(std::string_view encoded) {
   return out;
 }
 
-bool offers_subprotocol(std::string_view header) {
+// The subprotocol to answer from those offered: ocpp2.0.1 or ocpp1.6, the preferred one
+// when both are offered; nullopt when neither is.
+std::optional<ocpp::Dialect> negotiate_subprotocol(std::string_view header, bool prefer_ocpp201) {
+  bool v16 = false;
+  bool v201 = false;
   while (!header.empty()) {
     auto comma = header.find(',');
     std::string_view token = header.substr(0, comma);
     while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    if (token == kSubprotocol) return true;
+    v16 = v16 || token == kSubprotocol16;
+    v201 = v201 || token == kSubprotocol201;
     if (comma == std::string_view::npos) break;
     header.remove_prefix(comma + 1);
   }
-  return false;
+  if (v16 && v201) return prefer_ocpp201 ? ocpp::Dialect::kOcpp201 : ocpp::Dialect::kOcpp16;
+  if (v201) return ocpp::Dialect::kOcpp201;
+  if (v16) return ocpp::Dialect::kOcpp16;
+  return std::nullopt;
+}
+
+std::string_view subprotocol_name(ocpp::Dialect dialect) {
+  return dialect == ocpp::Dialect::kOcpp201 ? kSubprotocol201 : kSubprotocol16;
+}
+
+// The version's validators (the session negotiated its version at the handshake).
+std::optional<ocpp::v16::Violation> validate_request(ocpp::Dialect d, std::string_view action,
+                                                     const nlohmann::json& payload) {
+  return d == ocpp::Dialect::kOcpp201 ? ocpp::v201::validate_request(action, payload)
+                                      : ocpp::v16::validate_request(action, payload);
+}
+std::optional<ocpp::v16::Violation> validate_response(ocpp::Dialect d, std::string_view action,
+                                                      const nlohmann::json& payload) {
+  return d == ocpp::Dialect::kOcpp201 ? ocpp::v201::validate_response(action, payload)
+                                      : ocpp::v16::validate_response(action, payload);
+}
+std::optional<ocpp::v16::Violation> validate_command(ocpp::Dialect d, std::string_view action,
+                                                     const nlohmann::json& payload) {
+  return d == ocpp::Dialect::kOcpp201 ? ocpp::v201::validate_command(action, payload)
+                                      : ocpp::v16::validate_command(action, payload);
 }
 
 const char* outcome_name(broker::PublishOutcome outcome) {
@@ -333,6 +364,16 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         budget = std::min(budget, left);
       }
+      // The api checked the command against the version it knew; the charger may have
+      // reconnected speaking the other one since.
+      if (auto bad = validate_command(dialect_, next.request.action, next.request.payload)) {
+        messages::CommandReply refused = make_reply(next.request, messages::CommandOutcome::kCallError, {});
+        refused.error_code = std::string(ocpp::to_string(bad->code));
+        refused.error_description = "not sent: the charger speaks " +
+                                    std::string(subprotocol_name(dialect_)) + ": " + bad->description;
+        gw_->send_command_reply(next.reply_to, refused);
+        continue;
+      }
       std::string unique_id = random_id();
       send(ocpp::serialize(ocpp::Call{unique_id, next.request.action, next.request.payload}));
       gw_->publish_event(messages::command_sent_event(next.request, unique_id));
@@ -373,13 +414,20 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string& id = std::holds_alternative<ocpp::CallResult>(frame)
                                 ? std::get<ocpp::CallResult>(frame).unique_id
                                 : std::get<ocpp::CallError>(frame).unique_id;
+    if (const auto* error = std::get_if<ocpp::CallError>(&frame); error && error->about_result) {
+      // 2.0.1 CALLRESULTERROR: the charger could not handle one of our answers. Nothing to
+      // answer (OCPP-J 2.0.1 section 4.2.4); the log says what it disliked.
+      spdlog::warn("charger {}: CALLRESULTERROR for our answer {}: {} {}", identity_, id,
+                   ocpp::to_string(error->code), error->description);
+      return;
+    }
     if (!outstanding_ || outstanding_->unique_id != id) {
       spdlog::info("charger {}: response {} matches no outstanding command, ignored", identity_, id);
       return;
     }
     if (auto* result = std::get_if<ocpp::CallResult>(&frame)) {
       const auto& action = outstanding_->command.request.action;
-      if (auto violation = ocpp::v16::validate_response(action, result->payload)) {
+      if (auto violation = validate_response(dialect_, action, result->payload)) {
         spdlog::warn("charger {}: invalid {} response: {}", identity_, action, violation->description);
         finish_command(messages::CommandOutcome::kInvalidResponse, std::move(result->payload), std::nullopt,
                        violation->description);
@@ -453,12 +501,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return reject(http::status::upgrade_required, "this endpoint speaks OCPP-J over WebSocket");
     }
     auto proto = req[http::field::sec_websocket_protocol];
-    if (!offers_subprotocol(std::string_view(proto.data(), proto.size()))) {
-      spdlog::info("charger {}: refused, subprotocol \"{}\" is not ocpp1.6", identity_,
-                   std::string_view(proto.data(), proto.size()));
+    const auto dialect = negotiate_subprotocol(std::string_view(proto.data(), proto.size()),
+                                               gw_->options.prefer_ocpp201);
+    if (!dialect) {
+      spdlog::info("charger {}: refused, subprotocol \"{}\" is neither ocpp1.6 nor ocpp2.0.1",
+                   identity_, std::string_view(proto.data(), proto.size()));
       return reject(http::status::bad_request,
-                    "subprotocol ocpp1.6 required (Sec-WebSocket-Protocol)");
+                    "subprotocol ocpp1.6 or ocpp2.0.1 required (Sec-WebSocket-Protocol)");
     }
+    dialect_ = *dialect;
     authorize(req);
   }
 
@@ -513,9 +564,10 @@ class Session : public std::enable_shared_from_this<Session> {
     timeouts.idle_timeout = gw_->options.idle_timeout;
     timeouts.keep_alive_pings = true;
     ws_->set_option(timeouts);
-    ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    ws_->set_option(websocket::stream_base::decorator([protocol = subprotocol_name(dialect_)](
+                                                          websocket::response_type& res) {
       res.set(http::field::server, "genx");
-      res.set(http::field::sec_websocket_protocol, std::string(kSubprotocol));
+      res.set(http::field::sec_websocket_protocol, std::string(protocol));
     }));
     ws_->read_message_max(gw_->options.max_frame_bytes);
     ws_->auto_fragment(false);
@@ -579,7 +631,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void handle_text(std::string text) {
-    auto parsed = ocpp::parse_frame(text);
+    auto parsed = ocpp::parse_frame(text, dialect_);
     if (auto* call = call_id(parsed); call && !admit_call(*call)) return;
     if (auto* err = std::get_if<ocpp::FrameError>(&parsed)) {
       if (err->was_call) {
@@ -605,7 +657,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void handle_call(ocpp::Call call, std::string raw) {
     using ocpp::v16::ActionKind;
-    auto kind = ocpp::v16::classify_action(call.action);
+    const bool v201 = dialect_ == ocpp::Dialect::kOcpp201;
+    auto kind = v201 ? ocpp::v201::classify_action(call.action) : ocpp::v16::classify_action(call.action);
     count_call_received(call.action, kind != ActionKind::kUnknown);
     if (kind != ActionKind::kChargerToCsms) {
       bool unknown = kind == ActionKind::kUnknown;
@@ -617,7 +670,7 @@ class Session : public std::enable_shared_from_this<Session> {
           {}}));
       return;
     }
-    if (auto violation = ocpp::v16::validate_request(call.action, call.payload)) {
+    if (auto violation = validate_request(dialect_, call.action, call.payload)) {
       send(ocpp::serialize(
           ocpp::CallError{call.unique_id, violation->code, violation->description, {}}));
       return;
@@ -627,6 +680,7 @@ class Session : public std::enable_shared_from_this<Session> {
     envelope.message_id = random_id();
     envelope.device_id = identity_;
     envelope.gateway_id = gw_->options.instance_id;
+    envelope.ocpp_version = v201 ? "2.0.1" : "1.6";
     envelope.message_type = call.action;
     envelope.unique_id = call.unique_id;
         envelope.timestamp = messages::format_timestamp(unix_millis());
@@ -777,6 +831,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t connected_at_ms_ = 0;
   bool taken_over_ = false;
   bool closed_ = false;
+  ocpp::Dialect dialect_ = ocpp::Dialect::kOcpp16;  // negotiated at the handshake
   bool accepted_ = false;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // The OCPP-J WebSocket edge (DESIGN.md "gateway"): accepts ws://HOST:PORT/ocpp/{id}
-// with subprotocol ocpp1.6, validates every frame, publishes valid calls to
+// with subprotocol ocpp1.6 or ocpp2.0.1 (README "OCPP 2.0.1": when a charger offers both,
+// options.preferred_ocpp decides), validates every frame against its version, publishes valid calls to
 // ocpp_exchange and answers the charger only when the call is safe: telemetry on the
 // broker's publisher confirm, calls that need a decision with the worker's reply.
 // No business rule lives here.
@@ -56,6 +57,8 @@ struct GatewayOptions {
   CallRateSettings call_rate;              // per charger; excess answered GenericError
   ConnectionLimits connection_limits;      // per source address (429) and in total (503)
   GatewaySecurity security;  // port <= 0 above: no plain ws:// listener
+  // OCPP_PREFERRED_VERSION: the subprotocol chosen when a charger offers both.
+  bool prefer_ocpp201 = true;
 };
 
 class Gateway {

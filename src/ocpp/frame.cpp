@@ -10,6 +10,15 @@
 //   - arrays/objects nested deeper than kMaxNestingDepth      -> FormationViolation
 //   - an integer message type other than 2, 3 or 4            -> ProtocolError (1.6 has no
 //     MessageTypeNotSupported; 2.0.1 answers with that code)
+// OCPP 2.0.1 (OCPP-J 2.0.1 section 4.3) names the same defects with its own codes:
+//   - not JSON, not an array, message type not an integer, no unique id or one that is
+//     not a string or longer than 36 characters                 -> RpcFrameworkError
+//     ("not a valid RPC request, e.g. the MessageId could not be read")
+//   - action not a string, payload / details not an object       -> FormatViolation
+//   - too few or too many elements                                -> ProtocolError
+//   - an integer message type other than 2..5                     -> MessageTypeNotSupported
+//   - nesting deeper than kMaxNestingDepth                        -> FormatViolation
+// and reads CALLRESULTERROR [5, id, code, description, details].
 // The unique id is echoed when element 1 is a string, otherwise "-1" (as ocpp-rpc does).
 // ocpp-rpc (mikuso/ocpp-rpc) answers the same defects with "RpcFrameworkError", an
 // OCPP 2.0.1 code that a 1.6 charger does not know, so it is not followed there.
@@ -25,8 +34,9 @@ namespace {
 constexpr int kCall = 2;
 constexpr int kCallResult = 3;
 constexpr int kCallError = 4;
+constexpr int kCallResultError = 5;
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 14> kNames{{
     {ErrorCode::kNotImplemented, "NotImplemented"},
     {ErrorCode::kNotSupported, "NotSupported"},
     {ErrorCode::kInternalError, "InternalError"},
@@ -37,6 +47,10 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> kNames{{
     {ErrorCode::kOccurenceConstraintViolation, "OccurenceConstraintViolation"},
     {ErrorCode::kTypeConstraintViolation, "TypeConstraintViolation"},
     {ErrorCode::kGenericError, "GenericError"},
+    {ErrorCode::kFormatViolation, "FormatViolation"},
+    {ErrorCode::kOccurrenceConstraintViolation, "OccurrenceConstraintViolation"},
+    {ErrorCode::kMessageTypeNotSupported, "MessageTypeNotSupported"},
+    {ErrorCode::kRpcFrameworkError, "RpcFrameworkError"},
 }};
 
 // Never throws: strings that are not valid UTF-8 are replaced, not rejected.
@@ -108,7 +122,7 @@ std::optional<FrameError> check_size(const nlohmann::json& frame, std::size_t ex
   return std::nullopt;
 }
 
-std::variant<Frame, FrameError> parse_array(const nlohmann::json& frame) {
+std::variant<Frame, FrameError> parse_array(const nlohmann::json& frame, Dialect dialect) {
   if (frame.empty()) {
     return error("-1", ErrorCode::kFormationViolation, "message must not be an empty array", true);
   }
@@ -119,8 +133,9 @@ std::variant<Frame, FrameError> parse_array(const nlohmann::json& frame) {
     return error("-1", ErrorCode::kFormationViolation, "message type must be an integer", true);
   }
   const double type_value = type.get<double>();
+  const bool result_error_known = dialect == Dialect::kOcpp201 && type_value == kCallResultError;
   const int message_type = (type_value == kCall || type_value == kCallResult ||
-                            type_value == kCallError)
+                            type_value == kCallError || result_error_known)
                                ? static_cast<int>(type_value)
                                : 0;
   const bool was_call = message_type != kCallResult && message_type != kCallError;
@@ -164,8 +179,11 @@ std::variant<Frame, FrameError> parse_array(const nlohmann::json& frame) {
       }
       return Frame{CallResult{unique_id, frame[2]}};
     }
-    case kCallError: {
-      if (auto bad = check_size(frame, 5, unique_id, "CALLERROR", false)) {
+    case kCallError:
+    case kCallResultError: {
+      if (auto bad = check_size(frame, 5, unique_id,
+                                message_type == kCallError ? "CALLERROR" : "CALLRESULTERROR",
+                                false)) {
         return *std::move(bad);
       }
       if (!frame[2].is_string()) {
@@ -183,11 +201,15 @@ std::variant<Frame, FrameError> parse_array(const nlohmann::json& frame) {
       // An error code this version does not define is kept as GenericError.
       const ErrorCode code =
           error_code_from_string(frame[2].get<std::string>()).value_or(ErrorCode::kGenericError);
-      return Frame{CallError{unique_id, code, frame[3].get<std::string>(), frame[4]}};
+      return Frame{CallError{unique_id, code, frame[3].get<std::string>(), frame[4],
+                             message_type == kCallResultError}};
     }
     default:
       return error(unique_id, ErrorCode::kProtocolError,
-                   "unknown message type " + dump(type) + " (expected 2, 3 or 4)", true);
+                   "unknown message type " + dump(type) +
+                       (dialect == Dialect::kOcpp201 ? " (expected 2, 3, 4 or 5)"
+                                                     : " (expected 2, 3 or 4)"),
+                   true);
   }
 }
 
@@ -208,17 +230,31 @@ std::optional<ErrorCode> error_code_from_string(std::string_view name) {
       return value;
     }
   }
-  // Spellings other stacks send: the OCPP 2.0.1 names and the corrected spelling.
-  if (name == "FormatViolation") {
-    return ErrorCode::kFormationViolation;
-  }
-  if (name == "OccurrenceConstraintViolation") {
-    return ErrorCode::kOccurenceConstraintViolation;
-  }
   return std::nullopt;
 }
 
-std::variant<Frame, FrameError> parse_frame(std::string_view text) {
+namespace {
+
+// A 1.6 frame defect under the 2.0.1 names (see the table at the top).
+FrameError as_v201(FrameError e) {
+  const std::string_view d = e.description;
+  const bool rpc = d.rfind("message is not valid JSON", 0) == 0 ||
+                   d.rfind("message must be", 0) == 0 || d.rfind("message type must", 0) == 0 ||
+                   d.rfind("message has no unique id", 0) == 0 ||
+                   d.rfind("unique id", 0) == 0 || d.rfind("malformed message", 0) == 0;
+  if (rpc) {
+    e.code = ErrorCode::kRpcFrameworkError;
+  } else if (d.rfind("unknown message type", 0) == 0) {
+    e.code = ErrorCode::kMessageTypeNotSupported;
+  } else if (d.find(" elements, got ") != std::string_view::npos) {
+    e.code = ErrorCode::kProtocolError;
+  } else if (e.code == ErrorCode::kFormationViolation) {
+    e.code = ErrorCode::kFormatViolation;
+  }
+  return e;
+}
+
+std::variant<Frame, FrameError> parse_frame_text(std::string_view text, Dialect dialect) {
   if (nests_deeper_than(text, kMaxNestingDepth)) {
     return error("-1", ErrorCode::kFormationViolation,
                  "message nests deeper than " + std::to_string(kMaxNestingDepth) + " levels",
@@ -234,10 +270,20 @@ std::variant<Frame, FrameError> parse_frame(std::string_view text) {
     return error("-1", ErrorCode::kFormationViolation, "message must be a JSON array", true);
   }
   try {
-    return parse_array(frame);
+    return parse_array(frame, dialect);
   } catch (const std::exception&) {  // defensive: nothing above is expected to throw
     return error("-1", ErrorCode::kFormationViolation, "malformed message", true);
   }
+}
+
+}  // namespace
+
+std::variant<Frame, FrameError> parse_frame(std::string_view text, Dialect dialect) {
+  auto parsed = parse_frame_text(text, dialect);
+  if (dialect == Dialect::kOcpp201) {
+    if (auto* bad = std::get_if<FrameError>(&parsed)) return as_v201(std::move(*bad));
+  }
+  return parsed;
 }
 
 std::string serialize(const Call& call) {
@@ -259,7 +305,7 @@ std::string serialize(const CallResult& result) {
 
 std::string serialize(const CallError& error) {
   nlohmann::json frame = nlohmann::json::array();
-  frame.push_back(kCallError);
+  frame.push_back(error.about_result ? kCallResultError : kCallError);
   frame.push_back(error.unique_id);
   frame.push_back(std::string(to_string(error.code)));
   frame.push_back(error.description);

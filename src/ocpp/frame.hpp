@@ -1,6 +1,8 @@
 #pragma once
-// OCPP-J RPC framing (OCPP-J 1.6 section 4): CALL [2,id,action,payload],
-// CALLRESULT [3,id,payload], CALLERROR [4,id,code,description,details].
+// OCPP-J RPC framing (OCPP-J 1.6 section 4, OCPP-J 2.0.1 section 4): CALL
+// [2,id,action,payload], CALLRESULT [3,id,payload], CALLERROR [4,id,code,description,details],
+// and in 2.0.1 CALLRESULTERROR [5,id,code,description,details] (a CallError with
+// about_result set).
 // Pure: no I/O. Parsing never throws; a frame that cannot be understood is a
 // FrameError value carrying the CALLERROR the receiver must answer with.
 #include <cstdint>
@@ -13,8 +15,10 @@
 
 namespace genx::ocpp {
 
-// The OCPP 1.6 error codes (spelling as in the 1.6 spec: "FormationViolation",
-// "OccurenceConstraintViolation").
+// The RPC error codes of both versions, each spelled as its version spells it. 1.6:
+// "FormationViolation", "OccurenceConstraintViolation"; 2.0.1: "FormatViolation",
+// "OccurrenceConstraintViolation", "MessageTypeNotSupported", "RpcFrameworkError"; the
+// rest are shared. A 1.6 session never sends a 2.0.1-only code and the reverse.
 enum class ErrorCode {
   kNotImplemented,
   kNotSupported,
@@ -26,7 +30,15 @@ enum class ErrorCode {
   kOccurenceConstraintViolation,
   kTypeConstraintViolation,
   kGenericError,
+  // OCPP 2.0.1 only.
+  kFormatViolation,
+  kOccurrenceConstraintViolation,
+  kMessageTypeNotSupported,
+  kRpcFrameworkError,
 };
+
+// Which version's framing rules apply (the subprotocol the session negotiated).
+enum class Dialect { kOcpp16, kOcpp201 };
 
 std::string_view to_string(ErrorCode code);
 std::optional<ErrorCode> error_code_from_string(std::string_view name);
@@ -47,6 +59,8 @@ struct CallError {
   ErrorCode code = ErrorCode::kGenericError;
   std::string description;
   nlohmann::json details = nlohmann::json::object();
+  // 2.0.1 CALLRESULTERROR (message type 5): the peer could not handle our CALLRESULT.
+  bool about_result = false;
 };
 
 using Frame = std::variant<Call, CallResult, CallError>;
@@ -69,7 +83,10 @@ inline constexpr std::size_t kMaxUniqueIdLength = 36;
 // so hostile input cannot exhaust the stack.
 inline constexpr std::size_t kMaxNestingDepth = 64;
 
-std::variant<Frame, FrameError> parse_frame(std::string_view text);
+// 1.6 (the default) answers defects with the 1.6 codes; 2.0.1 with its own (see
+// frame.cpp) and also reads CALLRESULTERROR.
+std::variant<Frame, FrameError> parse_frame(std::string_view text,
+                                            Dialect dialect = Dialect::kOcpp16);
 
 std::string serialize(const Call& call);
 std::string serialize(const CallResult& result);

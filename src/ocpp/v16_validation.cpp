@@ -758,3 +758,11 @@ std::optional<Violation> validate_command(std::string_view action,
 }
 
 }  // namespace genx::ocpp::v16
+
+namespace genx::ocpp {
+
+// The formats both versions' schemas use (ocpp/formats.hpp).
+bool is_rfc3339_date_time(std::string_view text) { return v16::is_date_time(text); }
+std::size_t utf8_code_points(std::string_view text) { return v16::code_points(text); }
+
+}  // namespace genx::ocpp

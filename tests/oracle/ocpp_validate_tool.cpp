@@ -1,5 +1,6 @@
 // Test oracle driver: reads one JSON object per line from stdin,
-//   {"kind":"request"|"response"|"command","action":"...","payload":...}
+//   {"kind":"request"|"response"|"command","action":"...","payload":...[,"version":"2.0.1"]}
+// (version "1.6" when absent)
 // and prints one JSON line per input: {"valid":true} or
 // {"valid":false,"code":"<OCPP error code>","description":"..."}.
 // A line that is not such an object gets {"valid":false,"code":"GenericError",...}
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ocpp/v16_validation.hpp"
+#include "ocpp/v201_validation.hpp"
 
 namespace {
 
@@ -23,13 +25,17 @@ nlohmann::json answer(const std::string& line) {
   const auto kind = input["kind"].get<std::string>();
   const auto action = input["action"].get<std::string>();
   const auto& payload = input["payload"];
+  const bool v201 = input.value("version", std::string("1.6")) == "2.0.1";
   std::optional<Violation> verdict;
   if (kind == "request") {
-    verdict = genx::ocpp::v16::validate_request(action, payload);
+    verdict = v201 ? genx::ocpp::v201::validate_request(action, payload)
+                   : genx::ocpp::v16::validate_request(action, payload);
   } else if (kind == "response") {
-    verdict = genx::ocpp::v16::validate_response(action, payload);
+    verdict = v201 ? genx::ocpp::v201::validate_response(action, payload)
+                   : genx::ocpp::v16::validate_response(action, payload);
   } else if (kind == "command") {
-    verdict = genx::ocpp::v16::validate_command(action, payload);
+    verdict = v201 ? genx::ocpp::v201::validate_command(action, payload)
+                   : genx::ocpp::v16::validate_command(action, payload);
   } else {
     return {{"valid", false}, {"code", "GenericError"}, {"description", "unknown kind"}};
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Oracle for GenX's OCPP 1.6 payload validator.
+// Oracle for GenX's OCPP payload validators (1.6, then 2.0.1).
 //
 // For every OCPP 1.6 schema (official JSON schemas, read from the shared directory),
 // builds valid payloads (minimal and full) and many single-defect mutations, asks ajv
@@ -17,7 +17,9 @@
 // 1.6 JSON schemas (with the Security Extension) that the npm package ocpp-rpc ships and
 // validates with (node_modules/ocpp-rpc/lib/schemas/ocpp1_6.json), so a plain clone
 // needs nothing outside the repository. The oracle fails when a schema of any OCPP 1.6
-// action is missing, or when some field of a schema got no case.
+// action is missing, or when some field of a schema got no case. The same run then checks
+// the 2.0.1 validator against ocpp-rpc's ocpp2_0_1.json (all 64 actions), with the 2.0.1
+// error codes (kSpecs below).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,7 +49,8 @@ const kActions = [
   'SignedUpdateFirmware',
 ];
 
-const kSchemaSource = require.resolve('ocpp-rpc/lib/schemas/ocpp1_6.json');
+const kSchemaSource16 = require.resolve('ocpp-rpc/lib/schemas/ocpp1_6.json');
+const kSchemaSource201 = require.resolve('ocpp-rpc/lib/schemas/ocpp2_0_1.json');
 
 // OCPP 1.6 edition 2 (section 6.31 MeterValues.req, 7.x MeterValue, SampledValue) where
 // ocpp-rpc's copy of MeterValues.req is looser than the specification: meterValue and
@@ -64,7 +67,8 @@ function applyErrata(name, schema) {
 }
 
 // file name ("Authorize.json", "AuthorizeResponse.json") -> schema, for every action.
-function loadSchemas() {
+function loadSchemas(spec) {
+  const { kSchemaSource, kActions, applyErrata } = spec;
   const byFile = new Map();
   for (const schema of JSON.parse(fs.readFileSync(kSchemaSource, 'utf8'))) {
     const m = /^urn:(\w+)\.(req|conf)$/.exec(schema.$id ?? '');
@@ -74,7 +78,7 @@ function loadSchemas() {
     byFile.set(`${m[1]}${m[2] === 'conf' ? 'Response' : ''}.json`, m[2] === 'req' ? applyErrata(m[1], copy) : copy);
   }
   const missing = kActions.flatMap((a) => [`${a}.json`, `${a}Response.json`]).filter((f) => !byFile.has(f));
-  if (missing.length) throw new Error(`${kSchemaSource} lacks the OCPP 1.6 schemas ${missing.join(', ')}`);
+  if (missing.length) throw new Error(`${kSchemaSource} lacks the OCPP ${spec.version} schemas ${missing.join(', ')}`);
   return byFile;
 }
 
@@ -104,6 +108,55 @@ const kExpectedCode = {
   format: 'PropertyConstraintViolation',
   multipleOf: 'PropertyConstraintViolation',
 };
+
+// OCPP 2.0.1: every action of the 2.0.1 edition; the calls a charging station sends; the
+// 2.0.1 names (src/ocpp/v201_validation.hpp).
+const kActions201 = [
+  'Authorize', 'BootNotification', 'CancelReservation', 'CertificateSigned', 'ChangeAvailability',
+  'ClearCache', 'ClearChargingProfile', 'ClearDisplayMessage', 'ClearedChargingLimit',
+  'ClearVariableMonitoring', 'CostUpdated', 'CustomerInformation', 'DataTransfer',
+  'DeleteCertificate', 'FirmwareStatusNotification', 'Get15118EVCertificate', 'GetBaseReport',
+  'GetCertificateStatus', 'GetChargingProfiles', 'GetCompositeSchedule', 'GetDisplayMessages',
+  'GetInstalledCertificateIds', 'GetLocalListVersion', 'GetLog', 'GetMonitoringReport', 'GetReport',
+  'GetTransactionStatus', 'GetVariables', 'Heartbeat', 'InstallCertificate', 'LogStatusNotification',
+  'MeterValues', 'NotifyChargingLimit', 'NotifyCustomerInformation', 'NotifyDisplayMessages',
+  'NotifyEVChargingNeeds', 'NotifyEVChargingSchedule', 'NotifyEvent', 'NotifyMonitoringReport',
+  'NotifyReport', 'PublishFirmware', 'PublishFirmwareStatusNotification', 'ReportChargingProfiles',
+  'RequestStartTransaction', 'RequestStopTransaction', 'ReservationStatusUpdate', 'ReserveNow',
+  'Reset', 'SecurityEventNotification', 'SendLocalList', 'SetChargingProfile', 'SetDisplayMessage',
+  'SetMonitoringBase', 'SetMonitoringLevel', 'SetNetworkProfile', 'SetVariableMonitoring',
+  'SetVariables', 'SignCertificate', 'StatusNotification', 'TransactionEvent', 'TriggerMessage',
+  'UnlockConnector', 'UnpublishFirmware', 'UpdateFirmware',
+];
+const kChargerRequests201 = new Set([
+  'Authorize', 'BootNotification', 'ClearedChargingLimit', 'DataTransfer',
+  'FirmwareStatusNotification', 'Get15118EVCertificate', 'GetCertificateStatus', 'Heartbeat',
+  'LogStatusNotification', 'MeterValues', 'NotifyChargingLimit', 'NotifyCustomerInformation',
+  'NotifyDisplayMessages', 'NotifyEVChargingNeeds', 'NotifyEVChargingSchedule', 'NotifyEvent',
+  'NotifyMonitoringReport', 'NotifyReport', 'PublishFirmwareStatusNotification',
+  'ReportChargingProfiles', 'ReservationStatusUpdate', 'SecurityEventNotification',
+  'SignCertificate', 'StatusNotification', 'TransactionEvent',
+]);
+const kExpectedCode201 = {
+  type: 'TypeConstraintViolation',
+  required: 'OccurrenceConstraintViolation',
+  minItems: 'OccurrenceConstraintViolation',
+  maxItems: 'OccurrenceConstraintViolation',
+  additionalProperties: 'PropertyConstraintViolation',
+  enum: 'PropertyConstraintViolation',
+  maxLength: 'PropertyConstraintViolation',
+  format: 'PropertyConstraintViolation',
+  minimum: 'PropertyConstraintViolation',
+  maximum: 'PropertyConstraintViolation',
+};
+
+const kSpecs = [
+  { version: '1.6', kSchemaSource: kSchemaSource16, kActions, kChargerRequests, kExpectedCode,
+    applyErrata, notAnObject: 'FormationViolation' },
+  { version: '2.0.1', kSchemaSource: kSchemaSource201, kActions: kActions201,
+    kChargerRequests: kChargerRequests201, kExpectedCode: kExpectedCode201,
+    applyErrata: (name, schema) => schema, notAnObject: 'FormatViolation' },
+];
 
 function makeAjv(AjvClass) {
   const ajv = new AjvClass({ strict: false, allErrors: false, multipleOfPrecision: 6 });
@@ -142,7 +195,7 @@ function example(node, root, full) {
       return out;
     }
     case 'array': {
-      const count = full ? 2 : Math.max(node.minItems ?? 0, 1);
+      const count = Math.min(full ? 2 : Math.max(node.minItems ?? 0, 1), node.maxItems ?? Infinity);
       return Array.from({ length: count }, () => example(node.items, root, full));
     }
     case 'string':
@@ -157,6 +210,8 @@ function example(node, root, full) {
       return node.multipleOf ? 16.5 : 3.25;
     case 'boolean':
       return full;
+    case undefined:
+      return 'some data';  // an untyped field (2.0.1 DataTransfer.data)
     default:
       throw new Error(`unhandled schema type ${node.type}`);
   }
@@ -219,6 +274,9 @@ function* mutations(node, root, valid, at) {
     case 'array': {
       yield [`${here}: empty array`, mutate(valid, at, [])];
       const value = at.reduce((v, k) => v[k], valid);
+      if (node.maxItems && value.length) {
+        yield [`${here}: maxItems+1`, mutate(valid, at, Array.from({ length: node.maxItems + 1 }, () => value[0]))];
+      }
       if (value.length > 0) yield* mutations(node.items, root, valid, [...at, value.length - 1]);
       break;
     }
@@ -261,6 +319,12 @@ function* mutations(node, root, valid, at) {
       break;
     case 'integer':
       for (const n of [-1, 2147483648, 0]) yield [`${here}: integer ${n}`, mutate(valid, at, n)];
+      if (node.maximum !== undefined) {
+        for (const n of [node.maximum, node.maximum + 1]) yield [`${here}: maximum ${n}`, mutate(valid, at, n)];
+      }
+      break;
+    case undefined:
+      for (const v of [1, null, [], { a: 1 }]) yield [`${here}: any ${JSON.stringify(v)}`, mutate(valid, at, v)];
       break;
     default:
       break;
@@ -283,7 +347,9 @@ function ourPath(error) {
 // ---------------------------------------------------------------------------------
 // Cases.
 
-const schemas = loadSchemas();
+function runOracle(spec) {
+const { kActions, kChargerRequests, kExpectedCode, kSchemaSource } = spec;
+const schemas = loadSchemas(spec);
 const cases = [];
 const uncovered = [];
 for (const file of [...schemas.keys()].sort()) {
@@ -304,7 +370,7 @@ for (const file of [...schemas.keys()].sort()) {
     let expectedCode = null;
     if (error) {
       expectedCode = error.instancePath === '' && error.keyword === 'type'
-        ? 'FormationViolation'  // the payload itself is not an object
+        ? spec.notAnObject  // the payload itself is not an object
         : kExpectedCode[error.keyword] ?? `(no mapping for ajv keyword ${error.keyword})`;
     }
     cases.push({ file, label, kind, action, payload, ajvValid: ok, expectedCode, expectedPath: error ? ourPath(error) : null, keyword: error?.keyword });
@@ -327,8 +393,8 @@ const commandCount = kActions.filter((a) => !kChargerRequests.has(a) && a !== 'D
 const fieldCount = [...schemas.values()].reduce((n, schema) => n + [...fieldPaths(example(schema, schema, true), [])].length, 0);
 const kMinimumCases = schemas.size * 2 + fieldCount + commandCount + 3;
 if (uncovered.length) {
-  console.error(`oracle: no case for ${uncovered.length} field(s): ${uncovered.join('; ')}`);
-  process.exit(1);
+  console.error(`oracle ${spec.version}: no case for ${uncovered.length} field(s): ${uncovered.join('; ')}`);
+  return false;
 }
 for (const kind of ['request', 'response', 'command']) {
   cases.push({ file: '-', label: 'unknown action', kind, action: 'FlyToTheMoon', payload: {}, ajvValid: false, expectedCode: 'NotImplemented', expectedPath: null });
@@ -338,20 +404,20 @@ for (const kind of ['request', 'response', 'command']) {
 // Run our validator.
 
 if (cases.length < kMinimumCases) {
-  console.error(`oracle: ${cases.length} cases, fewer than the ${kMinimumCases} the ${schemas.size} schemas imply`);
-  process.exit(1);
+  console.error(`oracle ${spec.version}: ${cases.length} cases, fewer than the ${kMinimumCases} the ${schemas.size} schemas imply`);
+  return false;
 }
 
-const input = cases.map((c) => JSON.stringify({ kind: c.kind, action: c.action, payload: c.payload })).join('\n') + '\n';
+const input = cases.map((c) => JSON.stringify({ kind: c.kind, action: c.action, payload: c.payload, version: spec.version })).join('\n') + '\n';
 const run = spawnSync(path.resolve(toolPath), [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
 if (run.status !== 0) {
   console.error(`validator tool failed (status ${run.status}): ${run.stderr}`);
-  process.exit(1);
+  return false;
 }
 const answers = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
 if (answers.length !== cases.length) {
   console.error(`validator tool answered ${answers.length} lines for ${cases.length} inputs`);
-  process.exit(1);
+  return false;
 }
 
 const disagreements = [];
@@ -377,5 +443,10 @@ cases.forEach((c, i) => {
 });
 
 for (const d of disagreements) console.log(`DISAGREE ${d}`);
-console.log(`oracle: ${cases.length} payloads (${counts.valid} valid, ${counts.invalid} invalid; ajv keywords ${JSON.stringify(byKeyword)}), ${disagreements.length} disagreement(s), ${schemas.size} schemas (${kActions.length} actions) from ${kSchemaSource}`);
-process.exit(disagreements.length ? 1 : 0);
+console.log(`oracle ${spec.version}: ${cases.length} payloads (${counts.valid} valid, ${counts.invalid} invalid; ajv keywords ${JSON.stringify(byKeyword)}), ${disagreements.length} disagreement(s), ${schemas.size} schemas (${kActions.length} actions) from ${kSchemaSource}`);
+return disagreements.length === 0;
+}
+
+let allAgree = true;
+for (const spec of kSpecs) allAgree = runOracle(spec) && allAgree;
+process.exit(allAgree ? 0 : 1);

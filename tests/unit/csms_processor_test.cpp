@@ -9,6 +9,7 @@
 
 #include "csms/processor.hpp"
 #include "ocpp/v16_validation.hpp"
+#include "ocpp/v201_validation.hpp"
 
 namespace genx::csms {
 namespace {
@@ -41,6 +42,11 @@ class FakeStore final : public WriteStore {
     std::map<std::int64_t, TransactionStop> stops;
     std::int64_t next_charger_id = 1;
     std::int64_t next_transaction_id = 1;
+    // OCPP 2.0.1
+    std::map<std::int64_t, std::string> ocpp_versions;
+    std::map<std::pair<std::int64_t, std::string>, std::int64_t> ocpp_transaction_ids;
+    std::vector<TransactionEventRecord> transaction_events;
+    std::vector<DeviceModelEntry> device_model;
   };
 
   // Serializable, as the port promises: one unit of work at a time, also across threads.
@@ -127,6 +133,7 @@ class FakeStore final : public WriteStore {
       r.meter_start = t.meter_start;
       r.started_at = t.started_at;
       s.transactions[r.id] = r;
+      if (t.ocpp_transaction_id) s.ocpp_transaction_ids[{t.charger_id, *t.ocpp_transaction_id}] = r.id;
       return r.id;
     }
     std::optional<TransactionRecord> find_transaction(std::int64_t id) override {
@@ -177,9 +184,14 @@ class FakeStore final : public WriteStore {
     void append_message_log(const MessageLogEntry& entry) override { s.log.push_back(entry); }
     std::vector<std::int64_t> transaction_register_readings(std::int64_t id) override {
       std::vector<std::int64_t> readings;
-      for (const auto& m : s.samples) {
-        if (m.transaction_id != id) continue;
-        if (auto wh = register_wh(m.measurand, m.unit, m.phase, m.format, m.value)) {
+      std::vector<const MeterSample*> ordered;  // by timestamp, then insertion (as the port says)
+      for (const auto& m : s.samples) ordered.push_back(&m);
+      std::stable_sort(ordered.begin(), ordered.end(), [](const MeterSample* a, const MeterSample* b) {
+        return a->timestamp < b->timestamp;
+      });
+      for (const auto* m : ordered) {
+        if (m->transaction_id != id) continue;
+        if (auto wh = register_wh(m->measurand, m->unit, m->phase, m->format, m->value)) {
           readings.push_back(*wh);
         }
       }
@@ -192,6 +204,44 @@ class FakeStore final : public WriteStore {
       const auto it = s.tariffs.find(std::string(id));
       if (it == s.tariffs.end()) return std::nullopt;
       return it->second;
+    }
+    void set_charger_ocpp_version(std::int64_t id, std::string_view version) override {
+      s.ocpp_versions[id] = std::string(version);
+    }
+    std::optional<TransactionRecord> find_transaction_by_ocpp_id(std::int64_t charger_id,
+                                                                 std::string_view ocpp_id) override {
+      const auto it = s.ocpp_transaction_ids.find({charger_id, std::string(ocpp_id)});
+      if (it == s.ocpp_transaction_ids.end()) return std::nullopt;
+      return find_transaction(it->second);
+    }
+    bool record_transaction_event(const TransactionEventRecord& e) override {
+      for (const auto& known : s.transaction_events) {
+        if (known.charger_id == e.charger_id && known.ocpp_transaction_id == e.ocpp_transaction_id &&
+            known.seq_no == e.seq_no) {
+          return false;
+        }
+      }
+      s.transaction_events.push_back(e);
+      return true;
+    }
+    void update_transaction_start(std::int64_t id, const TransactionStartUpdate& u) override {
+      auto& t = s.transactions.at(id);
+      t.connector_id = u.connector_id;
+      t.id_tag = u.id_tag;
+      t.id_tag_status = u.id_tag_status;
+      t.meter_start = u.meter_start;
+      t.started_at = u.started_at;
+    }
+    void restate_transaction_stop(std::int64_t id, const TransactionStop& stop) override {
+      auto& t = s.transactions.at(id);
+      t.meter_stop = stop.meter_stop;
+      t.stopped_at = stop.stopped_at;
+      t.stop_reason = stop.reason;
+      s.stops[id] = stop;
+    }
+    void upsert_device_model(std::int64_t, const std::vector<DeviceModelEntry>& entries,
+                             std::string_view) override {
+      for (const auto& e : entries) s.device_model.push_back(e);
     }
 
    private:
@@ -1009,6 +1059,126 @@ TEST_F(ProcessorTest, TwoWorkersRacingOnTheSameStartCreateOneTransaction) {
     EXPECT_EQ(a[i].reply.result->at("transactionId"), b[i].reply.result->at("transactionId")) << i;
     EXPECT_EQ(a[i].events.size() + b[i].events.size(), 1u) << "charging.started once, charger " << i;
   }
+}
+
+// ---- OCPP 2.0.1 (csms/v201_handlers.cpp) ----
+
+class V201Test : public ProcessorTest {
+ protected:
+  Outcome send201(const std::string& action, json payload, std::string unique_id = "") {
+    Envelope e;
+    e.device_id = "CS201";
+    e.ocpp_version = "2.0.1";
+    e.message_type = action;
+    e.unique_id = unique_id.empty() ? "v" + std::to_string(++counter_) : std::move(unique_id);
+    e.payload = std::move(payload);
+    e.timestamp = "2024-01-15T10:29:59.000Z";
+    e.raw_data = json::array({2, e.unique_id, action, e.payload}).dump();
+    MessageProcessor processor(store_, clock_, policy_);
+    Outcome outcome = processor.process(e);
+    if (outcome.reply.result) {
+      const auto violation = ocpp::v201::validate_response(action, *outcome.reply.result);
+      EXPECT_FALSE(violation.has_value()) << action << " reply " << outcome.reply.result->dump()
+                                          << " breaks the 2.0.1 schema: "
+                                          << (violation ? violation->description : "");
+    }
+    return outcome;
+  }
+
+  static json energy(const std::string& at, double wh, const std::string& context) {
+    return json::array({{{"timestamp", at},
+                         {"sampledValue",
+                          {{{"value", wh},
+                            {"context", context},
+                            {"measurand", "Energy.Active.Import.Register"},
+                            {"unitOfMeasure", {{"unit", "Wh"}}}}}}}});
+  }
+
+  static json event(const std::string& type, int seq, const std::string& at, json meter = nullptr) {
+    json e = {{"eventType", type},
+              {"timestamp", at},
+              {"triggerReason", type == "Started" ? "Authorized" : type == "Ended" ? "StopAuthorized" : "MeterValuePeriodic"},
+              {"seqNo", seq},
+              {"transactionInfo", {{"transactionId", "tx-\u00e9/1 a"}}},
+              {"evse", {{"id", 2}, {"connectorId", 1}}}};
+    if (type == "Started") e["idToken"] = {{"idToken", "TOKEN201"}, {"type", "ISO14443"}};
+    if (type == "Ended") e["transactionInfo"]["stoppedReason"] = "EVDisconnected";
+    if (!meter.is_null()) e["meterValue"] = std::move(meter);
+    return e;
+  }
+};
+
+TEST_F(V201Test, BootTakesVendorAndModelFromChargingStationAndRecordsTheVersion) {
+  const json r = result(send201("BootNotification", {{"reason", "PowerUp"},
+                                                     {"chargingStation", {{"vendorName", "Volt"},
+                                                                          {"model", "V2"},
+                                                                          {"firmwareVersion", "9"}}}}));
+  EXPECT_EQ(r, json({{"status", "Accepted"}, {"currentTime", kNow}, {"interval", 300}}));
+  const auto& charger = store_.state.chargers.at("CS201");
+  EXPECT_EQ(charger.boot->vendor, "Volt");
+  EXPECT_EQ(charger.boot->model, "V2");
+  EXPECT_EQ(store_.state.ocpp_versions.at(charger.id), "2.0.1");
+}
+
+TEST_F(V201Test, TransactionEventsMakeOneBilledTransactionAndAResendChangesNothing) {
+  policy_.tariff.energy_per_kwh_micro = 300000;  // 0.30 per kWh
+  const json started = result(send201("TransactionEvent", event("Started", 0, "2024-01-15T10:00:00Z",
+                                                                   energy("2024-01-15T10:00:00Z", 1000, "Transaction.Begin"))));
+  EXPECT_EQ(started.at("idTokenInfo").at("status"), "Accepted");
+  const json updated = event("Updated", 1, "2024-01-15T10:15:00Z", energy("2024-01-15T10:15:00Z", 4000, "Sample.Periodic"));
+  result(send201("TransactionEvent", updated));
+  const auto samples = store_.state.samples.size();
+  const Outcome resent = send201("TransactionEvent", updated);  // new message id, same seqNo
+  EXPECT_TRUE(resent.events.empty());
+  EXPECT_EQ(store_.state.samples.size(), samples);
+  const Outcome ended = send201("TransactionEvent", event("Ended", 2, "2024-01-15T10:30:00Z",
+                                                          energy("2024-01-15T10:30:00Z", 11000, "Transaction.End")));
+  ASSERT_EQ(store_.state.transactions.size(), 1U);
+  const auto& t = store_.state.transactions.begin()->second;
+  EXPECT_EQ(t.connector_id, 2);
+  EXPECT_EQ(t.id_tag, "TOKEN201");
+  EXPECT_EQ(t.meter_start, 1000);
+  EXPECT_EQ(t.meter_stop, 11000);
+  EXPECT_EQ(t.stop_reason, "EVDisconnected");
+  EXPECT_EQ(store_.state.stops.at(t.id).energy_wh, 10000);
+  EXPECT_EQ(store_.state.stops.at(t.id).cost_minor, 300);
+  const auto* completed = find_event(ended, "transaction.completed");
+  ASSERT_NE(completed, nullptr);
+  EXPECT_EQ(completed->fields.at("energyWh"), 10000);
+}
+
+TEST_F(V201Test, TransactionReplayedOutOfOrderIsReconstructed) {
+  // Offline: the station sends Ended first, then the Started and Updated it queued.
+  send201("TransactionEvent", event("Ended", 2, "2024-01-15T10:30:00Z",
+                                    energy("2024-01-15T10:30:00Z", 11000, "Transaction.End")));
+  send201("TransactionEvent", event("Started", 0, "2024-01-15T10:00:00Z",
+                                    energy("2024-01-15T10:00:00Z", 1000, "Transaction.Begin")));
+  send201("TransactionEvent", event("Updated", 1, "2024-01-15T10:15:00Z",
+                                    energy("2024-01-15T10:15:00Z", 4000, "Sample.Periodic")));
+  ASSERT_EQ(store_.state.transactions.size(), 1U);
+  const auto& t = store_.state.transactions.begin()->second;
+  EXPECT_EQ(t.started_at, "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(t.stopped_at, "2024-01-15T10:30:00.000Z");
+  EXPECT_EQ(t.meter_start, 1000);
+  EXPECT_EQ(t.id_tag, "TOKEN201");
+  EXPECT_EQ(store_.state.stops.at(t.id).energy_wh, 10000);
+}
+
+TEST_F(V201Test, NotifyReportIsStoredAsTheDeviceModel) {
+  result(send201("NotifyReport",
+                 {{"requestId", 1},
+                  {"generatedAt", "2024-01-15T10:00:00Z"},
+                  {"seqNo", 0},
+                  {"reportData",
+                   {{{"component", {{"name", "EVSE"}, {"evse", {{"id", 1}}}}},
+                     {"variable", {{"name", "Power"}}},
+                     {"variableAttribute", {{{"type", "Actual"}, {"value", "22000"}, {"mutability", "ReadOnly"}},
+                                            {{"type", "MaxSet"}, {"value", "22000"}}}}}}}}));
+  ASSERT_EQ(store_.state.device_model.size(), 2U);
+  EXPECT_EQ(store_.state.device_model[0].component, "EVSE");
+  EXPECT_EQ(store_.state.device_model[0].evse_id, 1);
+  EXPECT_EQ(store_.state.device_model[0].value, "22000");
+  EXPECT_EQ(store_.state.device_model[1].attribute_type, "MaxSet");
 }
 
 }  // namespace

@@ -208,6 +208,8 @@ json transaction_json(const pqxx::row& r) {
   j["costMinor"] = integer_json(r[13]);
   j["cost"] = r[13].is_null() ? json(nullptr) : json(csms::format_minor(integer(r[13])));
   j["currency"] = text_json(r[14]);
+  // OCPP 2.0.1: the station's string transactionId (null for 1.6; README "OCPP 2.0.1").
+  j["ocppTransactionId"] = text_json(r[15]);
   return j;
 }
 
@@ -356,11 +358,12 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
   std::int64_t create_transaction(const csms::NewTransaction& t) override {
     auto r = tx_.exec_params(
         "INSERT INTO transactions (charger_id, connector_id, id_tag, id_tag_status, "
-        "meter_start, started_at, reservation_id, id_tag_info) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "meter_start, started_at, reservation_id, id_tag_info, ocpp_transaction_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         t.charger_id, t.connector_id, t.id_tag, t.id_tag_status, t.meter_start, t.started_at,
         t.reservation_id,
-        t.id_tag_info.empty() ? std::optional<std::string>() : std::optional(t.id_tag_info));
+        t.id_tag_info.empty() ? std::optional<std::string>() : std::optional(t.id_tag_info),
+        t.ocpp_transaction_id);
     return integer(r[0][0]);
   }
 
@@ -462,6 +465,69 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
         "INSERT INTO charger_data (device_id, direction, action, unique_id, payload, timestamp) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
         e.device_id, e.direction, e.action, e.unique_id, e.payload, e.timestamp);
+  }
+
+  // ---- OCPP 2.0.1 ----
+
+  void set_charger_ocpp_version(std::int64_t charger_id, std::string_view version) override {
+    tx_.exec_params("UPDATE chargers SET ocpp_version = $2 WHERE id = $1", charger_id, str(version));
+  }
+
+  std::optional<csms::TransactionRecord> find_transaction_by_ocpp_id(
+      std::int64_t charger_id, std::string_view ocpp_transaction_id) override {
+    auto r = tx_.exec_params("SELECT " GENX_TRANSACTION_COLUMNS
+                             " FROM transactions WHERE charger_id = $1 AND ocpp_transaction_id = $2",
+                             charger_id, str(ocpp_transaction_id));
+    if (r.empty()) return std::nullopt;
+    return transaction_record(r[0]);
+  }
+
+  bool record_transaction_event(const csms::TransactionEventRecord& e) override {
+    auto r = tx_.exec_params(
+        "INSERT INTO transaction_events (charger_id, ocpp_transaction_id, seq_no, event_type, "
+        "trigger_reason, offline, timestamp, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT DO NOTHING",
+        e.charger_id, e.ocpp_transaction_id, e.seq_no, e.event_type, e.trigger_reason,
+        static_cast<std::int64_t>(e.offline ? 1 : 0), e.timestamp, e.received_at);
+    return r.affected_rows() > 0;
+  }
+
+  void update_transaction_start(std::int64_t transaction_id,
+                                const csms::TransactionStartUpdate& u) override {
+    tx_.exec_params(
+        "UPDATE transactions SET connector_id = $2, id_tag = $3, id_tag_status = $4, "
+        "meter_start = $5, started_at = $6 WHERE id = $1",
+        transaction_id, u.connector_id, u.id_tag, u.id_tag_status, u.meter_start, u.started_at);
+  }
+
+  void restate_transaction_stop(std::int64_t transaction_id, const csms::TransactionStop& s) override {
+    tx_.exec_params(
+        "UPDATE transactions SET meter_stop = $2, stopped_at = $3, stop_reason = $4, "
+        "stop_id_tag = $5, energy_wh = $6, cost_minor = $7, currency = $8 WHERE id = $1",
+        transaction_id, s.meter_stop, s.stopped_at, s.reason, s.id_tag, s.energy_wh, s.cost_minor,
+        s.currency);
+  }
+
+  void upsert_device_model(std::int64_t charger_id, const std::vector<csms::DeviceModelEntry>& entries,
+                           std::string_view updated_at) override {
+    const auto flag = [](const std::optional<bool>& b) {
+      return b ? std::optional<std::int64_t>(*b ? 1 : 0) : std::nullopt;
+    };
+    for (const auto& e : entries) {
+      tx_.exec_params(
+          "INSERT INTO device_model (charger_id, component, component_instance, evse_id, "
+          "connector_id, variable, variable_instance, attribute_type, value, mutability, "
+          "persistent, constant, characteristics, updated_at) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+          "ON CONFLICT (charger_id, component, component_instance, evse_id, connector_id, variable, "
+          "variable_instance, attribute_type) DO UPDATE SET value = excluded.value, "
+          "mutability = excluded.mutability, persistent = excluded.persistent, "
+          "constant = excluded.constant, characteristics = excluded.characteristics, "
+          "updated_at = excluded.updated_at",
+          charger_id, e.component, e.component_instance, e.evse_id, e.connector_id, e.variable,
+          e.variable_instance, e.attribute_type, e.value, e.mutability, flag(e.persistent),
+          flag(e.constant), e.characteristics, str(updated_at));
+    }
   }
 
   // ---- AnalyticsUnit ----
@@ -636,13 +702,14 @@ json charger_json(const pqxx::row& r) {
           {"lastBootAt", text_json(r[13])},
           {"lastSeenAt", text_json(r[14])},
           {"diagnosticsStatus", text_json(r[15])},
-          {"firmwareStatus", text_json(r[16])}};
+          {"firmwareStatus", text_json(r[16])},
+          {"ocppVersion", text(r[17])}};
 }
 
 #define GENX_CHARGER_COLUMNS                                                                \
   "id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "          \
   "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, " \
-  "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status"
+  "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status, ocpp_version"
 
 // ---- retention (store/retention.hpp) on PostgreSQL ----
 
@@ -766,7 +833,7 @@ class PostgresStore final : public Store {
       for (const auto& r : tx.exec_params(
                "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
                "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
-               "t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
+               "t.reservation_id, t.energy_wh, t.cost_minor, t.currency, t.ocpp_transaction_id "
                "FROM transactions t JOIN chargers c ON c.id = t.charger_id "
                "WHERE ($1::text IS NULL OR c.charge_point_id = $1::text) "
                "AND ($2::boolean IS NULL OR (t.stopped_at IS NULL) = $2::boolean) "
@@ -786,7 +853,8 @@ class PostgresStore final : public Store {
       auto r = tx.exec_params(
           "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
           "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, "
-          "t.stop_id_tag, t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
+          "t.stop_id_tag, t.reservation_id, t.energy_wh, t.cost_minor, t.currency, "
+          "t.ocpp_transaction_id "
           "FROM transactions t JOIN chargers c ON c.id = t.charger_id WHERE t.id = $1",
           id);
       if (r.empty()) return;
@@ -807,6 +875,49 @@ class PostgresStore final : public Store {
       }
       t["meterValues"] = std::move(meter_values);
       result = std::move(t);
+    });
+    return result;
+  }
+
+  json transaction_ids_for(std::string_view ocpp_transaction_id) override {
+    json ids = json::array();
+    read([&](Tx& tx) {
+      for (const auto& r : tx.exec_params("SELECT id FROM transactions WHERE ocpp_transaction_id = $1 ORDER BY id",
+                                          str(ocpp_transaction_id))) {
+        ids.push_back(integer(r[0]));
+      }
+    });
+    return ids;
+  }
+
+  std::optional<json> device_model(std::string_view identity) override {
+    std::optional<json> result;
+    read([&](Tx& tx) {
+      auto c = tx.exec_params("SELECT id FROM chargers WHERE charge_point_id = $1", str(identity));
+      if (c.empty()) return;
+      json rows = json::array();
+      for (const auto& r : tx.exec_params(
+               "SELECT component, component_instance, evse_id, connector_id, variable, variable_instance, "
+               "attribute_type, value, mutability, persistent, constant, characteristics, updated_at "
+               "FROM device_model WHERE charger_id = $1 ORDER BY component, component_instance, evse_id, "
+               "connector_id, variable, variable_instance, attribute_type",
+               integer(c[0][0]))) {
+        rows.push_back({{"component", text(r[0])},
+                        {"componentInstance", text(r[1]).empty() ? json(nullptr) : json(text(r[1]))},
+                        {"evseId", integer(r[2]) < 0 ? json(nullptr) : json(integer(r[2]))},
+                        {"connectorId", integer(r[3]) < 0 ? json(nullptr) : json(integer(r[3]))},
+                        {"variable", text(r[4])},
+                        {"variableInstance", text(r[5]).empty() ? json(nullptr) : json(text(r[5]))},
+                        {"attributeType", text(r[6])},
+                        {"value", text_json(r[7])},
+                        {"mutability", text_json(r[8])},
+                        {"persistent", r[9].is_null() ? json(nullptr) : json(integer(r[9]) != 0)},
+                        {"constant", r[10].is_null() ? json(nullptr) : json(integer(r[10]) != 0)},
+                        {"characteristics",
+                         r[11].is_null() ? json(nullptr) : json::parse(text(r[11]), nullptr, false)},
+                        {"updatedAt", text(r[12])}});
+      }
+      result = std::move(rows);
     });
     return result;
   }

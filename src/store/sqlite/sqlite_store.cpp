@@ -163,6 +163,8 @@ json transaction_json(const Query& q) {
   j["costMinor"] = q.integer_json(13);
   j["cost"] = q.is_null(13) ? json(nullptr) : json(csms::format_minor(q.integer(13)));
   j["currency"] = q.text_json(14);
+  // OCPP 2.0.1: the station's string transactionId (null for 1.6; README "OCPP 2.0.1").
+  j["ocppTransactionId"] = q.text_json(15);
   return j;
 }
 
@@ -428,11 +430,12 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   std::int64_t create_transaction(const csms::NewTransaction& t) override {
     auto q = query(
         "INSERT INTO transactions (charger_id, connector_id, id_tag, id_tag_status, "
-        "meter_start, started_at, reservation_id, id_tag_info) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id");
+        "meter_start, started_at, reservation_id, id_tag_info, ocpp_transaction_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id");
     q.bind(1, t.charger_id).bind(2, t.connector_id).bind(3, t.id_tag).bind(4, t.id_tag_status)
         .bind(5, t.meter_start).bind(6, t.started_at).bind(7, t.reservation_id)
-        .bind(8, t.id_tag_info.empty() ? std::optional<std::string>() : t.id_tag_info);
+        .bind(8, t.id_tag_info.empty() ? std::optional<std::string>() : t.id_tag_info)
+        .bind(9, t.ocpp_transaction_id);
     q.step();
     const std::int64_t id = q.integer(0);
     q.run();
@@ -716,6 +719,79 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     q.run();
   }
 
+  // ---- OCPP 2.0.1 ----
+
+  void set_charger_ocpp_version(std::int64_t charger_id, std::string_view version) override {
+    auto q = query("UPDATE chargers SET ocpp_version = ?2 WHERE id = ?1");
+    q.bind(1, charger_id).bind(2, version);
+    q.run();
+  }
+
+  std::optional<csms::TransactionRecord> find_transaction_by_ocpp_id(
+      std::int64_t charger_id, std::string_view ocpp_transaction_id) override {
+    auto q = query("SELECT " GENX_TRANSACTION_COLUMNS
+                   " FROM transactions WHERE charger_id = ?1 AND ocpp_transaction_id = ?2");
+    q.bind(1, charger_id).bind(2, ocpp_transaction_id);
+    if (!q.step()) return std::nullopt;
+    return transaction_record(q);
+  }
+
+  bool record_transaction_event(const csms::TransactionEventRecord& e) override {
+    auto q = query(
+        "INSERT INTO transaction_events (charger_id, ocpp_transaction_id, seq_no, event_type, "
+        "trigger_reason, offline, timestamp, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT DO NOTHING");
+    q.bind(1, e.charger_id).bind(2, e.ocpp_transaction_id).bind(3, e.seq_no).bind(4, e.event_type)
+        .bind(5, e.trigger_reason).bind(6, e.offline ? 1 : 0).bind(7, e.timestamp)
+        .bind(8, e.received_at);
+    q.run();
+    return sqlite3_changes(db_) > 0;
+  }
+
+  void update_transaction_start(std::int64_t transaction_id,
+                                const csms::TransactionStartUpdate& u) override {
+    auto q = query(
+        "UPDATE transactions SET connector_id = ?2, id_tag = ?3, id_tag_status = ?4, "
+        "meter_start = ?5, started_at = ?6 WHERE id = ?1");
+    q.bind(1, transaction_id).bind(2, u.connector_id).bind(3, u.id_tag).bind(4, u.id_tag_status)
+        .bind(5, u.meter_start).bind(6, u.started_at);
+    q.run();
+  }
+
+  void restate_transaction_stop(std::int64_t transaction_id, const csms::TransactionStop& s) override {
+    auto q = query(
+        "UPDATE transactions SET meter_stop = ?2, stopped_at = ?3, stop_reason = ?4, "
+        "stop_id_tag = ?5, energy_wh = ?6, cost_minor = ?7, currency = ?8 WHERE id = ?1");
+    q.bind(1, transaction_id).bind(2, s.meter_stop).bind(3, s.stopped_at).bind(4, s.reason)
+        .bind(5, s.id_tag).bind(6, s.energy_wh).bind(7, s.cost_minor).bind(8, s.currency);
+    q.run();
+  }
+
+  void upsert_device_model(std::int64_t charger_id, const std::vector<csms::DeviceModelEntry>& entries,
+                           std::string_view updated_at) override {
+    for (const auto& e : entries) {
+      auto q = query(
+          "INSERT INTO device_model (charger_id, component, component_instance, evse_id, "
+          "connector_id, variable, variable_instance, attribute_type, value, mutability, "
+          "persistent, constant, characteristics, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+          "ON CONFLICT (charger_id, component, component_instance, evse_id, connector_id, variable, "
+          "variable_instance, attribute_type) DO UPDATE SET value = excluded.value, "
+          "mutability = excluded.mutability, persistent = excluded.persistent, "
+          "constant = excluded.constant, characteristics = excluded.characteristics, "
+          "updated_at = excluded.updated_at");
+      const auto flag = [](const std::optional<bool>& b) {
+        return b ? std::optional<std::int64_t>(*b ? 1 : 0) : std::nullopt;
+      };
+      q.bind(1, charger_id).bind(2, e.component).bind(3, e.component_instance).bind(4, e.evse_id)
+          .bind(5, e.connector_id).bind(6, e.variable).bind(7, e.variable_instance)
+          .bind(8, e.attribute_type).bind(9, e.value).bind(10, e.mutability)
+          .bind(11, flag(e.persistent)).bind(12, flag(e.constant)).bind(13, e.characteristics)
+          .bind(14, updated_at);
+      q.run();
+    }
+  }
+
   // ---- read side ----
 
   json connectors_json(std::int64_t charger_id) {
@@ -752,7 +828,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
             {"lastBootAt", q.text_json(13)},
             {"lastSeenAt", q.text_json(14)},
             {"diagnosticsStatus", q.text_json(15)},
-            {"firmwareStatus", q.text_json(16)}};
+            {"firmwareStatus", q.text_json(16)},
+            {"ocppVersion", q.text(17)}};
   }
 
   json list_chargers() {
@@ -761,7 +838,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
       auto q = query(
           "SELECT id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "
           "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, "
-          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status "
+          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status, "
+          "ocpp_version "
           "FROM chargers ORDER BY charge_point_id");
       while (q.step()) chargers.push_back(charger_json(q));
     }
@@ -775,7 +853,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
       auto q = query(
           "SELECT id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "
           "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, "
-          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status "
+          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status, "
+          "ocpp_version "
           "FROM chargers WHERE charge_point_id = ?1");
       q.bind(1, identity);
       if (!q.step()) return std::nullopt;
@@ -789,7 +868,7 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     auto q = query(
         "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
         "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
-        "t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
+        "t.reservation_id, t.energy_wh, t.cost_minor, t.currency, t.ocpp_transaction_id "
         "FROM transactions t JOIN chargers c ON c.id = t.charger_id "
         "WHERE (?1 IS NULL OR c.charge_point_id = ?1) "
         "AND (?2 IS NULL OR (t.stopped_at IS NULL) = ?2) "
@@ -809,7 +888,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
       auto q = query(
           "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
           "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, "
-          "t.stop_id_tag, t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
+          "t.stop_id_tag, t.reservation_id, t.energy_wh, t.cost_minor, t.currency, "
+          "t.ocpp_transaction_id "
           "FROM transactions t "
           "JOIN chargers c ON c.id = t.charger_id WHERE t.id = ?1");
       q.bind(1, id);
@@ -833,6 +913,48 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     }
     t["meterValues"] = std::move(meter_values);
     return t;
+  }
+
+  json transaction_ids_for(std::string_view ocpp_transaction_id) {
+    json ids = json::array();
+    auto q = query("SELECT id FROM transactions WHERE ocpp_transaction_id = ?1 ORDER BY id");
+    q.bind(1, ocpp_transaction_id);
+    while (q.step()) ids.push_back(q.integer(0));
+    return ids;
+  }
+
+  std::optional<json> device_model(std::string_view identity) {
+    std::int64_t charger_id = 0;
+    {
+      auto q = query("SELECT id FROM chargers WHERE charge_point_id = ?1");
+      q.bind(1, identity);
+      if (!q.step()) return std::nullopt;
+      charger_id = q.integer(0);
+    }
+    json rows = json::array();
+    auto q = query(
+        "SELECT component, component_instance, evse_id, connector_id, variable, variable_instance, "
+        "attribute_type, value, mutability, persistent, constant, characteristics, updated_at "
+        "FROM device_model WHERE charger_id = ?1 ORDER BY component, component_instance, evse_id, "
+        "connector_id, variable, variable_instance, attribute_type");
+    q.bind(1, charger_id);
+    while (q.step()) {
+      json row = {{"component", q.text(0)},
+                  {"componentInstance", q.is_null(1) || q.text(1).empty() ? json(nullptr) : json(q.text(1))},
+                  {"evseId", q.integer(2) < 0 ? json(nullptr) : json(q.integer(2))},
+                  {"connectorId", q.integer(3) < 0 ? json(nullptr) : json(q.integer(3))},
+                  {"variable", q.text(4)},
+                  {"variableInstance", q.text(5).empty() ? json(nullptr) : json(q.text(5))},
+                  {"attributeType", q.text(6)},
+                  {"value", q.text_json(7)},
+                  {"mutability", q.text_json(8)},
+                  {"persistent", q.is_null(9) ? json(nullptr) : json(q.integer(9) != 0)},
+                  {"constant", q.is_null(10) ? json(nullptr) : json(q.integer(10) != 0)},
+                  {"characteristics", q.is_null(11) ? json(nullptr) : json::parse(q.text(11), nullptr, false)},
+                  {"updatedAt", q.text(12)}};
+      rows.push_back(std::move(row));
+    }
+    return rows;
   }
 
   json list_id_tags() {
@@ -917,6 +1039,18 @@ std::optional<json> SqliteStore::charger(std::string_view identity) {
 json SqliteStore::list_transactions(const TransactionFilter& filter) {
   json result;
   impl_->transaction("BEGIN", [&] { result = impl_->list_transactions(filter); });
+  return result;
+}
+
+json SqliteStore::transaction_ids_for(std::string_view ocpp_transaction_id) {
+  json result;
+  impl_->transaction("BEGIN", [&] { result = impl_->transaction_ids_for(ocpp_transaction_id); });
+  return result;
+}
+
+std::optional<json> SqliteStore::device_model(std::string_view identity) {
+  std::optional<json> result;
+  impl_->transaction("BEGIN", [&] { result = impl_->device_model(identity); });
   return result;
 }
 

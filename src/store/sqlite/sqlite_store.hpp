@@ -44,6 +44,8 @@ class SqliteStore final : public Store {
   std::optional<nlohmann::json> charger(std::string_view identity) override;
   nlohmann::json list_transactions(const TransactionFilter& filter) override;
   std::optional<nlohmann::json> transaction(std::int64_t id) override;
+  nlohmann::json transaction_ids_for(std::string_view ocpp_transaction_id) override;
+  std::optional<nlohmann::json> device_model(std::string_view identity) override;
 
   void upsert_id_tag(std::string_view tag, std::string_view status,
                      std::optional<std::string> expiry,

@@ -1,0 +1,48 @@
+#pragma once
+// The CSMS business rules for OCPP 2.0.1 station-to-CSMS calls (README "OCPP 2.0.1"),
+// beside the 1.6 rules of processor.cpp: the same data model (a 2.0.1 station is a
+// charger, an EVSE is a connector, a 2.0.1 transaction is a transaction row that keeps
+// the station's string transactionId), the same billing and events. Pure: works against
+// the unit of work the processor hands in, never throws but for the store's own errors
+// and nlohmann::json errors on payloads that are not schema-valid (the processor turns
+// those into a CALLERROR).
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "csms/envelope.hpp"
+#include "csms/write_store.hpp"
+
+namespace genx::csms {
+
+struct Policy;
+
+// What a 2.0.1 rule needs from the processor's unit of work: the message, the store, the
+// clock and the processor's shared helpers (events, warnings, billing, the 1.6 idTagInfo
+// the 2.0.1 IdTokenInfo is made from). One object per message.
+class V201Context {
+ public:
+  virtual ~V201Context() = default;
+  virtual UnitOfWork& uow() = 0;
+  virtual const Envelope& envelope() const = 0;
+  virtual const Policy& policy() const = 0;
+  virtual std::int64_t charger_id() const = 0;
+  virtual std::int64_t received_ms() const = 0;
+  virtual const std::string& received_at() const = 0;
+  virtual const std::string& now() const = 0;
+  virtual void emit(std::string type, nlohmann::json fields) = 0;
+  virtual void warn(std::string text) = 0;
+  // The 1.6 idTagInfo for a token (stored status, expiry, unknown-token policy).
+  virtual nlohmann::json id_tag_info(const std::string& id_tag) = 0;
+  // Sets stop.energy_wh / cost_minor / currency from the transaction's register readings
+  // and the charger's tariff.
+  virtual void bill(const TransactionRecord& transaction, TransactionStop& stop) = 0;
+  // charging.stopped and transaction.completed for a stop.
+  virtual void stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) = 0;
+};
+
+// The CALLRESULT payload or CALLERROR for one 2.0.1 call.
+Reply dispatch_v201(V201Context& context);
+
+}  // namespace genx::csms
