@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postg
                          testing::backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteOnlyTest, ::testing::Values("sqlite"), testing::backend_name);
 
-constexpr int kLatestSchemaVersion = 8;  // store/sqlite/migrations/0008_*.sql
+constexpr int kLatestSchemaVersion = 9;  // store/sqlite/migrations/0009_*.sql
 
 TEST_P(StoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
@@ -291,9 +291,11 @@ TEST_P(StoreTest, ChargerJsonShape) {
             json::parse(R"({"connectorId":1,"status":"Faulted","errorCode":"GroundFailure","info":"leak",
                             "vendorErrorCode":"E42","updatedAt":"2024-01-15T10:00:00.000Z"})"));
 
-  const json all = store->list_chargers();
-  ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0], c);
+  EXPECT_EQ(c.at("status"), "Faulted");  // the most urgent of its connectors
+  const auto all = store->list_chargers({});
+  ASSERT_EQ(all.items.size(), 1u);
+  EXPECT_EQ(all.total, 1);
+  EXPECT_EQ(all.items[0], c);
   EXPECT_FALSE(store->charger("NOPE").has_value());
 }
 
