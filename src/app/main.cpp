@@ -201,7 +201,7 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
     }
     if (command == "chargers" && sub == "list" && positional.empty()) {
       nlohmann::json all = nlohmann::json::array();
-      api::ChargerQuery page_query;
+      genx::api::ChargerQuery page_query;
       page_query.limit = 1000;
       for (;;) {
         auto page = store->list_chargers(page_query);

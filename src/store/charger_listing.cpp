@@ -63,6 +63,7 @@ ListingSql charger_listing_sql(const api::ChargerQuery& query, Dialect dialect) 
     }
   }
   std::string exact_first;
+  out.where_params = out.params.size();
   if (query.q && !query.q->empty()) {
     const std::string like = dialect == Dialect::kPostgres ? " ILIKE " : " LIKE ";
     const std::string p = param(like_anywhere(*query.q));
@@ -72,6 +73,7 @@ ListingSql charger_listing_sql(const api::ChargerQuery& query, Dialect dialect) 
       any += std::string(column) + like + p + " ESCAPE '\\'";
     }
     conditions.push_back("(" + any + ")");
+    out.where_params = out.params.size();
     exact_first = "CASE WHEN charge_point_id = " + param(*query.q) + " THEN 0 ELSE 1 END, ";
   }
   for (std::size_t i = 0; i < conditions.size(); ++i) {

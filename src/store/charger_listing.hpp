@@ -21,6 +21,7 @@ struct ListingSql {
   std::string where;                // "" or " WHERE ..."
   std::string order;                // " ORDER BY ..."
   std::vector<std::string> params;  // text parameters, numbered 1.. in order
+  std::size_t where_params = 0;     // how many of them `where` uses (the first ones): a count binds only these
 };
 
 ListingSql charger_listing_sql(const api::ChargerQuery& query, Dialect dialect);

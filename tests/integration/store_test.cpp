@@ -561,6 +561,28 @@ TEST_P(StoreTest, AMeterSampleIsStoredOnceAlsoWithoutTransactionOrOptionalFields
   EXPECT_EQ(count("SELECT count(*) FROM meter_values"), 2);
 }
 
+// Back from version 9 to 8 (migration 0009_fleet_listing.sql undone).
+const std::string kUndoNine =
+    "DROP INDEX chargers_natural; DROP INDEX chargers_status; DROP INDEX chargers_last_seen; "
+    "DROP INDEX transactions_charger; DROP INDEX transactions_open; "
+    "ALTER TABLE chargers DROP COLUMN status; DELETE FROM schema_migrations WHERE version = 9; ";
+
+TEST_P(SqliteOnlyTest, SchemaNineGivesChargersStoredBeforeItTheirStatus) {
+  {
+    auto store = open();
+    send(*store, "BootNotification", {{"chargePointVendor", "Acme"}, {"chargePointModel", "M"}}, "b1");
+    send(*store, "StatusNotification", {{"connectorId", 0}, {"status", "Available"}, {"errorCode", "NoError"}}, "s0");
+    send(*store, "StatusNotification", {{"connectorId", 2}, {"status", "Faulted"}, {"errorCode", "GroundFailure"}}, "s2");
+    send(*store, "BootNotification", {{"chargePointVendor", "Acme"}, {"chargePointModel", "M"}}, "b2", "CP2");
+  }
+  sql(db_path(), kUndoNine);
+  auto store = open();
+  EXPECT_EQ(store->schema_version(), kLatestSchemaVersion);
+  EXPECT_EQ(store->charger("CP1")->at("status"), "Faulted");
+  EXPECT_TRUE(store->charger("CP2")->at("status").is_null());
+  EXPECT_EQ(store->charger_summary("2024-01-01T00:00:00.000Z").at("byStatus").at("Faulted"), 1);
+}
+
 TEST_P(SqliteOnlyTest, SchemaEightRemovesCopiesOfSamplesStoredBeforeIt) {
   {
     auto store = open();
@@ -569,6 +591,7 @@ TEST_P(SqliteOnlyTest, SchemaEightRemovesCopiesOfSamplesStoredBeforeIt) {
   // Back to a version 7 database holding what resent MeterValues stored before the fix:
   // three copies of one sample and a distinct one.
   sql(db_path(),
+      kUndoNine +
       "DROP INDEX meter_values_sample; DROP INDEX transactions_start; "
       "ALTER TABLE transactions DROP COLUMN id_tag_info; "
       "DELETE FROM schema_migrations WHERE version = 8; "
@@ -579,7 +602,7 @@ TEST_P(SqliteOnlyTest, SchemaEightRemovesCopiesOfSamplesStoredBeforeIt) {
       "(1, 1, 1, '2024-01-15T10:20:00.000Z', '200', 'Energy.Active.Import.Register');");
   ASSERT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 4);
   auto store = open();
-  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(store->schema_version(), kLatestSchemaVersion);
   EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 2);
   EXPECT_EQ(sql(db_path(), "SELECT min(id) FROM meter_values"), 1);  // the first copy stays
   // A start stored before version 8 (no idTagInfo kept) is answered with its status.

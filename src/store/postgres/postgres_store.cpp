@@ -756,7 +756,10 @@ class PostgresStore final : public Store {
         ids += (ids.empty() ? "" : ",") + std::to_string(c["id"].get<std::int64_t>());
         page.items.push_back(std::move(c));
       }
-      page.total = integer(tx.exec_params("SELECT count(*) FROM chargers" + sql.where, params)[0][0]);
+      const std::vector<std::string> where_params(sql.params.begin(),
+                                                  sql.params.begin() + static_cast<std::ptrdiff_t>(sql.where_params));
+      page.total = integer(tx.exec_params("SELECT count(*) FROM chargers" + sql.where,
+                                          pqxx::prepare::make_dynamic_params(where_params))[0][0]);
       if (page.items.empty()) return;
       // The connectors of the whole page in one round trip.
       std::map<std::int64_t, json*> by_id;

@@ -798,7 +798,7 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     }
     {
       auto q = built_query("SELECT count(*) FROM chargers" + sql.where);
-      for (std::size_t i = 0; i < sql.params.size(); ++i) q.bind(static_cast<int>(i + 1), sql.params[i]);
+      for (std::size_t i = 0; i < sql.where_params; ++i) q.bind(static_cast<int>(i + 1), sql.params[i]);
       q.step();
       page.total = q.integer(0);
     }
