@@ -49,7 +49,7 @@ base_env=(
 )
 
 # Chargers CP-1..CP-N: every 100th Faulted, every 5th Charging, the rest Available; every
-# 50th last seen in 2020 (offline); connectors 0 and 1. Then T transactions over them,
+# 50th last seen in 2020 (offline), the others within the last 5 minutes; connectors 0 and 1. Then T transactions over them,
 # the newest 1% still open.
 sqlite_fill() {  # db n
   sqlite3 "$1" <<SQL
@@ -60,7 +60,8 @@ INSERT INTO chargers (charge_point_id, vendor, model, serial_number, registratio
                       last_seen_at, created_at, status)
 SELECT 'CP-' || i, CASE i % 3 WHEN 0 THEN 'Acme' WHEN 1 THEN 'Volt' ELSE 'Ampere' END, 'Model-' || (i % 7),
        'SN-' || i, 'Accepted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-       CASE WHEN i % 50 = 0 THEN '2020-01-01T00:00:00.000Z' ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END,
+       CASE WHEN i % 50 = 0 THEN '2020-01-01T00:00:00.000Z'
+            ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (i % 300) || ' seconds') END,
        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
        CASE WHEN i % 100 = 0 THEN 'Faulted' WHEN i % 5 = 0 THEN 'Charging' ELSE 'Available' END
 FROM n;
@@ -89,7 +90,7 @@ INSERT INTO chargers (charge_point_id, vendor, model, serial_number, registratio
 SELECT 'CP-' || i, CASE i % 3 WHEN 0 THEN 'Acme' WHEN 1 THEN 'Volt' ELSE 'Ampere' END, 'Model-' || (i % 7),
        'SN-' || i, 'Accepted', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
        CASE WHEN i % 50 = 0 THEN '2020-01-01T00:00:00.000Z'
-            ELSE to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END,
+            ELSE to_char((now() - (i % 300) * interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END,
        to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
        CASE WHEN i % 100 = 0 THEN 'Faulted' WHEN i % 5 = 0 THEN 'Charging' ELSE 'Available' END
 FROM generate_series(1, $2) AS i;
@@ -149,7 +150,7 @@ bench_one() {  # backend n database-url
   done
   if [[ $backend == SQLite ]]; then
     local load
-    load=$(cd tests/e2e && node "$GENX_ROOT/bench/fleet_dashboard.mjs" "http://127.0.0.1:$port/")
+    load=$(node "$GENX_ROOT/bench/fleet_dashboard.mjs" "http://127.0.0.1:$port/")
     dashboard+=("| $(printf "%'d" "$n") | $load |")
     log "dashboard $n: $load"
   fi

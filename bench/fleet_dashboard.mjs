@@ -1,7 +1,12 @@
 // The dashboard's load time (bench/fleet.sh): Chromium headless opens the page at URL
 // and waits until the counts (the Faulted filter's number) and the first page of rows are
-// on screen. Prints "MS | ROWS". Run from tests/e2e (playwright-core lives there).
-import { chromium } from 'playwright-core';
+// on screen. Prints "MS | ROWS". playwright-core comes from tests/e2e (npm ci there).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const e2e = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tests', 'e2e', 'package.json');
+const { chromium } = createRequire(e2e)('playwright-core');
 
 const url = process.argv[2];
 const browser = await chromium.launch({

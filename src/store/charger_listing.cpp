@@ -44,6 +44,18 @@ std::string derived_status_sql(std::string_view charger_id_sql) {
          " ORDER BY " + rank_of("c.status") + ", c.status, c.connector_id LIMIT 1)";
 }
 
+std::string transaction_conditions(const api::TransactionFilter& filter, Dialect dialect) {
+  std::vector<std::string> conditions;
+  if (filter.charger) {
+    conditions.push_back(std::string("t.charger_id = (SELECT id FROM chargers WHERE charge_point_id = ") +
+                         (dialect == Dialect::kPostgres ? "$1" : "?1") + ")");
+  }
+  if (filter.active) conditions.push_back(*filter.active ? "t.stopped_at IS NULL" : "t.stopped_at IS NOT NULL");
+  std::string where;
+  for (std::size_t i = 0; i < conditions.size(); ++i) where += (i == 0 ? " WHERE " : " AND ") + conditions[i];
+  return where;
+}
+
 ListingSql charger_listing_sql(const api::ChargerQuery& query, Dialect dialect) {
   ListingSql out;
   auto param = [&](std::string value) {

@@ -30,6 +30,12 @@ ListingSql charger_listing_sql(const api::ChargerQuery& query, Dialect dialect);
 // migration 0009): an SQL expression over connectors c of the charger `charger_id_sql`.
 std::string derived_status_sql(std::string_view charger_id_sql);
 
+// " WHERE ..." of the transactions listing and its count over transactions t (or ""):
+// one shape per filter so that each walks its index (transactions_charger,
+// transactions_open, the primary key) newest first. The charger, when filtered, is
+// parameter 1.
+std::string transaction_conditions(const api::TransactionFilter& filter, Dialect dialect);
+
 // `q` as a LIKE pattern matching it anywhere, with \ % _ escaped (ESCAPE '\').
 std::string like_anywhere(std::string_view q);
 

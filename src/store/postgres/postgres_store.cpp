@@ -812,17 +812,14 @@ class PostgresStore final : public Store {
   json list_transactions(const api::TransactionFilter& filter) override {
     json transactions = json::array();
     read([&](Tx& tx) {
-      for (const auto& r : tx.exec_params(
-               "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
-               "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
-               "t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
-               "FROM transactions t JOIN chargers c ON c.id = t.charger_id "
-               "WHERE ($1::text IS NULL OR c.charge_point_id = $1::text) "
-               "AND ($2::boolean IS NULL OR (t.stopped_at IS NULL) = $2::boolean) "
-               "ORDER BY t.id DESC LIMIT $3 OFFSET $4",
-               filter.charger, filter.active,
-               static_cast<std::int64_t>(std::clamp(filter.limit, 1, 1000)),
-               static_cast<std::int64_t>(std::max(filter.offset, 0)))) {
+      const std::string sql =
+          "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
+          "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
+          "t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
+          "FROM transactions t JOIN chargers c ON c.id = t.charger_id" +
+          transaction_conditions(filter, Dialect::kPostgres) + " ORDER BY t.id DESC LIMIT " +
+          std::to_string(std::clamp(filter.limit, 1, 1000)) + " OFFSET " + std::to_string(std::max(filter.offset, 0));
+      for (const auto& r : filter.charger ? tx.exec_params(sql, *filter.charger) : tx.exec(sql)) {
         transactions.push_back(transaction_json(r));
       }
     });
@@ -832,11 +829,7 @@ class PostgresStore final : public Store {
   std::int64_t count_transactions(const api::TransactionFilter& filter) override {
     std::int64_t count = 0;
     read([&](Tx& tx) {
-      std::string sql = "SELECT count(*) FROM transactions t";
-      std::vector<std::string> conditions;
-      if (filter.charger) conditions.push_back("t.charger_id = (SELECT id FROM chargers WHERE charge_point_id = $1)");
-      if (filter.active) conditions.push_back(*filter.active ? "t.stopped_at IS NULL" : "t.stopped_at IS NOT NULL");
-      for (std::size_t i = 0; i < conditions.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + conditions[i];
+      const std::string sql = "SELECT count(*) FROM transactions t" + transaction_conditions(filter, Dialect::kPostgres);
       count = integer(filter.charger ? tx.exec_params(sql, *filter.charger)[0][0] : tx.exec(sql)[0][0]);
     });
     return count;

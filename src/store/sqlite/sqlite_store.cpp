@@ -846,32 +846,22 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   }
 
   json list_transactions(const TransactionFilter& filter) {
-    auto q = query(
+    auto q = built_query(
         "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
         "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
         "t.reservation_id, t.energy_wh, t.cost_minor, t.currency "
-        "FROM transactions t JOIN chargers c ON c.id = t.charger_id "
-        "WHERE (?1 IS NULL OR c.charge_point_id = ?1) "
-        "AND (?2 IS NULL OR (t.stopped_at IS NULL) = ?2) "
-        "ORDER BY t.id DESC LIMIT ?3 OFFSET ?4");
-    q.bind(1, filter.charger);
-    q.bind(2, filter.active ? std::optional<std::int64_t>(*filter.active ? 1 : 0) : std::nullopt);
-    q.bind(3, std::clamp(filter.limit, 1, 1000));
-    q.bind(4, std::max(filter.offset, 0));
+        "FROM transactions t JOIN chargers c ON c.id = t.charger_id" +
+        store::transaction_conditions(filter, store::Dialect::kSqlite) + " ORDER BY t.id DESC LIMIT " +
+        std::to_string(std::clamp(filter.limit, 1, 1000)) + " OFFSET " + std::to_string(std::max(filter.offset, 0)));
+    if (filter.charger) q.bind(1, *filter.charger);
     json transactions = json::array();
     while (q.step()) transactions.push_back(transaction_json(q));
     return transactions;
   }
 
   std::int64_t count_transactions(const TransactionFilter& filter) {
-    // The same conditions as list_transactions, as separate shapes so that each uses its
-    // index (transactions_charger, transactions_open) instead of a scan.
-    std::string sql = "SELECT count(*) FROM transactions t";
-    std::vector<std::string> conditions;
-    if (filter.charger) conditions.push_back("t.charger_id = (SELECT id FROM chargers WHERE charge_point_id = ?1)");
-    if (filter.active) conditions.push_back(*filter.active ? "t.stopped_at IS NULL" : "t.stopped_at IS NOT NULL");
-    for (std::size_t i = 0; i < conditions.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + conditions[i];
-    auto q = built_query(sql);
+    auto q = built_query("SELECT count(*) FROM transactions t" +
+                         store::transaction_conditions(filter, store::Dialect::kSqlite));
     if (filter.charger) q.bind(1, *filter.charger);
     q.step();
     return q.integer(0);
