@@ -12,7 +12,11 @@ CREATE INDEX chargers_natural ON chargers (
   (rtrim(charge_point_id, '0123456789') COLLATE "C"),
   (length(charge_point_id) - length(rtrim(charge_point_id, '0123456789'))),
   (charge_point_id COLLATE "C"));
-CREATE INDEX chargers_status ON chargers (status);
+CREATE INDEX chargers_status ON chargers (
+  status,
+  (rtrim(charge_point_id, '0123456789') COLLATE "C"),
+  (length(charge_point_id) - length(rtrim(charge_point_id, '0123456789'))),
+  (charge_point_id COLLATE "C"));
 CREATE INDEX chargers_last_seen ON chargers (last_seen_at);
 CREATE INDEX transactions_charger ON transactions (charger_id, id);
 CREATE INDEX transactions_open ON transactions (id) WHERE stopped_at IS NULL;

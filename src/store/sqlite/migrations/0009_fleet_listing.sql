@@ -20,8 +20,13 @@ CREATE INDEX chargers_natural ON chargers (
   rtrim(charge_point_id, '0123456789'),
   length(charge_point_id) - length(rtrim(charge_point_id, '0123456789')),
   charge_point_id);
--- Status filter and counts by status (the summary's byStatus is an index-only scan).
-CREATE INDEX chargers_status ON chargers (status);
+-- Status filter in natural order (a page of Faulted chargers is a range of this index)
+-- and counts by status (the summary's byStatus is an index-only scan).
+CREATE INDEX chargers_status ON chargers (
+  status,
+  rtrim(charge_point_id, '0123456789'),
+  length(charge_point_id) - length(rtrim(charge_point_id, '0123456789')),
+  charge_point_id);
 -- Online / offline (seen within the online window) and sort=lastSeen.
 CREATE INDEX chargers_last_seen ON chargers (last_seen_at);
 -- GET /api/transactions?chargerId=…, newest first, and its X-Total-Count.
