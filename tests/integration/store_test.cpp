@@ -563,7 +563,8 @@ TEST_P(StoreTest, AMeterSampleIsStoredOnceAlsoWithoutTransactionOrOptionalFields
 
 // Back from version 9 to 8 (migration 0009_fleet_listing.sql undone).
 const std::string kUndoNine =
-    "DROP INDEX chargers_natural; DROP INDEX chargers_status; DROP INDEX chargers_last_seen; "
+    "DROP INDEX chargers_natural; DROP INDEX chargers_status; DROP INDEX chargers_urgency; "
+    "DROP INDEX chargers_last_seen; "
     "DROP INDEX transactions_charger; DROP INDEX transactions_open; "
     "ALTER TABLE chargers DROP COLUMN status; DELETE FROM schema_migrations WHERE version = 9; ";
 

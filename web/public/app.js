@@ -410,8 +410,10 @@ async function loadQueues() {
   }
 }
 
+// The fleet's page and counts first (the first screen), then the sessions and queues.
 async function loadAll() {
-  await Promise.all([loadChargers(), loadSummary(), loadSessions(), loadQueues()]);
+  await Promise.all([loadChargers(), loadSummary()]);
+  await Promise.all([loadSessions(), loadQueues()]);
 }
 
 async function main() {

@@ -17,6 +17,15 @@ CREATE INDEX chargers_status ON chargers (
   (rtrim(charge_point_id, '0123456789') COLLATE "C"),
   (length(charge_point_id) - length(rtrim(charge_point_id, '0123456789'))),
   (charge_point_id COLLATE "C"));
+CREATE INDEX chargers_urgency ON chargers (
+  (status IS NULL),
+  (CASE status WHEN 'Faulted' THEN 0 WHEN 'Unavailable' THEN 1 WHEN 'Charging' THEN 2
+    WHEN 'SuspendedEVSE' THEN 3 WHEN 'SuspendedEV' THEN 4 WHEN 'Finishing' THEN 5
+    WHEN 'Preparing' THEN 6 WHEN 'Reserved' THEN 7 WHEN 'Available' THEN 8 ELSE 9 END),
+  status,
+  (rtrim(charge_point_id, '0123456789') COLLATE "C"),
+  (length(charge_point_id) - length(rtrim(charge_point_id, '0123456789'))),
+  (charge_point_id COLLATE "C"));
 CREATE INDEX chargers_last_seen ON chargers (last_seen_at);
 CREATE INDEX transactions_charger ON transactions (charger_id, id);
 CREATE INDEX transactions_open ON transactions (id) WHERE stopped_at IS NULL;

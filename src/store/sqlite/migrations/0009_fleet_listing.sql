@@ -27,6 +27,16 @@ CREATE INDEX chargers_status ON chargers (
   rtrim(charge_point_id, '0123456789'),
   length(charge_point_id) - length(rtrim(charge_point_id, '0123456789')),
   charge_point_id);
+-- sort=status: most urgent first (the expressions of the api's ORDER BY), then natural.
+CREATE INDEX chargers_urgency ON chargers (
+  status IS NULL,
+  CASE status WHEN 'Faulted' THEN 0 WHEN 'Unavailable' THEN 1 WHEN 'Charging' THEN 2
+    WHEN 'SuspendedEVSE' THEN 3 WHEN 'SuspendedEV' THEN 4 WHEN 'Finishing' THEN 5
+    WHEN 'Preparing' THEN 6 WHEN 'Reserved' THEN 7 WHEN 'Available' THEN 8 ELSE 9 END,
+  status,
+  rtrim(charge_point_id, '0123456789'),
+  length(charge_point_id) - length(rtrim(charge_point_id, '0123456789')),
+  charge_point_id);
 -- Online / offline (seen within the online window) and sort=lastSeen.
 CREATE INDEX chargers_last_seen ON chargers (last_seen_at);
 -- GET /api/transactions?chargerId=…, newest first, and its X-Total-Count.
