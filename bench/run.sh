@@ -53,6 +53,9 @@ else
   out="${GENX_BENCH_OUT:-$GENX_ROOT/bench/RESULTS.md}"
 fi
 port_base="${GENX_BENCH_PORT_BASE:-9706}"
+# bench/fleet.sh's section of the results file (issue 21) outlives this script's rewrite.
+fleet_section=""
+[[ -f $out ]] && fleet_section="$(sed -n '/<!-- fleet:begin/,/<!-- fleet:end -->/p' "$out")"
 # The profile notes and readings that go under the figures (kept by hand).
 [[ -z $notes && $smoke -eq 0 && -f $GENX_ROOT/bench/NOTES.md ]] && notes="$GENX_ROOT/bench/NOTES.md"
 gw_port=$port_base
@@ -528,6 +531,10 @@ broker_cpu() {
   if [[ -n $notes && -f $notes ]]; then
     echo
     cat "$notes"
+  fi
+  if [[ -n $fleet_section ]]; then
+    echo
+    echo "$fleet_section"
   fi
 } > "$out"
 log "results written to $out"

@@ -17,6 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/command_client.hpp"
+#include "api/fleet_query.hpp"
+#include "messages/timestamp.hpp"
 #include "util/url.hpp"
 #include "api/command_http.hpp"
 #include "csms/commands.hpp"
@@ -53,6 +55,18 @@ std::optional<long> to_long(const std::string& s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// The oldest last-seen time that still counts as online (kOnlineWindow before now).
+std::string online_since() {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      (std::chrono::system_clock::now() - kOnlineWindow).time_since_epoch());
+  return messages::format_timestamp(now.count());
+}
+
+void mark_online(json& charger, const std::string& since) {
+  const auto& seen = charger["lastSeenAt"];
+  charger["online"] = seen.is_string() && seen.get<std::string>() >= since;
 }
 
 }  // namespace
@@ -403,7 +417,18 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     constexpr std::string_view kChargers = "/api/chargers";
     constexpr std::string_view kTransactions = "/api/transactions";
     if (path == kChargers || path == "/api/chargers/") {
-      return json_response(200, store_.list_chargers());
+      auto parsed = parse_charger_query(params);
+      if (auto* problem = std::get_if<std::string>(&parsed)) return error_response(400, *problem);
+      auto query = std::get<ChargerQuery>(std::move(parsed));
+      query.online_since = online_since();
+      auto page = store_.list_chargers(query);
+      for (auto& c : page.items) mark_online(c, query.online_since);
+      auto response = json_response(200, page.items);
+      response.headers = paging_headers(kChargers, params, query.limit, query.offset, page.total);
+      return response;
+    }
+    if (path == "/api/chargers/summary") {
+      return json_response(200, store_.charger_summary(online_since()));
     }
     constexpr std::string_view kConfiguration = "/configuration";
     if (path.substr(0, kChargers.size() + 1) == "/api/chargers/" && path.size() > kConfiguration.size() &&
@@ -426,7 +451,10 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     }
     if (path.substr(0, kChargers.size() + 1) == "/api/chargers/") {
       std::string id = url_decode(path.substr(kChargers.size() + 1));
-      if (auto charger = store_.charger(id)) return json_response(200, *charger);
+      if (auto charger = store_.charger(id)) {
+        mark_online(*charger, online_since());
+        return json_response(200, *charger);
+      }
       return error_response(404, "no charger " + id);
     }
     if (path == kTransactions || path == "/api/transactions/") {
@@ -455,7 +483,10 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
         if (!v || *v < 0) return error_response(400, "offset: expected a non-negative integer");
         filter.offset = static_cast<int>(*v);
       }
-      return json_response(200, store_.list_transactions(filter));
+      auto response = json_response(200, store_.list_transactions(filter));
+      response.headers =
+          paging_headers(kTransactions, params, filter.limit, filter.offset, store_.count_transactions(filter));
+      return response;
     }
     if (path.substr(0, kTransactions.size() + 1) == "/api/transactions/") {
       // The api's id (an integer, both versions), or a 2.0.1 station's transactionId
@@ -653,6 +684,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (request_.method() == http::verb::options) response_.set(http::field::allow, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
     if (!retry_after.empty()) response_.set(http::field::retry_after, std::string(retry_after));
     if (!allow.empty()) response_.set(http::field::allow, std::string(allow));
+    for (const auto& [name, value] : result.headers) response_.set(name, value);
+    if (cors_allowed_ && !result.headers.empty()) {
+      response_.set(http::field::access_control_expose_headers, "X-Total-Count, Link");
+    }
     response_.keep_alive(request_.keep_alive());
     response_.body() = request_.method() == http::verb::head ? "" : std::move(result.body);
     response_.prepare_payload();

@@ -71,9 +71,14 @@ struct CommandResult;
 std::vector<std::pair<std::string, std::string>> security_headers(int notify_port);
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int status_code, std::string type, std::string text)
+      : status(status_code), content_type(std::move(type)), body(std::move(text)) {}
+
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones (paging: X-Total-Count, Link)
 };
 
 // A request the route table refuses: the answer, and for 405 the path's methods (the

@@ -29,6 +29,30 @@ struct TransactionFilter {
   int offset = 0;
 };
 
+// One page of the fleet (README "REST API", GET /api/chargers).
+enum class ChargerSort { kId, kLastSeen, kStatus };
+
+struct ChargerQuery {
+  int limit = 100;                     // 1..1000
+  int offset = 0;
+  ChargerSort sort = ChargerSort::kId;  // id: natural order; lastSeen: newest first; status: most urgent first
+  // A charger state word (Faulted, Available, ..., Unknown = never reported), or
+  // "online" / "offline" (seen at or after online_since, or not).
+  std::optional<std::string> status;
+  std::optional<std::string> q;        // substring of id, vendor, model or serial (any case)
+  std::string online_since;            // canonical ISO UTC; "" = nobody is online
+};
+
+struct ChargerPage {
+  nlohmann::json items = nlohmann::json::array();  // chargers as GET /api/chargers/{id}, plus status, online
+  std::int64_t total = 0;                          // every charger matching, ignoring limit/offset
+};
+
+// The charger states the summary always lists (OCPP 1.6 ChargePointStatus), zeros included.
+inline constexpr const char* kChargerStatuses[] = {"Available", "Preparing",   "Charging",
+                                                    "SuspendedEVSE", "SuspendedEV", "Finishing",
+                                                    "Reserved",  "Unavailable", "Faulted"};
+
 // A range of aggregates (README "Analytics").
 struct StatsQuery {
   std::string bucket = "hour";          // "hour": UTC hours; "day": days of the operator's zone
@@ -45,9 +69,16 @@ class ReadStore {
   virtual ~ReadStore() = default;
   // Cheap round trip to the database; throws TransientStoreError when unavailable.
   virtual void ping() = 0;
-  virtual nlohmann::json list_chargers() = 0;                                   // array
+  // A page of chargers matching the query and how many match in all.
+  virtual ChargerPage list_chargers(const ChargerQuery& query) = 0;
+  // {total, online, offline, byStatus:{word: n}}: counted by the database from indexes;
+  // online = seen at or after online_since. byStatus has every kChargerStatuses word,
+  // plus any other word in use, and "Unknown" for chargers that never reported one.
+  virtual nlohmann::json charger_summary(const std::string& online_since) = 0;
   virtual std::optional<nlohmann::json> charger(std::string_view identity) = 0; // with "connectors"
   virtual nlohmann::json list_transactions(const TransactionFilter& filter) = 0; // array
+  // How many transactions match the filter, ignoring limit/offset.
+  virtual std::int64_t count_transactions(const TransactionFilter& filter) = 0;
   virtual std::optional<nlohmann::json> transaction(std::int64_t id) = 0;      // with "meterValues"
   // OCPP 2.0.1: the ids of the transactions whose station transactionId is this string
   // (unique per charger; several chargers may use the same one), ascending.

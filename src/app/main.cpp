@@ -220,7 +220,16 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
       return 0;
     }
     if (command == "chargers" && sub == "list" && positional.empty()) {
-      std::printf("%s\n", store->list_chargers().dump(2).c_str());
+      nlohmann::json all = nlohmann::json::array();
+      genx::api::ChargerQuery page_query;
+      page_query.limit = 1000;
+      for (;;) {
+        auto page = store->list_chargers(page_query);
+        for (auto& c : page.items) all.push_back(std::move(c));
+        if (page.items.size() < 1000) break;
+        page_query.offset += 1000;
+      }
+      std::printf("%s\n", all.dump(2).c_str());
       return 0;
     }
   } catch (const std::exception& e) {

@@ -14,3 +14,11 @@ std::string url_decode(std::string_view in);
 std::map<std::string, std::string> parse_query(std::string_view query);
 
 }  // namespace genx::util
+
+namespace genx::util {
+
+// Percent-encodes everything but unreserved characters (RFC 3986: A-Z a-z 0-9 - . _ ~),
+// for a value inside a URL query.
+std::string url_encode(std::string_view in);
+
+}  // namespace genx::util

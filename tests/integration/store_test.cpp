@@ -291,9 +291,11 @@ TEST_P(StoreTest, ChargerJsonShape) {
             json::parse(R"({"connectorId":1,"status":"Faulted","errorCode":"GroundFailure","info":"leak",
                             "vendorErrorCode":"E42","updatedAt":"2024-01-15T10:00:00.000Z"})"));
 
-  const json all = store->list_chargers();
-  ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0], c);
+  EXPECT_EQ(c.at("status"), "Faulted");  // the most urgent of its connectors
+  const auto all = store->list_chargers({});
+  ASSERT_EQ(all.items.size(), 1u);
+  EXPECT_EQ(all.total, 1);
+  EXPECT_EQ(all.items[0], c);
   EXPECT_FALSE(store->charger("NOPE").has_value());
 }
 
@@ -559,6 +561,29 @@ TEST_P(StoreTest, AMeterSampleIsStoredOnceAlsoWithoutTransactionOrOptionalFields
   EXPECT_EQ(count("SELECT count(*) FROM meter_values"), 2);
 }
 
+// Back from version 9 to 8 (migration 0009_fleet_listing.sql undone).
+const std::string kUndoNine =
+    "DROP INDEX chargers_natural; DROP INDEX chargers_status; DROP INDEX chargers_urgency; "
+    "DROP INDEX chargers_last_seen; "
+    "DROP INDEX transactions_charger; DROP INDEX transactions_open; "
+    "ALTER TABLE chargers DROP COLUMN status; DELETE FROM schema_migrations WHERE version = 9; ";
+
+TEST_P(SqliteOnlyTest, SchemaNineGivesChargersStoredBeforeItTheirStatus) {
+  {
+    auto store = open();
+    send(*store, "BootNotification", {{"chargePointVendor", "Acme"}, {"chargePointModel", "M"}}, "b1");
+    send(*store, "StatusNotification", {{"connectorId", 0}, {"status", "Available"}, {"errorCode", "NoError"}}, "s0");
+    send(*store, "StatusNotification", {{"connectorId", 2}, {"status", "Faulted"}, {"errorCode", "GroundFailure"}}, "s2");
+    send(*store, "BootNotification", {{"chargePointVendor", "Acme"}, {"chargePointModel", "M"}}, "b2", "CP2");
+  }
+  sql(db_path(), kUndoNine);
+  auto store = open();
+  EXPECT_EQ(store->schema_version(), kLatestSchemaVersion);
+  EXPECT_EQ(store->charger("CP1")->at("status"), "Faulted");
+  EXPECT_TRUE(store->charger("CP2")->at("status").is_null());
+  EXPECT_EQ(store->charger_summary("2024-01-01T00:00:00.000Z").at("byStatus").at("Faulted"), 1);
+}
+
 TEST_P(SqliteOnlyTest, SchemaEightRemovesCopiesOfSamplesStoredBeforeIt) {
   {
     auto store = open();
@@ -567,6 +592,7 @@ TEST_P(SqliteOnlyTest, SchemaEightRemovesCopiesOfSamplesStoredBeforeIt) {
   // Back to a version 7 database holding what resent MeterValues stored before the fix:
   // three copies of one sample and a distinct one.
   sql(db_path(),
+      kUndoNine +
       "DROP INDEX meter_values_sample; DROP INDEX transactions_start; "
       "ALTER TABLE transactions DROP COLUMN id_tag_info; "
       "DELETE FROM schema_migrations WHERE version = 8; "

@@ -1,29 +1,42 @@
 // GenX operator dashboard. Loads the current state from the REST API once, then keeps it
 // live from the Socket.IO notifier (no reload, no polling except queue depths). Plain
 // browser JavaScript: no framework, no build step beyond copying socket.io-client.
+//
+// The fleet can be tens of thousands of chargers: the page holds one page of them (at
+// most 200 rows) from GET /api/chargers (search, status filter, sort, paging done by the
+// database) and the counts from GET /api/chargers/summary. A live event changes the row
+// on screen; any status or connection event refreshes the counts (one small request,
+// debounced), never the whole fleet.
 'use strict';
 
 const state = {
   token: new URLSearchParams(location.search).get('token') || localStorage.getItem('genx.token') || '',
-  chargers: new Map(), // chargePointId -> charger (REST shape) + online
+  chargers: new Map(), // chargePointId -> charger (REST shape) + online: the page on screen only
+  view: { q: '', status: '', sort: 'id', offset: 0, limit: 100 }, // what the page shows
+  total: 0, // chargers matching the view (X-Total-Count)
+  summary: null, // GET /api/chargers/summary
   sessions: new Map(), // transactionId -> active session
   selected: null,
   events: 0,
 };
-const kOnlineWindowMs = 10 * 60 * 1000; // seen this recently at load time = online
+// Charger states, most urgent first (the api's ranking; README "REST API").
+const kStatusRank = ['Faulted', 'Unavailable', 'Charging', 'SuspendedEVSE', 'SuspendedEV', 'Finishing', 'Preparing', 'Reserved', 'Available'];
 const kFeedMax = 80;
 
 const $ = (id) => document.getElementById(id);
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
-async function api(path) {
+async function apiResponse(path) {
   const res = await fetch(path, { headers: state.token ? { Authorization: `Bearer ${state.token}` } : {} });
   if (res.status === 401) {
     await askToken();
-    return api(path);
+    return apiResponse(path);
   }
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return res.json();
+  return res;
+}
+async function api(path) {
+  return (await apiResponse(path)).json();
 }
 
 // One prompt however many requests were refused at once (each waits for the same answer).
@@ -66,21 +79,56 @@ function connectorChips(charger) {
   return `<div class="connectors">${list.map((c) => `<span class="chip" data-status="${esc(c.status)}" data-testid="connector-${esc(charger.chargePointId)}-${c.connectorId}"><b>${c.connectorId}</b>${esc(c.status)}${c.errorCode && c.errorCode !== 'NoError' ? ` · ${esc(c.errorCode)}` : ''}</span>`).join('')}</div>`;
 }
 
+// The charger's state from its connectors: the most urgent one.
+function chargerStatus(charger) {
+  let best = null;
+  for (const c of charger.connectors || []) {
+    const rank = (w) => { const i = kStatusRank.indexOf(w); return i < 0 ? kStatusRank.length : i; };
+    if (best == null || rank(c.status) < rank(best)) best = c.status;
+  }
+  return best;
+}
+
 function renderChargers() {
-  const rows = [...state.chargers.values()].sort((a, b) => a.chargePointId.localeCompare(b.chargePointId));
+  const rows = [...state.chargers.values()];
   $('chargers').innerHTML = rows.map((c) => `
     <tr class="clickable" data-cp="${esc(c.chargePointId)}" data-testid="charger-row">
-      <td><div class="cp-id">${esc(c.chargePointId)}</div><div class="sub">${esc(c.vendor || '')}</div></td>
-      <td><span class="badge ${c.online ? 'online' : 'offline'}" data-testid="charger-state">${c.online ? 'Online' : 'Offline'}</span></td>
+      <td><div class="cp-id" data-testid="charger-id">${esc(c.chargePointId)}</div><div class="sub">${esc(c.vendor || '')}</div></td>
+      <td><span class="badge ${c.online ? 'online' : 'offline'}" data-testid="charger-state">${c.online ? 'Online' : 'Offline'}</span>${c.status ? `<span class="badge status" data-status="${esc(c.status)}" data-testid="charger-status">${esc(c.status)}</span>` : ''}</td>
       <td>${connectorChips(c)}</td>
       <td>${esc(c.model || '–')}<div class="sub">${esc(c.firmwareVersion ? `fw ${c.firmwareVersion}` : '')}</div></td>
       <td title="${esc(c.lastSeenAt || '')}">${ago(c.lastSeenAt)}</td>
     </tr>`).join('');
+  const filtered = state.view.q || state.view.status;
   $('chargers-empty').hidden = rows.length > 0;
-  const online = rows.filter((c) => c.online).length;
-  $('chargers-count').textContent = rows.length ? `${online} of ${rows.length} online` : '';
-  $('kpi-online').textContent = rows.length ? `${online} / ${rows.length}` : '0';
+  if (!rows.length && filtered) $('chargers-empty').textContent = 'No charger matches.';
+  const { offset, limit } = state.view;
+  $('page-info').textContent = rows.length
+    ? `${(offset + 1).toLocaleString()}–${(offset + rows.length).toLocaleString()} of ${state.total.toLocaleString()}`
+    : `0 of ${state.total.toLocaleString()}`;
+  $('page-prev').disabled = offset === 0;
+  $('page-next').disabled = offset + limit >= state.total;
   for (const tr of $('chargers').querySelectorAll('tr')) tr.onclick = () => openDetail(tr.dataset.cp);
+}
+
+// The counts: figures and one filter button per status, each with its count as text.
+function renderSummary() {
+  const s = state.summary;
+  if (!s) return;
+  $('kpi-online').textContent = `${s.online.toLocaleString()} / ${s.total.toLocaleString()}`;
+  $('chargers-count').textContent = `${s.online.toLocaleString()} of ${s.total.toLocaleString()} online`;
+  const faulted = s.byStatus.Faulted || 0;
+  $('kpi-faulted').textContent = faulted.toLocaleString();
+  $('kpi-faulted-card').classList.toggle('alert', faulted > 0);
+  const others = Object.keys(s.byStatus).filter((w) => w !== 'Faulted')
+    .sort((a, b) => (kStatusRank.indexOf(a) >>> 0) - (kStatusRank.indexOf(b) >>> 0));
+  const filters = [['', 'All', s.total], ['Faulted', 'Faulted', faulted], ['offline', 'Offline', s.offline], ['online', 'Online', s.online],
+    ...others.filter((w) => s.byStatus[w] > 0 || ['Available', 'Charging', 'Unavailable'].includes(w)).map((w) => [w, w, s.byStatus[w]])];
+  $('charger-filters').innerHTML = filters.map(([value, label, n]) =>
+    `<button type="button" data-status="${esc(value)}" data-testid="filter-${esc(value || 'all')}" aria-pressed="${state.view.status === value}">${esc(label)} <span class="count">${n.toLocaleString()}</span></button>`).join('');
+  for (const b of $('charger-filters').querySelectorAll('button')) {
+    b.onclick = () => setView({ status: b.dataset.status, offset: 0 });
+  }
 }
 
 function renderSessions() {
@@ -170,7 +218,8 @@ async function openDetail(cp) {
     fact('Firmware', charger.firmwareVersion), fact('Registration', charger.registrationStatus),
     fact('Last boot', charger.lastBootAt && new Date(charger.lastBootAt).toLocaleString()),
     fact('Last seen', ago(state.chargers.get(cp)?.lastSeenAt || charger.lastSeenAt)),
-    fact('State', state.chargers.get(cp)?.online ? 'Online' : 'Offline'),
+    fact('State', (state.chargers.get(cp)?.online ?? charger.online) ? 'Online' : 'Offline'),
+    fact('Status', state.chargers.get(cp)?.status ?? charger.status),
   ].join('');
   $('detail-sessions').innerHTML = sessions.map((t) => `<tr>
     <td><b>#${t.id}</b>${t.active ? ' <span class="badge online">active</span>' : ''}</td><td>${t.connectorId}</td><td>${esc(t.idTag)}</td>
@@ -184,18 +233,22 @@ $('detail-close').onclick = () => { state.selected = null; $('detail').hidden = 
 
 // Live updates -------------------------------------------------------------------------
 
-let refetchTimer = null;
-function refetchChargersSoon() {
-  clearTimeout(refetchTimer);
-  refetchTimer = setTimeout(loadChargers, 300);
+// Counts after events: one summary request per second at most, whatever the event rate.
+let summaryTimer = null;
+function refreshSummarySoon() {
+  if (summaryTimer) return;
+  summaryTimer = setTimeout(async () => {
+    summaryTimer = null;
+    const before = state.summary?.total;
+    await loadSummary().catch(() => {});
+    // A new charger: a page that is not full may now show it (a small page, not the fleet).
+    if (state.summary && state.summary.total !== before && state.chargers.size < state.view.limit) loadChargers().catch(() => {});
+  }, 1000);
 }
 
 function touch(cp, timestamp) {
   const c = state.chargers.get(cp);
-  if (!c) {
-    refetchChargersSoon();
-    return null;
-  }
+  if (!c) return null; // not on screen: only the counts change
   c.lastSeenAt = timestamp || new Date().toISOString();
   return c;
 }
@@ -216,6 +269,8 @@ function onEvent(name, e) {
         const existing = c.connectors.find((x) => x.connectorId === e.connectorId);
         if (existing) Object.assign(existing, { status: e.status, errorCode: e.errorCode });
         else c.connectors.push({ connectorId: e.connectorId, status: e.status, errorCode: e.errorCode });
+        c.connectors.sort((x, y) => x.connectorId - y.connectorId);
+        c.status = chargerStatus(c);
       }
       break;
     case 'charging.started':
@@ -242,6 +297,7 @@ function onEvent(name, e) {
     default: break;
   }
   if (c) renderChargers();
+  if (/^charger\.(status\.changed|connected|disconnected)$/.test(name)) refreshSummarySoon();
   if (cp && cp === state.selected && /^(charging|transaction|charger\.(connected|disconnected))/.test(name)) openDetail(cp);
 }
 
@@ -271,20 +327,54 @@ function connectLive(config) {
 
 // Loading ------------------------------------------------------------------------------
 
+function viewQuery() {
+  const { q, status, sort, offset, limit } = state.view;
+  const p = new URLSearchParams({ limit: String(limit), offset: String(offset), sort });
+  if (q) p.set('q', q);
+  if (status) p.set('status', status);
+  return p.toString();
+}
+
+// The page of the current view. Answers of older views (the operator typed on) are dropped.
+let viewSerial = 0;
 async function loadChargers() {
-  const list = await api('/api/chargers');
-  const seen = new Set();
+  const serial = ++viewSerial;
+  const res = await apiResponse(`/api/chargers?${viewQuery()}`);
+  const list = await res.json();
+  if (serial !== viewSerial) return;
+  state.total = Number(res.headers.get('X-Total-Count') ?? list.length);
+  const next = new Map();
   for (const c of list) {
     const old = state.chargers.get(c.chargePointId);
-    const recent = c.lastSeenAt && Date.now() - Date.parse(c.lastSeenAt) < kOnlineWindowMs;
-    c.online = old ? old.online || recent : recent;
     if (old?.lastSeenAt && (!c.lastSeenAt || old.lastSeenAt > c.lastSeenAt)) c.lastSeenAt = old.lastSeenAt;
-    state.chargers.set(c.chargePointId, c);
-    seen.add(c.chargePointId);
+    next.set(c.chargePointId, c);
   }
-  for (const id of [...state.chargers.keys()]) if (!seen.has(id)) state.chargers.delete(id);
+  state.chargers = next;
   renderChargers();
 }
+
+async function loadSummary() {
+  state.summary = await api('/api/chargers/summary');
+  renderSummary();
+}
+
+function setView(change) {
+  Object.assign(state.view, change);
+  renderSummary(); // the pressed filter
+  loadChargers().catch((err) => console.error(err));
+}
+
+let searchTimer = null;
+$('charger-search').addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => setView({ q: $('charger-search').value.trim(), offset: 0 }), 200);
+});
+$('charger-sort').addEventListener('change', () => setView({ sort: $('charger-sort').value, offset: 0 }));
+$('page-size').addEventListener('change', () => setView({ limit: Number($('page-size').value), offset: 0 }));
+$('page-prev').addEventListener('click', () => setView({ offset: Math.max(0, state.view.offset - state.view.limit) }));
+$('page-next').addEventListener('click', () => {
+  if (state.view.offset + state.view.limit < state.total) setView({ offset: state.view.offset + state.view.limit });
+});
 
 // Latest energy (Wh delivered) and power (W) of a session from its stored meter values.
 function latestReadings(tx) {
@@ -320,8 +410,10 @@ async function loadQueues() {
   }
 }
 
+// The fleet's page and counts first (the first screen), then the sessions and queues.
 async function loadAll() {
-  await Promise.all([loadChargers(), loadSessions(), loadQueues()]);
+  await Promise.all([loadChargers(), loadSummary()]);
+  await Promise.all([loadSessions(), loadQueues()]);
 }
 
 async function main() {

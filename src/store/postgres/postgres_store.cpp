@@ -19,6 +19,7 @@
 
 #include "csms/envelope.hpp"
 #include "csms/tariff.hpp"
+#include "store/charger_listing.hpp"
 #include "store/migration.hpp"
 
 namespace genx::store {
@@ -344,6 +345,9 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
         "vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at",
         charger_id, s.connector_id, s.status, s.error_code, s.info, s.vendor_error_code,
         s.updated_at);
+    static const std::string derive =
+        "UPDATE chargers SET status = " + derived_status_sql("$1") + " WHERE id = $1";
+    tx_.exec_params(derive, charger_id);
     return previous;
   }
 
@@ -803,24 +807,70 @@ class PostgresStore final : public Store {
     read([&](Tx& tx) { tx.exec("SELECT count(*) FROM schema_migrations"); });
   }
 
-  json list_chargers() override {
-    json chargers = json::array();
+  api::ChargerPage list_chargers(const api::ChargerQuery& request) override {
+    const auto sql = charger_listing_sql(request, Dialect::kPostgres);
+    api::ChargerPage page;
     read([&](Tx& tx) {
-      for (const auto& r : tx.exec("SELECT " GENX_CHARGER_COLUMNS " FROM chargers ORDER BY charge_point_id")) {
-        chargers.push_back(charger_json(r));
+      const auto params = pqxx::prepare::make_dynamic_params(sql.params);
+      std::string ids;
+      for (const auto& r : tx.exec_params("SELECT " GENX_CHARGER_COLUMNS ", status FROM chargers" + sql.where +
+                                              sql.order + " LIMIT " +
+                                              std::to_string(std::clamp(request.limit, 1, 1000)) + " OFFSET " +
+                                              std::to_string(std::max(request.offset, 0)),
+                                          params)) {
+        json c = charger_json(r);
+        c["status"] = text_json(r[18]);
+        c["connectors"] = json::array();
+        ids += (ids.empty() ? "" : ",") + std::to_string(c["id"].get<std::int64_t>());
+        page.items.push_back(std::move(c));
       }
-      for (auto& c : chargers) c["connectors"] = connectors_json(tx, c["id"].get<std::int64_t>());
+      const std::vector<std::string> where_params(sql.params.begin(),
+                                                  sql.params.begin() + static_cast<std::ptrdiff_t>(sql.where_params));
+      page.total = integer(tx.exec_params("SELECT count(*) FROM chargers" + sql.where,
+                                          pqxx::prepare::make_dynamic_params(where_params))[0][0]);
+      if (page.items.empty()) return;
+      // The connectors of the whole page in one round trip.
+      std::map<std::int64_t, json*> by_id;
+      for (auto& c : page.items) by_id[c["id"].get<std::int64_t>()] = &c;
+      for (const auto& r : tx.exec_params(
+               "SELECT charger_id, connector_id, status, error_code, info, vendor_error_code, updated_at "
+               "FROM connectors WHERE charger_id = ANY($1::bigint[]) ORDER BY charger_id, connector_id",
+               "{" + ids + "}")) {
+        (*by_id[integer(r[0])])["connectors"].push_back({{"connectorId", integer(r[1])},
+                                                         {"status", text(r[2])},
+                                                         {"errorCode", text(r[3])},
+                                                         {"info", text_json(r[4])},
+                                                         {"vendorErrorCode", text_json(r[5])},
+                                                         {"updatedAt", text(r[6])}});
+      }
     });
-    return chargers;
+    return page;
+  }
+
+  json charger_summary(const std::string& online_since) override {
+    json summary;
+    read([&](Tx& tx) {
+      const auto total = integer(tx.exec("SELECT count(*) FROM chargers")[0][0]);
+      const auto online =
+          integer(tx.exec_params("SELECT count(*) FROM chargers WHERE last_seen_at >= $1", online_since)[0][0]);
+      json by_status = json::object();
+      for (const char* word : api::kChargerStatuses) by_status[word] = 0;
+      for (const auto& r : tx.exec("SELECT status, count(*) FROM chargers GROUP BY status")) {
+        by_status[r[0].is_null() ? std::string("Unknown") : text(r[0])] = integer(r[1]);
+      }
+      summary = {{"total", total}, {"online", online}, {"offline", total - online}, {"byStatus", by_status}};
+    });
+    return summary;
   }
 
   std::optional<json> charger(std::string_view identity) override {
     std::optional<json> result;
     read([&](Tx& tx) {
-      auto r = tx.exec_params("SELECT " GENX_CHARGER_COLUMNS " FROM chargers WHERE charge_point_id = $1",
+      auto r = tx.exec_params("SELECT " GENX_CHARGER_COLUMNS ", status FROM chargers WHERE charge_point_id = $1",
                               str(identity));
       if (r.empty()) return;
       json c = charger_json(r[0]);
+      c["status"] = text_json(r[0][18]);
       c["connectors"] = connectors_json(tx, c["id"].get<std::int64_t>());
       result = std::move(c);
     });
@@ -830,21 +880,27 @@ class PostgresStore final : public Store {
   json list_transactions(const api::TransactionFilter& filter) override {
     json transactions = json::array();
     read([&](Tx& tx) {
-      for (const auto& r : tx.exec_params(
-               "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
-               "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
-               "t.reservation_id, t.energy_wh, t.cost_minor, t.currency, t.ocpp_transaction_id "
-               "FROM transactions t JOIN chargers c ON c.id = t.charger_id "
-               "WHERE ($1::text IS NULL OR c.charge_point_id = $1::text) "
-               "AND ($2::boolean IS NULL OR (t.stopped_at IS NULL) = $2::boolean) "
-               "ORDER BY t.id DESC LIMIT $3 OFFSET $4",
-               filter.charger, filter.active,
-               static_cast<std::int64_t>(std::clamp(filter.limit, 1, 1000)),
-               static_cast<std::int64_t>(std::max(filter.offset, 0)))) {
+      const std::string sql =
+          "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
+          "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
+          "t.reservation_id, t.energy_wh, t.cost_minor, t.currency, t.ocpp_transaction_id "
+          "FROM transactions t JOIN chargers c ON c.id = t.charger_id" +
+          transaction_conditions(filter, Dialect::kPostgres) + " ORDER BY t.id DESC LIMIT " +
+          std::to_string(std::clamp(filter.limit, 1, 1000)) + " OFFSET " + std::to_string(std::max(filter.offset, 0));
+      for (const auto& r : filter.charger ? tx.exec_params(sql, *filter.charger) : tx.exec(sql)) {
         transactions.push_back(transaction_json(r));
       }
     });
     return transactions;
+  }
+
+  std::int64_t count_transactions(const api::TransactionFilter& filter) override {
+    std::int64_t count = 0;
+    read([&](Tx& tx) {
+      const std::string sql = "SELECT count(*) FROM transactions t" + transaction_conditions(filter, Dialect::kPostgres);
+      count = integer(filter.charger ? tx.exec_params(sql, *filter.charger)[0][0] : tx.exec(sql)[0][0]);
+    });
+    return count;
   }
 
   std::optional<json> transaction(std::int64_t id) override {

@@ -12,6 +12,7 @@
 
 #include "csms/envelope.hpp"
 #include "csms/tariff.hpp"
+#include "store/charger_listing.hpp"
 #include "store/migration.hpp"
 #include "store/sqlite/sqlite_retention.hpp"
 
@@ -276,6 +277,19 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     return Query(db_, it->second);
   }
 
+  // A statement whose text is built at run time (the fleet listing: a few dozen shapes at
+  // most), cached by its text.
+  Query built_query(const std::string& sql) {
+    auto it = built_statements_.find(sql);
+    if (it == built_statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      const int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) fail(db_, rc, sql.c_str());
+      it = built_statements_.emplace(sql, stmt).first;
+    }
+    return Query(db_, it->second);
+  }
+
   // Runs fn inside BEGIN <mode> ... COMMIT; rolls back when fn (or COMMIT) throws.
   template <typename Fn>
   void transaction(const char* begin, Fn&& fn) {
@@ -416,6 +430,13 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     q.bind(1, charger_id).bind(2, s.connector_id).bind(3, s.status).bind(4, s.error_code)
         .bind(5, s.info).bind(6, s.vendor_error_code).bind(7, s.updated_at);
     q.run();
+    {
+      static const std::string derive =
+          "UPDATE chargers SET status = " + store::derived_status_sql("?1") + " WHERE id = ?1";
+      auto d = built_query(derive);
+      d.bind(1, charger_id);
+      d.run();
+    }
     return previous;
   }
 
@@ -832,19 +853,56 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
             {"ocppVersion", q.text(17)}};
   }
 
-  json list_chargers() {
-    json chargers = json::array();
+  static constexpr const char* kChargerSelect =
+      "SELECT id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "
+      "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, "
+      "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status, ocpp_version, status "
+      "FROM chargers";
+
+  ChargerPage list_chargers(const ChargerQuery& request) {
+    const auto sql = store::charger_listing_sql(request, store::Dialect::kSqlite);
+    ChargerPage page;
     {
-      auto q = query(
-          "SELECT id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "
-          "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, "
-          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status, "
-          "ocpp_version "
-          "FROM chargers ORDER BY charge_point_id");
-      while (q.step()) chargers.push_back(charger_json(q));
+      auto q = built_query(std::string(kChargerSelect) + sql.where + sql.order + " LIMIT " +
+                           std::to_string(std::clamp(request.limit, 1, 1000)) + " OFFSET " +
+                           std::to_string(std::max(request.offset, 0)));
+      for (std::size_t i = 0; i < sql.params.size(); ++i) q.bind(static_cast<int>(i + 1), sql.params[i]);
+      while (q.step()) {
+        json c = charger_json(q);
+        c["status"] = q.text_json(18);
+        page.items.push_back(std::move(c));
+      }
     }
-    for (auto& c : chargers) c["connectors"] = connectors_json(c["id"].get<std::int64_t>());
-    return chargers;
+    {
+      auto q = built_query("SELECT count(*) FROM chargers" + sql.where);
+      for (std::size_t i = 0; i < sql.where_params; ++i) q.bind(static_cast<int>(i + 1), sql.params[i]);
+      q.step();
+      page.total = q.integer(0);
+    }
+    for (auto& c : page.items) c["connectors"] = connectors_json(c["id"].get<std::int64_t>());
+    return page;
+  }
+
+  json charger_summary(const std::string& online_since) {
+    json summary;
+    {
+      auto q = query("SELECT count(*) FROM chargers");
+      q.step();
+      summary["total"] = q.integer(0);
+    }
+    {
+      auto q = query("SELECT count(*) FROM chargers WHERE last_seen_at >= ?1");
+      q.bind(1, online_since);
+      q.step();
+      summary["online"] = q.integer(0);
+    }
+    summary["offline"] = summary["total"].get<std::int64_t>() - summary["online"].get<std::int64_t>();
+    json by_status = json::object();
+    for (const char* word : kChargerStatuses) by_status[word] = 0;
+    auto q = query("SELECT status, count(*) FROM chargers GROUP BY status");
+    while (q.step()) by_status[q.is_null(0) ? std::string("Unknown") : q.text(0)] = q.integer(1);
+    summary["byStatus"] = std::move(by_status);
+    return summary;
   }
 
   std::optional<json> charger(std::string_view identity) {
@@ -853,33 +911,37 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
       auto q = query(
           "SELECT id, charge_point_id, vendor, model, serial_number, charge_box_serial_number, "
           "firmware_version, iccid, imsi, meter_type, meter_serial_number, registration_status, "
-          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status, "
-          "ocpp_version "
+          "pre_registered, last_boot_at, last_seen_at, diagnostics_status, firmware_status, ocpp_version, status "
           "FROM chargers WHERE charge_point_id = ?1");
       q.bind(1, identity);
       if (!q.step()) return std::nullopt;
       c = charger_json(q);
+      c["status"] = q.text_json(18);
     }
     c["connectors"] = connectors_json(c["id"].get<std::int64_t>());
     return c;
   }
 
   json list_transactions(const TransactionFilter& filter) {
-    auto q = query(
+    auto q = built_query(
         "SELECT t.id, c.charge_point_id, t.connector_id, t.id_tag, t.id_tag_status, "
         "t.meter_start, t.meter_stop, t.started_at, t.stopped_at, t.stop_reason, t.stop_id_tag, "
         "t.reservation_id, t.energy_wh, t.cost_minor, t.currency, t.ocpp_transaction_id "
-        "FROM transactions t JOIN chargers c ON c.id = t.charger_id "
-        "WHERE (?1 IS NULL OR c.charge_point_id = ?1) "
-        "AND (?2 IS NULL OR (t.stopped_at IS NULL) = ?2) "
-        "ORDER BY t.id DESC LIMIT ?3 OFFSET ?4");
-    q.bind(1, filter.charger);
-    q.bind(2, filter.active ? std::optional<std::int64_t>(*filter.active ? 1 : 0) : std::nullopt);
-    q.bind(3, std::clamp(filter.limit, 1, 1000));
-    q.bind(4, std::max(filter.offset, 0));
+        "FROM transactions t JOIN chargers c ON c.id = t.charger_id" +
+        store::transaction_conditions(filter, store::Dialect::kSqlite) + " ORDER BY t.id DESC LIMIT " +
+        std::to_string(std::clamp(filter.limit, 1, 1000)) + " OFFSET " + std::to_string(std::max(filter.offset, 0)));
+    if (filter.charger) q.bind(1, *filter.charger);
     json transactions = json::array();
     while (q.step()) transactions.push_back(transaction_json(q));
     return transactions;
+  }
+
+  std::int64_t count_transactions(const TransactionFilter& filter) {
+    auto q = built_query("SELECT count(*) FROM transactions t" +
+                         store::transaction_conditions(filter, store::Dialect::kSqlite));
+    if (filter.charger) q.bind(1, *filter.charger);
+    q.step();
+    return q.integer(0);
   }
 
   std::optional<json> transaction(std::int64_t id) {
@@ -998,6 +1060,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   void close() {
     for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
     statements_.clear();
+    for (auto& [sql, stmt] : built_statements_) sqlite3_finalize(stmt);
+    built_statements_.clear();
     if (db_ != nullptr) sqlite3_close(db_);
     db_ = nullptr;
   }
@@ -1006,6 +1070,7 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   bool in_transaction_ = false;
   // Keyed by the SQL text's address: every statement is a string literal in this file.
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  std::unordered_map<std::string, sqlite3_stmt*> built_statements_;
 };
 
 SqliteStore::SqliteStore(const std::string& path, SqliteOptions options)
@@ -1024,9 +1089,21 @@ void SqliteStore::ping() {
   });
 }
 
-json SqliteStore::list_chargers() {
+ChargerPage SqliteStore::list_chargers(const ChargerQuery& query) {
+  ChargerPage result;
+  impl_->transaction("BEGIN", [&] { result = impl_->list_chargers(query); });
+  return result;
+}
+
+json SqliteStore::charger_summary(const std::string& online_since) {
   json result;
-  impl_->transaction("BEGIN", [&] { result = impl_->list_chargers(); });
+  impl_->transaction("BEGIN", [&] { result = impl_->charger_summary(online_since); });
+  return result;
+}
+
+std::int64_t SqliteStore::count_transactions(const TransactionFilter& filter) {
+  std::int64_t result = 0;
+  impl_->transaction("BEGIN", [&] { result = impl_->count_transactions(filter); });
   return result;
 }
 

@@ -22,6 +22,9 @@ namespace genx::store {
 
 using api::StatsQuery;
 using api::TransactionFilter;
+using api::ChargerPage;
+using api::ChargerQuery;
+using api::kChargerStatuses;
 using auth::ApiTokenRecord;
 
 struct SqliteOptions {
@@ -40,7 +43,9 @@ class SqliteStore final : public Store {
   void in_transaction(const std::function<void(csms::UnitOfWork&)>& work) override;
 
   void ping() override;
-  nlohmann::json list_chargers() override;
+  ChargerPage list_chargers(const ChargerQuery& query) override;
+  nlohmann::json charger_summary(const std::string& online_since) override;
+  std::int64_t count_transactions(const TransactionFilter& filter) override;
   std::optional<nlohmann::json> charger(std::string_view identity) override;
   nlohmann::json list_transactions(const TransactionFilter& filter) override;
   std::optional<nlohmann::json> transaction(std::int64_t id) override;

@@ -71,8 +71,14 @@ export async function health(stack) {
   return getJson(stack, '/health');
 }
 
+// Every charger, page by page (GET /api/chargers pages: README "REST API").
 export async function chargers(stack) {
-  return (await getOk(stack, '/api/chargers')).map(chargerView);
+  const all = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await getOk(stack, `/api/chargers?limit=1000&offset=${offset}`);
+    all.push(...page);
+    if (page.length < 1000) return all.map(chargerView);
+  }
 }
 
 // null when the API answers 404.
