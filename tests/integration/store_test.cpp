@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postg
                          testing::backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteOnlyTest, ::testing::Values("sqlite"), testing::backend_name);
 
-constexpr int kLatestSchemaVersion = 8;  // store/sqlite/migrations/0008_*.sql
+constexpr int kLatestSchemaVersion = 10;  // store/sqlite/migrations/0010_*.sql
 
 TEST_P(StoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {
@@ -577,7 +577,7 @@ TEST_P(SqliteOnlyTest, SchemaEightRemovesCopiesOfSamplesStoredBeforeIt) {
       "(1, 1, 1, '2024-01-15T10:20:00.000Z', '200', 'Energy.Active.Import.Register');");
   ASSERT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 4);
   auto store = open();
-  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(store->schema_version(), kLatestSchemaVersion);
   EXPECT_EQ(sql(db_path(), "SELECT count(*) FROM meter_values"), 2);
   EXPECT_EQ(sql(db_path(), "SELECT min(id) FROM meter_values"), 1);  // the first copy stays
   // A start stored before version 8 (no idTagInfo kept) is answered with its status.
