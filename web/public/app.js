@@ -135,6 +135,10 @@ function describe(name, e) {
     case 'error.occurred': return ['error', e.code || 'Error', e.message || ''];
     case 'command.sent': return ['command', `${e.action} sent`, ''];
     case 'command.completed': return [e.httpStatus === 200 ? 'command' : 'error', `${e.action}: ${e.httpStatus === 200 ? e.response?.status ?? 'answered' : e.errorCode ?? e.outcome}`, e.httpStatus === 200 ? '' : e.error || ''];
+    case 'reservation.created': return ['status', `Reservation #${e.reservationId} accepted`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'reservation.used': return ['charging', `Reservation #${e.reservationId} used`, `session #${e.transactionId}`];
+    case 'reservation.expired': return ['status', `Reservation #${e.reservationId} expired`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'reservation.cancelled': return ['status', `Reservation #${e.reservationId} cancelled`, `connector ${e.connectorId} · ${e.idTag}`];
     default: return ['other', name, ''];
   }
 }
