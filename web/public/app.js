@@ -310,7 +310,9 @@ async function loadSessions() {
   await Promise.all(list.map(async (t) => {
     const live = state.sessions.get(t.id);
     const stored = live ? null : latestReadings(await api(`/api/transactions/${t.id}`).catch(() => ({})));
-    next.set(t.id, { ...t, energyWh: live?.energyWh ?? stored.energyWh, powerW: live?.powerW ?? stored.powerW });
+    // A live session keeps its live figures, even while it has no power reading (null).
+    const figures = live ?? stored;
+    next.set(t.id, { ...t, energyWh: figures.energyWh, powerW: figures.powerW });
   }));
   state.sessions = next;
   renderSessions();
