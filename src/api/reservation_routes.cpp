@@ -153,7 +153,7 @@ void ApiHandler::reserve(const std::string& device_id, std::string_view body,
                       }
                       if (!stored) return respond_error(500, "reservation " + std::to_string(id) + " vanished");
                       if (stored->status == csms::kReservationActive) {
-                        return respond_json(201, csms::reservation_json(*stored));
+                        return respond_json(200, csms::reservation_json(*stored));
                       }
                       return respond_json(409, json{{"error", "charger " + stored->charge_point_id +
                                                                   " answered ReserveNow with " + stored->status},

@@ -72,7 +72,7 @@ test('a reservation is accepted, shown as reserved, and used by a StartTransacti
     const c = await charger('RES-USE');
     try {
       const created = await reserve('RES-USE', { connectorId: 1, idTag: 'TAG-R', expiryDate: inMinutes(30), parentIdTag: 'FLEET' });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.status, 200, JSON.stringify(created.body));
       const r = created.body;
       assert.equal(r.status, 'Accepted');
       assert.equal(r.active, true);
@@ -124,7 +124,7 @@ test('an accepted reservation expires at its expiryDate', async () => {
     const c = await charger('RES-EXP');
     try {
       const created = await reserve('RES-EXP', { connectorId: 2, idTag: 'TAG-E', expiryDate: new Date(Date.now() + 3000).toISOString() });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.status, 200, JSON.stringify(created.body));
       const { id } = created.body;
       const expired = await poll(async () => {
         const { body } = await api.getJson(stack, `/api/reservations/${id}`);
@@ -151,7 +151,7 @@ test('a cancelled reservation frees the connector for a new one', async () => {
     const c = await charger('RES-CAN');
     try {
       const first = await reserve('RES-CAN', { connectorId: 2, idTag: 'TAG-C', expiryDate: inMinutes(30) });
-      assert.equal(first.status, 201);
+      assert.equal(first.status, 200);
       const cancelled = await request('DELETE', `/api/reservations/${first.body.id}`);
       assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
       assert.equal(cancelled.body.status, 'Cancelled');
@@ -162,7 +162,7 @@ test('a cancelled reservation frees the connector for a new one', async () => {
       assert.match(again.body.error, /is Cancelled/);
 
       const second = await reserve('RES-CAN', { connectorId: 2, idTag: 'TAG-C', expiryDate: inMinutes(30) });
-      assert.equal(second.status, 201, JSON.stringify(second.body));
+      assert.equal(second.status, 200, JSON.stringify(second.body));
       assert.notEqual(second.body.id, first.body.id);
       assert.equal(second.body.status, 'Accepted');
     } finally {

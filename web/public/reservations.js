@@ -77,7 +77,7 @@
     show('pending', 'Sending ReserveNow…');
     const { status, body } = await send('POST', `/api/chargers/${enc(cp)}/reservations`, payload);
     if (cp !== panel.chargePointId) return;
-    if (status === 201) {
+    if (status === 200) {
       show('ok', `Reservation <b data-testid="reserve-result-id">#${body.id}</b> <span class="cmd-status" data-testid="reserve-status">${esc(body.status)}</span> until ${esc(new Date(body.expiryDate).toLocaleString())}`);
     } else {
       const answered = body.reservation?.status;
