@@ -99,9 +99,11 @@ Every option can also be given as an environment variable or in the .env file
 void print_usage() {
   std::fputs(kUsage, stdout);
   for (const auto& s : genx::app::settings_table()) {
-    std::printf("  %-34s %s\n", (std::string(s.flag) + " VALUE").c_str(), s.help);
+    const std::string flag = *s.flag ? std::string(s.flag) + " VALUE" : std::string("(environment only)");
+    std::printf("  %-34s %s\n", flag.c_str(), s.help);
     std::printf("  %-34s env %s, default \"%s\"\n", "", s.env, s.default_value);
   }
+  std::fputs("\nEvery setting in full: docs/configuration.md (or genx config reference).\n", stdout);
 }
 
 // Operator commands against the database: `genx id-tags ...`, `genx chargers ...`.
@@ -288,6 +290,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "config" && args.size() == 1 && args.front() == "reference") {
+    std::fputs(genx::app::settings_reference().c_str(), stdout);
+    return 0;
+  }
   if (command == "health") return run_health(args);
   if (command == "id-tags" || command == "chargers" || command == "tariff" || command == "db" ||
       (command == "analytics" && !args.empty() && args.front() == "rebuild")) {
