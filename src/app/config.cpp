@@ -120,6 +120,12 @@ const std::vector<SettingInfo>& settings_table() {
       {"DATABASE_URL", "--database-url", "sqlite://var/genx.db",
        "database: sqlite://PATH (relative to the working directory) or sqlite:///ABS/PATH",
        R"md(`sqlite://relative/path`, `sqlite:///absolute/path`, `sqlite::memory:`, or `postgresql://USER@HOST:PORT/DB` (also `postgres://`) with libpq's parameters in the query, e.g. `?sslmode=verify-full&sslrootcert=/etc/genx/db-ca.pem` (TLS with the server's certificate checked against that CA and its host name))md"},
+      {"DATABASE_READ_URL", "--database-read-url", "",
+       "database of the api's read side (REST reads, dashboard, token checks), e.g. a PostgreSQL "
+       "role with SELECT only (genx db grant read); empty = DATABASE_URL",
+       R"md(When unset: `DATABASE_URL`. The api's read side — REST reads, the dashboard's data, API token checks — connects here: on PostgreSQL a role with SELECT only (`genx db grant read`), so no bug behind a GET can change data. The api's writes (what commands taught, charger security) still use `DATABASE_URL`)md"},
+      {"DATABASE_READ_PASSWORD_FILE", "", "", "the password file of DATABASE_READ_URL's role",
+       R"md(When unset: `DATABASE_PASSWORD_FILE`. The password file of `DATABASE_READ_URL`'s role)md"},
       {"DATABASE_PASSWORD_FILE", "", "", "PostgreSQL: file whose first line is the database password",
        R"md(PostgreSQL: a file whose first line is the password (keeps it out of the URL, the environment of `ps` and the logs); else the URL's password or libpq's `~/.pgpass`)md"},
       {"DATABASE_POOL_SIZE", "", "4", "PostgreSQL: connections per process (1-200)",
@@ -511,6 +517,11 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
       c.database_url.rfind("postgres://", 0) != 0) {
     throw ConfigError("DATABASE_URL: expected sqlite://PATH or postgresql://..., got \"" +
                       c.database_url + "\"");
+  }
+  c.database_read_url = get("DATABASE_READ_URL");
+  if (!c.database_read_url.empty() && c.database_read_url.rfind("sqlite:", 0) != 0 &&
+      c.database_read_url.rfind("postgresql://", 0) != 0 && c.database_read_url.rfind("postgres://", 0) != 0) {
+    throw ConfigError("DATABASE_READ_URL: expected sqlite://PATH or postgresql://..., got a URL of another scheme");
   }
   // PostgreSQL settings, read from the environment by the store itself (every role and
   // command opens its ports through store/open_store.hpp): checked here so a bad value

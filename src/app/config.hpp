@@ -38,6 +38,7 @@ struct Config {
   broker::ConnectionSettings amqp;
   broker::Names names;
   std::string database_url;
+  std::string database_read_url;  // the api's read side; empty: database_url
   std::string bind_address;
   int gateway_port = 9000;
   int api_port = 8080;

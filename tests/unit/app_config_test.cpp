@@ -60,6 +60,24 @@ TEST(Config, MalformedValuesNameTheSetting) {
   EXPECT_THROW(load_config(env({}), {"--gateway-port"}), ConfigError);
 }
 
+// The api's read side (README "PostgreSQL operations"): unset means DATABASE_URL; a
+// URL of another scheme is refused by name, without echoing it (it may hold a password).
+TEST(Config, DatabaseReadUrl) {
+  EXPECT_EQ(load_config(env({}), {}).database_read_url, "");
+  EXPECT_EQ(load_config(env({{"DATABASE_READ_URL", "postgresql://genx_read@db:5432/genx?sslmode=verify-full"}}), {})
+                .database_read_url,
+            "postgresql://genx_read@db:5432/genx?sslmode=verify-full");
+  EXPECT_EQ(load_config(env({}), {"--database-read-url", "postgres://r@db/genx"}).database_read_url,
+            "postgres://r@db/genx");
+  try {
+    load_config(env({{"DATABASE_READ_URL", "mysql://reader:hunter2@db/genx"}}), {});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("DATABASE_READ_URL"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, EnvFileParsing) {
   auto vars = genx::app::parse_env_file(
       "# comment\nRABBITMQ_URL=amqp://h:5673\nexport API_TOKEN=\"s3cret\"\n\nX='a b' \nY=1 # note\n");
