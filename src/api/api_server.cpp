@@ -134,6 +134,12 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
                                 std::string_view /*authorization: see authorize()*/, std::string_view body,
                                 std::function<void(HttpResponse)> respond) {
   std::string_view path = target.substr(0, target.find('?'));
+  constexpr std::string_view kReservation = "/api/reservations/";
+  if (method == "DELETE" && path.size() > kReservation.size() && path.substr(0, kReservation.size()) == kReservation) {
+    ++requests_;
+    cancel_reservation(path.substr(kReservation.size()), std::move(respond));
+    return true;
+  }
   constexpr std::string_view kPrefix = "/api/chargers/";
   if (path.substr(0, kPrefix.size()) != kPrefix) return false;
   std::string_view rest = path.substr(kPrefix.size());
@@ -141,6 +147,11 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   if (slash == std::string_view::npos || slash == 0) return false;
   const std::string device_id = url_decode(rest.substr(0, slash));
   std::string_view tail = rest.substr(slash + 1);
+  if (tail == "reservations" && method == "POST") {
+    ++requests_;
+    reserve(device_id, body, std::move(respond));
+    return true;
+  }
   const bool command_route =
       tail.substr(0, 9) == "commands/" && tail.size() > 9 && tail.find('/', 9) == std::string_view::npos;
   if (!command_route && !csms::convenience_action(tail)) return false;
@@ -186,8 +197,8 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   return true;
 }
 
-// On the api's thread: the HTTP answer, the recorded effect and command.completed.
-void ApiHandler::finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond) {
+// On the api's thread: the HTTP answer, the recorded effects and command.completed.
+ApiHandler::CommandEnd ApiHandler::conclude_command(const CommandResult& result) {
   const auto& request = result.request;
   CommandHttp http;
   std::string outcome;
@@ -209,7 +220,8 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
     http = {503, json{{"error", "command not sent: " + result.broker_error}}};
     outcome = "brokerUnavailable";
   }
-  if (result.reply && result.reply->outcome == messages::CommandOutcome::kResult && command_store_ != nullptr) {
+  const bool answered = result.reply && !timed_out && result.reply->outcome == messages::CommandOutcome::kResult;
+  if (answered && command_store_ != nullptr) {
     if (auto effect = csms::command_effect(request.action, request.payload, result.reply->payload)) {
       try {
         command_store_->record_command_effect(request.device_id, *effect);
@@ -219,26 +231,37 @@ void ApiHandler::finish_command(CommandResult result, const std::function<void(H
       }
     }
   }
+  if (answered) record_reservation_effect(request, result.reply->payload);
   spdlog::info("api: {} to {} -> {} ({})", request.action, request.device_id, http.status, outcome);
   ++command_outcomes_[outcome];
-  if (broker_ != nullptr) {
-    const auto event =
-        messages::command_completed_event(request.device_id, request.command_id, request.action, outcome,
-                                           http.status, http.body);
-    broker::Message message;
-    message.exchange = options_.events_exchange;
-    message.routing_key = messages::event_routing_key(event.type);
-    message.message_id = request.command_id + "-completed";
-    message.type = event.type;
-    message.body = messages::encode_event(
-        event, messages::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count()));
-    broker_->publish(std::move(message), [](broker::PublishOutcome o) {
-      if (o != broker::PublishOutcome::kConfirmed) spdlog::warn("api: command.completed event not published");
-    });
+  publish_event(messages::command_completed_event(request.device_id, request.command_id, request.action, outcome,
+                                                  http.status, http.body));
+  return {http.status, std::move(http.body), answered};
+}
+
+void ApiHandler::finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond) {
+  auto end = conclude_command(result);
+  respond(json_response(end.status, end.body));
+}
+
+void ApiHandler::publish_event(const messages::DomainEvent& event) {
+  if (broker_ == nullptr) return;
+  broker::Message message;
+  message.exchange = options_.events_exchange;
+  message.routing_key = messages::event_routing_key(event.type);
+  if (auto id = event.fields.find("eventId"); id != event.fields.end() && id->is_string()) {
+    message.message_id = id->get<std::string>();
+  } else if (auto command = event.fields.find("commandId"); command != event.fields.end() && command->is_string()) {
+    message.message_id = command->get<std::string>() + "-completed";
   }
-  respond(json_response(http.status, http.body));
+  message.type = event.type;
+  message.body = messages::encode_event(
+      event, messages::format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count()));
+  broker_->publish(std::move(message), [type = event.type](broker::PublishOutcome o) {
+    if (o != broker::PublishOutcome::kConfirmed) spdlog::warn("api: {} event not published", type);
+  });
 }
 
 
@@ -449,13 +472,21 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       }
       return error_response(404, "no charger " + id);
     }
+    if (auto reservations = reservation_read_route(path, params)) return *reservations;
     if (path.substr(0, kChargers.size() + 1) == "/api/chargers/") {
       std::string id = url_decode(path.substr(kChargers.size() + 1));
-      if (auto charger = store_.charger(id)) {
-        mark_online(*charger, online_since());
-        return json_response(200, *charger);
+      auto charger = store_.charger(id);
+      if (!charger) return error_response(404, "no charger " + id);
+      if (reservation_store_ != nullptr) {
+        ReservationFilter active;
+        active.charger = id;
+        active.status = std::string(csms::kReservationActive);
+        json list = json::array();
+        for (const auto& r : reservation_store_->list_reservations(active)) list.push_back(csms::reservation_json(r));
+        (*charger)["reservations"] = std::move(list);
       }
-      return error_response(404, "no charger " + id);
+      mark_online(*charger, online_since());
+      return json_response(200, *charger);
     }
     if (path == kTransactions || path == "/api/transactions/") {
       TransactionFilter filter;

@@ -38,7 +38,9 @@
 
 #include "auth/access_control.hpp"
 #include "broker/broker_client.hpp"
+#include "messages/commands.hpp"
 #include "api/read_store.hpp"
+#include "api/reservation_store.hpp"
 #include "security/credential_store.hpp"
 
 namespace genx::api {
@@ -127,6 +129,14 @@ class ApiHandler {
   // same database as the read store (effects are recorded there, on the api's thread).
   void enable_commands(CommandClient& commands, CommandStore& store,
                        security::CredentialStore& credentials);
+  // Enables the reservation routes (README "Reservations"; needs enable_commands too):
+  // POST /api/chargers/{id}/reservations, DELETE /api/reservations/{id}, GET
+  // /api/reservations[/{id}], /api/chargers/{id}/reservations, and the active ones in
+  // GET /api/chargers/{id}. Same database and thread as the read store.
+  void enable_reservations(ReservationStore& store);
+  // Marks Accepted reservations past their expiryDate Expired and publishes
+  // reservation.expired for each; the api role calls it every second on its thread.
+  void expire_reservations();
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -142,6 +152,22 @@ class ApiHandler {
   HttpResponse dead_letters(std::string_view method, std::string_view path,
                             const std::map<std::string, std::string>& params, std::string_view body);
   void finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond);
+  // The HTTP answer of an ended command; records its effects (configuration,
+  // availability, reservations) and publishes command.completed and reservation events.
+  struct CommandEnd {
+    int status = 200;
+    nlohmann::json body;
+    bool answered = false;  // the charger's CALLRESULT, valid against the response schema
+  };
+  CommandEnd conclude_command(const CommandResult& result);
+  void publish_event(const messages::DomainEvent& event);
+  void record_reservation_effect(const messages::CommandRequest& request, const nlohmann::json& response);
+  // The reservation routes (reservation_routes.cpp).
+  void reserve(const std::string& device_id, std::string_view body, std::function<void(HttpResponse)> respond);
+  void cancel_reservation(std::string_view id_text, std::function<void(HttpResponse)> respond);
+  std::optional<HttpResponse> reservation_read_route(std::string_view path,
+                                                     const std::map<std::string, std::string>& params);
+  ReservationStore* reservation_store_ = nullptr;
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

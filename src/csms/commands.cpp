@@ -23,13 +23,15 @@ std::optional<std::string> text_field(const json& j, const char* name) {
 }
 
 // The OCPP 1.6 specification (not its JSON schemas) numbers connectors from 1 and lets
-// connector 0 stand for the whole charge point only where that makes sense: a charger
-// cannot unlock, start on or trigger a message for "connector 0".
+// connector 0 stand for the whole charge point only where that makes sense (availability,
+// a reservation of any connector, charging profiles and schedules of the whole charge
+// point): a charger cannot unlock, start on or trigger a message for "connector 0".
 std::optional<std::string> check_connector_range(std::string_view action, const json& payload) {
   const json* connector = field(payload, "connectorId");
   if (connector == nullptr || !connector->is_number()) return std::nullopt;
   const double id = connector->get<double>();
-  if (action == "ChangeAvailability") {
+  if (action == "ChangeAvailability" || action == "ReserveNow" || action == "SetChargingProfile" ||
+      action == "ClearChargingProfile" || action == "GetCompositeSchedule") {
     if (id < 0) return std::string("connectorId: must be 0 (the whole charge point) or a connector number");
     return std::nullopt;
   }
@@ -40,10 +42,25 @@ std::optional<std::string> check_connector_range(std::string_view action, const 
 }  // namespace
 
 const std::vector<std::string>& supported_commands() {
+  // Every CSMS-to-charger action of OCPP 1.6 and its security whitepaper, by profile.
   static const std::vector<std::string> kCommands = {
-      "RemoteStartTransaction", "RemoteStopTransaction", "Reset",       "UnlockConnector",
-      "ChangeAvailability",     "ChangeConfiguration",   "GetConfiguration", "ClearCache",
-      "DataTransfer",           "TriggerMessage"};
+      // Core
+      "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "UnlockConnector",
+      "ChangeAvailability", "ChangeConfiguration", "GetConfiguration", "ClearCache",
+      "DataTransfer",
+      // Remote Trigger
+      "TriggerMessage",
+      // Firmware Management
+      "UpdateFirmware", "GetDiagnostics",
+      // Local Auth List Management
+      "SendLocalList", "GetLocalListVersion",
+      // Reservation
+      "ReserveNow", "CancelReservation",
+      // Smart Charging
+      "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
+      // Security whitepaper
+      "CertificateSigned", "InstallCertificate", "GetInstalledCertificateIds",
+      "DeleteCertificate", "ExtendedTriggerMessage", "GetLog", "SignedUpdateFirmware"};
   return kCommands;
 }
 

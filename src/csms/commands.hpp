@@ -21,7 +21,8 @@ using messages::CommandOutcome;
 using messages::CommandReply;
 using messages::CommandRequest;
 
-// The OCPP 1.6 commands GenX sends (Core profile + TriggerMessage), in README order.
+// The OCPP 1.6 commands GenX sends: every CSMS-to-charger action of 1.6 and of the
+// security whitepaper, in README order.
 const std::vector<std::string>& supported_commands();
 bool is_supported_command(std::string_view action);
 

@@ -26,8 +26,8 @@ constexpr std::string_view kCsmsToChargerActions[] = {
     "GetLocalListVersion",    "GetLog",                 "InstallCertificate",
     "RemoteStartTransaction", "RemoteStopTransaction",  "ReserveNow",
     "Reset",                  "SendLocalList",          "SetChargingProfile",
-    "SignCertificate",        "SignedUpdateFirmware",   "TriggerMessage",
-    "UnlockConnector",        "UpdateFirmware"};
+    "SignedUpdateFirmware",   "TriggerMessage",         "UnlockConnector",
+    "UpdateFirmware"};
 
 std::int64_t to_millis(std::chrono::system_clock::time_point tp) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
@@ -179,6 +179,14 @@ class Handler final : public V201Context {
     if (action == "FirmwareStatusNotification" || action == "SignedFirmwareStatusNotification") {
       uow_.set_firmware_status(charger_id_, payload_.at("status").get<std::string>());
       return ok(json::object());
+    }
+    if (action == "SignCertificate") {
+      // A charger asks for a certificate (security whitepaper). Without a CSMS-side CA
+      // there is nothing to sign: Rejected, as the whitepaper answers a CSR it will not
+      // sign (never a CALLERROR, which a charger would take for a broken CSMS).
+      outcome_.warnings.push_back("SignCertificate from " + envelope_.device_id +
+                                  " answered Rejected: no certificate authority is configured");
+      return ok({{"status", "Rejected"}});
     }
     if (action == "SecurityEventNotification" || action == "LogStatusNotification") {
       return ok(json::object());  // kept in the message log
@@ -456,7 +464,22 @@ class Handler final : public V201Context {
                               {"idTagStatus", transaction.id_tag_status},
                               {"meterStart", transaction.meter_start},
                               {"timestamp", transaction.started_at}});
+    if (transaction.reservation_id) consume_reservation(*transaction.reservation_id, id);
     return {{"transactionId", id}, {"idTagInfo", info}};
+  }
+
+  // A StartTransaction carrying a reservationId ends that reservation (README "Reservations").
+  void consume_reservation(std::int64_t reservation_id, std::int64_t transaction_id) {
+    const auto used = uow_.use_reservation(reservation_id, charger_id_, transaction_id, received_at_);
+    if (!used) {
+      outcome_.warnings.push_back("StartTransaction " + envelope_.unique_id + " from " + envelope_.device_id +
+                                  " names reservation " + std::to_string(reservation_id) +
+                                  ", which is not an open reservation of this charger; transaction " +
+                                  std::to_string(transaction_id) + " keeps the id, nothing consumed");
+      return;
+    }
+    auto event = reservation_event("used", *used);
+    emit(event.type, std::move(event.fields));
   }
 
   // The idTagInfo a transaction's start was answered with (only its status for a

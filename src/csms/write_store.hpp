@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "csms/reservations.hpp"
 #include "csms/tariff.hpp"
 #include "csms/store_error.hpp"
 
@@ -232,6 +233,13 @@ class UnitOfWork {
   virtual std::optional<TransactionRecord> find_transaction_by_start(
       const TransactionStartKey& key) = 0;
   virtual void stop_transaction(std::int64_t transaction_id, const TransactionStop& stop) = 0;
+  // A StartTransaction's reservationId: when reservation `reservation_id` belongs to this
+  // charger and is Requested, Accepted or Expired (the charger, not our clock, decides
+  // whether it still held it), marks it Used by the transaction and returns it as stored
+  // after; nullopt when there is nothing to consume (unknown, another charger's, already
+  // used or cancelled).
+  virtual std::optional<Reservation> use_reservation(std::int64_t reservation_id, std::int64_t charger_id,
+                                                     std::int64_t transaction_id, std::string_view at) = 0;
 
   // Stores the samples that are not stored yet and returns how many it stored. A sample is
   // already stored when one with the same charger, connector, transaction (or none),

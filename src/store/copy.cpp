@@ -31,7 +31,8 @@ const std::vector<std::string> kTables = {
     "processed_messages", "connector_status_history", "tariffs",
     "analytics_hourly",  "analytics_daily",  "analytics_processed_events",
     "charger_configuration", "connector_availability", "charger_security",
-    "api_tokens",        "retention_horizon", "transaction_events", "device_model"};
+    "api_tokens",        "retention_horizon", "transaction_events", "device_model",
+    "reservations"};
 
 // Tables whose arrival order is the SQLite rowid and a PostgreSQL identity column "id"
 // (retention prunes them in that order).

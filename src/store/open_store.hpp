@@ -4,7 +4,8 @@
 // Every backend implements every port in one class (Store); a process opens only the
 // ports it needs through the open_* functions below, each its own connection:
 //   ocpp-worker  csms::WriteStore (write), api::ReadStore (health), AdminStore (pruning)
-//   api          api::ReadStore, api::CommandStore, security::CredentialStore, auth::TokenStore
+//   api          api::ReadStore, api::CommandStore, api::ReservationStore,
+//                security::CredentialStore, auth::TokenStore
 //   gateway      security::CredentialStore
 //   notifier     auth::TokenStore
 //   analytics    analytics::AnalyticsStore, api::ReadStore (health)
@@ -21,6 +22,7 @@
 
 #include "analytics/analytics_store.hpp"
 #include "api/read_store.hpp"
+#include "api/reservation_store.hpp"
 #include "auth/token_store.hpp"
 #include "csms/write_store.hpp"
 #include "security/credential_store.hpp"
@@ -41,6 +43,7 @@ struct SchemaBehindError : std::runtime_error {
 class Store : public csms::WriteStore,
               public api::ReadStore,
               public api::CommandStore,
+              public api::ReservationStore,
               public analytics::AnalyticsStore,
               public auth::TokenStore,
               public security::CredentialStore,

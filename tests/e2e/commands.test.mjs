@@ -150,9 +150,9 @@ test('bad requests get 400 naming the field, and nothing is sent', async () => {
       r = await post('/api/chargers/CMD-BAD/start', { connectorId: 1 });
       assert.equal(r.status, 400);
       assert.match(r.body.error, /idTag/);
-      r = await command('CMD-BAD', 'UpdateFirmware', {});
+      r = await command('CMD-BAD', 'Heartbeat', {});
       assert.equal(r.status, 400);
-      assert.match(r.body.error, /unsupported command UpdateFirmware/);
+      assert.match(r.body.error, /unsupported command Heartbeat/);
       r = await command('CMD-BAD', 'Reset', '{not json');
       assert.equal(r.status, 400);
       const noToken = await fetch(`${stack.apiUrl}/api/chargers/CMD-BAD/reset`, { method: 'POST', body: '{"type":"Soft"}' });

@@ -1,7 +1,8 @@
 // docs/events.schema.json describes every domain event a Socket.IO client (and any
 // consumer of events_exchange) receives: one JSON Schema per event type, strict (no
 // field it does not name). Here a real stack emits them all: a charger connects, boots,
-// an unregistered one is rejected, a connector reports a fault, runs a session with meter values, gets a command, sends a message no
+// an unregistered one is rejected, a connector reports a fault, runs a session with meter values, gets a command,
+// has reservations cancelled, expired and used, sends a message no
 // worker can read (dead-lettered: ProcessingFailed and the DeadLetters alert) and leaves.
 // Every event the official socket.io-client receives must match the schema of its type,
 // every type of the schema must have been seen, and no type may arrive that the schema
@@ -68,6 +69,21 @@ test('events: every event a Socket.IO client receives matches docs/events.schema
     await cp.checkedCall('StopTransaction', { transactionId, meterStop: 2100, timestamp: at(120), reason: 'EVDisconnected' });
     const reset = await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/commands/Reset`, { method: 'POST', body: JSON.stringify({ type: 'Soft' }) });
     assert.equal(reset.status, 200);
+
+    // Reservations: one cancelled, one expiring, one used by a StartTransaction.
+    const reserve = async (connectorId, ms) => {
+      const r = await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/reservations`, {
+        method: 'POST', body: JSON.stringify({ connectorId, idTag: 'EVS-TAG', expiryDate: new Date(Date.now() + ms).toISOString() }),
+      });
+      const body = await r.json();
+      assert.equal(r.status, 200, JSON.stringify(body));
+      return body.id;
+    };
+    const cancelled = await reserve(1, 3600_000);
+    assert.equal((await fetch(`${stack.apiUrl}/api/reservations/${cancelled}`, { method: 'DELETE' })).status, 200);
+    await reserve(1, 2000); // expires
+    const used = await reserve(0, 3600_000);
+    await cp.checkedCall('StartTransaction', { connectorId: 1, idTag: 'EVS-TAG', meterStart: 0, reservationId: used, timestamp: new Date().toISOString() });
 
     // A message no worker can read: dead-lettered at once (ProcessingFailed), and the
     // api's queue monitor raises DeadLetters.

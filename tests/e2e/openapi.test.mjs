@@ -130,8 +130,14 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
     let letters;
     await poll(async () => { letters = (await request(stack, 'GET', '/api/dlq')).body; return letters.length === 2; },
       { timeout: 30000, what: 'two dead letters' });
+    // An accepted reservation of connector 1 (GET and DELETE /api/reservations/{reservationId}).
+    const reservation = await request(stack, 'POST', '/api/chargers/OAS-CP1/reservations', {
+      body: { connectorId: 1, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
+    });
+    assert.equal(reservation.status, 200, JSON.stringify(reservation.body));
     const sample = {
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
+      reservationId: String(reservation.body.id),
     };
     const concrete = (p) => p.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(sample[name]));
     const bodies = {
@@ -142,6 +148,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'POST /api/chargers/{chargePointId}/reset': { type: 'Hard' },
       'POST /api/chargers/{chargePointId}/unlock': { connectorId: 1 },
       'POST /api/dlq/replay': { all: true },
+      'POST /api/chargers/{chargePointId}/reservations': { connectorId: 0, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
     };
     const seen = [];
     const destructive = (o) => (o.path.startsWith('/api/dlq') && o.method !== 'GET' ? 1 : 0);

@@ -17,9 +17,20 @@ TEST(Commands, ChecksNameTheField) {
   auto missing = check_command("RemoteStartTransaction", json::object());
   ASSERT_TRUE(missing.has_value());
   EXPECT_NE(missing->find("idTag"), std::string::npos) << *missing;
-  auto unsupported = check_command("UpdateFirmware", json::object());
+  // Every charger-bound 1.6 action passes; a charger-originated one or a made-up name not.
+  auto unsupported = check_command("Heartbeat", json::object());
   ASSERT_TRUE(unsupported.has_value());
-  EXPECT_NE(unsupported->find("unsupported command UpdateFirmware"), std::string::npos);
+  EXPECT_NE(unsupported->find("unsupported command Heartbeat"), std::string::npos);
+  EXPECT_TRUE(check_command("SignCertificate", json{{"csr", "x"}}).has_value());
+  auto firmware = check_command("UpdateFirmware", json::object());
+  ASSERT_TRUE(firmware.has_value());
+  EXPECT_EQ(firmware->rfind("location", 0), 0u) << *firmware;
+  EXPECT_FALSE(check_command("UpdateFirmware", json{{"location", "https://fw.example/a.bin"},
+                                                    {"retrieveDate", "2026-01-01T00:00:00Z"}})
+                   .has_value());
+  EXPECT_FALSE(check_command("ReserveNow", json{{"connectorId", 0}, {"expiryDate", "2026-01-01T00:00:00Z"},
+                                                {"idTag", "T"}, {"reservationId", 1}})
+                   .has_value());
   EXPECT_TRUE(check_command("ClearCache", json::array()).has_value());
   // Connector numbers as the specification has them (the schemas allow any integer).
   auto unlock_zero = check_command("UnlockConnector", json{{"connectorId", 0}});
@@ -34,7 +45,7 @@ TEST(Commands, ChecksNameTheField) {
   ASSERT_TRUE(negative.has_value());
   EXPECT_EQ(negative->rfind("connectorId:", 0), 0u) << *negative;
   for (const auto& action : supported_commands()) EXPECT_TRUE(is_supported_command(action));
-  EXPECT_EQ(supported_commands().size(), 10u);
+  EXPECT_EQ(supported_commands().size(), 26u);
 }
 
 TEST(Commands, ConvenienceEndpoints) {

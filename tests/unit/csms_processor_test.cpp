@@ -40,6 +40,7 @@ class FakeStore final : public WriteStore {
     std::vector<std::pair<std::int64_t, ConnectorStatus>> status_history;
     std::map<std::string, Tariff> tariffs;
     std::map<std::int64_t, TransactionStop> stops;
+    std::map<std::int64_t, std::pair<std::int64_t, Reservation>> reservations;  // id -> (charger id, reservation)
     std::int64_t next_charger_id = 1;
     std::int64_t next_transaction_id = 1;
     // OCPP 2.0.1
@@ -180,6 +181,17 @@ class FakeStore final : public WriteStore {
         ++stored;
       }
       return stored;
+    }
+    std::optional<Reservation> use_reservation(std::int64_t reservation_id, std::int64_t charger_id,
+                                               std::int64_t transaction_id, std::string_view at) override {
+      auto it = s.reservations.find(reservation_id);
+      if (it == s.reservations.end() || it->second.first != charger_id) return std::nullopt;
+      auto& r = it->second.second;
+      if (r.status != "Requested" && r.status != "Accepted" && r.status != "Expired") return std::nullopt;
+      r.status = "Used";
+      r.transaction_id = transaction_id;
+      r.updated_at = std::string(at);
+      return r;
     }
     void append_message_log(const MessageLogEntry& entry) override { s.log.push_back(entry); }
     std::vector<std::int64_t> transaction_register_readings(std::int64_t id) override {
@@ -555,6 +567,45 @@ TEST_F(ProcessorTest, StartTransactionCreatesTransactionAndEmitsStarted) {
   EXPECT_EQ(event->fields.at("timestamp"), "2024-01-15T09:00:00.000Z");
 }
 
+TEST_F(ProcessorTest, StartWithReservationIdConsumesTheChargersReservationOnce) {
+  boot();
+  const std::int64_t charger = store_.state.chargers.at("CP1").id;
+  Reservation reservation;
+  reservation.id = 12;
+  reservation.charge_point_id = "CP1";
+  reservation.connector_id = 1;
+  reservation.id_tag = "TAG1";
+  reservation.expiry_date = "2024-01-15T11:00:00.000Z";
+  reservation.status = "Accepted";
+  reservation.created_at = "2024-01-15T09:00:00.000Z";
+  store_.state.reservations[12] = {charger, reservation};
+  reservation.id = 13;
+  store_.state.reservations[13] = {charger + 1, reservation};  // another charger's
+
+  const Outcome outcome = send("StartTransaction", {{"connectorId", 1}, {"idTag", "TAG1"}, {"meterStart", 0},
+                                                    {"reservationId", 12}, {"timestamp", "2024-01-15T10:00:00Z"}});
+  const auto id = result(outcome).at("transactionId").get<std::int64_t>();
+  EXPECT_EQ(store_.state.transactions.at(id).id, id);
+  const auto& used = store_.state.reservations.at(12).second;
+  EXPECT_EQ(used.status, "Used");
+  EXPECT_EQ(used.transaction_id, id);
+  const auto* event = find_event(outcome, "reservation.used");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("reservationId"), 12);
+  EXPECT_EQ(event->fields.at("transactionId"), id);
+  EXPECT_EQ(event->fields.at("connectorId"), 1);
+
+  // A second start naming it (or another charger's reservation) consumes nothing.
+  const Outcome again = send("StartTransaction", {{"connectorId", 2}, {"idTag", "TAG1"}, {"meterStart", 0},
+                                                  {"reservationId", 12}, {"timestamp", "2024-01-15T10:05:00Z"}});
+  EXPECT_EQ(find_event(again, "reservation.used"), nullptr);
+  EXPECT_FALSE(again.warnings.empty());
+  const Outcome foreign = send("StartTransaction", {{"connectorId", 2}, {"idTag", "TAG1"}, {"meterStart", 0},
+                                                    {"reservationId", 13}, {"timestamp", "2024-01-15T10:06:00Z"}});
+  EXPECT_EQ(find_event(foreign, "reservation.used"), nullptr);
+  EXPECT_EQ(store_.state.reservations.at(13).second.status, "Accepted");
+}
+
 TEST_F(ProcessorTest, StartWithRejectedTagStillGetsATransactionId) {
   store_.state.id_tags["BLOCKED"] = {"BLOCKED", "Blocked", std::nullopt, std::nullopt};
   const json r = result(send("StartTransaction", {{"connectorId", 1}, {"idTag", "BLOCKED"},
@@ -717,6 +768,12 @@ TEST_F(ProcessorTest, FirmwareAndDiagnosticsStatusAreRecordedOnTheCharger) {
   EXPECT_EQ(result(send("DiagnosticsStatusNotification", {{"status", "Uploaded"}})), json::object());
   EXPECT_EQ(store_.state.chargers.at("CP1").firmware_status, "Installing");
   EXPECT_EQ(store_.state.chargers.at("CP1").diagnostics_status, "Uploaded");
+}
+
+TEST_F(ProcessorTest, SignCertificateWithoutCaIsRejectedNotAnError) {
+  const Outcome outcome = send("SignCertificate", {{"csr", "-----BEGIN CERTIFICATE REQUEST-----"}});
+  ASSERT_FALSE(outcome.reply.error.has_value());
+  EXPECT_EQ(result(outcome), json({{"status", "Rejected"}}));
 }
 
 TEST_F(ProcessorTest, UnknownAndCsmsOnlyActionsGetErrors) {

@@ -183,6 +183,10 @@ function describe(name, e) {
     case 'error.occurred': return ['error', e.code || 'Error', e.message || ''];
     case 'command.sent': return ['command', `${e.action} sent`, ''];
     case 'command.completed': return [e.httpStatus === 200 ? 'command' : 'error', `${e.action}: ${e.httpStatus === 200 ? e.response?.status ?? 'answered' : e.errorCode ?? e.outcome}`, e.httpStatus === 200 ? '' : e.error || ''];
+    case 'reservation.created': return ['status', `Reservation #${e.reservationId} accepted`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'reservation.used': return ['charging', `Reservation #${e.reservationId} used`, `session #${e.transactionId}`];
+    case 'reservation.expired': return ['status', `Reservation #${e.reservationId} expired`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'reservation.cancelled': return ['status', `Reservation #${e.reservationId} cancelled`, `connector ${e.connectorId} · ${e.idTag}`];
     default: return ['other', name, ''];
   }
 }
@@ -396,7 +400,9 @@ async function loadSessions() {
   await Promise.all(list.map(async (t) => {
     const live = state.sessions.get(t.id);
     const stored = live ? null : latestReadings(await api(`/api/transactions/${t.id}`).catch(() => ({})));
-    next.set(t.id, { ...t, energyWh: live?.energyWh ?? stored.energyWh, powerW: live?.powerW ?? stored.powerW });
+    // A live session keeps its live figures, even while it has no power reading (null).
+    const figures = live ?? stored;
+    next.set(t.id, { ...t, energyWh: figures.energyWh, powerW: figures.powerW });
   }));
   state.sessions = next;
   renderSessions();

@@ -43,7 +43,7 @@ std::vector<std::string> grant_postgres_role(const std::string& url, const std::
   if (kind == "api") {
     statements.push_back("GRANT INSERT ON chargers TO " + r);
     statements.push_back("GRANT INSERT, UPDATE ON charger_configuration, connector_availability, "
-                         "charger_security TO " + r);
+                         "charger_security, reservations TO " + r);
   }
   for (const auto& s : statements) tx.exec(s);
   tx.commit();

@@ -230,6 +230,32 @@ csms::TransactionRecord transaction_record(const pqxx::row& r) {
   return t;
 }
 
+#define GENX_RESERVATION_COLUMNS                                                                  \
+  "r.id, c.charge_point_id, r.connector_id, r.id_tag, r.parent_id_tag, r.expiry_date, r.status, " \
+  "r.transaction_id, r.created_at, r.updated_at"
+#define GENX_RESERVATION_FROM " FROM reservations r JOIN chargers c ON c.id = r.charger_id "
+
+csms::Reservation reservation_record(const pqxx::row& r) {
+  csms::Reservation v;
+  v.id = integer(r[0]);
+  v.charge_point_id = text(r[1]);
+  v.connector_id = static_cast<int>(integer(r[2]));
+  v.id_tag = text(r[3]);
+  v.parent_id_tag = opt_text(r[4]);
+  v.expiry_date = text(r[5]);
+  v.status = text(r[6]);
+  v.transaction_id = opt_integer(r[7]);
+  v.created_at = text(r[8]);
+  v.updated_at = text(r[9]);
+  return v;
+}
+
+std::optional<csms::Reservation> find_reservation_in(Tx& tx, std::int64_t id) {
+  auto r = tx.exec_params("SELECT " GENX_RESERVATION_COLUMNS GENX_RESERVATION_FROM "WHERE r.id = $1", id);
+  if (r.empty()) return std::nullopt;
+  return reservation_record(r[0]);
+}
+
 #define GENX_TRANSACTION_COLUMNS                                                            \
   "id, charger_id, connector_id, id_tag, meter_start, started_at, meter_stop, stopped_at, " \
   "stop_reason, id_tag_status, id_tag_info"
@@ -406,6 +432,16 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
         "WHERE id = $1 AND stopped_at IS NULL",
         transaction_id, s.meter_stop, s.stopped_at, s.reason, s.id_tag, s.energy_wh, s.cost_minor,
         s.currency);
+  }
+
+  std::optional<csms::Reservation> use_reservation(std::int64_t reservation_id, std::int64_t charger_id,
+                                                   std::int64_t transaction_id, std::string_view at) override {
+    auto r = tx_.exec_params(
+        "UPDATE reservations SET status = 'Used', transaction_id = $3, updated_at = $4 "
+        "WHERE id = $1 AND charger_id = $2 AND status IN ('Requested', 'Accepted', 'Expired')",
+        reservation_id, charger_id, transaction_id, str(at));
+    if (r.affected_rows() == 0) return std::nullopt;
+    return find_reservation_in(tx_, reservation_id);
   }
 
   std::size_t insert_meter_samples(const std::vector<csms::MeterSample>& samples) override {
@@ -1114,6 +1150,108 @@ class PostgresStore final : public Store {
             std::int64_t{availability->scheduled ? 1 : 0}, now);
       }
     });
+  }
+
+  // ---- ReservationStore ----
+  std::optional<csms::Reservation> create_reservation(std::string_view charge_point_id,
+                                                      const csms::ReservationRequest& request,
+                                                      std::string_view now) override {
+    std::optional<csms::Reservation> result;
+    write([&](Tx& tx) {
+      auto found = tx.exec_params("SELECT id FROM chargers WHERE charge_point_id = $1", str(charge_point_id));
+      if (found.empty()) return;
+      auto r = tx.exec_params(
+          "INSERT INTO reservations (id, charger_id, connector_id, id_tag, parent_id_tag, expiry_date, status, "
+          "created_at, updated_at) SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, 'Requested', $6, $6 "
+          "FROM reservations RETURNING id",
+          integer(found[0][0]), request.connector_id, request.id_tag, request.parent_id_tag, request.expiry_date,
+          str(now));
+      result = find_reservation_in(tx, integer(r[0][0]));
+    });
+    return result;
+  }
+
+  csms::Reservation record_reservation(std::string_view charge_point_id, const csms::Reservation& v,
+                                       std::string_view now) override {
+    csms::Reservation result;
+    write([&](Tx& tx) {
+      tx.exec_params(
+          "INSERT INTO chargers (charge_point_id, created_at) VALUES ($1, $2) "
+          "ON CONFLICT (charge_point_id) DO NOTHING",
+          str(charge_point_id), str(now));
+      auto found = tx.exec_params("SELECT id FROM chargers WHERE charge_point_id = $1", str(charge_point_id));
+      if (found.empty()) throw std::runtime_error("charger row vanished");
+      // The same reservation as stored (the answer to our own ReserveNow) keeps its
+      // created_at; another one under the same id replaces it.
+      tx.exec_params(
+          "INSERT INTO reservations (id, charger_id, connector_id, id_tag, parent_id_tag, expiry_date, status, "
+          "transaction_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8) "
+          "ON CONFLICT (id) DO UPDATE SET created_at = CASE WHEN reservations.charger_id = excluded.charger_id "
+          "AND reservations.connector_id = excluded.connector_id AND reservations.id_tag = excluded.id_tag "
+          "AND reservations.expiry_date = excluded.expiry_date AND reservations.status = 'Requested' "
+          "THEN reservations.created_at ELSE excluded.created_at END, "
+          "charger_id = excluded.charger_id, connector_id = excluded.connector_id, id_tag = excluded.id_tag, "
+          "parent_id_tag = excluded.parent_id_tag, expiry_date = excluded.expiry_date, status = excluded.status, "
+          "transaction_id = NULL, updated_at = excluded.updated_at",
+          v.id, integer(found[0][0]), v.connector_id, v.id_tag, v.parent_id_tag, v.expiry_date, v.status, str(now));
+      result = *find_reservation_in(tx, v.id);
+    });
+    return result;
+  }
+
+  std::optional<csms::Reservation> change_reservation_status(std::int64_t id, std::string_view to,
+                                                             const std::vector<std::string>& from,
+                                                             std::string_view now) override {
+    std::optional<csms::Reservation> result;
+    write([&](Tx& tx) {
+      auto current = find_reservation_in(tx, id);
+      if (!current || std::find(from.begin(), from.end(), current->status) == from.end()) return;
+      tx.exec_params("UPDATE reservations SET status = $2, updated_at = $3 WHERE id = $1", id, str(to), str(now));
+      result = find_reservation_in(tx, id);
+    });
+    return result;
+  }
+
+  std::optional<csms::Reservation> find_reservation(std::int64_t id) override {
+    std::optional<csms::Reservation> result;
+    read([&](Tx& tx) { result = find_reservation_in(tx, id); });
+    return result;
+  }
+
+  std::vector<csms::Reservation> list_reservations(const api::ReservationFilter& filter) override {
+    std::vector<csms::Reservation> result;
+    read([&](Tx& tx) {
+      auto rows = tx.exec_params(
+          "SELECT " GENX_RESERVATION_COLUMNS GENX_RESERVATION_FROM
+          "WHERE ($1::text IS NULL OR c.charge_point_id = $1) AND ($2::text IS NULL OR r.status = $2) "
+          "ORDER BY r.id DESC LIMIT $3",
+          filter.charger, filter.status, std::int64_t{std::clamp(filter.limit, 1, 1000)});
+      for (const auto& row : rows) result.push_back(reservation_record(row));
+    });
+    return result;
+  }
+
+  std::vector<csms::Reservation> expire_reservations(std::string_view now) override {
+    std::vector<std::int64_t> due;
+    // A read first: most sweeps find nothing and need no serializable write.
+    read([&](Tx& tx) {
+      auto rows = tx.exec_params(
+          "SELECT id FROM reservations WHERE status = 'Accepted' AND expiry_date <= $1", str(now));
+      for (const auto& row : rows) due.push_back(integer(row[0]));
+    });
+    std::vector<csms::Reservation> expired;
+    if (due.empty()) return expired;
+    write([&](Tx& tx) {
+      expired.clear();
+      auto rows = tx.exec_params(
+          "UPDATE reservations SET status = 'Expired', updated_at = $1 "
+          "WHERE status = 'Accepted' AND expiry_date <= $1 RETURNING id",
+          str(now));
+      for (const auto& row : rows) {
+        if (auto r = find_reservation_in(tx, integer(row[0]))) expired.push_back(std::move(*r));
+      }
+    });
+    return expired;
   }
 
   std::optional<json> charger_configuration(std::string_view identity) override {

@@ -206,6 +206,25 @@ constexpr std::string_view kIdTagStatuses[] = {"Accepted", "Blocked", "Expired",
 
 }  // namespace
 
+#define GENX_RESERVATION_COLUMNS                                                                  \
+  "r.id, c.charge_point_id, r.connector_id, r.id_tag, r.parent_id_tag, r.expiry_date, r.status, " \
+  "r.transaction_id, r.created_at, r.updated_at"
+
+static csms::Reservation reservation_record(const Query& q) {
+  csms::Reservation r;
+  r.id = q.integer(0);
+  r.charge_point_id = q.text(1);
+  r.connector_id = static_cast<int>(q.integer(2));
+  r.id_tag = q.text(3);
+  r.parent_id_tag = q.optional_text(4);
+  r.expiry_date = q.text(5);
+  r.status = q.text(6);
+  r.transaction_id = q.optional_integer(7);
+  r.created_at = q.text(8);
+  r.updated_at = q.text(9);
+  return r;
+}
+
 class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
  public:
   Impl(const std::string& path, SqliteOptions options) {
@@ -712,6 +731,39 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     auto q = query("DELETE FROM analytics_daily WHERE charger_id = ?1 AND day >= ?2");
     q.bind(1, charger_id).bind(2, from_day);
     q.run();
+  }
+
+  std::optional<csms::Reservation> use_reservation(std::int64_t reservation_id, std::int64_t charger_id,
+                                                   std::int64_t transaction_id, std::string_view at) override {
+    auto q = query(
+        "UPDATE reservations SET status = 'Used', transaction_id = ?3, updated_at = ?4 "
+        "WHERE id = ?1 AND charger_id = ?2 AND status IN ('Requested', 'Accepted', 'Expired')");
+    q.bind(1, reservation_id).bind(2, charger_id).bind(3, transaction_id).bind(4, at);
+    q.run();
+    if (sqlite3_changes(db_) == 0) return std::nullopt;
+    return reservation(reservation_id);
+  }
+
+  std::optional<csms::Reservation> reservation(std::int64_t id) {
+    auto q = query("SELECT " GENX_RESERVATION_COLUMNS " FROM reservations r JOIN chargers c ON c.id = r.charger_id "
+                   "WHERE r.id = ?1");
+    q.bind(1, id);
+    if (!q.step()) return std::nullopt;
+    return reservation_record(q);
+  }
+
+  std::int64_t charger_row(std::string_view identity, bool create) {
+    if (create) {
+      auto insert = query(
+          "INSERT INTO chargers (charge_point_id, created_at) VALUES (?1, ?2) "
+          "ON CONFLICT (charge_point_id) DO NOTHING");
+      insert.bind(1, identity).bind(2, now_text());
+      insert.run();
+    }
+    auto find = query("SELECT id FROM chargers WHERE charge_point_id = ?1");
+    find.bind(1, identity);
+    if (!find.step()) return 0;
+    return find.integer(0);
   }
 
   std::size_t insert_meter_samples(const std::vector<csms::MeterSample>& samples) override {
@@ -1273,6 +1325,108 @@ std::optional<json> SqliteStore::charger_configuration(std::string_view identity
 void SqliteStore::in_analytics_transaction(
     const std::function<void(analytics::AnalyticsUnit&)>& work) {
   impl_->transaction("BEGIN IMMEDIATE", [&] { work(*impl_); });
+}
+
+std::optional<csms::Reservation> SqliteStore::create_reservation(std::string_view charge_point_id,
+                                                                 const csms::ReservationRequest& request,
+                                                                 std::string_view now) {
+  std::optional<csms::Reservation> result;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    const std::int64_t charger_id = impl_->charger_row(charge_point_id, false);
+    if (charger_id == 0) return;
+    auto q = impl_->query(
+        "INSERT INTO reservations (id, charger_id, connector_id, id_tag, parent_id_tag, expiry_date, status, "
+        "created_at, updated_at) SELECT coalesce(max(id), 0) + 1, ?1, ?2, ?3, ?4, ?5, 'Requested', ?6, ?6 "
+        "FROM reservations");
+    q.bind(1, charger_id).bind(2, request.connector_id).bind(3, request.id_tag).bind(4, request.parent_id_tag)
+        .bind(5, request.expiry_date).bind(6, now);
+    q.run();
+    result = impl_->reservation(sqlite3_last_insert_rowid(impl_->db()));
+  });
+  return result;
+}
+
+csms::Reservation SqliteStore::record_reservation(std::string_view charge_point_id, const csms::Reservation& r,
+                                                  std::string_view now) {
+  csms::Reservation result;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    const std::int64_t charger_id = impl_->charger_row(charge_point_id, true);
+    // The same reservation as stored (the answer to our own ReserveNow) keeps its
+    // created_at; another one under the same id replaces it.
+    auto q = impl_->query(
+        "INSERT INTO reservations (id, charger_id, connector_id, id_tag, parent_id_tag, expiry_date, status, "
+        "transaction_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?8) "
+        "ON CONFLICT (id) DO UPDATE SET created_at = CASE WHEN reservations.charger_id = excluded.charger_id "
+        "AND reservations.connector_id = excluded.connector_id AND reservations.id_tag = excluded.id_tag "
+        "AND reservations.expiry_date = excluded.expiry_date AND reservations.status = 'Requested' "
+        "THEN reservations.created_at ELSE excluded.created_at END, "
+        "charger_id = excluded.charger_id, connector_id = excluded.connector_id, id_tag = excluded.id_tag, "
+        "parent_id_tag = excluded.parent_id_tag, expiry_date = excluded.expiry_date, status = excluded.status, "
+        "transaction_id = NULL, updated_at = excluded.updated_at");
+    q.bind(1, r.id).bind(2, charger_id).bind(3, r.connector_id).bind(4, r.id_tag).bind(5, r.parent_id_tag)
+        .bind(6, r.expiry_date).bind(7, r.status).bind(8, now);
+    q.run();
+    result = *impl_->reservation(r.id);
+  });
+  return result;
+}
+
+std::optional<csms::Reservation> SqliteStore::change_reservation_status(std::int64_t id, std::string_view to,
+                                                                        const std::vector<std::string>& from,
+                                                                        std::string_view now) {
+  std::optional<csms::Reservation> result;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto current = impl_->reservation(id);
+    if (!current || std::find(from.begin(), from.end(), current->status) == from.end()) return;
+    auto q = impl_->query("UPDATE reservations SET status = ?2, updated_at = ?3 WHERE id = ?1");
+    q.bind(1, id).bind(2, to).bind(3, now);
+    q.run();
+    result = impl_->reservation(id);
+  });
+  return result;
+}
+
+std::optional<csms::Reservation> SqliteStore::find_reservation(std::int64_t id) {
+  std::optional<csms::Reservation> result;
+  impl_->transaction("BEGIN", [&] { result = impl_->reservation(id); });
+  return result;
+}
+
+std::vector<csms::Reservation> SqliteStore::list_reservations(const api::ReservationFilter& filter) {
+  std::vector<csms::Reservation> result;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT " GENX_RESERVATION_COLUMNS " FROM reservations r JOIN chargers c ON c.id = r.charger_id "
+        "WHERE (?1 IS NULL OR c.charge_point_id = ?1) AND (?2 IS NULL OR r.status = ?2) "
+        "ORDER BY r.id DESC LIMIT ?3");
+    q.bind(1, filter.charger).bind(2, filter.status).bind(3, std::clamp(filter.limit, 1, 1000));
+    while (q.step()) result.push_back(reservation_record(q));
+  });
+  return result;
+}
+
+std::vector<csms::Reservation> SqliteStore::expire_reservations(std::string_view now) {
+  std::vector<std::int64_t> due;
+  // A read first: most sweeps find nothing and need no write lock.
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id FROM reservations WHERE status = 'Accepted' AND expiry_date <= ?1");
+    q.bind(1, now);
+    while (q.step()) due.push_back(q.integer(0));
+  });
+  std::vector<csms::Reservation> expired;
+  if (due.empty()) return expired;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    for (const auto id : due) {
+      auto q = impl_->query(
+          "UPDATE reservations SET status = 'Expired', updated_at = ?2 "
+          "WHERE id = ?1 AND status = 'Accepted' AND expiry_date <= ?2");
+      q.bind(1, id).bind(2, now);
+      q.run();
+      if (sqlite3_changes(impl_->db()) == 0) continue;  // used, cancelled or expired by another process
+      if (auto r = impl_->reservation(id)) expired.push_back(std::move(*r));
+    }
+  });
+  return expired;
 }
 
 void SqliteStore::set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) {

@@ -59,6 +59,17 @@ class SqliteStore final : public Store {
   nlohmann::json list_id_tags() override;
   void record_command_effect(std::string_view identity, const csms::CommandEffect& effect) override;
   std::optional<nlohmann::json> charger_configuration(std::string_view identity) override;
+  std::optional<csms::Reservation> create_reservation(std::string_view charge_point_id,
+                                                      const csms::ReservationRequest& request,
+                                                      std::string_view now) override;
+  csms::Reservation record_reservation(std::string_view charge_point_id, const csms::Reservation& r,
+                                       std::string_view now) override;
+  std::optional<csms::Reservation> change_reservation_status(std::int64_t id, std::string_view to,
+                                                             const std::vector<std::string>& from,
+                                                             std::string_view now) override;
+  std::optional<csms::Reservation> find_reservation(std::int64_t id) override;
+  std::vector<csms::Reservation> list_reservations(const api::ReservationFilter& filter) override;
+  std::vector<csms::Reservation> expire_reservations(std::string_view now) override;
   void set_tariff(std::string_view charge_point_id, std::optional<csms::Tariff> tariff) override;
   nlohmann::json list_tariffs() override;
   std::optional<security::ChargerSecurity> charger_security(std::string_view charge_point_id) override;

@@ -171,6 +171,8 @@ export const kCommandAnswers = {
   ClearCache: () => ({ status: 'Accepted' }),
   DataTransfer: () => ({ status: 'Accepted', data: 'pong' }),
   TriggerMessage: () => ({ status: 'Accepted' }),
+  ReserveNow: () => ({ status: 'Accepted' }),
+  CancelReservation: () => ({ status: 'Accepted' }),
 };
 
 // A strict ocpp-rpc charger that answers the CSMS's commands and has booted. Each
