@@ -4,10 +4,15 @@
 
 namespace genx::messages {
 
+const std::vector<std::string>& high_class_actions() {
+  static const std::vector<std::string> actions = {"BootNotification", "Authorize", "StartTransaction",
+                                                   "StopTransaction"};
+  return actions;
+}
+
 std::uint8_t priority_for_action(std::string_view action) {
-  if (action == "BootNotification" || action == "Authorize" || action == "StartTransaction" ||
-      action == "StopTransaction") {
-    return 8;
+  for (const auto& high : high_class_actions()) {
+    if (action == high) return 8;
   }
   if (action == "MeterValues" || action == "Heartbeat") return 1;
   // DataTransfer, StatusNotification, Firmware/DiagnosticsStatusNotification, anything else.

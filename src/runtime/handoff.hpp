@@ -4,6 +4,10 @@
 // prefetch, which RabbitMQ never exceeds (unacked deliveries), so push never blocks the
 // broker thread; a push beyond it (a broker that ignored the prefetch) is refused and the
 // caller hands the delivery back.
+//
+// Two lanes: deliveries pushed with `preferred` (the high class queue of quorum mode,
+// broker/topology.hpp) are taken before every other waiting delivery, so a driver's call
+// overtakes telemetry already received; within a lane the order is kept.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -22,11 +26,11 @@ class HandOff {
   explicit HandOff(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
   // Broker thread. False when full or stopped (the delivery was not taken).
-  bool push(broker::Delivery&& d) {
+  bool push(broker::Delivery&& d, bool preferred = false) {
     {
       std::lock_guard lock(mutex_);
-      if (stopped_ || items_.size() >= capacity_) return false;
-      items_.push_back(std::move(d));
+      if (stopped_ || size() >= capacity_) return false;
+      (preferred ? preferred_ : items_).push_back(std::move(d));
     }
     cv_.notify_one();
     return true;
@@ -38,17 +42,18 @@ class HandOff {
   std::vector<broker::Delivery> pop_batch(std::size_t max,
                                           std::chrono::milliseconds fill = std::chrono::milliseconds(0)) {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return stopped_ || !items_.empty(); });
-    if (!stopped_ && fill.count() > 0 && items_.size() < max) {
-      cv_.wait_for(lock, fill, [&] { return stopped_ || items_.size() >= max; });
+    cv_.wait(lock, [&] { return stopped_ || size() > 0; });
+    if (!stopped_ && fill.count() > 0 && size() < max) {
+      cv_.wait_for(lock, fill, [&] { return stopped_ || size() >= max; });
     }
     std::vector<broker::Delivery> batch;
     if (stopped_) return batch;
-    const std::size_t n = std::min(max, items_.size());
+    const std::size_t n = std::min(max, size());
     batch.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-      batch.push_back(std::move(items_.front()));
-      items_.pop_front();
+      auto& lane = preferred_.empty() ? items_ : preferred_;
+      batch.push_back(std::move(lane.front()));
+      lane.pop_front();
     }
     return batch;
   }
@@ -69,13 +74,19 @@ class HandOff {
   // What was received but not taken (to hand back to RabbitMQ at the stop).
   std::deque<broker::Delivery> take_all() {
     std::lock_guard lock(mutex_);
-    return std::exchange(items_, {});
+    auto all = std::exchange(preferred_, {});
+    for (auto& d : items_) all.push_back(std::move(d));
+    items_.clear();
+    return all;
   }
 
  private:
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
+  std::size_t size() const { return preferred_.size() + items_.size(); }  // under mutex_
+
+  std::deque<broker::Delivery> preferred_;
   std::deque<broker::Delivery> items_;
   bool stopped_ = false;
 };
