@@ -100,7 +100,7 @@ class BrokerFailover : public ::testing::Test {
   // binding.
   Topology topology() const {
     Topology t;
-    t.exchanges.push_back({exchange(), "topic", true});
+    t.exchanges.push_back({exchange(), "topic", true, {}});
     QueueDecl q{queue(), true, false, false, {}};
     q.arguments["x-queue-type"] = std::string("quorum");
     t.queues.push_back(q);
