@@ -996,8 +996,8 @@ struct BrokerClient::Impl {
           std::lock_guard lock(mu);
           node_text = to;
         }
-        spdlog::info("broker: {} node {} failed; next attempt on node {}", was_connected ? "connection to" : "no connection to",
-                     from, to);
+        spdlog::info("broker: {} node {}; next attempt on node {}",
+                     was_connected ? "lost the connection to" : "could not connect to", from, to);
       }
       backoff(attempt++);
     }

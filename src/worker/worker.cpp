@@ -54,13 +54,17 @@ struct AckBarrier {
   broker::Delivery delivery;
   std::atomic<int> remaining;
   std::atomic<bool> failed{false};
+  std::atomic<int> outcome_seen{0};  // the last outcome that was not kConfirmed
 
   void done(broker::PublishOutcome outcome) {
-    if (outcome != broker::PublishOutcome::kConfirmed) failed = true;
+    if (outcome != broker::PublishOutcome::kConfirmed) {
+      failed = true;
+      outcome_seen = static_cast<int>(outcome);
+    }
     if (--remaining == 0) {
       if (failed) {
-        spdlog::warn("publish for {} not confirmed; returning the message to the queue",
-                     delivery.message_id);
+        spdlog::warn("publish for {} not confirmed (outcome {}); returning the message to the queue",
+                     delivery.message_id, outcome_seen.load());
         broker.nack(delivery, true);
         worker_metrics::nacked(true);
       } else {
