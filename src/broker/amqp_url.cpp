@@ -180,8 +180,9 @@ std::string trim(std::string_view text) {
 }  // namespace
 
 ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings defaults) {
+  // nodes stays empty: the client connects to host/port (callers may still change them).
   ConnectionSettings s = apply(parse_parts(url), std::move(defaults));
-  s.nodes = {BrokerNode{s.host, s.port}};
+  s.nodes.clear();
   return s;
 }
 

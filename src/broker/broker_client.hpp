@@ -80,8 +80,9 @@ struct ConnectionSettings {
   // The first node (kept for callers that name one: logs, the management API default).
   std::string host = "localhost";
   int port = 5672;
-  // Every node, in the order the client tries them (parse_amqp_urls); empty = {host, port}.
-  // Credentials, vhost and TLS settings are the same for all of them.
+  // Every node, in the order the client tries them (parse_amqp_urls with two or more
+  // nodes); empty = {host, port} only. When set, it wins over host/port. Credentials,
+  // vhost and TLS settings are the same for all of them.
   std::vector<BrokerNode> nodes;
   bool tls = false;
   std::string username = "guest";
@@ -248,7 +249,7 @@ class BrokerClient {
 // second unescaped "/" is an error. Query parameters: heartbeat (seconds),
 // connection_timeout (milliseconds), connection_name; any other is an error.
 // Default port 5672, 5671 for amqps (which sets tls = true).
-// settings.nodes holds the one node.
+// settings.nodes stays empty (the client connects to host/port).
 ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings defaults = {});
 
 // RABBITMQ_URL: one URL as above, or the nodes of a cluster separated by commas, e.g.
