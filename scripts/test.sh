@@ -19,6 +19,9 @@
 #   GENX_FUZZ_SECONDS        how long the fuzz stage fuzzes (default 60)
 #   GENX_TEST_TLS_RABBITMQ_PORT AMQP port of the TLS broker of tests/e2e/security_api (default 5744;
 #                            its amqps:// port is that + 5000)
+#   GENX_TEST_CLUSTER_RABBITMQ_PORT first AMQP port of the private three-node RabbitMQ cluster
+#                            (scripts/rabbitmq-cluster.sh; default 5760, nodes on 5760-5762) for
+#                            integration_broker_failover and the cluster stage; stopped at exit
 #   GENX_TEST_POSTGRES_PORT  port of the private PostgreSQL cluster (scripts/postgres-local.sh,
 #                            default 5745): the store tests and the second e2e pass run on it
 #                            (GENX_TEST_POSTGRES_URL is exported for them); stopped at exit
@@ -82,12 +85,18 @@ summary() {
 
 rabbit_started=0
 restart_rabbit_started=0
+cluster_started=0
+cluster_port="${GENX_TEST_CLUSTER_RABBITMQ_PORT:-5760}"
 postgres_started=0
 postgres_port="${GENX_TEST_POSTGRES_PORT:-5745}"
 cleanup() {
   if [[ $postgres_started -eq 1 ]]; then
     log "stopping the private PostgreSQL (port $postgres_port)"
     GENX_LOCAL_POSTGRES_PORT="$postgres_port" scripts/postgres-local.sh stop >&2 || warn "postgres-local.sh stop failed"
+  fi
+  if [[ $cluster_started -eq 1 ]]; then
+    log "stopping the private RabbitMQ cluster (ports from $cluster_port)"
+    GENX_CLUSTER_RABBITMQ_PORT="$cluster_port" scripts/rabbitmq-cluster.sh stop >&2 || warn "rabbitmq-cluster.sh stop failed"
   fi
   if [[ $rabbit_started -eq 1 ]]; then
     log "stopping the private RabbitMQ (port $rabbit_port)"
@@ -186,6 +195,24 @@ else
   exit 1
 fi
 
+# A three-node RabbitMQ cluster of our own (scripts/rabbitmq-cluster.sh: fresh, joined with
+# rabbitmqctl) for the failover integration test and the multi-host stage.
+for ((i = 0; i < 3; i++)); do
+  if tcp_open 127.0.0.1 $((cluster_port + i)) &&
+    ! GENX_LOCAL_RABBITMQ_PORT=$((cluster_port + i)) scripts/rabbitmq-local.sh status >/dev/null 2>&1; then
+    record rabbitmq-cluster "FAIL (port $((cluster_port + i)) is in use by something else; set GENX_TEST_CLUSTER_RABBITMQ_PORT)"
+    exit 1
+  fi
+done
+cluster_started=1
+if GENX_CLUSTER_RABBITMQ_PORT="$cluster_port" timeout 900 setsid --wait scripts/rabbitmq-cluster.sh start >&2; then
+  export GENX_TEST_RABBITMQ_CLUSTER_URL="$(GENX_CLUSTER_RABBITMQ_PORT="$cluster_port" scripts/rabbitmq-cluster.sh url)"
+  export GENX_TEST_RABBITMQ_CLUSTER_CMD="GENX_CLUSTER_RABBITMQ_PORT=$cluster_port $(printf '%q' "$GENX_ROOT/scripts/rabbitmq-cluster.sh")"
+  record rabbitmq-cluster "private cluster: $GENX_TEST_RABBITMQ_CLUSTER_URL"
+else
+  record rabbitmq-cluster FAIL
+fi
+
 # 4. Tests. Each stage runs even when an earlier one failed.
 run_stage unit 900 ctest --test-dir "$build_dir" -L unit --no-tests=error --output-on-failure --timeout 300
 run_stage integration 1200 ctest --test-dir "$build_dir" -L integration --no-tests=error --output-on-failure --timeout 300
@@ -219,6 +246,11 @@ run_stage bench-smoke 600 env GENX_BIN="$build_dir/genx" GENX_BENCH_RABBITMQ_URL
   GENX_BENCH_PORT_BASE="${GENX_TEST_BENCH_PORT_BASE:-19706}" bench/run.sh --smoke
 # Fault injection (its own private RabbitMQ node on GENX_FAULT_RABBITMQ_PORT, default 5704).
 run_stage fault 600 node tests/fault/fault.mjs
+
+# Two `genx run` "hosts" on the RabbitMQ cluster and PostgreSQL: commands across hosts,
+# then faults under load (leader node stopped, workers and a whole supervisor SIGKILLed)
+# judged by the ledger (tests/fault/cluster.mjs).
+run_stage cluster 900 env GENX_CLUSTER_RABBITMQ_PORT="$cluster_port" GENX_CLUSTER_REUSE=1 node tests/fault/cluster.mjs
 
 # Last: no secret the tests used (API tokens, broker passwords, keys) in any log of the run.
 run_stage secrets 300 scripts/check-secrets.sh

@@ -79,7 +79,7 @@ HttpResponse ApiHandler::health() {
   bool healthy = true;
   if (broker_) {
     bool connected = broker_->connected();
-    json rabbit = {{"status", connected ? "up" : "down"}};
+    json rabbit = {{"status", connected ? "up" : "down"}, {"node", broker_->node()}};
     auto info = connected ? broker_->check_queue(options_.ocpp_queue, std::chrono::seconds(2))
                           : std::nullopt;
     if (info) {

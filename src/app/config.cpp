@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "messages/actions.hpp"
+
 #include "broker/retry.hpp"
 #include "analytics/time_zone.hpp"
 
@@ -42,11 +44,14 @@ long parse_integer(const std::string& name, const std::string& value, long min, 
   return result;
 }
 
-// Whether amqp[s]://user:password@... carries a password (never echoed in errors).
+// Whether amqp[s]://user:password@... carries a password (never echoed in errors); for
+// a node list, whether any node does.
 bool url_has_password(std::string_view url) {
+  if (const auto comma = url.find(','); comma != std::string_view::npos) {
+    return url_has_password(url.substr(0, comma)) || url_has_password(url.substr(comma + 1));
+  }
   const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return false;
-  std::string_view rest = url.substr(scheme + 3);
+  std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
   rest = rest.substr(0, rest.find_first_of("/?"));
   const auto at = rest.rfind('@');
   return at != std::string_view::npos && rest.substr(0, at).find(':') != std::string_view::npos;
@@ -72,9 +77,11 @@ std::string lower(std::string s) {
 const std::vector<SettingInfo>& settings_table() {
   static const std::vector<SettingInfo> table = {
       {"RABBITMQ_URL", "--rabbitmq-url", "amqp://localhost:5672",
-       "RabbitMQ address (amqps:// for TLS); user, password and vhost in the URL win (a "
-       "password in the --rabbitmq-url flag is refused: flags show in ps)",
-       R"md(broker address (`amqps://` for TLS, see [Security](security.md)); user, password and vhost in the URL win over the next settings. A password inside the `--rabbitmq-url` flag is refused (flags show in `ps`))md"},
+       "RabbitMQ address (amqps:// for TLS), or the nodes of a cluster separated by commas "
+       "(amqp://u@h1:5672,h2:5672,h3:5672/vhost: connects to one, fails over to the next); user, "
+       "password and vhost in the URL win (a password in the --rabbitmq-url flag is refused: flags "
+       "show in ps)",
+       R"md(broker address (`amqps://` for TLS, see [Security](security.md)), or the nodes of a RabbitMQ cluster separated by commas, e.g. `amqp://genx@rmq1:5672,rmq2:5672,rmq3:5672/genx`: each process connects to one node and fails over to the next (README "RabbitMQ cluster: node lists and quorum queues"); user, password and vhost in the URL win over the next settings. A password inside the `--rabbitmq-url` flag is refused (flags show in `ps`))md"},
       {"RABBITMQ_USERNAME", "--rabbitmq-username", "guest", "RabbitMQ user",
        R"md(broker user)md"},
       {"RABBITMQ_PASSWORD", "--rabbitmq-password", "guest",
@@ -265,6 +272,10 @@ const std::vector<SettingInfo>& settings_table() {
        "length limit of the shared, non-durable notifications queue, oldest dropped when full "
        "(0 = the queue is not declared)",
        R"md(`0` = off. Turns on the shared `notifications` queue (not durable, `GENX_NOTIFICATION_TTL_MS`, at most this many messages, oldest dropped). `0`: not declared)md"},
+      {"GENX_QUEUE_TYPE", "--queue-type", "classic",
+       "classic or quorum: the type of GenX's durable queues (quorum for a RabbitMQ cluster: "
+       "replicated; priorities by a second queue <ocpp_messages>.high)",
+       R"md(`classic` or `quorum`: the type of GenX's durable queues. `quorum` for a RabbitMQ cluster (replicated on every node; the high class of `ocpp_messages` gets a queue of its own, `ocpp_messages.high`, that workers take first); every process of an installation uses the same value. `classic` is the default: what one machine needs, today's names and arguments, fewer writes per message on one node (README "RabbitMQ cluster: node lists and quorum queues"))md"},
       {"GENX_DLQ_MAX_LENGTH", "--dlq-max-length", "100000",
        "length limit of every dead-letter queue (the oldest dead letters are dropped)",
        R"md(length limit of every dead-letter queue (`*.dlq`); when full the oldest dead letter is dropped (the api alerts at 90%))md"},
@@ -508,7 +519,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   defaults.heartbeat_seconds = static_cast<int>(get_int("RABBITMQ_HEARTBEAT", 0, 3600));
   c.rabbitmq_url = get("RABBITMQ_URL");
   try {
-    c.amqp = broker::parse_amqp_url(c.rabbitmq_url, defaults);
+    c.amqp = broker::parse_amqp_urls(c.rabbitmq_url, defaults);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string("RABBITMQ_URL: ") + e.what());
   }
@@ -668,6 +679,12 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.names.charging_events_max_length = get_int("GENX_CHARGING_EVENTS_MAX_LENGTH", 0, 1L << 40);
   c.names.notifications_max_length = get_int("GENX_NOTIFICATIONS_MAX_LENGTH", 0, 1L << 40);
   c.names.dead_letter_max_length = get_int("GENX_DLQ_MAX_LENGTH", 1, 1L << 40);
+  if (const std::string type = lower(get("GENX_QUEUE_TYPE")); type == "quorum") {
+    c.names.queue_type = broker::QueueType::kQuorum;
+  } else if (type != "classic") {
+    throw ConfigError("GENX_QUEUE_TYPE: expected classic or quorum, got \"" + type + "\"");
+  }
+  c.names.high_class_actions = messages::high_class_actions();
   c.analytics_processes = static_cast<int>(get_int("GENX_ANALYTICS", 0, 8));
   c.analytics_batch_size = static_cast<int>(get_int("GENX_ANALYTICS_BATCH_SIZE", 1, 10000));
   c.analytics_batch_wait =

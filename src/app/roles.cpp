@@ -119,6 +119,11 @@ int run_api(const Config& config) {
   monitor_options.vhost = config.amqp.vhost;
   monitor_options.queues = {config.names.queue_ocpp_messages, config.names.queue_analytics,
                             config.names.queue_charging_events, config.names.queue_notifications};
+  if (config.names.queue_type == broker::QueueType::kQuorum) {
+    // The high class queue of quorum mode (broker/topology.hpp) is shown beside ocpp_messages.
+    monitor_options.queues.insert(monitor_options.queues.begin() + 1,
+                                  broker::high_class_queue(config.names.queue_ocpp_messages));
+  }
   monitor_options.events_exchange = config.names.exchange_events;
   monitor_options.queue_alert_depth = config.queue_alert_depth;
   monitor_options.dlq_alert_depth = config.dlq_alert_depth;

@@ -1,11 +1,13 @@
-// parse_amqp_url and backoff_delay: pure helpers of the broker adapter (no I/O).
+// parse_amqp_url(s), NodeRotation and backoff_delay: pure helpers of the broker adapter (no I/O).
 #include <algorithm>
 #include <charconv>
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "broker/broker_client.hpp"
 
@@ -55,20 +57,27 @@ long long parse_number(std::string_view text, const char* what, long long lo, lo
 
 }  // namespace
 
-ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings defaults) {
-  ConnectionSettings s = std::move(defaults);
-  std::string_view rest(url);
+namespace {
+
+// What one URL states; nullopt: not given (the defaults, or another node of the list, apply).
+struct UrlParts {
+  bool tls = false;
+  std::optional<std::string> username, password, host, vhost, connection_name;
+  std::optional<int> port, heartbeat_seconds;
+  std::optional<std::chrono::milliseconds> connect_timeout;
+};
+
+UrlParts parse_parts(std::string_view rest) {
+  UrlParts p;
   const auto scheme_end = rest.find("://");
   if (scheme_end == std::string_view::npos) fail("missing scheme (expected amqp:// or amqps://)");
   std::string scheme(rest.substr(0, scheme_end));
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (scheme == "amqp") {
-    s.tls = false;
-    s.port = 5672;
+    p.tls = false;
   } else if (scheme == "amqps") {
-    s.tls = true;
-    s.port = 5671;
+    p.tls = true;
   } else {
     fail("unsupported scheme '" + scheme + "' (expected amqp or amqps)");
   }
@@ -92,9 +101,9 @@ ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings def
     const std::string_view userinfo = authority.substr(0, at);
     authority.remove_prefix(at + 1);
     const auto colon = userinfo.find(':');
-    s.username = percent_decode(userinfo.substr(0, colon), "user name");
+    p.username = percent_decode(userinfo.substr(0, colon), "user name");
     if (colon != std::string_view::npos) {
-      s.password = percent_decode(userinfo.substr(colon + 1), "password");
+      p.password = percent_decode(userinfo.substr(colon + 1), "password");
     }
   }
 
@@ -115,14 +124,14 @@ ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings def
     port = authority.substr(colon + 1);
     if (port.empty()) fail("empty port");
   }
-  if (!host.empty()) s.host = percent_decode(host, "host");
-  if (!port.empty()) s.port = static_cast<int>(parse_number(port, "port", 1, 65535));
+  if (!host.empty()) p.host = percent_decode(host, "host");
+  if (!port.empty()) p.port = static_cast<int>(parse_number(port, "port", 1, 65535));
 
   if (has_path && !path.empty()) {
     if (path.find('/') != std::string_view::npos) {
       fail("vhost '" + std::string(path) + "' contains '/': write it as %2F");
     }
-    s.vhost = percent_decode(path, "vhost");
+    p.vhost = percent_decode(path, "vhost");
   }
 
   while (!query.empty()) {
@@ -135,17 +144,140 @@ ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings def
     const std::string value =
         eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), key.c_str());
     if (key == "heartbeat") {
-      s.heartbeat_seconds = static_cast<int>(parse_number(value, "heartbeat", 0, 65535));
+      p.heartbeat_seconds = static_cast<int>(parse_number(value, "heartbeat", 0, 65535));
     } else if (key == "connection_timeout") {
-      s.connect_timeout = std::chrono::milliseconds(
+      p.connect_timeout = std::chrono::milliseconds(
           parse_number(value, "connection_timeout", 1, 24LL * 3600 * 1000));
     } else if (key == "connection_name") {
-      s.connection_name = value;
+      p.connection_name = value;
     } else {
       fail("unknown query parameter '" + key + "'");
     }
   }
+  return p;
+}
+
+// The settings of `p` over `defaults`.
+ConnectionSettings apply(const UrlParts& p, ConnectionSettings s) {
+  s.tls = p.tls;
+  s.port = p.port.value_or(p.tls ? 5671 : 5672);
+  if (p.host) s.host = *p.host;
+  if (p.username) s.username = *p.username;
+  if (p.password) s.password = *p.password;
+  if (p.vhost) s.vhost = *p.vhost;
+  if (p.heartbeat_seconds) s.heartbeat_seconds = *p.heartbeat_seconds;
+  if (p.connect_timeout) s.connect_timeout = *p.connect_timeout;
+  if (p.connection_name) s.connection_name = *p.connection_name;
   return s;
+}
+
+std::string trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return std::string(text);
+}
+
+}  // namespace
+
+ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings defaults) {
+  // nodes stays empty: the client connects to host/port (callers may still change them).
+  ConnectionSettings s = apply(parse_parts(url), std::move(defaults));
+  s.nodes.clear();
+  return s;
+}
+
+ConnectionSettings parse_amqp_urls(const std::string& text, ConnectionSettings defaults) {
+  std::vector<std::string> items;
+  for (std::size_t start = 0;;) {
+    const auto comma = text.find(',', start);
+    items.push_back(trim(std::string_view(text).substr(start, comma == std::string::npos ? std::string::npos
+                                                                                          : comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (items.size() == 1) return parse_amqp_url(items.front(), std::move(defaults));
+
+  std::vector<UrlParts> parts;
+  std::string scheme;  // of the first node, with "://"
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string which = "node " + std::to_string(i + 1) + " of " + std::to_string(items.size());
+    if (items[i].empty()) fail(which + " is empty (nodes are separated by single commas)");
+    std::string item = items[i];
+    if (i == 0) {
+      const auto end = item.find("://");
+      if (end == std::string::npos) fail(which + ": missing scheme (expected amqp:// or amqps://)");
+      scheme = item.substr(0, end + 3);
+    } else if (item.find("://") == std::string::npos) {
+      item = scheme + item;  // "h2:5673": same scheme as the first node
+    }
+    try {
+      parts.push_back(parse_parts(item));
+    } catch (const std::invalid_argument& e) {
+      // "invalid RabbitMQ URL: ..." -> "invalid RabbitMQ URL: node 2 of 3: ..."
+      std::string what = e.what();
+      const std::string prefix = "invalid RabbitMQ URL: ";
+      if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+      fail(which + ": " + what);
+    }
+  }
+
+  // One cluster, one login: a part stated by several nodes must agree; a node that
+  // leaves it out takes it from the others (or the defaults).
+  UrlParts merged = parts.front();
+  auto agree = [&](auto member, const char* what) {
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const auto& value = parts[i].*member;
+      if (!value) continue;
+      auto& have = merged.*member;
+      if (have && *have != *value) {
+        fail(std::string("the nodes disagree on the ") + what + " (node " + std::to_string(i + 1) +
+             " differs): every node of one cluster takes the same " + what);
+      }
+      have = value;
+    }
+  };
+  agree(&UrlParts::username, "user name");
+  agree(&UrlParts::password, "password");
+  agree(&UrlParts::vhost, "vhost");
+  agree(&UrlParts::heartbeat_seconds, "heartbeat");
+  agree(&UrlParts::connect_timeout, "connection_timeout");
+  agree(&UrlParts::connection_name, "connection_name");
+
+  ConnectionSettings s;
+  std::vector<BrokerNode> nodes;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].tls != parts.front().tls) {
+      fail("node " + std::to_string(i + 1) + " uses another scheme than node 1 (all amqp:// or all amqps://)");
+    }
+    UrlParts p = merged;
+    p.host = parts[i].host;
+    p.port = parts[i].port;
+    const ConnectionSettings node = apply(p, defaults);
+    for (const auto& seen : nodes) {
+      if (seen.host == node.host && seen.port == node.port) {
+        fail("node " + std::to_string(i + 1) + " (" + node.host + ":" + std::to_string(node.port) +
+             ") is listed twice");
+      }
+    }
+    nodes.push_back(BrokerNode{node.host, node.port});
+    if (i == 0) s = node;
+  }
+  s.nodes = std::move(nodes);
+  return s;
+}
+
+NodeRotation::NodeRotation(std::vector<BrokerNode> nodes) : nodes_(std::move(nodes)) {
+  if (nodes_.empty()) throw std::invalid_argument("NodeRotation: no RabbitMQ node");
+}
+
+const BrokerNode& NodeRotation::next() {
+  index_ = (index_ + 1) % nodes_.size();
+  return nodes_[index_];
+}
+
+std::string describe(const BrokerNode& node) {
+  const bool v6 = node.host.find(':') != std::string::npos;
+  return (v6 ? "[" + node.host + "]" : node.host) + ":" + std::to_string(node.port);
 }
 
 std::chrono::milliseconds backoff_delay(std::uint32_t attempt, std::chrono::milliseconds min_backoff,

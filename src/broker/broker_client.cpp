@@ -238,7 +238,11 @@ void run_callback(const BrokerClient::PublishCallback& cb, PublishOutcome outcom
 }  // namespace
 
 struct BrokerClient::Impl {
-  Impl(ConnectionSettings s, Topology t) : settings(std::move(s)), topology(std::move(t)) {
+  Impl(ConnectionSettings s, Topology t)
+      : settings(std::move(s)),
+        topology(std::move(t)),
+        rotation(settings.nodes.empty() ? std::vector<BrokerNode>{{settings.host, settings.port}} : settings.nodes) {
+    node_text = describe(rotation.current());
     event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (event_fd < 0) throw std::runtime_error("broker: eventfd failed");
   }
@@ -248,6 +252,7 @@ struct BrokerClient::Impl {
 
   const ConnectionSettings settings;
   const Topology topology;
+  NodeRotation rotation;  // I/O thread only
   int event_fd = -1;
   std::thread thread;
 
@@ -263,6 +268,7 @@ struct BrokerClient::Impl {
   bool is_connected = false;
   std::chrono::steady_clock::time_point drain_deadline;
   StateHandler state_handler;
+  std::string node_text;  // describe(rotation.current())
 
   std::atomic<std::uint64_t> generation{0};
   std::atomic<std::uint64_t> n_published{0}, n_confirmed{0}, n_nacked{0}, n_returned{0},
@@ -625,9 +631,10 @@ struct BrokerClient::Impl {
       socket = amqp_tcp_socket_new(conn);
       if (socket == nullptr) throw ConnectionError("cannot create socket");
     }
+    const BrokerNode& node = rotation.current();
     const auto ms = settings.connect_timeout.count();
     timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-    int rc = amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &tv);
+    int rc = amqp_socket_open_noblock(socket, node.host.c_str(), node.port, &tv);
     if (rc != AMQP_STATUS_OK) {
       std::string hint;
       if (rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED || rc == AMQP_STATUS_SSL_CONNECTION_FAILED) {
@@ -635,12 +642,11 @@ struct BrokerClient::Impl {
                (settings.ca_file.empty() ? std::string(kDefaultCaFile) : settings.ca_file) +
                ", see RABBITMQ_CA_FILE; or the broker refused the TLS handshake)";
       } else if (rc == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED) {
-        hint = " (the broker's TLS certificate is not valid for the host name " + settings.host +
+        hint = " (the broker's TLS certificate is not valid for the host name " + node.host +
                ": connect with a name the certificate lists)";
       }
       throw ConnectionError(std::string(settings.tls ? "cannot connect (TLS) to " : "cannot connect to ") +
-                            settings.host + ":" + std::to_string(settings.port) + ": " + amqp_error_string2(rc) +
-                            hint);
+                            describe(node) + ": " + amqp_error_string2(rc) + hint);
     }
     const int fd = amqp_socket_get_sockfd(socket);
     const int one = 1;
@@ -678,8 +684,10 @@ struct BrokerClient::Impl {
     amqp_channel_open(conn, kPublishChannel);
     rpc_or_throw("channel.open");
     for (const auto& x : topology.exchanges) {
+      TableBuilder args;
+      for (const auto& [k, v] : x.arguments) args.add(k, v);
       amqp_exchange_declare(conn, kPublishChannel, bytes_of(x.name), bytes_of(x.type), 0, x.durable ? 1 : 0, 0, 0,
-                            amqp_empty_table);
+                            args.table());
       rpc_or_throw(("exchange.declare " + x.name).c_str());
     }
     for (const auto& q : topology.queues) {
@@ -704,6 +712,12 @@ struct BrokerClient::Impl {
       }
     }
     for (const auto& b : topology.bindings) {
+      if (b.to_exchange) {
+        amqp_exchange_bind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
+                           amqp_empty_table);
+        rpc_or_throw(("exchange.bind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
+        continue;
+      }
       amqp_queue_bind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
                       amqp_empty_table);
       rpc_or_throw(("queue.bind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
@@ -948,8 +962,14 @@ struct BrokerClient::Impl {
         if (ever_connected) ++n_reconnects;
         ever_connected = true;
         attempt = 0;
-        spdlog::info("broker: connected to {}:{} vhost '{}' (generation {})", settings.host, settings.port,
-                     settings.vhost, generation.load());
+        if (rotation.size() > 1) {
+          spdlog::info("broker: connected to node {} ({} of {}) vhost '{}' (generation {})",
+                       describe(rotation.current()), rotation.index() + 1, rotation.size(), settings.vhost,
+                       generation.load());
+        } else {
+          spdlog::info("broker: connected to {} vhost '{}' (generation {})", describe(rotation.current()),
+                       settings.vhost, generation.load());
+        }
         set_connected(true);
         serve();
         shutdown_connection();
@@ -968,6 +988,17 @@ struct BrokerClient::Impl {
       close_connection_state();
       fail_in_flight();
       if (was_connected) set_connected(false);
+      if (rotation.size() > 1) {
+        // That node is down, restarting or cut off: the next attempt goes to the next one.
+        const std::string from = describe(rotation.current());
+        const std::string to = describe(rotation.next());
+        {
+          std::lock_guard lock(mu);
+          node_text = to;
+        }
+        spdlog::info("broker: {} node {}; next attempt on node {}",
+                     was_connected ? "lost the connection to" : "could not connect to", from, to);
+      }
       backoff(attempt++);
     }
     close_connection_state();
@@ -1039,6 +1070,11 @@ bool BrokerClient::wait_connected(std::chrono::milliseconds timeout) {
 bool BrokerClient::connected() const {
   std::lock_guard lock(impl_->mu);
   return impl_->is_connected;
+}
+
+std::string BrokerClient::node() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->node_text;
 }
 
 std::uint64_t BrokerClient::reconnects() const { return impl_->n_reconnects.load(); }

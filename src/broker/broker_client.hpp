@@ -8,8 +8,11 @@
 // I/O thread and must return quickly: hand real work to another thread.
 //
 // Connection: TCP_NODELAY, AMQP heartbeats; when the connection drops it reconnects
-// with exponential backoff and full jitter, re-declares the topology and re-registers
-// every consumer. Publishing uses one channel in confirm mode with many confirms in
+// with exponential backoff and full jitter, re-declares the topology, the run-time
+// bindings and re-registers every consumer. With several nodes (a cluster,
+// settings.nodes) it connects to one; after a failed attempt or a lost connection the
+// next attempt goes to the next node of the list (round robin, same backoff), so a
+// stopped node costs one reconnect. Publishing uses one channel in confirm mode with many confirms in
 // flight (pipelined; never one round trip per message).
 //
 // Delivery contract for consumers: at-least-once. A delivery stays unacked until
@@ -67,9 +70,20 @@
 
 namespace genx::broker {
 
+// One RabbitMQ node of a cluster.
+struct BrokerNode {
+  std::string host;
+  int port = 5672;
+};
+
 struct ConnectionSettings {
+  // The first node (kept for callers that name one: logs, the management API default).
   std::string host = "localhost";
   int port = 5672;
+  // Every node, in the order the client tries them (parse_amqp_urls with two or more
+  // nodes); empty = {host, port} only. When set, it wins over host/port. Credentials,
+  // vhost and TLS settings are the same for all of them.
+  std::vector<BrokerNode> nodes;
   bool tls = false;
   std::string username = "guest";
   std::string password = "guest";
@@ -179,6 +193,8 @@ class BrokerClient {
   // Blocks until connected and the topology is declared, or the timeout expires.
   bool wait_connected(std::chrono::milliseconds timeout);
   bool connected() const;
+  // "host:port" of the node the client is connected to, or last tried.
+  std::string node() const;
   std::uint64_t reconnects() const;
   BrokerCounters counters() const;
 
@@ -233,7 +249,35 @@ class BrokerClient {
 // second unescaped "/" is an error. Query parameters: heartbeat (seconds),
 // connection_timeout (milliseconds), connection_name; any other is an error.
 // Default port 5672, 5671 for amqps (which sets tls = true).
+// settings.nodes stays empty (the client connects to host/port).
 ConnectionSettings parse_amqp_url(const std::string& url, ConnectionSettings defaults = {});
+
+// RABBITMQ_URL: one URL as above, or the nodes of a cluster separated by commas, e.g.
+// "amqp://u@h1:5672,amqp://u@h2:5672/vhost" or "amqp://u@h1,h2:5673,h3/vhost". A node
+// without a scheme takes the first node's; all nodes use one scheme. User name, password,
+// vhost and query parameters may be written on any node and apply to all; two nodes
+// stating different values is an error, as are an empty item and a node listed twice.
+// (A comma inside a password is written %2C.) Throws std::invalid_argument naming the
+// node (1-based) and what is wrong; host/port of the result are the first node's.
+ConnectionSettings parse_amqp_urls(const std::string& text, ConnectionSettings defaults = {});
+
+// "host:port" ("[::1]:5672" for IPv6).
+std::string describe(const BrokerNode& node);
+
+// The order in which a client tries the nodes: starts at the first; next() after every
+// failed connect or lost connection, wrapping around. Pure.
+class NodeRotation {
+ public:
+  explicit NodeRotation(std::vector<BrokerNode> nodes);  // throws std::invalid_argument when empty
+  const BrokerNode& current() const { return nodes_[index_]; }
+  const BrokerNode& next();
+  std::size_t index() const { return index_; }
+  std::size_t size() const { return nodes_.size(); }
+
+ private:
+  std::vector<BrokerNode> nodes_;
+  std::size_t index_ = 0;
+};
 
 // Reconnect delay before attempt `attempt` (0-based): "full jitter" over an
 // exponentially growing window, delay = min + unit_random * (min(max, min * 2^attempt) - min),

@@ -13,19 +13,39 @@ void Topology::append(const Topology& other) {
   bindings.insert(bindings.end(), other.bindings.begin(), other.bindings.end());
 }
 
+std::string high_class_queue(const std::string& ocpp_messages) { return ocpp_messages + ".high"; }
+std::string classes_exchange(const std::string& ocpp_exchange) { return ocpp_exchange + ".classes"; }
+std::string bulk_exchange(const std::string& ocpp_exchange) { return ocpp_exchange + ".bulk"; }
+
+namespace {
+
+// A durable queue of the classic topology as a quorum queue (core_topology's comment).
+void make_quorum(QueueDecl& q) {
+  q.arguments["x-queue-type"] = std::string("quorum");
+  q.arguments.erase("x-max-priority");
+  if (q.arguments.count("x-dead-letter-exchange") != 0) {
+    q.arguments["x-dead-letter-strategy"] = std::string("at-least-once");
+    q.arguments["x-overflow"] = std::string("reject-publish");
+  }
+}
+
+}  // namespace
+
 Topology core_topology(const Names& names) {
   Topology t;
+  const bool quorum = names.queue_type == QueueType::kQuorum;
   const std::string dlx = names.exchange_ocpp + ".dlx";
   const std::string dlq = names.queue_ocpp_messages + ".dlq";
 
-  t.exchanges.push_back({names.exchange_ocpp, "topic", true});
-  t.exchanges.push_back({names.exchange_events, "topic", true});
-  t.exchanges.push_back({dlx, "topic", true});
+  t.exchanges.push_back({names.exchange_ocpp, "topic", true, {}});
+  t.exchanges.push_back({names.exchange_events, "topic", true, {}});
+  t.exchanges.push_back({dlx, "topic", true, {}});
 
   // No x-dead-letter-routing-key: dead-lettered messages keep their original key.
   QueueDecl ocpp{names.queue_ocpp_messages, true, false, false, {}};
   ocpp.arguments["x-max-priority"] = kOcppMaxPriority;
   ocpp.arguments["x-dead-letter-exchange"] = dlx;
+  if (quorum) ocpp.arguments["x-delivery-limit"] = names.delivery_limit;
   t.queues.push_back(ocpp);
   // Dead letters wait for an operator (genx dlq): bounded, keeping the newest. A full
   // DLQ that refused copies would send the worker's failures back to ocpp_messages.
@@ -46,7 +66,27 @@ Topology core_topology(const Names& names) {
   t.append(retries);
   t.queues.push_back(dead_letters(dead_letter_queue(names.queue_analytics)));
 
-  t.bindings.push_back({names.queue_ocpp_messages, names.exchange_ocpp, "ocpp.message.#"});
+  if (quorum) {
+    // Priority classes as two queues (see topology.hpp).
+    const std::string high = high_class_queue(names.queue_ocpp_messages);
+    const std::string classes = classes_exchange(names.exchange_ocpp);
+    const std::string bulk = bulk_exchange(names.exchange_ocpp);
+    t.exchanges.push_back({bulk, "fanout", true, {}});
+    t.exchanges.push_back({classes, "topic", true, {{"alternate-exchange", bulk}}});
+    QueueDecl high_queue = ocpp;
+    high_queue.name = high;
+    t.queues.push_back(high_queue);
+    Topology high_retries = retry_topology(high, delays);
+    high_retries.queues.pop_back();  // its DLQ is ocpp_messages.dlq
+    t.append(high_retries);
+    t.bindings.push_back({classes, names.exchange_ocpp, "ocpp.message.#", true});
+    t.bindings.push_back({names.queue_ocpp_messages, bulk, "", false});
+    for (const auto& action : names.high_class_actions) {
+      t.bindings.push_back({high, classes, "ocpp.message." + action, false});
+    }
+  } else {
+    t.bindings.push_back({names.queue_ocpp_messages, names.exchange_ocpp, "ocpp.message.#"});
+  }
   t.bindings.push_back({dlq, dlx, "#"});
   t.bindings.push_back({names.queue_analytics, names.exchange_events, "notification.#"});
 
@@ -77,6 +117,11 @@ Topology core_topology(const Names& names) {
     t.queues.push_back(notifications);
     t.bindings.push_back({names.queue_notifications, names.exchange_events, "notification.#"});
   }
+  if (quorum) {
+    for (auto& q : t.queues) {
+      if (q.durable && !q.exclusive) make_quorum(q);
+    }
+  }
   return t;
 }
 
@@ -97,7 +142,7 @@ std::string gateway_command_queue(const std::string& instance_id) {
 
 Topology commands_topology(const Names& names) {
   Topology t;
-  t.exchanges.push_back({names.exchange_commands, "direct", true});
+  t.exchanges.push_back({names.exchange_commands, "direct", true, {}});
   return t;
 }
 

@@ -15,6 +15,7 @@ struct ExchangeDecl {
   std::string name;
   std::string type = "topic";
   bool durable = true;
+  std::map<std::string, ArgumentValue> arguments;  // alternate-exchange
 };
 
 struct QueueDecl {
@@ -26,10 +27,15 @@ struct QueueDecl {
 };
 
 struct BindingDecl {
-  std::string queue;
+  std::string queue;  // the destination: a queue, or an exchange when to_exchange
   std::string exchange;
   std::string routing_key;
+  bool to_exchange = false;  // exchange-to-exchange binding (exchange.bind)
 };
+
+// GENX_QUEUE_TYPE (README "Queue types"). classic: one node, priorities in ocpp_messages.
+// quorum: replicated queues for a cluster; priorities by a second queue (see core_topology).
+enum class QueueType { kClassic, kQuorum };
 
 struct Topology {
   std::vector<ExchangeDecl> exchanges;
@@ -61,6 +67,13 @@ struct Names {
   std::int64_t notifications_max_length = 0;
   // x-max-length of every dead-letter queue (drop-head: the newest failures are kept).
   std::int64_t dead_letter_max_length = 100000;
+  QueueType queue_type = QueueType::kClassic;
+  // quorum: the actions routed to the high class queue "<ocpp_messages>.high"
+  // (messages::high_class_actions(); set by the configuration).
+  std::vector<std::string> high_class_actions;
+  // quorum: x-delivery-limit of ocpp_messages and its high queue (a message handed back
+  // more often, e.g. one that crashes every worker, is dead-lettered to the DLQ).
+  std::int64_t delivery_limit = 20;
 };
 
 inline constexpr std::int64_t kOcppMaxPriority = 9;
@@ -79,7 +92,23 @@ inline constexpr const char* kOverflowDropHead = "drop-head";
 // notifications ("notification.#"; not durable: a live feed is never written to disk;
 // x-message-ttl = names.notification_ttl_ms, x-max-length, drop-head). Exchanges and
 // the other queues are durable.
+//
+// With names.queue_type == kQuorum every durable queue above is a quorum queue
+// (x-queue-type quorum; no x-max-priority, which quorum queues do not have); queues that
+// dead-letter do so at least once (x-dead-letter-strategy at-least-once, which needs
+// x-overflow reject-publish), ocpp_messages and its high queue carry x-delivery-limit.
+// The priority classes become two queues: ocpp_exchange passes "ocpp.message.#" on to
+// the topic exchange "<ocpp_exchange>.classes", where "<ocpp_messages>.high" is bound
+// with "ocpp.message.<Action>" for each action of names.high_class_actions; everything
+// else falls through its alternate exchange "<ocpp_exchange>.bulk" (fanout) into
+// ocpp_messages. Workers consume both and take the high queue's deliveries first. The
+// high queue has delay queues of its own and dead-letters into the same DLQ.
 Topology core_topology(const Names& names);
+
+// "<ocpp_messages>.high", "<ocpp_exchange>.classes", "<ocpp_exchange>.bulk" (quorum mode).
+std::string high_class_queue(const std::string& ocpp_messages);
+std::string classes_exchange(const std::string& ocpp_exchange);
+std::string bulk_exchange(const std::string& ocpp_exchange);
 
 // The gateway's reply queue for this instance: "genx.gateway.<id>.replies",
 // exclusive, auto-delete, not durable (gone with the gateway's connection).

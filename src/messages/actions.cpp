@@ -4,10 +4,16 @@
 
 namespace genx::messages {
 
+const std::vector<std::string>& high_class_actions() {
+  // TransactionEvent: OCPP 2.0.1's start/update/stop of a transaction.
+  static const std::vector<std::string> actions = {"BootNotification", "Authorize", "StartTransaction",
+                                                   "StopTransaction", "TransactionEvent"};
+  return actions;
+}
+
 std::uint8_t priority_for_action(std::string_view action) {
-  if (action == "BootNotification" || action == "Authorize" || action == "StartTransaction" ||
-      action == "StopTransaction" || action == "TransactionEvent") {
-    return 8;
+  for (const auto& high : high_class_actions()) {
+    if (action == high) return 8;
   }
   if (action == "MeterValues" || action == "Heartbeat") return 1;
   // DataTransfer, StatusNotification, Firmware/DiagnosticsStatusNotification, anything else.

@@ -74,7 +74,7 @@ void register_broker_metrics(broker::BrokerClient& broker) {
 nlohmann::json rabbitmq_check(broker::BrokerClient& broker, const std::string& queue,
                               bool& healthy) {
   bool connected = broker.connected();
-  nlohmann::json check = {{"status", connected ? "up" : "down"}};
+  nlohmann::json check = {{"status", connected ? "up" : "down"}, {"node", broker.node()}};
   auto info = connected ? broker.check_queue(queue, std::chrono::seconds(2)) : std::nullopt;
   if (info) {
     check["queue"] = {{"name", queue}, {"messages", info->messages}, {"consumers", info->consumers}};

@@ -32,15 +32,22 @@ Role::Role(const app::Config& config, std::string name, broker::Topology extra)
 
 Role::~Role() = default;
 
-HandOff& Role::consume_to_handoff(const std::string& queue, std::uint16_t prefetch) {
-  handoff_ = std::make_unique<HandOff>(2 * static_cast<std::size_t>(prefetch));
+HandOff& Role::consume_to_handoff(const std::string& queue, std::uint16_t prefetch,
+                                  const std::string& preferred_queue) {
+  const std::size_t queues = preferred_queue.empty() ? 1 : 2;
+  handoff_ = std::make_unique<HandOff>(2 * queues * static_cast<std::size_t>(prefetch));
   if (health_queue_.empty()) health_queue_ = queue;
-  broker_->consume(queue, prefetch, [this](broker::Delivery&& d) {
-    if (!handoff_->push(std::move(d))) {
-      // Stopping, or more than the prefetch outstanding: RabbitMQ keeps it for later.
-      broker_->nack(d, true);
-    }
-  });
+  auto into_handoff = [this](bool preferred) {
+    return [this, preferred](broker::Delivery&& d) {
+      if (!handoff_->push(std::move(d), preferred)) {
+        // Stopping, or more than the prefetch outstanding: RabbitMQ keeps it for later.
+        broker_->nack(d, true);
+      }
+    };
+  };
+  // The preferred queue first: after a reconnect its consumer is registered first too.
+  if (!preferred_queue.empty()) broker_->consume(preferred_queue, prefetch, into_handoff(true));
+  broker_->consume(queue, prefetch, into_handoff(false));
   return *handoff_;
 }
 

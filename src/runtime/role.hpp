@@ -45,7 +45,10 @@ class Role {
 
   // Deliveries of `queue` go to the hand-off queue (capacity: twice the prefetch, room
   // for the deliveries of a connection that just dropped); the work thread drains it.
-  HandOff& consume_to_handoff(const std::string& queue, std::uint16_t prefetch);
+  // With `preferred_queue` (quorum mode's high class queue) the role consumes it too, with
+  // the same prefetch, and its deliveries are taken first (HandOff's preferred lane).
+  HandOff& consume_to_handoff(const std::string& queue, std::uint16_t prefetch,
+                              const std::string& preferred_queue = {});
   // Deliveries of `queue` handled on the broker thread itself (roles with no work thread).
   void consume(const std::string& queue, std::uint16_t prefetch, broker::BrokerClient::DeliveryHandler handler);
 

@@ -54,13 +54,17 @@ struct AckBarrier {
   broker::Delivery delivery;
   std::atomic<int> remaining;
   std::atomic<bool> failed{false};
+  std::atomic<int> outcome_seen{0};  // the last outcome that was not kConfirmed
 
   void done(broker::PublishOutcome outcome) {
-    if (outcome != broker::PublishOutcome::kConfirmed) failed = true;
+    if (outcome != broker::PublishOutcome::kConfirmed) {
+      failed = true;
+      outcome_seen = static_cast<int>(outcome);
+    }
     if (--remaining == 0) {
       if (failed) {
-        spdlog::warn("publish for {} not confirmed; returning the message to the queue",
-                     delivery.message_id);
+        spdlog::warn("publish for {} not confirmed (outcome {}); returning the message to the queue",
+                     delivery.message_id, outcome_seen.load());
         broker.nack(delivery, true);
         worker_metrics::nacked(true);
       } else {
@@ -102,8 +106,12 @@ int run(const Config& config) {
       static_cast<std::size_t>(std::min(config.worker_commit_batch, config.worker_prefetch));
   GroupCommit group(*store, clock, config.policy, group_size);
 
+  // Quorum queues have no priorities: the high class has a queue of its own, taken first
+  // (broker/topology.hpp core_topology).
+  const bool quorum = config.names.queue_type == broker::QueueType::kQuorum;
+  const std::string high_queue = quorum ? broker::high_class_queue(config.names.queue_ocpp_messages) : "";
   auto& handoff = role.consume_to_handoff(config.names.queue_ocpp_messages,
-                                          static_cast<std::uint16_t>(config.worker_prefetch));
+                                          static_cast<std::uint16_t>(config.worker_prefetch), high_queue);
   auto health_store = store::open_read_store(config.database_url);
   role.health(config.names.queue_ocpp_messages, [&](metrics::HealthReport& report) {
     report.body["checks"]["database"] = app::database_check(*health_store, report.healthy);
@@ -115,8 +123,8 @@ int run(const Config& config) {
     pruner = std::make_unique<Pruner>(store::open_admin_store(config.database_url), config.retention,
                                       config.prune_interval, clock);
   }
-  spdlog::info("ocpp-worker consuming {} (prefetch {})", config.names.queue_ocpp_messages,
-               config.worker_prefetch);
+  spdlog::info("ocpp-worker consuming {}{} (prefetch {})", quorum ? high_queue + " first, then " : "",
+               config.names.queue_ocpp_messages, config.worker_prefetch);
 
   // error.occurred for a dead-lettered message (best effort: the DLQ keeps the message).
   auto publish_failure = [&](const std::string& device_id, const std::string& action,
@@ -165,6 +173,8 @@ int run(const Config& config) {
   auto dead_letter = [&](broker::Delivery&& d, const std::string& reason,
                          const std::string& unique_id = {}, int envelope_version = messages::kEnvelopeVersion) {
     auto copy = broker::dead_letter_message(d, reason, messages::format_timestamp(now_millis()));
+    // One DLQ for both classes (the high queue's messages too): "<ocpp_messages>.dlq".
+    copy.routing_key = broker::dead_letter_queue(config.names.queue_ocpp_messages);
     spdlog::error("message {} dead-lettered to {}: {}", copy.message_id, copy.routing_key, reason);
     worker_metrics::nacked(false);
     auto answer = failure_answer(d, unique_id, envelope_version);

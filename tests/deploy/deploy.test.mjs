@@ -247,3 +247,52 @@ test('PM2: deploy/ecosystem.config.js starts the stack, it reports healthy, pm2 
     await run(pm2, ['kill'], { env }).catch(() => {});
   }
 });
+
+test('cluster definitions: quorum queues as GenX declares them; the roles run as their users with GENX_QUEUE_TYPE=quorum', async () => {
+  // deploy/rabbitmq/cluster-definitions.json in a vhost of its own (a queue cannot be
+  // classic and quorum at once); a single node runs quorum queues too.
+  const vhost = 'genx-quorum';
+  const defs = JSON.parse(fs.readFileSync(path.join(repo, 'deploy', 'rabbitmq', 'cluster-definitions.json'), 'utf8'));
+  const retag = (items) => items.map((x) => ({ ...x, vhost }));
+  const file = path.join(tmp, 'cluster-definitions.json');
+  fs.writeFileSync(file, JSON.stringify({
+    ...defs, vhosts: [{ name: vhost }], permissions: retag(defs.permissions), exchanges: retag(defs.exchanges),
+    queues: retag(defs.queues), bindings: retag(defs.bindings), policies: retag(defs.policies),
+  }));
+  const ctl = (...args) => run(localScript, ['ctl', ...args], { env: scriptEnv, timeout: 60000 });
+  await ctl('import_definitions', file);
+  // The import sets the users again (without passwords): give them theirs back.
+  for (const [role, pw] of Object.entries(passwords)) await ctl('change_password', `genx-${role}`, pw);
+  const { stdout: types } = await ctl('-q', 'list_queues', '-p', vhost, '--no-table-headers', 'name', 'type');
+  assert.match(types, /^ocpp_messages\s+quorum$/m);
+  assert.match(types, /^ocpp_messages\.high\s+quorum$/m);
+
+  const url = (role) => `amqp://genx-${role}:${passwords[role]}@127.0.0.1:${port}/${vhost}`;
+  const gatewayPort = await freePort();
+  const healthPort = 20000 + 200 * Math.floor(Math.random() * 60);
+  const base = {
+    PATH: process.env.PATH, GENX_ENV_FILE: '', DATABASE_URL: `sqlite://${path.join(tmp, 'quorum.db')}`,
+    GATEWAY_PORT: String(gatewayPort), API_PORT: String(await freePort()), GENX_HEALTH_PORT: String(healthPort),
+    GENX_QUEUE_TYPE: 'quorum',
+  };
+  const gateway = startRole('gateway', { ...base, RABBITMQ_URL: url('gateway') });
+  const worker = startRole('ocpp-worker', { ...base, RABBITMQ_URL: url('worker') });
+  try {
+    // Both connected: the topology they declare equals the imported one (else
+    // PRECONDITION_FAILED) and their users may declare, bind and consume it.
+    for (const ops of [`http://127.0.0.1:${healthPort}/health`, `http://127.0.0.1:${healthPort + 10}/health`]) {
+      await poll(async () => (await (await fetch(ops)).json()).checks?.rabbitmq?.status === 'up',
+        { what: `${ops} connected to RabbitMQ (logs in ${path.join(testLogDir, path.basename(tmp))})` });
+    }
+    const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}/ocpp/DEPLOY-QUORUM-1`, ['ocpp1.6']);
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    const answer = new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
+    ws.send(JSON.stringify([2, 'boot-q', 'BootNotification', { chargePointVendor: 'GenX', chargePointModel: 'Quorum' }]));
+    const frame = await answer;
+    ws.close();
+    assert.equal(frame[0], 3, `CALLRESULT: ${JSON.stringify(frame)}`);
+    assert.equal(frame[2].status, 'Accepted');
+  } finally {
+    for (const c of [gateway, worker]) { try { process.kill(-c.pid, 'SIGTERM'); } catch { /* gone */ } }
+  }
+});

@@ -174,8 +174,11 @@ test('a locked database is retried through the delay queues; after the last atte
   });
 });
 
-test('under a backlog of 1,000 MeterValues a driver\'s Authorize is processed first', async () => {
-  const stack = await newStack('priority');
+// Classic queues: ocpp_messages' priorities. Quorum queues have none (GENX_QUEUE_TYPE=quorum):
+// the high class has a queue of its own that workers take first.
+for (const queueType of ['classic', 'quorum']) {
+test(`${queueType} queues: under a backlog of 1,000 MeterValues a driver's Authorize is processed first`, async () => {
+  const stack = await newStack(`priority-${queueType}`, { GENX_QUEUE_TYPE: queueType });
   await stack.diagnose(async () => {
     const gateway = stack.start('gateway');
     await stack.waitGateway(gateway);
@@ -202,8 +205,15 @@ test('under a backlog of 1,000 MeterValues a driver\'s Authorize is processed fi
         });
       }
       const authorize = client.checkedCall('Authorize', { idTag: 'TAG-DRIVER' });
-      await poll(async () => (await probe.queue(stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES)).messageCount === kBacklog + 1,
-        { what: 'backlog and Authorize queued' });
+      const queued = stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES;
+      if (queueType === 'classic') {
+        await poll(async () => (await probe.queue(queued)).messageCount === kBacklog + 1,
+          { what: 'backlog and Authorize queued' });
+      } else {
+        await poll(async () => (await probe.queue(queued)).messageCount === kBacklog
+          && (await probe.queue(`${queued}.high`)).messageCount === 1,
+        { what: 'backlog queued, Authorize in the high class queue' });
+      }
 
       stack.start('ocpp-worker', ['--worker-prefetch', '1']);
       const answer = await authorize;
@@ -224,6 +234,7 @@ test('under a backlog of 1,000 MeterValues a driver\'s Authorize is processed fi
     }
   });
 });
+}
 
 test('SIGTERM: the gateway closes chargers with 1001 and every role exits 0', async () => {
   const stack = await newStack('sigterm');

@@ -84,7 +84,7 @@ async function queueState(queue) {
 }
 
 // Rows of a query, read with the sqlite3 CLI (the product's own code is not the judge).
-async function sql(dbFile, query) {
+async function sqlite(dbFile, query) {
   const { stdout } = await execFileAsync('sqlite3', ['-cmd', '.timeout 30000', '-json', dbFile, query], { maxBuffer: 256 << 20 });
   return stdout.trim() ? JSON.parse(stdout) : [];
 }
@@ -125,10 +125,14 @@ class Proxy {
 }
 
 // One simulated charger: Boot, then transactions of kMetersPerTx MeterValues each.
-class Charger {
+// url: a gateway URL, or several (tests/fault/cluster.mjs): a charger whose gateway does
+// not answer reconnects to the next one, as behind a load balancer.
+export class Charger {
   constructor(id, url, sameIdOnReconnect) {
     this.id = id;
-    this.url = url;
+    this.urls = Array.isArray(url) ? url : [url];
+    this.urlIndex = 0;
+    this.gateways = new Set(); // URLs this charger was connected through
     this.sameIdOnReconnect = sameIdOnReconnect;
     this.seq = 0;
     this.meter = 0;
@@ -141,15 +145,18 @@ class Charger {
   async connect() {
     for (;;) {
       try {
+        const url = this.urls[this.urlIndex];
         this.ws = await new Promise((resolve, reject) => {
-          const ws = new WebSocket(`${this.url}/${this.id}`, ['ocpp1.6']);
+          const ws = new WebSocket(`${url}/${this.id}`, ['ocpp1.6']);
           ws.once('open', () => resolve(ws));
           ws.once('error', reject);
           ws.once('unexpected-response', (_req, res) => { res.resume(); reject(new Error(`HTTP ${res.statusCode}`)); });
         });
         this.ws.on('error', () => {});
+        this.gateways.add(url);
         return;
       } catch {
+        this.urlIndex = (this.urlIndex + 1) % this.urls.length;
         await sleep(500 + Math.random() * 500);
       }
     }
@@ -250,7 +257,12 @@ class Charger {
 }
 
 // Compares the database with what the chargers were answered. Returns counts and problems.
-async function ledger(dbFile, chargers, marker) {
+// db: a SQLite file (read with the sqlite3 CLI), or a function running a query and
+// returning its rows (tests/fault/cluster.mjs: psql on PostgreSQL).
+// others: ids of chargers in the database that are not part of the load (left out).
+export async function ledger(db, chargers, marker, others = []) {
+  const sql = typeof db === 'function' ? (_file, query) => db(query) : sqlite;
+  const dbFile = db;
   const byCharger = (rows) => {
     const m = new Map();
     for (const r of rows) {
@@ -259,7 +271,8 @@ async function ledger(dbFile, chargers, marker) {
     }
     return (id) => m.get(id) ?? [];
   };
-  const chargerRows = await sql(dbFile, 'SELECT charge_point_id AS cp, registration_status, last_boot_at FROM chargers');
+  const chargerRows = (await sql(dbFile, 'SELECT charge_point_id AS cp, registration_status, last_boot_at FROM chargers'))
+    .filter((r) => !others.includes(r.cp));
   const txRows = byCharger(await sql(dbFile, 'SELECT c.charge_point_id AS cp, t.id, t.connector_id, t.id_tag, t.meter_start, t.started_at, t.meter_stop, t.stopped_at, t.stop_reason FROM transactions t JOIN chargers c ON c.id = t.charger_id'));
   const mvRows = byCharger(await sql(dbFile, 'SELECT c.charge_point_id AS cp, m.transaction_id, m.connector_id, m.timestamp, m.value FROM meter_values m JOIN chargers c ON c.id = m.charger_id'));
   const historyRows = byCharger(await sql(dbFile, 'SELECT c.charge_point_id AS cp, h.connector_id, h.status, h.at FROM connector_status_history h JOIN chargers c ON c.id = h.charger_id'));
@@ -510,4 +523,5 @@ async function main() {
   process.exit(failed ? 1 : 0);
 }
 
-main();
+// Run as a script (tests/fault/cluster.mjs imports Charger and ledger from here).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -170,7 +170,7 @@ class BrokerIntegration : public ::testing::Test {
 
   Topology topology() const {
     Topology t;
-    t.exchanges.push_back({exchange_, "topic", true});
+    t.exchanges.push_back({exchange_, "topic", true, {}});
     QueueDecl q{queue_, true, false, false, {}};
     q.arguments["x-max-priority"] = std::int64_t{9};
     t.queues.push_back(q);

@@ -65,7 +65,7 @@ class DeadLetterIntegration : public ::testing::Test {
     exchange_ = "genx.test.dlx." + s;
     queue_ = "genx.test.dlq." + s;
     Topology t;
-    t.exchanges.push_back({exchange_, "topic", true});
+    t.exchanges.push_back({exchange_, "topic", true, {}});
     t.queues.push_back({queue_, true, false, false, {}});
     t.bindings.push_back({queue_, exchange_, "test.#"});
     t.append(retry_topology(queue_, {300ms}));

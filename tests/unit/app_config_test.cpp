@@ -218,6 +218,36 @@ TEST(Config, SecretsAreRefusedOnTheCommandLine) {
   EXPECT_EQ(d.amqp.password, "pw-in-url");
 }
 
+TEST(Config, RabbitmqUrlListsTheNodesOfACluster) {
+  auto c = load_config(env({{"RABBITMQ_URL", "amqp://genx@n1:6101,n2:6102,n3:6103/prod"},
+                            {"RABBITMQ_PASSWORD", "pw"}}),
+                       {});
+  ASSERT_EQ(c.amqp.nodes.size(), 3u);
+  EXPECT_EQ(c.amqp.nodes[2].host, "n3");
+  EXPECT_EQ(c.amqp.nodes[2].port, 6103);
+  EXPECT_EQ(c.amqp.username, "genx");
+  EXPECT_EQ(c.amqp.password, "pw");
+  EXPECT_EQ(c.amqp.vhost, "prod");
+  // The management API defaults to the first node's.
+  EXPECT_EQ(c.management_url, "http://n1:16101");
+  try {
+    load_config(env({{"RABBITMQ_URL", "amqp://n1,,n3"}}), {});
+    ADD_FAILURE() << "an empty node accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("RABBITMQ_URL: invalid RabbitMQ URL: node 2 of 3 is empty"),
+              std::string::npos)
+        << e.what();
+  }
+  // A password on any node of the flag is refused (flags show in ps).
+  try {
+    load_config(env({}), {"--rabbitmq-url", "amqp://n1,amqp://u:hunter2-secret@n2"});
+    ADD_FAILURE() << "a password in --rabbitmq-url accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).find("hunter2-secret"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("RABBITMQ_PASSWORD"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, BrokerPasswordFileTlsFilesVhostAndMetricsAuth) {
   const auto dir = std::filesystem::temp_directory_path() / ("genx-config-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

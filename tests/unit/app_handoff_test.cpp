@@ -39,6 +39,33 @@ TEST(HandOff, RefusesBeyondItsCapacityAndAfterTheStop) {
   EXPECT_EQ(h.take_all().size(), 2u);
 }
 
+TEST(HandOff, PreferredDeliveriesAreTakenFirstEachLaneInOrder) {
+  HandOff h(8);
+  ASSERT_TRUE(h.push(delivery(1)));
+  ASSERT_TRUE(h.push(delivery(2)));
+  ASSERT_TRUE(h.push(delivery(3), true));
+  ASSERT_TRUE(h.push(delivery(4)));
+  ASSERT_TRUE(h.push(delivery(5), true));
+  auto first = h.pop_batch(3);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].delivery_tag, 3u);  // the preferred ones, in their order
+  EXPECT_EQ(first[1].delivery_tag, 5u);
+  EXPECT_EQ(first[2].delivery_tag, 1u);  // then the others, in theirs
+  auto rest = h.pop_batch(8);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].delivery_tag, 2u);
+  EXPECT_EQ(rest[1].delivery_tag, 4u);
+}
+
+TEST(HandOff, CapacityCountsBothLanesAndTakeAllReturnsBoth) {
+  HandOff h(2);
+  ASSERT_TRUE(h.push(delivery(1)));
+  ASSERT_TRUE(h.push(delivery(2), true));
+  EXPECT_FALSE(h.push(delivery(3), true));
+  h.stop();
+  EXPECT_EQ(h.take_all().size(), 2u);
+}
+
 TEST(HandOff, StopWakesAWaitingWorkThread) {
   HandOff h(4);
   std::size_t got = 99;

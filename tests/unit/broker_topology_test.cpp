@@ -195,3 +195,101 @@ TEST(Topology, ApiOwnsAnExclusiveReplyQueue) {
   ASSERT_EQ(t.exchanges.size(), 1u);
   EXPECT_EQ(t.exchanges[0].name, "commands_exchange");
 }
+
+// ---- quorum mode (GENX_QUEUE_TYPE=quorum) -----------------------------------------
+
+namespace {
+Names quorum_names() {
+  Names n;
+  n.queue_type = QueueType::kQuorum;
+  n.high_class_actions = {"BootNotification", "Authorize", "StartTransaction", "StopTransaction"};
+  n.charging_events_max_length = 5000;
+  n.notifications_max_length = 100;
+  return n;
+}
+std::string text_arg(const QueueDecl& q, const char* key) {
+  auto it = q.arguments.find(key);
+  return it == q.arguments.end() ? "" : std::get<std::string>(it->second);
+}
+}  // namespace
+
+TEST(TopologyQuorum, ClassicDefaultIsUnchanged) {
+  const auto t = core_topology(Names{});
+  EXPECT_EQ(find_queue(t, "ocpp_messages.high"), nullptr);
+  EXPECT_EQ(find_exchange(t, "ocpp_exchange.classes"), nullptr);
+  for (const auto& q : t.queues) EXPECT_EQ(q.arguments.count("x-queue-type"), 0u) << q.name;
+}
+
+TEST(TopologyQuorum, EveryDurableQueueIsQuorumTheLiveFeedStaysClassic) {
+  const auto t = core_topology(quorum_names());
+  for (const auto& q : t.queues) {
+    if (q.name == "notifications") {
+      EXPECT_FALSE(q.durable);
+      EXPECT_EQ(q.arguments.count("x-queue-type"), 0u) << "a transient queue cannot be quorum";
+      continue;
+    }
+    EXPECT_TRUE(q.durable) << q.name;
+    EXPECT_EQ(text_arg(q, "x-queue-type"), "quorum") << q.name;
+    EXPECT_EQ(q.arguments.count("x-max-priority"), 0u) << q.name << ": quorum queues have no priorities";
+    if (q.arguments.count("x-dead-letter-exchange") != 0) {
+      EXPECT_EQ(text_arg(q, "x-dead-letter-strategy"), "at-least-once") << q.name;
+      EXPECT_EQ(text_arg(q, "x-overflow"), "reject-publish") << q.name << ": at-least-once needs it";
+    }
+  }
+  // DLQs keep their bound and drop their oldest.
+  const auto* dlq = find_queue(t, "ocpp_messages.dlq");
+  ASSERT_NE(dlq, nullptr);
+  EXPECT_EQ(text_arg(*dlq, "x-overflow"), "drop-head");
+}
+
+TEST(TopologyQuorum, HighClassHasItsOwnQueueFedThroughTheClassesExchange) {
+  const auto t = core_topology(quorum_names());
+  for (const char* name : {"ocpp_messages", "ocpp_messages.high"}) {
+    const auto* q = find_queue(t, name);
+    ASSERT_NE(q, nullptr) << name;
+    EXPECT_EQ(std::get<std::int64_t>(q->arguments.at("x-delivery-limit")), 20) << name;
+    EXPECT_EQ(text_arg(*q, "x-dead-letter-exchange"), "ocpp_exchange.dlx") << name << ": one DLQ for both";
+  }
+  // ocpp_exchange -> ocpp_exchange.classes (exchange-to-exchange) with every OCPP key.
+  const auto e2e = std::find_if(t.bindings.begin(), t.bindings.end(), [](const BindingDecl& b) {
+    return b.to_exchange && b.queue == "ocpp_exchange.classes" && b.exchange == "ocpp_exchange";
+  });
+  ASSERT_NE(e2e, t.bindings.end());
+  EXPECT_EQ(e2e->routing_key, "ocpp.message.#");
+  EXPECT_FALSE(bound(t, "ocpp_messages", "ocpp_exchange", "ocpp.message.#")) << "a message would land twice";
+  for (const char* action : {"BootNotification", "Authorize", "StartTransaction", "StopTransaction"}) {
+    EXPECT_TRUE(bound(t, "ocpp_messages.high", "ocpp_exchange.classes", std::string("ocpp.message.") + action))
+        << action;
+  }
+  EXPECT_FALSE(bound(t, "ocpp_messages.high", "ocpp_exchange.classes", "ocpp.message.MeterValues"));
+  // Everything else: the alternate exchange, a fanout into ocpp_messages.
+  const auto* classes = find_exchange(t, "ocpp_exchange.classes");
+  ASSERT_NE(classes, nullptr);
+  EXPECT_EQ(std::get<std::string>(classes->arguments.at("alternate-exchange")), "ocpp_exchange.bulk");
+  const auto* bulk = find_exchange(t, "ocpp_exchange.bulk");
+  ASSERT_NE(bulk, nullptr);
+  EXPECT_EQ(bulk->type, "fanout");
+  EXPECT_TRUE(bulk->durable);
+  EXPECT_TRUE(bound(t, "ocpp_messages", "ocpp_exchange.bulk", ""));
+}
+
+TEST(TopologyQuorum, HighQueueRetriesThroughItsOwnDelayQueues) {
+  const auto t = core_topology(quorum_names());
+  const auto* delay = find_queue(t, "ocpp_messages.high.retry.1s");
+  ASSERT_NE(delay, nullptr);
+  EXPECT_EQ(std::get<std::int64_t>(delay->arguments.at("x-message-ttl")), 1000);
+  EXPECT_EQ(text_arg(*delay, "x-dead-letter-routing-key"), "ocpp_messages.high");
+  EXPECT_EQ(find_queue(t, "ocpp_messages.high.dlq"), nullptr) << "the high queue shares ocpp_messages.dlq";
+}
+
+TEST(TopologyQuorum, PerInstanceQueuesStayTransient) {
+  const auto n = quorum_names();
+  Topology t = gateway_topology(n, "gw-1");
+  t.append(api_topology(n, "api-1"));
+  t.append(notifier_topology(n, "nt-1"));
+  for (const auto& q : t.queues) {
+    EXPECT_FALSE(q.durable) << q.name;
+    EXPECT_TRUE(q.exclusive) << q.name;
+    EXPECT_EQ(q.arguments.count("x-queue-type"), 0u) << q.name;
+  }
+}

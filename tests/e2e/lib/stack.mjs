@@ -393,8 +393,8 @@ async function deleteBrokerObjects(names) {
     const queues = [];
     for (const [key, value] of Object.entries(names)) {
       if (key.startsWith('RABBITMQ_QUEUE_')) {
-        queues.push(value, `${value}.dlq`, `${value}.retry`);
-        for (const d of kRetryQueueSuffixes) queues.push(`${value}.retry.${d}`);
+        queues.push(value, `${value}.dlq`, `${value}.retry`, `${value}.high`);
+        for (const d of kRetryQueueSuffixes) queues.push(`${value}.retry.${d}`, `${value}.high.retry.${d}`);
       }
     }
     for (const q of queues) {
@@ -405,7 +405,7 @@ async function deleteBrokerObjects(names) {
     }
     for (const [key, value] of Object.entries(names)) {
       if (!key.startsWith('RABBITMQ_EXCHANGE_')) continue;
-      for (const x of [value, `${value}.dlx`, `${value}.retry`]) {
+      for (const x of [value, `${value}.dlx`, `${value}.retry`, `${value}.classes`, `${value}.bulk`]) {
         const ch = await conn.createChannel();
         ch.on('error', () => {});
         await ch.deleteExchange(x).catch(() => {});
