@@ -179,6 +179,30 @@ std::optional<std::string> check_profile_command(std::string_view action, const 
   return std::nullopt;
 }
 
+ProfileSummary summarize_profile_command(std::string_view action, const json& request) {
+  ProfileSummary s;
+  const json* profile = action == "SetChargingProfile"       ? field(request, "csChargingProfiles")
+                        : action == "RemoteStartTransaction" ? field(request, "chargingProfile")
+                                                             : &request;
+  if (profile == nullptr) return s;
+  auto integer = [&](const char* name) -> std::optional<std::int64_t> {
+    if (auto n = number(*profile, name)) return static_cast<std::int64_t>(*n);
+    return std::nullopt;
+  };
+  s.charging_profile_id = integer(action == "ClearChargingProfile" ? "id" : "chargingProfileId");
+  if (auto p = text(*profile, "chargingProfilePurpose"); !p.empty()) s.purpose = p;
+  s.stack_level = integer("stackLevel");
+  s.transaction_id = integer("transactionId");
+  if (const json* schedule = field(*profile, "chargingSchedule")) {
+    if (auto u = text(*schedule, "chargingRateUnit"); !u.empty()) s.rate_unit = u;
+    if (const json* periods = field(*schedule, "chargingSchedulePeriod"); periods && periods->is_array() &&
+                                                                          !periods->empty()) {
+      s.limit = number((*periods)[0], "limit");
+    }
+  }
+  return s;
+}
+
 std::optional<double> composite_limit_a(const std::vector<InstalledProfile>& profiles, int connector_id,
                                         std::optional<std::int64_t> transaction_id, std::int64_t tx_start_unix_s,
                                         std::int64_t now_unix_s) {

@@ -35,6 +35,17 @@ nlohmann::json site_default_profile_request(double limit_a, int phases);
 // periods start at 0 and increase. Returns the error naming the field, or nullopt.
 std::optional<std::string> check_profile_command(std::string_view action, const nlohmann::json& payload);
 
+// The columns a charging-profile command is listed by (GET .../charging-profiles).
+struct ProfileSummary {
+  std::optional<std::int64_t> charging_profile_id;  // ClearChargingProfile: its "id"
+  std::optional<std::string> purpose;
+  std::optional<std::int64_t> stack_level;
+  std::optional<std::int64_t> transaction_id;
+  std::optional<double> limit;  // of the first period
+  std::optional<std::string> rate_unit;
+};
+ProfileSummary summarize_profile_command(std::string_view action, const nlohmann::json& request);
+
 // A profile stored on a charger (the sim's model of the Smart Charging profile).
 struct InstalledProfile {
   int connector_id = 0;
