@@ -158,6 +158,10 @@ const std::vector<SettingInfo>& settings_table() {
        "how long the gateway waits for a worker's reply before answering InternalError"},
       {"GENX_COMMAND_TIMEOUT_MS", "--command-timeout-ms", "30000",
        "how long a command to a charger may take (api: HTTP 504 after it)"},
+      {"GENX_SMART_INTERVAL_MS", "--smart-interval-ms", "1000",
+       "how often an ocpp-worker re-runs the site allocation (at once after a session starts or stops); 0 = none"},
+      {"GENX_SMART_COMMAND_TIMEOUT_MS", "--smart-command-timeout-ms", "10000",
+       "how long the site allocation waits for a charger's answer to a profile (no answer: offline)"},
       {"GENX_COMMAND_QUEUE_LIMIT", "--command-queue-limit", "16",
        "commands waiting per charger in the gateway; more get HTTP 429"},
       {"GENX_OCPP_WORKERS", "--ocpp-workers", "2", "ocpp-worker processes started by genx run"},
@@ -456,6 +460,8 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.max_connections = static_cast<std::size_t>(get_int("GENX_MAX_CONNECTIONS", 0, 10000000));
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
   c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
+  c.smart_interval = std::chrono::milliseconds(get_int("GENX_SMART_INTERVAL_MS", 0, 3600000));
+  c.smart_command_timeout = std::chrono::milliseconds(get_int("GENX_SMART_COMMAND_TIMEOUT_MS", 100, 600000));
   c.schema_wait = std::chrono::seconds(get_int("GENX_SCHEMA_WAIT_SECONDS", 0, 86400));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   c.ocpp_workers = static_cast<int>(get_int("GENX_OCPP_WORKERS", 0, 64));

@@ -145,6 +145,7 @@ int run_api(const Config& config) {
   // one I/O thread like the read side.
   auto command_store = store::open_store(config.database_url, store::Schema::require_current);
   handler.enable_commands(commands, *command_store, *command_store);
+  handler.enable_sites(*command_store);
   role.on_stop([&server] { server.stop(); });
   // The api serves /health and /metrics on its own port: no ops server of its own.
   return role.run(

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ocpp/v16_validation.hpp"
+#include "smart/profiles.hpp"
 
 namespace genx::csms {
 
@@ -29,7 +30,8 @@ std::optional<std::string> check_connector_range(std::string_view action, const 
   const json* connector = field(payload, "connectorId");
   if (connector == nullptr || !connector->is_number()) return std::nullopt;
   const double id = connector->get<double>();
-  if (action == "ChangeAvailability") {
+  if (action == "ChangeAvailability" || action == "SetChargingProfile" || action == "ClearChargingProfile" ||
+      action == "GetCompositeSchedule") {
     if (id < 0) return std::string("connectorId: must be 0 (the whole charge point) or a connector number");
     return std::nullopt;
   }
@@ -43,7 +45,8 @@ const std::vector<std::string>& supported_commands() {
   static const std::vector<std::string> kCommands = {
       "RemoteStartTransaction", "RemoteStopTransaction", "Reset",       "UnlockConnector",
       "ChangeAvailability",     "ChangeConfiguration",   "GetConfiguration", "ClearCache",
-      "DataTransfer",           "TriggerMessage"};
+      "DataTransfer",           "TriggerMessage",        "SetChargingProfile", "ClearChargingProfile",
+      "GetCompositeSchedule"};
   return kCommands;
 }
 
@@ -68,6 +71,7 @@ std::optional<std::string> check_command(std::string_view action, const json& pa
   }
   if (!payload.is_object()) return std::string("body: expected a JSON object (the OCPP payload)");
   if (auto violation = ocpp::v16::validate_command(action, payload)) return violation->description;
+  if (auto problem = smart::check_profile_command(action, payload)) return problem;
   return check_connector_range(action, payload);
 }
 

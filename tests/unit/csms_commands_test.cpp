@@ -34,7 +34,7 @@ TEST(Commands, ChecksNameTheField) {
   ASSERT_TRUE(negative.has_value());
   EXPECT_EQ(negative->rfind("connectorId:", 0), 0u) << *negative;
   for (const auto& action : supported_commands()) EXPECT_TRUE(is_supported_command(action));
-  EXPECT_EQ(supported_commands().size(), 10u);
+  EXPECT_EQ(supported_commands().size(), 13u);  // Core + TriggerMessage + Smart Charging
 }
 
 TEST(Commands, ConvenienceEndpoints) {
