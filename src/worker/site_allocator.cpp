@@ -91,7 +91,9 @@ struct SiteAllocator::Impl {
       }
       try {
         if (!store) store = store::open_site_store(config.database_url);
-        for (const auto& site : store->list_sites()) {
+        const auto sites = store->list_sites();
+        spdlog::debug("site allocation round: {} site(s)", sites.size());
+        for (const auto& site : sites) {
           if (is_stopping()) break;
           run_site(site);
         }
@@ -239,7 +241,11 @@ SiteAllocator::SiteAllocator(const app::Config& config, broker::BrokerClient& br
 SiteAllocator::~SiteAllocator() { stop(); }
 
 void SiteAllocator::start() {
-  if (impl_->config.smart_interval.count() == 0) return;
+  if (impl_->config.smart_interval.count() == 0) {
+    spdlog::info("site allocation off in this worker (GENX_SMART_INTERVAL_MS=0)");
+    return;
+  }
+  spdlog::info("site allocation every {} ms (lease holder {})", impl_->config.smart_interval.count(), impl_->holder);
   impl_->commands.start();
   impl_->timers = std::thread([this] { impl_->ioc.run(); });
   impl_->loop_thread = std::thread([this] { impl_->loop(); });
