@@ -178,7 +178,7 @@ test('a strict ocpp-rpc charger accepts the schema-valid profiles GenX sends; re
   const before = a.received.length;
   for (const [action, body, message] of [
     ['SetChargingProfile', { ...maxProfile, connectorId: 1 }, 'ChargePointMaxProfile is set on connector 0'],
-    ['SetChargingProfile', { connectorId: 1, csChargingProfiles: { ...maxProfile.csChargingProfiles, recurrencyKind: undefined } }, 'recurrencyKind'],
+    ['SetChargingProfile', { connectorId: 0, csChargingProfiles: { ...maxProfile.csChargingProfiles, recurrencyKind: undefined } }, 'recurrencyKind'],
     ['SetChargingProfile', { connectorId: 0, csChargingProfiles: { ...maxProfile.csChargingProfiles, chargingProfileKind: 'Weekly' } }, 'chargingProfileKind'],
     ['RemoteStartTransaction', { idTag: 'T', chargingProfile: maxProfile.csChargingProfiles }, 'takes a TxProfile'],
   ]) {
