@@ -12,8 +12,10 @@ namespace {
 HttpResponse answer(int status, const json& body) { return HttpResponse{status, "application/json", body.dump()}; }
 HttpResponse error(int status, const std::string& message) { return answer(status, json{{"error", message}}); }
 
+// The site as of one moment (one read transaction), so its sums add up.
 smart::SiteState read_state(smart::SiteStore& store, const smart::SiteSettings& site) {
-  return smart::SiteState{site, store.site_members(site.id), store.site_sessions(site.id), store.session_limits(site.id)};
+  if (auto state = store.site_state(site.id)) return *state;
+  return smart::SiteState{site, {}, {}, {}};
 }
 
 std::optional<HttpResponse> parse_body(std::string_view body, json& out) {

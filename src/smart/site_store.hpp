@@ -69,6 +69,14 @@ struct ProfileRecord {
   std::string status;  // the charger's status, or the outcome (timeout, offline, CallError code)
 };
 
+// What the allocation needs of one site, read in one transaction (a consistent view).
+struct SiteState {
+  SiteSettings site;
+  std::vector<SiteMember> members;
+  std::vector<SiteSession> sessions;
+  std::vector<SessionLimit> limits;
+};
+
 class SiteStore {
  public:
   virtual ~SiteStore() = default;
@@ -89,6 +97,8 @@ class SiteStore {
   virtual std::vector<SiteSession> site_sessions(std::string_view site_id) = 0;
   // The TxProfile limits of the site's running transactions.
   virtual std::vector<SessionLimit> session_limits(std::string_view site_id) = 0;
+  // The site with its members, sessions and limits as of one moment; nullopt when no site.
+  virtual std::optional<SiteState> site_state(std::string_view site_id) = 0;
 
   virtual void set_default_limit(std::string_view charge_point_id, double limit_a, std::string_view status) = 0;
   virtual void set_session_limit(std::string_view site_id, const SessionLimit& limit) = 0;

@@ -26,14 +26,6 @@ std::variant<SiteSettings, std::string> parse_site(std::string_view site_id, con
 // PUT /api/sites/{id}/chargers/{cp}: optional {"maxCurrentA", "minCurrentA", "priority"}.
 std::variant<SiteMember, std::string> parse_member(std::string_view charge_point_id, const nlohmann::json& body);
 
-// What the allocation needs of one site, read from the store.
-struct SiteState {
-  SiteSettings site;
-  std::vector<SiteMember> members;
-  std::vector<SiteSession> sessions;
-  std::vector<SessionLimit> limits;
-};
-
 // The allocation inputs: one per member charger (its running session, if any, with the
 // limit in force and the status of the last profile), in member order.
 std::vector<ChargerInput> allocation_inputs(const SiteState& state);

@@ -118,11 +118,31 @@ struct SiteAllocator::Impl {
     return stopping;
   }
 
+  // Runs a store write, again after a transient failure (up to 20 times, 10-200 ms apart).
+  template <typename Fn>
+  void retrying(Fn&& fn) {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        fn();
+        return;
+      } catch (const csms::TransientStoreError& e) {
+        if (attempt >= 20) throw;
+        spdlog::debug("site allocation: retrying a write: {}", e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(200, 10 * attempt)));
+      }
+    }
+  }
+
   void run_site(const smart::SiteSettings& site) {
     const auto ttl = 3 * config.smart_command_timeout.count() + 5000;
-    if (!store->acquire_site_lease(site.id, holder, now_ms(), ttl)) return;
-    smart::SiteState state{site, store->site_members(site.id), store->site_sessions(site.id),
-                           store->session_limits(site.id)};
+    try {
+      if (!store->acquire_site_lease(site.id, holder, now_ms(), ttl)) return;
+    } catch (const csms::TransientStoreError&) {
+      return;  // another worker renewed it at the same moment: it holds the site
+    }
+    auto read = store->site_state(site.id);
+    if (!read) return;  // deleted meanwhile
+    const smart::SiteState& state = *read;
     auto inputs = smart::allocation_inputs(state);
     // An offline charger is tried again now and then (it may be back): as a lowering, so
     // no raise goes out before it answered.
@@ -194,19 +214,20 @@ struct SiteAllocator::Impl {
       // (offline: it may still apply the old; rejected: counted at its maximum anyway).
       double limit = s.change.limit_a;
       if (s.status != smart::ProfileStatus::kAccepted) limit = s.was_in_force.value_or(smart::kDefaultChargerMaxA);
-      try {
-        store->record_profile({s.change.charge_point_id, s.change.connector_id, "SetChargingProfile", "site",
-                               requests[i], s.answer});
+      // What the charger now obeys must be recorded: a unit that lost a race with another
+      // writer (PostgreSQL serialization) is retried.
+      retrying([&] {
         if (s.change.transaction_id) {
           store->set_session_limit(site.id, {s.change.charge_point_id, s.change.connector_id, *s.change.transaction_id,
                                              limit, smart::to_string(s.status), ""});
         } else {
           store->set_default_limit(s.change.charge_point_id, limit, smart::to_string(s.status));
         }
-      } catch (const std::exception& e) {
-        spdlog::error("site {}: answer of {} not recorded: {}", site.id, s.change.charge_point_id, e.what());
-        throw;
-      }
+      });
+      retrying([&] {
+        store->record_profile({s.change.charge_point_id, s.change.connector_id, "SetChargingProfile", "site",
+                               requests[i], s.answer});
+      });
       if (s.status == smart::ProfileStatus::kAccepted) retried_at.erase(s.change.charge_point_id);
       sent.push_back(std::move(s));
     }
@@ -214,9 +235,9 @@ struct SiteAllocator::Impl {
   }
 
   void publish_changed(const smart::SiteSettings& site) {
-    smart::SiteState state{site, store->site_members(site.id), store->site_sessions(site.id),
-                           store->session_limits(site.id)};
-    json document = smart::site_document(state);
+    auto state = store->site_state(site.id);
+    if (!state) return;
+    json document = smart::site_document(*state);
     messages::DomainEvent event{"site.allocation.changed", "", {}};
     event.fields = json::object();
     event.fields["siteId"] = site.id;

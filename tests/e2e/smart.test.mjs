@@ -9,6 +9,7 @@ import { io } from 'socket.io-client';
 import { Stack, poll, genxBin } from './lib/stack.mjs';
 import { connectAnsweringCharger, schemaErrors } from './lib/ocpp.mjs';
 import { getJson } from './lib/api.mjs';
+import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp } from './lib/browser.mjs';
 
 let stack;
 const sockets = [];
@@ -292,4 +293,41 @@ test('10 sim chargers behind a smaller limit: never above it, minimum or paused,
     assert.ok(p.sum <= allowed + 1e-6, `measured ${p.sum} A > ${allowed} A at ${new Date(p.at).toISOString()}`);
   }
   assert.ok(Math.max(...sums.map((p) => p.sum)) > 40, 'the site was used, not idle');
+});
+
+test('dashboard Sites view: limit, allocated and measured charted live, each session with its share', async () => {
+  // The sim site of the test before (its sessions are still open) or a fresh one.
+  if ((await getJson(stack, '/api/sites/sim-site')).status !== 200) {
+    await send('PUT', '/api/sites/sim-site', { name: 'Sim depot', maxCurrentA: 40, phases: 3, minCurrentA: 6 });
+  }
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await watchCsp(page);
+    await page.goto(`${stack.apiUrl}/#sites?site=sim-site`);
+    await page.locator('[data-testid="sites"]').waitFor({ state: 'visible' });
+    const limit = page.locator('[data-testid="site-limit"]');
+    await poll(async () => (await limit.textContent()).startsWith('40.0 A × 3'), { what: 'the site limit on the page' });
+    const expected = await site('sim-site');
+    await poll(async () => (await page.locator('#site-rows tr').count()) === expected.allocations.length,
+      { what: 'one row per session' });
+    // The operator raises the limit: the page follows without a reload.
+    await send('PUT', '/api/sites/sim-site', { name: 'Sim depot', maxCurrentA: 55, phases: 3, minCurrentA: 6 });
+    await poll(async () => (await limit.textContent()).startsWith('55.0 A'), { timeout: 10000, what: 'the new limit, live' });
+    // The chart holds the limit series over time: both values are in it.
+    const chartState = () => page.evaluate(() => ({
+      limits: window.genxSites.history.map((p) => p[1]),
+      canvas: document.querySelector('#site-chart canvas') !== null,
+    }));
+    await poll(async () => {
+      const c = await chartState();
+      return c.limits.includes(40) && c.limits.includes(55) && c.canvas;
+    }, { what: 'limit history in the chart', timeout: 10000 }).catch(async (e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(await chartState())}`);
+    });
+    await expectNoCspViolation(page);
+    await saveScreenshot(page, 'dashboard-sites.png');
+  } finally {
+    await closeChromium(browser);
+  }
 });

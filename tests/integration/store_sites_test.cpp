@@ -111,6 +111,15 @@ TEST_P(SiteStoreTest, SessionsCarryTheirLatestMeasuredCurrentAndLimits) {
   EXPECT_FALSE(sessions[1].measured_a);
 
   store_->set_session_limit("depot", {"CP1", 1, tx1, 16.6, "accepted", ""});
+  // The whole site as of one moment.
+  const auto state = store_->site_state("depot");
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->site.name, "Depot");
+  EXPECT_EQ(state->members.size(), 2u);
+  EXPECT_EQ(state->sessions.size(), 2u);
+  ASSERT_EQ(state->limits.size(), 1u);
+  EXPECT_EQ(state->limits[0].transaction_id, tx1);
+  EXPECT_FALSE(store_->site_state("nowhere"));
   auto limits = store_->session_limits("depot");
   ASSERT_EQ(limits.size(), 1u);
   EXPECT_DOUBLE_EQ(limits[0].limit_a, 16.6);

@@ -1384,7 +1384,13 @@ class PostgresStore final : public Store {
 
   std::vector<smart::SiteMember> site_members(std::string_view site_id) override {
     std::vector<smart::SiteMember> members;
-    read([&](Tx& tx) {
+    read([&](Tx& tx) { members = read_members(tx, site_id); });
+    return members;
+  }
+
+  static std::vector<smart::SiteMember> read_members(Tx& tx, std::string_view site_id) {
+    std::vector<smart::SiteMember> members;
+    {
       for (const auto& r : tx.exec_params(
                "SELECT charge_point_id, max_current_a, min_current_a, priority, default_limit_a, default_status "
                "FROM site_chargers WHERE site_id = $1 ORDER BY charge_point_id",
@@ -1392,13 +1398,19 @@ class PostgresStore final : public Store {
         members.push_back(smart::SiteMember{text(r[0]), opt_real(r[1]), opt_real(r[2]),
                                             static_cast<int>(integer(r[3])), opt_real(r[4]), text(r[5])});
       }
-    });
+    }
     return members;
   }
 
   std::vector<smart::SiteSession> site_sessions(std::string_view site_id) override {
     std::vector<smart::SiteSession> sessions;
-    read([&](Tx& tx) {
+    read([&](Tx& tx) { sessions = read_sessions(tx, site_id); });
+    return sessions;
+  }
+
+  static std::vector<smart::SiteSession> read_sessions(Tx& tx, std::string_view site_id) {
+    std::vector<smart::SiteSession> sessions;
+    {
       for (const auto& r : tx.exec_params(
                "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at FROM site_chargers s "
                "JOIN chargers c ON c.charge_point_id = s.charge_point_id "
@@ -1423,13 +1435,19 @@ class PostgresStore final : public Store {
           }
         }
       }
-    });
+    }
     return sessions;
   }
 
   std::vector<smart::SessionLimit> session_limits(std::string_view site_id) override {
     std::vector<smart::SessionLimit> limits;
-    read([&](Tx& tx) {
+    read([&](Tx& tx) { limits = read_limits(tx, site_id); });
+    return limits;
+  }
+
+  static std::vector<smart::SessionLimit> read_limits(Tx& tx, std::string_view site_id) {
+    std::vector<smart::SessionLimit> limits;
+    {
       for (const auto& r : tx.exec_params(
                "SELECT l.charge_point_id, l.connector_id, l.transaction_id, l.limit_a, l.status, l.updated_at "
                "FROM site_session_limits l JOIN transactions t ON t.id = l.transaction_id AND t.stopped_at IS NULL "
@@ -1438,8 +1456,20 @@ class PostgresStore final : public Store {
         limits.push_back(smart::SessionLimit{text(r[0]), static_cast<int>(integer(r[1])), integer(r[2]),
                                              r[3].as<double>(), text(r[4]), text(r[5])});
       }
-    });
+    }
     return limits;
+  }
+
+  std::optional<smart::SiteState> site_state(std::string_view site_id) override {
+    std::optional<smart::SiteState> state;
+    read([&](Tx& tx) {
+      auto r = tx.exec_params("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = $1",
+                              str(site_id));
+      if (r.empty()) return;
+      state = smart::SiteState{site_row(r[0]), read_members(tx, site_id), read_sessions(tx, site_id),
+                               read_limits(tx, site_id)};
+    });
+    return state;
   }
 
   void set_default_limit(std::string_view charge_point_id, double limit_a, std::string_view status) override {
@@ -1458,10 +1488,6 @@ class PostgresStore final : public Store {
           "updated_at = excluded.updated_at",
           limit.transaction_id, str(site_id), limit.charge_point_id, std::int64_t{limit.connector_id}, limit.limit_a,
           limit.status, now_text());
-      tx.exec_params(
-          "DELETE FROM site_session_limits WHERE site_id = $1 AND transaction_id IN (SELECT id FROM transactions "
-          "WHERE stopped_at IS NOT NULL)",
-          str(site_id));
     });
   }
 

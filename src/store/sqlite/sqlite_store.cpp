@@ -1487,7 +1487,13 @@ bool SqliteStore::delete_site_member(std::string_view site_id, std::string_view 
 
 std::vector<smart::SiteMember> SqliteStore::site_members(std::string_view site_id) {
   std::vector<smart::SiteMember> members;
-  impl_->transaction("BEGIN", [&] {
+  impl_->transaction("BEGIN", [&] { members = read_members(site_id); });
+  return members;
+}
+
+std::vector<smart::SiteMember> SqliteStore::read_members(std::string_view site_id) {
+  std::vector<smart::SiteMember> members;
+  {
     auto q = impl_->query(
         "SELECT charge_point_id, max_current_a, min_current_a, priority, default_limit_a, default_status "
         "FROM site_chargers WHERE site_id = ?1 ORDER BY charge_point_id");
@@ -1496,13 +1502,19 @@ std::vector<smart::SiteMember> SqliteStore::site_members(std::string_view site_i
       members.push_back(smart::SiteMember{q.text(0), optional_real(q, 1), optional_real(q, 2),
                                          static_cast<int>(q.integer(3)), optional_real(q, 4), q.text(5)});
     }
-  });
+  }
   return members;
 }
 
 std::vector<smart::SiteSession> SqliteStore::site_sessions(std::string_view site_id) {
   std::vector<smart::SiteSession> sessions;
-  impl_->transaction("BEGIN", [&] {
+  impl_->transaction("BEGIN", [&] { sessions = read_sessions(site_id); });
+  return sessions;
+}
+
+std::vector<smart::SiteSession> SqliteStore::read_sessions(std::string_view site_id) {
+  std::vector<smart::SiteSession> sessions;
+  {
     auto q = impl_->query(
         "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at FROM site_chargers s "
         "JOIN chargers c ON c.charge_point_id = s.charge_point_id "
@@ -1519,13 +1531,32 @@ std::vector<smart::SiteSession> SqliteStore::site_sessions(std::string_view site
       m.bind(1, session.transaction_id);
       session.measured_a = latest_current(m);
     }
-  });
+  }
   return sessions;
 }
 
 std::vector<smart::SessionLimit> SqliteStore::session_limits(std::string_view site_id) {
   std::vector<smart::SessionLimit> limits;
+  impl_->transaction("BEGIN", [&] { limits = read_limits(site_id); });
+  return limits;
+}
+
+std::optional<smart::SiteState> SqliteStore::site_state(std::string_view site_id) {
+  std::optional<smart::SiteState> state;
   impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = ?1");
+    q.bind(1, site_id);
+    if (!q.step()) return;
+    smart::SiteSettings site = read_site(q);
+    q.run();
+    state = smart::SiteState{site, read_members(site_id), read_sessions(site_id), read_limits(site_id)};
+  });
+  return state;
+}
+
+std::vector<smart::SessionLimit> SqliteStore::read_limits(std::string_view site_id) {
+  std::vector<smart::SessionLimit> limits;
+  {
     auto q = impl_->query(
         "SELECT l.charge_point_id, l.connector_id, l.transaction_id, l.limit_a, l.status, l.updated_at "
         "FROM site_session_limits l JOIN transactions t ON t.id = l.transaction_id AND t.stopped_at IS NULL "
@@ -1535,7 +1566,7 @@ std::vector<smart::SessionLimit> SqliteStore::session_limits(std::string_view si
       limits.push_back(smart::SessionLimit{q.text(0), static_cast<int>(q.integer(1)), q.integer(2), q.real(3),
                                            q.text(4), q.text(5)});
     }
-  });
+  }
   return limits;
 }
 
@@ -1558,12 +1589,6 @@ void SqliteStore::set_session_limit(std::string_view site_id, const smart::Sessi
     q.bind(1, limit.transaction_id).bind(2, site_id).bind(3, limit.charge_point_id).bind(4, limit.connector_id)
         .bind_real(5, limit.limit_a).bind(6, limit.status).bind(7, now_text());
     q.run();
-    // Limits of transactions that ended are of no use any more.
-    auto prune = impl_->query(
-        "DELETE FROM site_session_limits WHERE site_id = ?1 AND transaction_id IN (SELECT id FROM transactions "
-        "WHERE stopped_at IS NOT NULL)");
-    prune.bind(1, site_id);
-    prune.run();
   });
 }
 

@@ -85,6 +85,7 @@ class SqliteStore final : public Store {
   std::vector<smart::SiteMember> site_members(std::string_view site_id) override;
   std::vector<smart::SiteSession> site_sessions(std::string_view site_id) override;
   std::vector<smart::SessionLimit> session_limits(std::string_view site_id) override;
+  std::optional<smart::SiteState> site_state(std::string_view site_id) override;
   void set_default_limit(std::string_view charge_point_id, double limit_a, std::string_view status) override;
   void set_session_limit(std::string_view site_id, const smart::SessionLimit& limit) override;
   void record_profile(const smart::ProfileRecord& record) override;
@@ -97,6 +98,10 @@ class SqliteStore final : public Store {
   int schema_version() override;
 
  private:
+  // The site reads without a transaction of their own (the caller's).
+  std::vector<smart::SiteMember> read_members(std::string_view site_id);
+  std::vector<smart::SiteSession> read_sessions(std::string_view site_id);
+  std::vector<smart::SessionLimit> read_limits(std::string_view site_id);
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
