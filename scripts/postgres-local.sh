@@ -2,8 +2,14 @@
 # A private PostgreSQL cluster for GenX development and tests, next to (never instead of)
 # a system cluster: its own data directory, port and socket directory.
 #
-#   scripts/postgres-local.sh start          initdb when new, start in background, wait until
-#                                            it accepts connections, create database "genx"
+#   scripts/postgres-local.sh start [--tls DIR]
+#                                            initdb when new, start in background, wait until
+#                                            it accepts connections, create database "genx".
+#                                            --tls: ssl=on with DIR/server.pem (certificate
+#                                            chain) and DIR/server.key (copied beside the
+#                                            cluster, readable by the server user only);
+#                                            clients choose sslmode (verify-full +
+#                                            sslrootcert=CA checks it)
 #   scripts/postgres-local.sh stop           stop it (pg_ctl stop -m fast, waits for exit)
 #   scripts/postgres-local.sh status         "running" / "stopped" (exit 0 / 3)
 #   scripts/postgres-local.sh url [DB]       print postgresql://genx@127.0.0.1:PORT/DB (default genx)
@@ -93,6 +99,19 @@ createdb_() {
 }
 
 start() {
+  local tls_dir=""
+  while (($#)); do
+    case "$1" in
+      --tls)
+        tls_dir="${2:-}"
+        [[ -n $tls_dir ]] || { echo "postgres-local: --tls needs a directory" >&2; exit 2; }
+        for f in server.pem server.key; do
+          [[ -r "$tls_dir/$f" ]] || { echo "postgres-local: --tls DIR: cannot read $tls_dir/$f" >&2; exit 2; }
+        done
+        shift 2 ;;
+      *) echo "postgres-local: start: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
   if is_running; then
     echo "postgres-local: running on port $port: $(url)"
     return 0
@@ -111,10 +130,22 @@ start() {
       { echo "postgres-local: initdb failed:" >&2; tail -n 20 "$base/initdb.log" >&2; exit 1; }
   fi
   [[ -n "${owner:-}" ]] && chown "$owner" "$socket" && touch "$log" && chown "$owner" "$log"
+  local ssl_options=""
+  if [[ -n $tls_dir ]]; then
+    # The server refuses a key that others can read: a copy of its own.
+    mkdir -p "$base/tls"
+    cp "$tls_dir/server.pem" "$base/tls/server.pem"
+    cp "$tls_dir/server.key" "$base/tls/server.key"
+    chmod 700 "$base/tls"
+    chmod 600 "$base/tls/server.key"
+    chmod 644 "$base/tls/server.pem"
+    [[ -n "${owner:-}" ]] && chown -R "$owner" "$base/tls"
+    ssl_options="-c ssl=on -c ssl_cert_file=$base/tls/server.pem -c ssl_key_file=$base/tls/server.key"
+  fi
   # Detached (own session, no inherited descriptors): a caller reading our output through
   # a pipe sees EOF when this script exits.
   as_owner "$bin/pg_ctl" -D "$data" -l "$log" -s \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$socket -c max_connections=300 -c fsync=on" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$socket -c max_connections=300 -c fsync=on $ssl_options" \
     start </dev/null >/dev/null 2>&1 || true
   local deadline=$((SECONDS + 60))
   until "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; do
@@ -150,7 +181,7 @@ status() {
 cmd="${1:-}"
 shift || true
 case "$cmd" in
-  start) start ;;
+  start) start "$@" ;;
   stop) stop ;;
   status) status ;;
   url) url "${1:-}" ;;
@@ -159,5 +190,5 @@ case "$cmd" in
     [[ "${1:-}" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { echo "postgres-local: bad database name '${1:-}'" >&2; exit 2; }
     psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" ;;
   psql) psql_ "$@" ;;
-  *) echo "usage: $0 start|stop|status|url [DB]|createdb NAME|dropdb NAME|psql ARGS..." >&2; exit 2 ;;
+  *) echo "usage: $0 start [--tls DIR]|stop|status|url [DB]|createdb NAME|dropdb NAME|psql ARGS..." >&2; exit 2 ;;
 esac

@@ -22,6 +22,8 @@
 #   GENX_TEST_POSTGRES_PORT  port of the private PostgreSQL cluster (scripts/postgres-local.sh,
 #                            default 5745): the store tests and the second e2e pass run on it
 #                            (GENX_TEST_POSTGRES_URL is exported for them); stopped at exit
+#   GENX_TEST_POSTGRES_TLS_PORT port of the TLS-enabled private cluster that
+#                            tests/e2e/postgres_ops starts and stops itself (default 5746)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$GENX_ROOT"

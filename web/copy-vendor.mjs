@@ -12,6 +12,10 @@ const kFiles = [
   ['uplot/dist/uPlot.iife.min.js', 'uPlot.iife.min.js'],
   ['uplot/dist/uPlot.min.css', 'uPlot.min.css'],
   ['uplot/LICENSE', 'uPlot.LICENSE'],
+  // The API page (api.html): Swagger UI renders /api/openapi.json.
+  ['swagger-ui-dist/swagger-ui-bundle.js', 'swagger-ui-bundle.js'],
+  ['swagger-ui-dist/swagger-ui.css', 'swagger-ui.css'],
+  ['swagger-ui-dist/LICENSE', 'swagger-ui.LICENSE'],
 ];
 
 const vendor = path.join(here, 'public', 'vendor');

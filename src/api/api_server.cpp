@@ -1,4 +1,5 @@
 #include "api/api_server.hpp"
+#include "api/routes.hpp"
 #include "api/security_routes.hpp"
 #include "api/site_routes.hpp"
 #include "api/stats_routes.hpp"
@@ -97,14 +98,8 @@ HttpResponse ApiHandler::metrics() {
   body += "# HELP genx_api_requests_total HTTP requests handled by the api role.\n";
   body += "# TYPE genx_api_requests_total counter\n";
   body += "genx_api_requests_total " + std::to_string(requests_) + "\n";
-  if (broker_) {
-    body += "# HELP genx_rabbitmq_connected 1 when the RabbitMQ connection is up.\n";
-    body += "# TYPE genx_rabbitmq_connected gauge\n";
-    body += std::string("genx_rabbitmq_connected ") + (broker_->connected() ? "1" : "0") + "\n";
-    body += "# HELP genx_rabbitmq_reconnects_total RabbitMQ reconnections.\n";
-    body += "# TYPE genx_rabbitmq_reconnects_total counter\n";
-    body += "genx_rabbitmq_reconnects_total " + std::to_string(broker_->reconnects()) + "\n";
-  }
+  // genx_rabbitmq_* come from the registry (runtime/ops.cpp, one set per role process):
+  // writing them here too would give Prometheus two TYPE lines for one name.
   body += "# HELP genx_api_commands_total Commands to chargers that ended, by outcome.\n";
   body += "# TYPE genx_api_commands_total counter\n";
   for (const auto& [outcome, count] : command_outcomes_) {
@@ -323,6 +318,20 @@ std::optional<HttpResponse> ApiHandler::authorize(std::string_view method, std::
   return std::nullopt;
 }
 
+std::optional<RouteRefusal> ApiHandler::check_route(std::string_view method, std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (!is_api_path(path)) return std::nullopt;
+  const auto match = match_route(api_routes(), method, path);
+  if (match.check == RouteCheck::kFound) return std::nullopt;
+  ++requests_;
+  if (match.check == RouteCheck::kWrongMethod) {
+    return RouteRefusal{error_response(405, "method not allowed: " + std::string(path) + " accepts " + match.allowed),
+                        match.allowed};
+  }
+  return RouteRefusal{error_response(404, "not found: " + std::string(path) + " is not an api route (see /api/openapi.json)"),
+                      {}};
+}
+
 SlowJob ApiHandler::slow_route(std::string_view method, std::string_view target, std::string_view body) {
   std::string_view path = target;
   std::string_view query;
@@ -397,6 +406,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
                                      {"gatewayPort", options_.gateway_port},
                                      {"authRequired", options_.access != nullptr && options_.access->enabled()}});
     }
+    if (path == "/api/openapi.json") return HttpResponse{200, "application/json", std::string(openapi_document())};
     if (path.substr(0, 5) != "/api/") {
       if (auto file = read_static_file(options_.web_dir, path)) {
         return HttpResponse{200, file->content_type, std::move(file->body)};
@@ -580,6 +590,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       write(HttpResponse{204, "text/plain", ""});
       return;
     }
+    if (auto refusal = handler_.check_route(method_view, target_view)) {
+      write(std::move(refusal->response), {}, refusal->allow);
+      return;
+    }
     if (auto refusal = handler_.authorize(method_view, target_view, auth_view)) {
       write(std::move(*refusal));
       return;
@@ -610,8 +624,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     write(handler_.handle(method_view, target_view, auth_view, accept_header(), request_.body()));
   }
 
-  // retry_after: seconds for a Retry-After header (empty: none).
-  void write(HttpResponse result, std::string_view retry_after = {}) {
+  // retry_after: seconds for a Retry-After header; allow: methods for an Allow header
+  // (empty: none).
+  void write(HttpResponse result, std::string_view retry_after = {}, std::string_view allow = {}) {
     stream_.expires_after(std::chrono::seconds(30));  // the read's deadline may have passed
     response_ = {};
     response_.version(request_.version());
@@ -631,6 +646,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (request_.method() == http::verb::options) response_.set(http::field::allow, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
     if (!retry_after.empty()) response_.set(http::field::retry_after, std::string(retry_after));
+    if (!allow.empty()) response_.set(http::field::allow, std::string(allow));
     response_.keep_alive(request_.keep_alive());
     response_.body() = request_.method() == http::verb::head ? "" : std::move(result.body);
     response_.prepare_payload();

@@ -77,6 +77,13 @@ struct HttpResponse {
   std::string body;
 };
 
+// A request the route table refuses: the answer, and for 405 the path's methods (the
+// Allow header).
+struct RouteRefusal {
+  HttpResponse response;
+  std::string allow;
+};
+
 // Worker threads for slow routes, and how many slow requests may wait or run at once.
 inline constexpr std::size_t kSlowRequestThreads = 2;
 inline constexpr std::size_t kSlowRequestLimit = 8;
@@ -97,6 +104,10 @@ class ApiHandler {
   // or 503 when the tokens cannot be checked), or nullopt when the request may proceed.
   std::optional<HttpResponse> authorize(std::string_view method, std::string_view target,
                                         std::string_view authorization);
+  // The route check (before authorize): 404 for an /api/*, /health or /metrics path the
+  // OpenAPI document (api/routes.hpp) does not name, 405 with `allow` for a method it does
+  // not name for that path; nullopt for a documented operation or a dashboard file.
+  std::optional<RouteRefusal> check_route(std::string_view method, std::string_view target);
   HttpResponse handle(std::string_view method, std::string_view target,
                       std::string_view authorization, std::string_view accept = {},
                       std::string_view body = {});

@@ -111,6 +111,19 @@ json max_length(const json& queue) {
   return limit > 0 ? json(limit) : json(nullptr);
 }
 
+metrics::Family<metrics::Gauge>& max_length_gauge() {
+  static auto& g = metrics::registry().gauge("genx_queue_max_length", "x-max-length of a bounded GenX queue",
+                                             {"queue"});
+  return g;
+}
+
+metrics::Family<metrics::Counter>& full_alerts_counter() {
+  static auto& c = metrics::registry().counter(
+      "genx_queue_full_alerts_total", "times a bounded GenX queue reached 90% of its x-max-length (QueueFull events)",
+      {"queue"});
+  return c;
+}
+
 }  // namespace
 
 // The configured order (the main queue first, as the dashboard shows it): each queue,
@@ -250,12 +263,8 @@ struct QueueMonitor::Impl {
   // A bounded queue at 90% of its x-max-length (rounded up) drops its oldest messages (or
   // is about to): one QueueFull event, a warning, and genx_queue_full_alerts_total.
   void check_full(const json& q, const std::string& name, std::int64_t messages) {
-    static auto& limit_gauge = metrics::registry().gauge(
-        "genx_queue_max_length", "x-max-length of a bounded GenX queue", {"queue"});
-    static auto& full_alerts = metrics::registry().counter(
-        "genx_queue_full_alerts_total",
-        "times a bounded GenX queue reached 90% of its x-max-length (QueueFull events)",
-        {"queue"});
+    auto& limit_gauge = max_length_gauge();
+    auto& full_alerts = full_alerts_counter();
     auto limit = q.find("maxLength");
     if (limit == q.end() || !limit->is_number_integer()) return;
     const auto max = limit->get<std::int64_t>();
@@ -321,6 +330,8 @@ QueueMonitor::QueueMonitor(QueueMonitorOptions options, broker::BrokerClient* br
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->broker = broker;
+  max_length_gauge();  // on /metrics from the start
+  full_alerts_counter();
 }
 
 QueueMonitor::~QueueMonitor() { stop(); }

@@ -38,6 +38,7 @@ struct Config {
   broker::ConnectionSettings amqp;
   broker::Names names;
   std::string database_url;
+  std::string database_read_url;  // the api's read side; empty: database_url
   std::string bind_address;
   int gateway_port = 9000;
   int api_port = 8080;
@@ -95,14 +96,21 @@ struct Config {
   std::chrono::seconds prune_interval{3600};  // 0: no periodic pruning
 };
 
-// One documented setting: environment variable, flag, default and meaning.
+// One setting: environment variable, flag ("" = environment only), default, a one-line
+// help (genx --help) and its full meaning in Markdown (docs/configuration.md). This table
+// is the one place a setting is documented: docs/configuration.md is generated from it
+// (settings_reference(), `genx config reference`) and a test keeps the two equal.
 struct SettingInfo {
   const char* env;
   const char* flag;
   const char* default_value;
   const char* help;
+  const char* doc;
 };
 const std::vector<SettingInfo>& settings_table();
+
+// docs/configuration.md: the settings table as Markdown.
+std::string settings_reference();
 
 using Variables = std::map<std::string, std::string>;
 

@@ -16,6 +16,7 @@
 
 #include "app/arguments.hpp"
 #include "app/config.hpp"
+#include "app/db_command.hpp"
 #include "app/dlq_command.hpp"
 #include "app/tokens_command.hpp"
 #include "app/logging.hpp"
@@ -75,6 +76,16 @@ Commands:
   db migrate     applies pending database migrations and prints the schema version
                  (the ocpp-worker and genx run do it too; gateway, api, notifier
                  and analytics only wait for it: GENX_SCHEMA_WAIT_SECONDS)
+  db copy --from URL --to URL [--force]
+                 copies every row of one database into another (SQLite to
+                 PostgreSQL or back), in one transaction of the target, migrated
+                 first; refuses a target that holds rows unless --force (which
+                 replaces them); prints the rows per table of both sides and
+                 the next ids. Stop the stack first
+  db grant read|api|worker ROLE
+                 PostgreSQL: grants an existing role what that part of GenX
+                 needs (read: SELECT only; api: read plus the api's writes;
+                 worker: read and write every table), run as the schema owner
   db prune [--dry-run]
                  removes rows older than their retention (GENX_RETENTION_*), in
                  short batches, and prints what it removed per table; --dry-run
@@ -99,9 +110,11 @@ Every option can also be given as an environment variable or in the .env file
 void print_usage() {
   std::fputs(kUsage, stdout);
   for (const auto& s : genx::app::settings_table()) {
-    std::printf("  %-34s %s\n", (std::string(s.flag) + " VALUE").c_str(), s.help);
+    const std::string flag = *s.flag ? std::string(s.flag) + " VALUE" : std::string("(environment only)");
+    std::printf("  %-34s %s\n", flag.c_str(), s.help);
     std::printf("  %-34s env %s, default \"%s\"\n", "", s.env, s.default_value);
   }
+  std::fputs("\nEvery setting in full: docs/configuration.md (or genx config reference).\n", stdout);
 }
 
 // Operator commands against the database: `genx id-tags ...`, `genx chargers ...`.
@@ -115,8 +128,9 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
   args.erase(args.begin());
   auto split = genx::app::split_arguments(
       args,
-      {"--status", "--expiry", "--parent", "--from", "--energy-per-kwh", "--time-per-minute", "--session-fee"},
-      {"--generate", "--dry-run"});
+      {"--status", "--expiry", "--parent", "--from", "--to", "--energy-per-kwh", "--time-per-minute",
+       "--session-fee"},
+      {"--generate", "--dry-run", "--force"});
   if (auto* error = std::get_if<std::string>(&split)) {
     std::fprintf(stderr, "genx: %s\n", error->c_str());
     return 2;
@@ -137,6 +151,12 @@ int run_admin(const std::string& command, std::vector<std::string> args) {
       const int version = genx::store::migrate_database(config.database_url);
       std::printf("database schema at version %d\n", version);
       return 0;
+    }
+    if (command == "db" && sub == "copy" && positional.empty()) {
+      return genx::app::run_db_copy(own, own.count("--force") > 0);
+    }
+    if (command == "db" && sub == "grant") {
+      return genx::app::run_db_grant(config, positional);
     }
     auto store = genx::store::open_store(config.database_url, genx::store::Schema::require_current);
     if (command == "id-tags" && sub == "set" && positional.size() == 1) {
@@ -288,6 +308,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "config" && args.size() == 1 && args.front() == "reference") {
+    std::fputs(genx::app::settings_reference().c_str(), stdout);
+    return 0;
+  }
   if (command == "health") return run_health(args);
   if (command == "id-tags" || command == "chargers" || command == "tariff" || command == "db" ||
       (command == "analytics" && !args.empty() && args.front() == "rebuild")) {

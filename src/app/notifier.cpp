@@ -28,18 +28,20 @@ constexpr std::uint16_t kNotifierPrefetch = 256;
 // Ids remembered for dedupe (~10 MB): far more than a redelivery can lag behind.
 constexpr std::size_t kRecentEventIds = 100000;
 
-void count_duplicate() {
+metrics::Counter& duplicate_events() {
   static auto& c = metrics::registry().counter(
       "genx_notifier_duplicate_events_total",
       "events dropped because their eventId was forwarded recently (at-least-once copies)");
-  c.with().inc();
+  return c.with();
 }
+void count_duplicate() { duplicate_events().inc(); }
 }
 
 int run_notifier(const Config& config) {
   runtime::Role role(config, "notifier", broker::notifier_topology(config.names, config.instance_id));
   broker::BrokerClient& broker = role.broker();
   notifier::RecentIds forwarded(kRecentEventIds);  // used on the broker's I/O thread only
+  duplicate_events();  // on /metrics from the start (0), not only after the first copy
 
   notifier::NotifierOptions options;
   options.bind_address = config.bind_address;

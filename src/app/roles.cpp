@@ -93,12 +93,14 @@ int run_api(const Config& config) {
   wait_for_schema(config, "api");
   runtime::Role role(config, "api", broker::api_topology(config.names, config.instance_id));
   broker::BrokerClient& broker = role.broker();
-  auto store = store::open_read_store(config.database_url);
+  // The read side may connect as a read-only role (DATABASE_READ_URL); commands and
+  // charger credentials write through DATABASE_URL.
+  auto store = store::open_api_read_store(config.database_url, config.database_read_url);
   api::ApiOptions options;
   options.bind_address = config.bind_address;
   options.port = config.api_port;
   // Tokens are checked on the api's I/O thread against their own database connection.
-  auto token_store = store::open_token_store(config.database_url);
+  auto token_store = store::open_api_token_store(config.database_url, config.database_read_url);
   auth::AccessControl access(config.api_token, token_store.get());
   warn_when_open(access, "api", "REST API (commands included)");
   options.access = &access;

@@ -86,7 +86,7 @@ Need required_access(std::string_view method, std::string_view path, bool metric
   const bool read_method = method == "GET" || method == "HEAD";
   if (method == "OPTIONS") return Need::kNone;  // CORS preflight: carries no credentials
   if (!read_method) return Need::kOperator;
-  if (path == "/health" || path == "/api/config") return Need::kNone;
+  if (path == "/health" || path == "/api/config" || path == "/api/openapi.json") return Need::kNone;
   if (path == "/metrics") return metrics_open ? Need::kNone : Need::kRead;
   if (path == "/api" || path.substr(0, 5) == "/api/") return Need::kRead;
   return Need::kNone;  // dashboard files

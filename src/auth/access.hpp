@@ -38,7 +38,7 @@ struct Principal {
   Role role = Role::kRead;
 };
 
-// What a request needs. kNone: open (health, dashboard files, /api/config, CORS
+// What a request needs. kNone: open (health, dashboard files, /api/config, /api/openapi.json, CORS
 // preflight). kRead: a token of any role. kOperator: an operator token.
 enum class Need { kNone, kRead, kOperator };
 Need required_access(std::string_view method, std::string_view path, bool metrics_open);

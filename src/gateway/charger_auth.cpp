@@ -8,26 +8,34 @@
 namespace genx::gateway {
 namespace {
 
-void count_check(int status) {
+metrics::Family<metrics::Counter>& handshake_checks() {
   static auto& family = metrics::registry().counter(
       "genx_gateway_handshake_checks_total",
       "charger handshakes checked against their security profile, by result (accepted, 401, 403, 503)",
       {"result"});
-  family.with({status == 0 ? std::string("accepted") : std::to_string(status)}).inc();
+  return family;
 }
 
-void count_password_check(const char* source) {
+metrics::Family<metrics::Counter>& password_checks() {
   static auto& family = metrics::registry().counter(
       "genx_gateway_password_checks_total",
       "charger passwords checked, by source: cache (a recent success remembered) or hash (PBKDF2 run)",
       {"source"});
-  family.with({source}).inc();
+  return family;
 }
+
+void count_check(int status) {
+  handshake_checks().with({status == 0 ? std::string("accepted") : std::to_string(status)}).inc();
+}
+
+void count_password_check(const char* source) { password_checks().with({source}).inc(); }
 
 }  // namespace
 
 ChargerAuthenticator::ChargerAuthenticator(ChargerAuthOptions options, Lookup lookup)
     : options_(options), lookup_(std::move(lookup)), cache_(options.cache_entries) {
+  handshake_checks();  // on /metrics from the start
+  password_checks();
   const int n = options_.threads < 1 ? 1 : options_.threads;
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
 }

@@ -22,7 +22,26 @@ SchemaBehindError::SchemaBehindError(int have_version, int need_version)
       have(have_version),
       need(need_version) {}
 
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+std::unique_ptr<Store> open_store_with(const std::string& database_url, Schema schema,
+                                       const std::string& password_file);
+
+}  // namespace
+
 std::unique_ptr<Store> open_store(const std::string& database_url, Schema schema) {
+  return open_store_with(database_url, schema, env("DATABASE_PASSWORD_FILE"));
+}
+
+namespace {
+
+std::unique_ptr<Store> open_store_with(const std::string& database_url, Schema schema,
+                                       const std::string& password_file) {
   constexpr std::string_view kMemory = "sqlite::memory:";
   constexpr std::string_view kSqlite = "sqlite://";
   const std::string_view url = database_url;
@@ -44,8 +63,7 @@ std::unique_ptr<Store> open_store(const std::string& database_url, Schema schema
     if (const char* size = std::getenv("DATABASE_POOL_SIZE"); size != nullptr && *size != '\0') {
       pg.pool_size = std::atoi(size);
     }
-    const char* password_file = std::getenv("DATABASE_PASSWORD_FILE");
-    return open_postgres_store(database_url, password_file != nullptr ? password_file : "", pg);
+    return open_postgres_store(database_url, password_file, pg);
   }
   // Name only the scheme: the rest of a URL may carry a password.
   const auto colon = url.find(':');
@@ -55,6 +73,8 @@ std::unique_ptr<Store> open_store(const std::string& database_url, Schema schema
                               "\" is not supported; use sqlite://relative/path.db, "
                               "sqlite:///absolute/path.db, sqlite::memory: or postgresql://...");
 }
+
+}  // namespace
 
 int migrate_database(const std::string& database_url) {
   return open_store(database_url, Schema::migrate)->schema_version();
@@ -84,6 +104,22 @@ std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url) {
 
 std::unique_ptr<smart::SiteStore> open_site_store(const std::string& database_url) {
   return open_store(database_url, Schema::require_current);
+}
+
+namespace {
+std::unique_ptr<Store> open_read_side(const std::string& database_url, const std::string& read_url) {
+  if (read_url.empty()) return open_store(database_url, Schema::require_current);
+  std::string password_file = env("DATABASE_READ_PASSWORD_FILE");
+  if (password_file.empty()) password_file = env("DATABASE_PASSWORD_FILE");
+  return open_store_with(read_url, Schema::require_current, password_file);
+}
+}  // namespace
+
+std::unique_ptr<api::ReadStore> open_api_read_store(const std::string& database_url, const std::string& read_url) {
+  return open_read_side(database_url, read_url);
+}
+std::unique_ptr<auth::TokenStore> open_api_token_store(const std::string& database_url, const std::string& read_url) {
+  return open_read_side(database_url, read_url);
 }
 
 }  // namespace genx::store

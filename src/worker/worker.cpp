@@ -90,6 +90,7 @@ std::int64_t now_millis() {
 int run(const Config& config) {
   runtime::Role role(config, "ocpp-worker", site_allocator_topology(config));
   role.on_signal_log("finishing the current message");
+  worker_metrics::declare();
   broker::BrokerClient& broker = role.broker();
   // The ocpp-worker migrates the database (as `genx db migrate` does); the other roles
   // wait for the schema (app/schema_wait.hpp).

@@ -29,7 +29,7 @@ const stockUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((d) =
 const kUnits = [
   'genx-gateway.service', 'genx-api.service',
   'genx-ocpp-worker@0.service', 'genx-ocpp-worker@1.service', 'genx-ocpp-worker@3.service',
-  'genx-notifier@0.service', 'genx-analytics@0.service', 'genx.target',
+  'genx-notifier@0.service', 'genx-analytics@0.service', 'genx-migrate.service', 'genx.target',
 ];
 
 let tmp;
@@ -81,8 +81,8 @@ test('systemd-analyze verify accepts every shipped unit without a single warning
   assert.ok(stockUnits, 'the stock systemd units (sysinit.target) are installed');
   const units = shippedUnits();
   assert.deepEqual(Object.keys(units).sort(), [
-    'genx-analytics@.service', 'genx-api.service', 'genx-gateway.service', 'genx-notifier@.service',
-    'genx-ocpp-worker@.service', 'genx.target',
+    'genx-analytics@.service', 'genx-api.service', 'genx-gateway.service', 'genx-migrate.service',
+    'genx-notifier@.service', 'genx-ocpp-worker@.service', 'genx.target',
   ]);
   const root = makeRoot(units);
   for (const unit of kUnits) {
@@ -105,6 +105,25 @@ test('genx.target wants exactly units that exist, and every service belongs to i
     assert.match(text, /^EnvironmentFile=\/etc\/genx\/genx\.env$/m, name);
     assert.match(text, /^KillSignal=SIGTERM$/m, name);
   }
+});
+
+// Only `genx db migrate` and the ocpp-worker migrate (README "PostgreSQL operations"):
+// the workers start after a oneshot `genx db migrate`, which may connect as the schema
+// owner (migrate.env) while the workers use a role without DDL.
+test('the workers require and follow genx-migrate, a oneshot genx db migrate', async () => {
+  const units = shippedUnits();
+  const migrate = units['genx-migrate.service'];
+  assert.match(migrate, /^Type=oneshot$/m);
+  assert.match(migrate, /^RemainAfterExit=yes$/m);
+  assert.match(migrate, /^ExecStart=\/opt\/genx\/bin\/genx db migrate$/m);
+  assert.match(migrate, /^EnvironmentFile=-\/etc\/genx\/migrate\.env$/m);
+  const worker = units['genx-ocpp-worker@.service'];
+  assert.match(worker, /^Requires=genx-migrate\.service$/m);
+  assert.match(worker, /^After=.*\bgenx-migrate\.service\b/m);
+  // The example environment shows PostgreSQL with a password file and TLS checked.
+  const env = fs.readFileSync(path.join(unitDir, 'genx.env.example'), 'utf8');
+  assert.match(env, /^# DATABASE_URL=postgresql:\/\/\S+sslmode=verify-full&sslrootcert=\S+$/m);
+  assert.match(env, /^# DATABASE_PASSWORD_FILE=\S+$/m);
 });
 
 // The check above is only worth something if the verifier, run this way, does complain

@@ -104,13 +104,14 @@ class Pool {
       --open_;
       ready_.notify_one();
       lock.unlock();
+      // Failing to connect (unreachable, refused, a TLS certificate that does not verify,
+      // a wrong password) reads as such, with libpq's reason, not as a lost connection.
       try {
-        rethrow_mapped();
-      } catch (const TransientStoreError&) {
         throw;
       } catch (const std::exception& e) {
-        // libpq reports an unreachable server as a plain failure at connect.
-        throw TransientStoreError(std::string("postgres: cannot connect: ") + e.what());
+        std::string reason = e.what();
+        while (!reason.empty() && std::isspace(static_cast<unsigned char>(reason.back()))) reason.pop_back();
+        throw TransientStoreError("postgres: cannot connect: " + reason);
       }
     }
   }
@@ -1562,6 +1563,9 @@ class PostgresStore final : public Store {
 
  private:
   void migrate() {
+    // A current schema needs no lock and no DDL: a role without CREATE on the schema (the
+    // worker's least-privilege role, README "PostgreSQL operations") opens it too.
+    if (schema_version() >= postgres::kMigrationCount) return;
     // READ COMMITTED, not SERIALIZABLE: the snapshot of a serializable transaction is
     // taken at its first statement, before the lock below is granted, so a migrator that
     // waited would not see the versions the first one committed and apply them again.
@@ -1604,8 +1608,7 @@ std::string percent_encode(const std::string& s) {
 
 }  // namespace
 
-std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::string& password_file,
-                                           PostgresOptions options) {
+std::string postgres_conninfo(const std::string& url, const std::string& password_file) {
   std::string conninfo = url;
   if (!password_file.empty()) {
     std::ifstream in(password_file);
@@ -1616,7 +1619,13 @@ std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::st
     conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&");
     conninfo += "password=" + percent_encode(password);
   }
-  return std::make_unique<PostgresStore>(pool_for(conninfo, options.pool_size), options);
+  return conninfo;
+}
+
+std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::string& password_file,
+                                           PostgresOptions options) {
+  return std::make_unique<PostgresStore>(pool_for(postgres_conninfo(url, password_file), options.pool_size),
+                                         options);
 }
 
 }  // namespace genx::store

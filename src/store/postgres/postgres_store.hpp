@@ -35,4 +35,8 @@ struct PostgresOptions {
 std::unique_ptr<Store> open_postgres_store(const std::string& url, const std::string& password_file,
                                            PostgresOptions options = {});
 
+// The libpq connection string of url with the password of password_file (when not
+// empty) added: what open_postgres_store connects with (genx db copy opens its own).
+std::string postgres_conninfo(const std::string& url, const std::string& password_file);
+
 }  // namespace genx::store

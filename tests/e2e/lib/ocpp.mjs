@@ -171,6 +171,9 @@ export const kCommandAnswers = {
   ClearCache: () => ({ status: 'Accepted' }),
   DataTransfer: () => ({ status: 'Accepted', data: 'pong' }),
   TriggerMessage: () => ({ status: 'Accepted' }),
+  SetChargingProfile: () => ({ status: 'Accepted' }),
+  ClearChargingProfile: () => ({ status: 'Accepted' }),
+  GetCompositeSchedule: () => ({ status: 'Rejected' }),
 };
 
 // A strict ocpp-rpc charger that answers the CSMS's commands and has booted. Each

@@ -25,7 +25,7 @@ export const rabbitUrl = process.env.GENX_TEST_RABBITMQ_URL || 'amqp://guest:gue
 // Settings of the parent environment that must not leak into a test stack.
 const kOwnedPrefixes = ['RABBITMQ_', 'GENX_', 'GATEWAY_'];
 const kOwnedNames = ['DATABASE_URL', 'GATEWAY_PORT', 'API_PORT', 'NOTIFY_PORT', 'API_TOKEN',
-  'DATABASE_PASSWORD_FILE', 'DATABASE_POOL_SIZE'];
+  'DATABASE_PASSWORD_FILE', 'DATABASE_POOL_SIZE', 'DATABASE_READ_URL', 'DATABASE_READ_PASSWORD_FILE'];
 
 // GENX_E2E_DATABASE=postgres: every stack on PostgreSQL (scripts/test.sh's second e2e pass).
 export const onPostgres = process.env.GENX_E2E_DATABASE === 'postgres';
