@@ -2,6 +2,7 @@
 #include "api/routes.hpp"
 #include "csms/commands_v201.hpp"
 #include "api/security_routes.hpp"
+#include "api/site_routes.hpp"
 #include "api/stats_routes.hpp"
 
 #include <atomic>
@@ -232,6 +233,23 @@ ApiHandler::CommandEnd ApiHandler::conclude_command(const CommandResult& result)
     }
   }
   if (answered) record_reservation_effect(request, result.reply->payload);
+  if (site_store_ != nullptr && (request.action == "SetChargingProfile" || request.action == "ClearChargingProfile" ||
+                                 (request.action == "RemoteStartTransaction" && request.payload.contains("chargingProfile")))) {
+    // Every charging-profile command with what the charger answered (or why it did not).
+    std::string status = outcome;
+    if (result.reply && result.reply->outcome == messages::CommandOutcome::kResult &&
+        result.reply->payload.contains("status") && result.reply->payload["status"].is_string()) {
+      status = result.reply->payload["status"].get<std::string>();
+    } else if (result.reply && result.reply->outcome == messages::CommandOutcome::kCallError) {
+      status = "CallError " + result.reply->error_code;
+    }
+    const auto connector = request.payload.value("connectorId", 0);
+    try {
+      site_store_->record_profile({request.device_id, connector, request.action, "api", request.payload, status});
+    } catch (const std::exception& e) {
+      spdlog::error("api: {} of {} answered but not recorded: {}", request.action, request.device_id, e.what());
+    }
+  }
   spdlog::info("api: {} to {} -> {} ({})", request.action, request.device_id, http.status, outcome);
   ++command_outcomes_[outcome];
   publish_event(messages::command_completed_event(request.device_id, request.command_id, request.action, outcome,
@@ -413,6 +431,15 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
   }
   if (auto id = security_route_id(path)) {  // access control (operator for PUT) ran before routing
     return handle_charger_security(method, url_decode(*id), body, credential_store_);
+  }
+  try {
+    if (auto sites = handle_sites(method, path, body, site_store_)) return *sites;
+  } catch (const TransientStoreError& e) {
+    spdlog::warn("api: database unavailable: {}", e.what());
+    return error_response(503, std::string("database unavailable: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("api: {} {} failed: {}", method, target, e.what());
+    return error_response(500, "internal error");
   }
   if (method != "GET" && method != "HEAD") {
     return error_response(405, "method not allowed");

@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "smart/site_store.hpp"
 #include "auth/access_control.hpp"
 #include "broker/broker_client.hpp"
 #include "messages/commands.hpp"
@@ -137,6 +138,9 @@ class ApiHandler {
   // Marks Accepted reservations past their expiryDate Expired and publishes
   // reservation.expired for each; the api role calls it every second on its thread.
   void expire_reservations();
+  // Enables the site routes and GET /api/chargers/{id}/charging-profiles (api/site_routes.hpp),
+  // and records every charging-profile command there; used on the api's thread.
+  void enable_sites(smart::SiteStore& store) { site_store_ = &store; }
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -173,6 +177,7 @@ class ApiHandler {
   CommandClient* commands_ = nullptr;
   CommandStore* command_store_ = nullptr;
   security::CredentialStore* credential_store_ = nullptr;
+  smart::SiteStore* site_store_ = nullptr;
   ReadStore& store_;
   broker::BrokerClient* broker_;
   std::uint64_t requests_ = 0;

@@ -224,6 +224,12 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_COMMAND_TIMEOUT_MS", "--command-timeout-ms", "30000",
        "how long a command to a charger may take (api: HTTP 504 after it)",
        R"md(how long a command to a charger may take: the api answers 504 after it, the gateway stops waiting for the charger, RabbitMQ drops the unconsumed message (TTL))md"},
+      {"GENX_SMART_INTERVAL_MS", "--smart-interval-ms", "1000",
+       "how often an ocpp-worker re-runs the site allocation (at once after a session starts or stops); 0 = none",
+       R"md(how often each ocpp-worker re-runs the site allocation (README "Smart charging and sites"); it also runs at once (at most every 200 ms) after a StartTransaction, StopTransaction or MeterValues; `0` = this worker allocates nothing)md"},
+      {"GENX_SMART_COMMAND_TIMEOUT_MS", "--smart-command-timeout-ms", "10000",
+       "how long the site allocation waits for a charger's answer to a profile (no answer: offline)",
+       R"md(how long the site allocation waits for a charger's answer to a profile; no answer counts the charger as offline (its worst case))md"},
       {"GENX_COMMAND_QUEUE_LIMIT", "--command-queue-limit", "16",
        "commands waiting per charger in the gateway; more get HTTP 429",
        R"md(commands waiting per charger in its gateway behind the outstanding one; more get HTTP 429)md"},
@@ -614,6 +620,8 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.max_connections = static_cast<std::size_t>(get_int("GENX_MAX_CONNECTIONS", 0, 10000000));
   c.reply_timeout = std::chrono::milliseconds(get_int("GENX_REPLY_TIMEOUT_MS", 100, 600000));
   c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
+  c.smart_interval = std::chrono::milliseconds(get_int("GENX_SMART_INTERVAL_MS", 0, 3600000));
+  c.smart_command_timeout = std::chrono::milliseconds(get_int("GENX_SMART_COMMAND_TIMEOUT_MS", 100, 600000));
   c.schema_wait = std::chrono::seconds(get_int("GENX_SCHEMA_WAIT_SECONDS", 0, 86400));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   // SQLite has one writer: a second worker process only waits for its lock (and re-reads

@@ -60,6 +60,10 @@ struct Config {
   std::size_t max_connections = 10000;             // 0 = unlimited
   std::chrono::milliseconds reply_timeout{30000};
   std::chrono::milliseconds command_timeout{30000};
+  // Site load management (README "Smart charging and sites"): how often each ocpp-worker
+  // re-runs the allocation (0 = never), and how long it waits for a charger's answer.
+  std::chrono::milliseconds smart_interval{1000};
+  std::chrono::milliseconds smart_command_timeout{10000};
   // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
   std::chrono::seconds schema_wait{120};
   std::size_t command_queue_limit = 16;

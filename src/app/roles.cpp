@@ -153,6 +153,7 @@ int run_api(const Config& config) {
   // one I/O thread like the read side.
   auto command_store = store::open_store(config.database_url, store::Schema::require_current);
   handler.enable_commands(commands, *command_store, *command_store);
+  handler.enable_sites(*command_store);
   handler.enable_reservations(*command_store);
   // Reservations past their expiryDate end within a second (README "Reservations").
   std::function<void()> sweep_reservations = [&] {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ocpp/v16_validation.hpp"
+#include "smart/profiles.hpp"
 
 namespace genx::csms {
 
@@ -85,6 +86,7 @@ std::optional<std::string> check_command(std::string_view action, const json& pa
   }
   if (!payload.is_object()) return std::string("body: expected a JSON object (the OCPP payload)");
   if (auto violation = ocpp::v16::validate_command(action, payload)) return violation->description;
+  if (auto problem = smart::check_profile_command(action, payload)) return problem;
   return check_connector_range(action, payload);
 }
 

@@ -38,6 +38,8 @@ Usage: genx sim [OPTIONS]
   --session-share F      share of chargers in a session (default 0.5)
   --session-ticks N      MeterValues per session (default 20)
   --id-tag TAG           id tag to authorize with (default SIMTAG)
+  --car-max-current A    amperes per phase a car draws when no charging profile limits it
+                         (default 32); accepted profiles cap it (MeterValues report Current.Import)
   --ramp-up S            spread the connects over S seconds (default 0)
   --settle S             let the system settle S seconds after the ramp-up before measuring
                          (default 0)
@@ -131,6 +133,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       o.script.session_share = parse_number(flag, value, 0, 0.95);
     } else if (flag == "--session-ticks") {
       o.script.session_ticks = static_cast<int>(parse_number(flag, value, 1, 100000));
+    } else if (flag == "--car-max-current") {
+      o.script.car_max_current_a = parse_number(flag, value, 0, 1000);
     } else if (flag == "--id-tag") {
       if (value.empty() || value.size() > 20) throw std::invalid_argument("--id-tag: 1-20 characters");
       o.script.id_tag = value;

@@ -1,5 +1,7 @@
 #include "sim/sim_core.hpp"
 
+#include "messages/timestamp.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -280,8 +282,84 @@ std::chrono::milliseconds ChargerScript::jittered_interval() {
   return options_.interval;
 }
 
+nlohmann::json ChargerScript::meter_values(std::string_view at_iso) {
+  const double amps = draw_a(at_iso);
+  char current[32];
+  std::snprintf(current, sizeof current, "%.1f", amps);
+  nlohmann::json sampled = nlohmann::json::array(
+      {{{"value", std::to_string(meter_wh_)},
+        {"context", "Sample.Periodic"},
+        {"measurand", "Energy.Active.Import.Register"},
+        {"unit", "Wh"}},
+       {{"value", std::to_string(static_cast<long>(amps * 230.0 * options_.phases))},
+        {"measurand", "Power.Active.Import"},
+        {"unit", "W"}}});
+  static const char* kPhases[] = {"L1", "L2", "L3"};
+  for (int p = 0; p < options_.phases && p < 3; ++p) {
+    sampled.push_back({{"value", current}, {"measurand", "Current.Import"}, {"phase", kPhases[p]}, {"unit", "A"}});
+  }
+  return {{"connectorId", 1},
+          {"transactionId", *transaction_id_},
+          {"meterValue", {{{"timestamp", std::string(at_iso)}, {"sampledValue", sampled}}}}};
+}
+
+double ChargerScript::draw_a(std::string_view now_iso) const {
+  if (!transaction_id_) return 0;
+  const auto now = messages::parse_timestamp(now_iso).value_or(0) / 1000;
+  const auto start = messages::parse_timestamp(tx_started_at_).value_or(0) / 1000;
+  const auto limit = smart::composite_limit_a(profiles_, 1, transaction_id_, start, now);
+  return std::max(0.0, limit ? std::min(*limit, options_.car_max_current_a) : options_.car_max_current_a);
+}
+
+std::optional<nlohmann::json> ChargerScript::on_csms_call(std::string_view action, const nlohmann::json& payload,
+                                                          std::string_view now_iso) {
+  const double before = draw_a(now_iso);
+  nlohmann::json answer;
+  if (action == "SetChargingProfile") {
+    const auto& profile = payload.value("csChargingProfiles", nlohmann::json::object());
+    // A TxProfile for a transaction that is not running here is refused (OCPP 1.6 3.13.3).
+    if (profile.value("chargingProfilePurpose", "") == "TxProfile" &&
+        (!transaction_id_ || (profile.contains("transactionId") &&
+                              profile["transactionId"] != nlohmann::json(*transaction_id_)))) {
+      return nlohmann::json{{"status", "Rejected"}};
+    }
+    answer = {{"status", smart::install_profile(profiles_, payload)}};
+  } else if (action == "ClearChargingProfile") {
+    answer = {{"status", smart::clear_profiles(profiles_, payload)}};
+  } else if (action == "GetCompositeSchedule") {
+    const auto now = messages::parse_timestamp(now_iso).value_or(0) / 1000;
+    const auto start = messages::parse_timestamp(tx_started_at_).value_or(0) / 1000;
+    const int connector = payload.value("connectorId", 0);
+    const auto limit = smart::composite_limit_a(profiles_, connector == 0 ? 1 : connector, transaction_id_, start, now);
+    if (!limit) return nlohmann::json{{"status", "Rejected"}};
+    return nlohmann::json{{"status", "Accepted"},
+                          {"connectorId", connector},
+                          {"scheduleStart", std::string(now_iso)},
+                          {"chargingSchedule",
+                           {{"duration", payload.value("duration", 0)},
+                            {"startSchedule", std::string(now_iso)},
+                            {"chargingRateUnit", "A"},
+                            {"chargingSchedulePeriod",
+                             nlohmann::json::array({{{"startPeriod", 0},
+                                                     {"limit", smart::schema_limit(*limit)},
+                                                     {"numberPhases", options_.phases}}})}}}};
+  } else {
+    return std::nullopt;
+  }
+  if (transaction_id_ && draw_a(now_iso) != before) change_sample_at_ = std::string(now_iso);
+  return answer;
+}
+
 PlannedCall ChargerScript::next(std::string_view now_iso) {
   std::string now(now_iso);
+  if (change_sample_at_ && transaction_id_ && boot_sequence_left_ == 0) {
+    PlannedCall call;
+    call.action = "MeterValues";
+    call.payload = meter_values(*change_sample_at_);
+    change_sample_at_.reset();
+    return call;
+  }
+  change_sample_at_.reset();
   if (chain_.empty()) return tick(now_iso, jittered_interval());
   std::string step = chain_.front();
   chain_.erase(chain_.begin());
@@ -300,6 +378,7 @@ PlannedCall ChargerScript::next(std::string_view now_iso) {
     call.payload = {{"connectorId", connector}, {"errorCode", "NoError"},
                     {"status", status}, {"timestamp", now}};
   } else if (step == "StartTransaction") {
+    tx_started_at_ = now;
     call.action = "StartTransaction";
     call.payload = {{"connectorId", 1}, {"idTag", options_.id_tag}, {"meterStart", meter_wh_},
                     {"timestamp", now}};
@@ -362,17 +441,7 @@ PlannedCall ChargerScript::tick(std::string_view now_iso, std::chrono::milliseco
       --meter_ticks_left_;
       meter_wh_ += 250;
       call.action = "MeterValues";
-      call.payload = {
-          {"connectorId", 1},
-          {"transactionId", *transaction_id_},
-          {"meterValue",
-           {{{"timestamp", now},
-             {"sampledValue",
-              {{{"value", std::to_string(meter_wh_)},
-                {"context", "Sample.Periodic"},
-                {"measurand", "Energy.Active.Import.Register"},
-                {"unit", "Wh"}},
-               {{"value", "7400"}, {"measurand", "Power.Active.Import"}, {"unit", "W"}}}}}}}};
+      call.payload = meter_values(now);
       return call;
     }
     stop_call();
@@ -438,6 +507,10 @@ void ChargerScript::on_result(std::string_view action, const std::optional<nlohm
   }
   if (action == "StopTransaction") {
     transaction_id_.reset();
+    // A TxProfile ends with its transaction (OCPP 1.6 3.13.3).
+    std::erase_if(profiles_, [](const smart::InstalledProfile& p) {
+      return p.profile.value("chargingProfilePurpose", "") == "TxProfile";
+    });
     return;
   }
 }

@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "smart/profiles.hpp"
+
 namespace genx::sim {
 
 // Log-linear histogram of latencies in microseconds: exact below 128 µs, then 64
@@ -91,6 +93,8 @@ struct ScriptOptions {
   double session_share = 0.5;                 // steady-state share of chargers in a session
   int session_ticks = 20;                     // MeterValues per session
   std::string id_tag = "SIMTAG";
+  double car_max_current_a = 32;  // what the car draws per phase when no profile limits it
+  int phases = 3;
 };
 
 struct PlannedCall {
@@ -116,8 +120,20 @@ class ChargerScript {
   bool in_boot_sequence() const { return boot_sequence_left_ > 0; }
   bool in_session() const { return transaction_id_.has_value(); }
 
+  // A call from the CSMS (Smart Charging): SetChargingProfile, ClearChargingProfile and
+  // GetCompositeSchedule are answered from the profiles this charger holds; the answer
+  // payload, or nullopt for a call the script does not handle. A profile that changes
+  // the draw of the running session queues a MeterValues stamped with this moment, so
+  // the measured load follows the profile from the second it was accepted.
+  std::optional<nlohmann::json> on_csms_call(std::string_view action, const nlohmann::json& payload,
+                                             std::string_view now_iso);
+  // Amperes per phase drawn now: 0 outside a session, else the car's maximum capped by
+  // the composite limit of the accepted profiles.
+  double draw_a(std::string_view now_iso) const;
+
  private:
   PlannedCall tick(std::string_view now_iso, std::chrono::milliseconds delay);
+  nlohmann::json meter_values(std::string_view at_iso);
   std::chrono::milliseconds jittered_interval();
 
   ScriptOptions options_;
@@ -134,6 +150,9 @@ class ChargerScript {
   int meter_ticks_left_ = 0;
   std::int64_t meter_wh_ = 0;
   int rpc_step_ = 0;
+  std::vector<smart::InstalledProfile> profiles_;
+  std::string tx_started_at_;
+  std::optional<std::string> change_sample_at_;  // a draw change not yet reported
 };
 
 // ISO 8601 UTC with milliseconds from milliseconds since the epoch.

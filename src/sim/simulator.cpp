@@ -447,6 +447,10 @@ class Simulation {
   }
 
   void answer_csms_call(Charger& c, const ocpp::Call& call) {
+    if (auto answer = c.script.on_csms_call(call.action, call.payload, now_iso_.get())) {
+      write(c, ocpp::serialize(ocpp::CallResult{call.unique_id, *answer}));
+      return;
+    }
     nlohmann::json accepted = {{"status", "Accepted"}};
     if (!ocpp::v16::validate_response(call.action, accepted)) {
       write(c, ocpp::serialize(ocpp::CallResult{call.unique_id, accepted}));

@@ -10,10 +10,10 @@
 
 namespace genx::store {
 namespace sqlite {
-extern const int kMigrationCount;
+extern const int kLatestVersion;
 }  // namespace sqlite
 
-int latest_schema_version() { return sqlite::kMigrationCount; }
+int latest_schema_version() { return sqlite::kLatestVersion; }
 
 SchemaBehindError::SchemaBehindError(int have_version, int need_version)
     : std::runtime_error("database schema is at version " + std::to_string(have_version) +
@@ -99,6 +99,10 @@ std::unique_ptr<security::CredentialStore> open_credential_store(const std::stri
   return open_store(database_url, Schema::require_current);
 }
 std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url) {
+  return open_store(database_url, Schema::require_current);
+}
+
+std::unique_ptr<smart::SiteStore> open_site_store(const std::string& database_url) {
   return open_store(database_url, Schema::require_current);
 }
 

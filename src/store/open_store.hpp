@@ -5,7 +5,8 @@
 // ports it needs through the open_* functions below, each its own connection:
 //   ocpp-worker  csms::WriteStore (write), api::ReadStore (health), AdminStore (pruning)
 //   api          api::ReadStore, api::CommandStore, api::ReservationStore,
-//                security::CredentialStore, auth::TokenStore
+//                security::CredentialStore, auth::TokenStore, smart::SiteStore
+//   ocpp-worker  also smart::SiteStore (the site allocation, its own thread)
 //   gateway      security::CredentialStore
 //   notifier     auth::TokenStore
 //   analytics    analytics::AnalyticsStore, api::ReadStore (health)
@@ -26,6 +27,7 @@
 #include "auth/token_store.hpp"
 #include "csms/write_store.hpp"
 #include "security/credential_store.hpp"
+#include "smart/site_store.hpp"
 #include "store/admin_store.hpp"
 
 namespace genx::store {
@@ -47,6 +49,7 @@ class Store : public csms::WriteStore,
               public analytics::AnalyticsStore,
               public auth::TokenStore,
               public security::CredentialStore,
+              public smart::SiteStore,
               public AdminStore {};
 
 enum class Schema {
@@ -72,6 +75,7 @@ std::unique_ptr<analytics::AnalyticsStore> open_analytics_store(const std::strin
 std::unique_ptr<auth::TokenStore> open_token_store(const std::string& database_url);
 std::unique_ptr<security::CredentialStore> open_credential_store(const std::string& database_url);
 std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url);
+std::unique_ptr<smart::SiteStore> open_site_store(const std::string& database_url);
 
 // The api's read side (DATABASE_READ_URL, README "PostgreSQL operations"): read_url when
 // not empty, with the password of DATABASE_READ_PASSWORD_FILE (else

@@ -33,6 +33,7 @@
 #include "runtime/role.hpp"
 #include "store/open_store.hpp"
 #include "worker/group_commit.hpp"
+#include "worker/site_allocator.hpp"
 #include "worker/worker.hpp"
 #include "worker/worker_metrics.hpp"
 
@@ -91,7 +92,7 @@ std::int64_t now_millis() {
 }  // namespace
 
 int run(const Config& config) {
-  runtime::Role role(config, "ocpp-worker");
+  runtime::Role role(config, "ocpp-worker", site_allocator_topology(config));
   role.on_signal_log("finishing the current message");
   worker_metrics::declare();
   broker::BrokerClient& broker = role.broker();
@@ -123,6 +124,8 @@ int run(const Config& config) {
     pruner = std::make_unique<Pruner>(store::open_admin_store(config.database_url), config.retention,
                                       config.prune_interval, clock);
   }
+  // Site load management on its own thread (worker/site_allocator.hpp).
+  SiteAllocator allocator(config, broker);
   spdlog::info("ocpp-worker consuming {}{} (prefetch {})", quorum ? high_queue + " first, then " : "",
                config.names.queue_ocpp_messages, config.worker_prefetch);
 
@@ -272,6 +275,11 @@ int run(const Config& config) {
       spdlog::warn("{} {} from {}: {}", envelope.message_type, envelope.unique_id,
                    envelope.device_id, warning);
     }
+    if (!outcome->duplicate &&
+        (envelope.message_type == "StartTransaction" || envelope.message_type == "StopTransaction" ||
+         envelope.message_type == "MeterValues")) {
+      allocator.poke();  // a session started or stopped, or its draw changed
+    }
     double processing_seconds = worker_metrics::seconds_since(taken_at);
     worker_metrics::processed(envelope.message_type, outcome->duplicate, processing_seconds,
                               db_seconds);
@@ -292,6 +300,7 @@ int run(const Config& config) {
   };
 
   return role.run([&] {
+    allocator.start();
     // Everything waiting (up to the group size) in one go: one wake-up, each envelope
     // decoded once, the group committed together, then each message replied to and acked
     // on its own. A stop hands the rest back (their redelivery is answered from the
@@ -323,6 +332,7 @@ int run(const Config& config) {
         handle(std::move(batch[i]), envelopes[i], errors[i], i == 0 ? taken_at : std::chrono::steady_clock::now());
       }
     }
+    allocator.stop();
     if (pruner) pruner->stop();
   });
 }

@@ -54,6 +54,11 @@ test('events: every event a Socket.IO client receives matches docs/events.schema
     await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('connect_error', reject); });
 
     const cp = await connectAnsweringCharger(stack, 'EVS-CP1');
+    // A site with the charger: the allocation sends it a TxDefaultProfile (site.allocation.changed).
+    for (const [path, body] of [['/api/sites/evs-site', { name: 'EVS', maxCurrentA: 32 }], ['/api/sites/evs-site/chargers/EVS-CP1', undefined]]) {
+      const put = await fetch(`${stack.apiUrl}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+      assert.ok(put.status === 200 || put.status === 201, `PUT ${path}: ${put.status}`);
+    }
     const stranger = await connectRpc(stack, 'EVS-UNREGISTERED');
     assert.equal((await stranger.checkedCall('BootNotification', bootPayload(2))).status, 'Rejected');
     await stranger.close();

@@ -138,7 +138,9 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
     const sample = {
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
       reservationId: String(reservation.body.id),
+      siteId: 'oas-site',
     };
+    assert.equal((await request(stack, 'PUT', '/api/sites/oas-site', { body: { maxCurrentA: 32 } })).status, 201);
     const concrete = (p) => p.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(sample[name]));
     const bodies = {
       'PUT /api/chargers/{chargePointId}/security': { profile: 0 },
@@ -149,9 +151,14 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'POST /api/chargers/{chargePointId}/unlock': { connectorId: 1 },
       'POST /api/dlq/replay': { all: true },
       'POST /api/chargers/{chargePointId}/reservations': { connectorId: 0, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
+      'PUT /api/sites/{siteId}': { name: 'OAS', maxCurrentA: 40, phases: 3 },
+      'PUT /api/sites/{siteId}/chargers/{chargePointId}': { maxCurrentA: 16 },
     };
     const seen = [];
-    const destructive = (o) => (o.path.startsWith('/api/dlq') && o.method !== 'GET' ? 1 : 0);
+    const destructive = (o) => {
+      if (o.method === 'DELETE' && o.path === '/api/sites/{siteId}') return 2; // after its charger routes
+      return o.path.startsWith('/api/dlq') && o.method !== 'GET' ? 1 : 0;
+    };
     for (const { path: p, method, op } of operations(doc).sort((a, b) => destructive(a) - destructive(b))) {
       const key = `${method} ${p}`;
       const r = await request(stack, method, concrete(p), { body: bodies[key] });

@@ -1,5 +1,5 @@
 # The pure core (src/ocpp, src/messages, src/csms, the gateway's limits) must not include I/O headers (STYLE.md "Shape").
-file(GLOB_RECURSE sources ${SOURCE_DIR}/src/ocpp/* ${SOURCE_DIR}/src/messages/* ${SOURCE_DIR}/src/csms/*
+file(GLOB_RECURSE sources ${SOURCE_DIR}/src/ocpp/* ${SOURCE_DIR}/src/messages/* ${SOURCE_DIR}/src/csms/* ${SOURCE_DIR}/src/smart/*
   ${SOURCE_DIR}/src/gateway/limits.*)
 set(bad "")
 foreach(f ${sources})

@@ -20,6 +20,7 @@
 #include "csms/envelope.hpp"
 #include "csms/tariff.hpp"
 #include "store/charger_listing.hpp"
+#include "smart/profiles.hpp"
 #include "store/migration.hpp"
 
 namespace genx::store {
@@ -27,6 +28,7 @@ namespace postgres {
 // store/postgres/migrations/*.sql, embedded at build time (cmake/embed_migrations.cmake).
 extern const Migration kMigrations[];
 extern const int kMigrationCount;
+extern const int kLatestVersion;  // the highest version (versions may have gaps)
 }  // namespace postgres
 
 namespace {
@@ -780,7 +782,7 @@ class PostgresStore final : public Store {
       migrate();
     } else {
       const int have = schema_version();
-      if (have < postgres::kMigrationCount) throw SchemaBehindError(have, postgres::kMigrationCount);
+      if (have < postgres::kLatestVersion) throw SchemaBehindError(have, postgres::kLatestVersion);
     }
   }
 
@@ -1607,6 +1609,253 @@ class PostgresStore final : public Store {
     });
     return result;
   }
+
+  // ---- smart::SiteStore (README "Smart charging and sites") ----
+  static std::optional<double> opt_real(const pqxx::field& f) {
+    return f.is_null() ? std::nullopt : std::optional<double>(f.as<double>());
+  }
+  static smart::SiteSettings site_row(const pqxx::row& r) {
+    return smart::SiteSettings{text(r[0]), text(r[1]), r[2].as<double>(), static_cast<int>(integer(r[3])),
+                               r[4].as<double>()};
+  }
+
+  void put_site(const smart::SiteSettings& site) override {
+    write([&](Tx& tx) {
+      tx.exec_params(
+          "INSERT INTO sites (id, name, max_current_a, phases, min_current_a, updated_at) VALUES ($1, $2, $3, $4, "
+          "$5, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, max_current_a = excluded.max_current_a, "
+          "phases = excluded.phases, min_current_a = excluded.min_current_a, updated_at = excluded.updated_at",
+          site.id, site.name, site.max_current_a, std::int64_t{site.phases}, site.min_current_a, now_text());
+    });
+  }
+
+  std::vector<smart::SiteSettings> list_sites() override {
+    std::vector<smart::SiteSettings> sites;
+    read([&](Tx& tx) {
+      for (const auto& r : tx.exec("SELECT id, name, max_current_a, phases, min_current_a FROM sites ORDER BY id")) {
+        sites.push_back(site_row(r));
+      }
+    });
+    return sites;
+  }
+
+  std::optional<smart::SiteSettings> find_site(std::string_view site_id) override {
+    std::optional<smart::SiteSettings> site;
+    read([&](Tx& tx) {
+      auto r = tx.exec_params("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = $1",
+                              str(site_id));
+      if (!r.empty()) site = site_row(r[0]);
+    });
+    return site;
+  }
+
+  bool delete_site(std::string_view site_id) override {
+    bool deleted = false;
+    write([&](Tx& tx) {
+      tx.exec_params("DELETE FROM site_session_limits WHERE site_id = $1", str(site_id));
+      tx.exec_params("DELETE FROM site_leases WHERE site_id = $1", str(site_id));
+      tx.exec_params("DELETE FROM site_chargers WHERE site_id = $1", str(site_id));
+      deleted = tx.exec_params("DELETE FROM sites WHERE id = $1", str(site_id)).affected_rows() > 0;
+    });
+    return deleted;
+  }
+
+  void put_site_member(std::string_view site_id, const smart::SiteMember& member) override {
+    write([&](Tx& tx) {
+      tx.exec_params(
+          "INSERT INTO site_chargers (charge_point_id, site_id, max_current_a, min_current_a, priority, joined_at) "
+          "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (charge_point_id) DO UPDATE SET "
+          "max_current_a = excluded.max_current_a, min_current_a = excluded.min_current_a, "
+          "priority = excluded.priority, "
+          "default_status = CASE WHEN site_chargers.site_id = excluded.site_id THEN site_chargers.default_status "
+          "ELSE 'none' END, "
+          "joined_at = CASE WHEN site_chargers.site_id = excluded.site_id THEN site_chargers.joined_at "
+          "ELSE excluded.joined_at END, site_id = excluded.site_id",
+          member.charge_point_id, str(site_id), member.max_current_a, member.min_current_a,
+          std::int64_t{member.priority}, now_text());
+    });
+  }
+
+  bool delete_site_member(std::string_view site_id, std::string_view charge_point_id) override {
+    bool deleted = false;
+    write([&](Tx& tx) {
+      deleted = tx.exec_params("DELETE FROM site_chargers WHERE site_id = $1 AND charge_point_id = $2",
+                               str(site_id), str(charge_point_id))
+                    .affected_rows() > 0;
+      tx.exec_params("DELETE FROM site_session_limits WHERE site_id = $1 AND charge_point_id = $2", str(site_id),
+                     str(charge_point_id));
+    });
+    return deleted;
+  }
+
+  std::vector<smart::SiteMember> site_members(std::string_view site_id) override {
+    std::vector<smart::SiteMember> members;
+    read([&](Tx& tx) { members = read_members(tx, site_id); });
+    return members;
+  }
+
+  static std::vector<smart::SiteMember> read_members(Tx& tx, std::string_view site_id) {
+    std::vector<smart::SiteMember> members;
+    {
+      for (const auto& r : tx.exec_params(
+               "SELECT charge_point_id, max_current_a, min_current_a, priority, default_limit_a, default_status "
+               "FROM site_chargers WHERE site_id = $1 ORDER BY charge_point_id",
+               str(site_id))) {
+        members.push_back(smart::SiteMember{text(r[0]), opt_real(r[1]), opt_real(r[2]),
+                                            static_cast<int>(integer(r[3])), opt_real(r[4]), text(r[5])});
+      }
+    }
+    return members;
+  }
+
+  std::vector<smart::SiteSession> site_sessions(std::string_view site_id) override {
+    std::vector<smart::SiteSession> sessions;
+    read([&](Tx& tx) { sessions = read_sessions(tx, site_id); });
+    return sessions;
+  }
+
+  static std::vector<smart::SiteSession> read_sessions(Tx& tx, std::string_view site_id) {
+    std::vector<smart::SiteSession> sessions;
+    {
+      for (const auto& r : tx.exec_params(
+               "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at FROM site_chargers s "
+               "JOIN chargers c ON c.charge_point_id = s.charge_point_id "
+               "JOIN transactions t ON t.charger_id = c.id AND t.stopped_at IS NULL "
+               "WHERE s.site_id = $1 ORDER BY c.charge_point_id, t.connector_id",
+               str(site_id))) {
+        sessions.push_back(
+            smart::SiteSession{text(r[0]), static_cast<int>(integer(r[1])), integer(r[2]), text(r[3]), {}});
+      }
+      for (auto& session : sessions) {
+        std::string at;
+        for (const auto& r : tx.exec_params(
+                 "SELECT value, timestamp FROM meter_values WHERE transaction_id = $1 "
+                 "AND measurand = 'Current.Import' ORDER BY timestamp DESC, id DESC LIMIT 3",
+                 session.transaction_id)) {
+          if (!at.empty() && text(r[1]) != at) break;
+          at = text(r[1]);
+          try {
+            const double value = std::stod(text(r[0]));
+            session.measured_a = session.measured_a ? std::max(*session.measured_a, value) : value;
+          } catch (const std::exception&) {
+          }
+        }
+      }
+    }
+    return sessions;
+  }
+
+  std::vector<smart::SessionLimit> session_limits(std::string_view site_id) override {
+    std::vector<smart::SessionLimit> limits;
+    read([&](Tx& tx) { limits = read_limits(tx, site_id); });
+    return limits;
+  }
+
+  static std::vector<smart::SessionLimit> read_limits(Tx& tx, std::string_view site_id) {
+    std::vector<smart::SessionLimit> limits;
+    {
+      for (const auto& r : tx.exec_params(
+               "SELECT l.charge_point_id, l.connector_id, l.transaction_id, l.limit_a, l.status, l.updated_at "
+               "FROM site_session_limits l JOIN transactions t ON t.id = l.transaction_id AND t.stopped_at IS NULL "
+               "WHERE l.site_id = $1 ORDER BY l.charge_point_id, l.connector_id",
+               str(site_id))) {
+        limits.push_back(smart::SessionLimit{text(r[0]), static_cast<int>(integer(r[1])), integer(r[2]),
+                                             r[3].as<double>(), text(r[4]), text(r[5])});
+      }
+    }
+    return limits;
+  }
+
+  std::optional<smart::SiteState> site_state(std::string_view site_id) override {
+    std::optional<smart::SiteState> state;
+    read([&](Tx& tx) {
+      auto r = tx.exec_params("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = $1",
+                              str(site_id));
+      if (r.empty()) return;
+      state = smart::SiteState{site_row(r[0]), read_members(tx, site_id), read_sessions(tx, site_id),
+                               read_limits(tx, site_id)};
+    });
+    return state;
+  }
+
+  void set_default_limit(std::string_view charge_point_id, double limit_a, std::string_view status) override {
+    write([&](Tx& tx) {
+      tx.exec_params("UPDATE site_chargers SET default_limit_a = $2, default_status = $3 WHERE charge_point_id = $1",
+                     str(charge_point_id), limit_a, str(status));
+    });
+  }
+
+  void set_session_limit(std::string_view site_id, const smart::SessionLimit& limit) override {
+    write([&](Tx& tx) {
+      tx.exec_params(
+          "INSERT INTO site_session_limits (transaction_id, site_id, charge_point_id, connector_id, limit_a, "
+          "status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (transaction_id) DO UPDATE SET "
+          "site_id = excluded.site_id, limit_a = excluded.limit_a, status = excluded.status, "
+          "updated_at = excluded.updated_at",
+          limit.transaction_id, str(site_id), limit.charge_point_id, std::int64_t{limit.connector_id}, limit.limit_a,
+          limit.status, now_text());
+    });
+  }
+
+  void record_profile(const smart::ProfileRecord& record) override {
+    const auto s = smart::summarize_profile_command(record.action, record.request);
+    write([&](Tx& tx) {
+      tx.exec_params(
+          "INSERT INTO charging_profiles (charge_point_id, connector_id, action, source, charging_profile_id, "
+          "purpose, stack_level, transaction_id, limit_value, request, status, sent_at) VALUES ($1, $2, $3, $4, "
+          "$5, $6, $7, $8, $9, $10, $11, $12)",
+          record.charge_point_id, std::int64_t{record.connector_id}, record.action, record.source,
+          s.charging_profile_id, s.purpose, s.stack_level, s.transaction_id, s.limit, record.request.dump(),
+          record.status, now_text());
+    });
+  }
+
+  json charging_profiles(std::string_view charge_point_id, int limit) override {
+    json profiles = json::array();
+    read([&](Tx& tx) {
+      for (const auto& r : tx.exec_params(
+               "SELECT id, connector_id, action, source, charging_profile_id, purpose, stack_level, transaction_id, "
+               "limit_value, request, status, sent_at FROM charging_profiles WHERE charge_point_id = $1 "
+               "ORDER BY id DESC LIMIT $2",
+               str(charge_point_id), std::int64_t{limit})) {
+        profiles.push_back(json{{"id", integer(r[0])},
+                                {"connectorId", integer(r[1])},
+                                {"action", text(r[2])},
+                                {"source", text(r[3])},
+                                {"chargingProfileId", integer_json(r[4])},
+                                {"purpose", text_json(r[5])},
+                                {"stackLevel", integer_json(r[6])},
+                                {"transactionId", integer_json(r[7])},
+                                {"limit", r[8].is_null() ? json() : json(r[8].as<double>())},
+                                {"request", json::parse(text(r[9]), nullptr, false)},
+                                {"status", text(r[10])},
+                                {"sentAt", text(r[11])}});
+      }
+    });
+    return json{{"chargePointId", charge_point_id}, {"profiles", profiles}};
+  }
+
+  bool acquire_site_lease(std::string_view site_id, std::string_view holder, std::int64_t now_ms,
+                          std::int64_t ttl_ms) override {
+    bool acquired = false;
+    write([&](Tx& tx) {
+      acquired = tx.exec_params(
+                       "INSERT INTO site_leases (site_id, holder, expires_at_ms) VALUES ($1, $2, $3) "
+                       "ON CONFLICT (site_id) DO UPDATE SET holder = excluded.holder, "
+                       "expires_at_ms = excluded.expires_at_ms "
+                       "WHERE site_leases.holder = excluded.holder OR site_leases.expires_at_ms <= $4",
+                       str(site_id), str(holder), now_ms + ttl_ms, now_ms)
+                     .affected_rows() > 0;
+    });
+    return acquired;
+  }
+
+  void release_site_lease(std::string_view site_id, std::string_view holder) override {
+    write([&](Tx& tx) {
+      tx.exec_params("DELETE FROM site_leases WHERE site_id = $1 AND holder = $2", str(site_id), str(holder));
+    });
+  }
+
 
   int schema_version() override {
     int version = 0;

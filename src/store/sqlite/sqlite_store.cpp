@@ -13,6 +13,7 @@
 #include "csms/envelope.hpp"
 #include "csms/tariff.hpp"
 #include "store/charger_listing.hpp"
+#include "smart/profiles.hpp"
 #include "store/migration.hpp"
 #include "store/sqlite/sqlite_retention.hpp"
 
@@ -21,6 +22,7 @@ namespace sqlite {
 // store/sqlite/migrations/*.sql, embedded at build time (cmake/embed_migrations.cmake).
 extern const Migration kMigrations[];
 extern const int kMigrationCount;
+extern const int kLatestVersion;  // the highest version (versions may have gaps)
 }  // namespace sqlite
 
 namespace {
@@ -262,7 +264,7 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
         migrate();
       } else {
         const int have = current_version();
-        if (have < sqlite::kMigrationCount) throw SchemaBehindError(have, sqlite::kMigrationCount);
+        if (have < sqlite::kLatestVersion) throw SchemaBehindError(have, sqlite::kLatestVersion);
       }
     } catch (...) {
       close();
@@ -1722,6 +1724,302 @@ std::unique_ptr<SqliteStore> open_sqlite_store(const std::string& path, SqliteOp
     }
   }
   return std::make_unique<SqliteStore>(path, options);
+}
+
+}  // namespace genx::store
+
+// ---- smart::SiteStore (README "Smart charging and sites") ----
+namespace genx::store {
+namespace {
+
+void bind_real(Query& q, int index, const std::optional<double>& value) {
+  if (value) {
+    q.bind_real(index, *value);
+  } else {
+    q.bind(index, std::optional<std::int64_t>());
+  }
+}
+
+std::optional<double> optional_real(const Query& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  return q.real(column);
+}
+
+smart::SiteSettings read_site(const Query& q) {
+  return smart::SiteSettings{q.text(0), q.text(1), q.real(2), static_cast<int>(q.integer(3)), q.real(4)};
+}
+
+// The highest phase of the latest Current.Import reading of a transaction.
+std::optional<double> latest_current(Query& q) {
+  std::optional<double> best;
+  std::string at;
+  while (q.step()) {
+    const std::string timestamp = q.text(1);
+    if (!at.empty() && timestamp != at) break;
+    at = timestamp;
+    try {
+      const double value = std::stod(q.text(0));
+      best = best ? std::max(*best, value) : value;
+    } catch (const std::exception&) {
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void SqliteStore::put_site(const smart::SiteSettings& site) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO sites (id, name, max_current_a, phases, min_current_a, updated_at) VALUES (?1, ?2, ?3, ?4, "
+        "?5, ?6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, max_current_a = excluded.max_current_a, "
+        "phases = excluded.phases, min_current_a = excluded.min_current_a, updated_at = excluded.updated_at");
+    q.bind(1, site.id).bind(2, site.name).bind_real(3, site.max_current_a).bind(4, site.phases)
+        .bind_real(5, site.min_current_a).bind(6, now_text());
+    q.run();
+  });
+}
+
+std::vector<smart::SiteSettings> SqliteStore::list_sites() {
+  std::vector<smart::SiteSettings> sites;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a FROM sites ORDER BY id");
+    while (q.step()) sites.push_back(read_site(q));
+  });
+  return sites;
+}
+
+std::optional<smart::SiteSettings> SqliteStore::find_site(std::string_view site_id) {
+  std::optional<smart::SiteSettings> site;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = ?1");
+    q.bind(1, site_id);
+    if (q.step()) site = read_site(q);
+  });
+  return site;
+}
+
+bool SqliteStore::delete_site(std::string_view site_id) {
+  bool deleted = false;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    for (const char* sql : {"DELETE FROM site_session_limits WHERE site_id = ?1",
+                            "DELETE FROM site_leases WHERE site_id = ?1", "DELETE FROM site_chargers WHERE site_id = ?1"}) {
+      auto q = impl_->query(sql);
+      q.bind(1, site_id);
+      q.run();
+    }
+    auto q = impl_->query("DELETE FROM sites WHERE id = ?1");
+    q.bind(1, site_id);
+    q.run();
+    deleted = sqlite3_changes(impl_->db()) > 0;
+  });
+  return deleted;
+}
+
+void SqliteStore::put_site_member(std::string_view site_id, const smart::SiteMember& member) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    // Moving to another site forgets the TxDefaultProfile state: the new site sends its own.
+    auto q = impl_->query(
+        "INSERT INTO site_chargers (charge_point_id, site_id, max_current_a, min_current_a, priority, joined_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (charge_point_id) DO UPDATE SET "
+        "max_current_a = excluded.max_current_a, min_current_a = excluded.min_current_a, "
+        "priority = excluded.priority, "
+        "default_status = CASE WHEN site_chargers.site_id = excluded.site_id THEN site_chargers.default_status "
+        "ELSE 'none' END, "
+        "joined_at = CASE WHEN site_chargers.site_id = excluded.site_id THEN site_chargers.joined_at "
+        "ELSE excluded.joined_at END, site_id = excluded.site_id");
+    q.bind(1, member.charge_point_id).bind(2, site_id);
+    bind_real(q, 3, member.max_current_a);
+    bind_real(q, 4, member.min_current_a);
+    q.bind(5, member.priority).bind(6, now_text());
+    q.run();
+  });
+}
+
+bool SqliteStore::delete_site_member(std::string_view site_id, std::string_view charge_point_id) {
+  bool deleted = false;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query("DELETE FROM site_chargers WHERE site_id = ?1 AND charge_point_id = ?2");
+    q.bind(1, site_id).bind(2, charge_point_id);
+    q.run();
+    deleted = sqlite3_changes(impl_->db()) > 0;
+    auto limits = impl_->query("DELETE FROM site_session_limits WHERE site_id = ?1 AND charge_point_id = ?2");
+    limits.bind(1, site_id).bind(2, charge_point_id);
+    limits.run();
+  });
+  return deleted;
+}
+
+std::vector<smart::SiteMember> SqliteStore::site_members(std::string_view site_id) {
+  std::vector<smart::SiteMember> members;
+  impl_->transaction("BEGIN", [&] { members = read_members(site_id); });
+  return members;
+}
+
+std::vector<smart::SiteMember> SqliteStore::read_members(std::string_view site_id) {
+  std::vector<smart::SiteMember> members;
+  {
+    auto q = impl_->query(
+        "SELECT charge_point_id, max_current_a, min_current_a, priority, default_limit_a, default_status "
+        "FROM site_chargers WHERE site_id = ?1 ORDER BY charge_point_id");
+    q.bind(1, site_id);
+    while (q.step()) {
+      members.push_back(smart::SiteMember{q.text(0), optional_real(q, 1), optional_real(q, 2),
+                                         static_cast<int>(q.integer(3)), optional_real(q, 4), q.text(5)});
+    }
+  }
+  return members;
+}
+
+std::vector<smart::SiteSession> SqliteStore::site_sessions(std::string_view site_id) {
+  std::vector<smart::SiteSession> sessions;
+  impl_->transaction("BEGIN", [&] { sessions = read_sessions(site_id); });
+  return sessions;
+}
+
+std::vector<smart::SiteSession> SqliteStore::read_sessions(std::string_view site_id) {
+  std::vector<smart::SiteSession> sessions;
+  {
+    auto q = impl_->query(
+        "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at FROM site_chargers s "
+        "JOIN chargers c ON c.charge_point_id = s.charge_point_id "
+        "JOIN transactions t ON t.charger_id = c.id AND t.stopped_at IS NULL "
+        "WHERE s.site_id = ?1 ORDER BY c.charge_point_id, t.connector_id");
+    q.bind(1, site_id);
+    while (q.step()) {
+      sessions.push_back(smart::SiteSession{q.text(0), static_cast<int>(q.integer(1)), q.integer(2), q.text(3), {}});
+    }
+    for (auto& session : sessions) {
+      auto m = impl_->query(
+          "SELECT value, timestamp FROM meter_values WHERE transaction_id = ?1 AND measurand = 'Current.Import' "
+          "ORDER BY timestamp DESC, id DESC LIMIT 3");
+      m.bind(1, session.transaction_id);
+      session.measured_a = latest_current(m);
+    }
+  }
+  return sessions;
+}
+
+std::vector<smart::SessionLimit> SqliteStore::session_limits(std::string_view site_id) {
+  std::vector<smart::SessionLimit> limits;
+  impl_->transaction("BEGIN", [&] { limits = read_limits(site_id); });
+  return limits;
+}
+
+std::optional<smart::SiteState> SqliteStore::site_state(std::string_view site_id) {
+  std::optional<smart::SiteState> state;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = ?1");
+    q.bind(1, site_id);
+    if (!q.step()) return;
+    smart::SiteSettings site = read_site(q);
+    q.run();
+    state = smart::SiteState{site, read_members(site_id), read_sessions(site_id), read_limits(site_id)};
+  });
+  return state;
+}
+
+std::vector<smart::SessionLimit> SqliteStore::read_limits(std::string_view site_id) {
+  std::vector<smart::SessionLimit> limits;
+  {
+    auto q = impl_->query(
+        "SELECT l.charge_point_id, l.connector_id, l.transaction_id, l.limit_a, l.status, l.updated_at "
+        "FROM site_session_limits l JOIN transactions t ON t.id = l.transaction_id AND t.stopped_at IS NULL "
+        "WHERE l.site_id = ?1 ORDER BY l.charge_point_id, l.connector_id");
+    q.bind(1, site_id);
+    while (q.step()) {
+      limits.push_back(smart::SessionLimit{q.text(0), static_cast<int>(q.integer(1)), q.integer(2), q.real(3),
+                                           q.text(4), q.text(5)});
+    }
+  }
+  return limits;
+}
+
+void SqliteStore::set_default_limit(std::string_view charge_point_id, double limit_a, std::string_view status) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "UPDATE site_chargers SET default_limit_a = ?2, default_status = ?3 WHERE charge_point_id = ?1");
+    q.bind(1, charge_point_id).bind_real(2, limit_a).bind(3, status);
+    q.run();
+  });
+}
+
+void SqliteStore::set_session_limit(std::string_view site_id, const smart::SessionLimit& limit) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO site_session_limits (transaction_id, site_id, charge_point_id, connector_id, limit_a, status, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (transaction_id) DO UPDATE SET "
+        "site_id = excluded.site_id, limit_a = excluded.limit_a, status = excluded.status, "
+        "updated_at = excluded.updated_at");
+    q.bind(1, limit.transaction_id).bind(2, site_id).bind(3, limit.charge_point_id).bind(4, limit.connector_id)
+        .bind_real(5, limit.limit_a).bind(6, limit.status).bind(7, now_text());
+    q.run();
+  });
+}
+
+void SqliteStore::record_profile(const smart::ProfileRecord& record) {
+  const auto s = smart::summarize_profile_command(record.action, record.request);
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO charging_profiles (charge_point_id, connector_id, action, source, charging_profile_id, "
+        "purpose, stack_level, transaction_id, limit_value, request, status, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    q.bind(1, record.charge_point_id).bind(2, record.connector_id).bind(3, record.action).bind(4, record.source)
+        .bind(5, s.charging_profile_id).bind(6, s.purpose).bind(7, s.stack_level).bind(8, s.transaction_id);
+    bind_real(q, 9, s.limit);
+    q.bind(10, record.request.dump()).bind(11, record.status).bind(12, now_text());
+    q.run();
+  });
+}
+
+json SqliteStore::charging_profiles(std::string_view charge_point_id, int limit) {
+  json profiles = json::array();
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT id, connector_id, action, source, charging_profile_id, purpose, stack_level, transaction_id, "
+        "limit_value, request, status, sent_at FROM charging_profiles WHERE charge_point_id = ?1 "
+        "ORDER BY id DESC LIMIT ?2");
+    q.bind(1, charge_point_id).bind(2, limit);
+    while (q.step()) {
+      auto nullable_int = [&](int c) { return q.is_null(c) ? json() : json(q.integer(c)); };
+      profiles.push_back(json{{"id", q.integer(0)},
+                              {"connectorId", q.integer(1)},
+                              {"action", q.text(2)},
+                              {"source", q.text(3)},
+                              {"chargingProfileId", nullable_int(4)},
+                              {"purpose", q.is_null(5) ? json() : json(q.text(5))},
+                              {"stackLevel", nullable_int(6)},
+                              {"transactionId", nullable_int(7)},
+                              {"limit", q.is_null(8) ? json() : json(q.real(8))},
+                              {"request", json::parse(q.text(9), nullptr, false)},
+                              {"status", q.text(10)},
+                              {"sentAt", q.text(11)}});
+    }
+  });
+  return json{{"chargePointId", charge_point_id}, {"profiles", profiles}};
+}
+
+bool SqliteStore::acquire_site_lease(std::string_view site_id, std::string_view holder, std::int64_t now_ms,
+                                     std::int64_t ttl_ms) {
+  bool acquired = false;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO site_leases (site_id, holder, expires_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT (site_id) DO "
+        "UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms "
+        "WHERE site_leases.holder = excluded.holder OR site_leases.expires_at_ms <= ?4");
+    q.bind(1, site_id).bind(2, holder).bind(3, now_ms + ttl_ms).bind(4, now_ms);
+    q.run();
+    acquired = sqlite3_changes(impl_->db()) > 0;
+  });
+  return acquired;
+}
+
+void SqliteStore::release_site_lease(std::string_view site_id, std::string_view holder) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query("DELETE FROM site_leases WHERE site_id = ?1 AND holder = ?2");
+    q.bind(1, site_id).bind(2, holder);
+    q.run();
+  });
 }
 
 }  // namespace genx::store

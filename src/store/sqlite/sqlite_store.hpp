@@ -94,10 +94,32 @@ class SqliteStore final : public Store {
   PruneReport prune(const RetentionPolicy& policy, std::int64_t now_ms, bool dry_run) override;
   std::optional<RetainedHorizon> retained_horizon() override;
 
+  void put_site(const smart::SiteSettings& site) override;
+  std::vector<smart::SiteSettings> list_sites() override;
+  std::optional<smart::SiteSettings> find_site(std::string_view site_id) override;
+  bool delete_site(std::string_view site_id) override;
+  void put_site_member(std::string_view site_id, const smart::SiteMember& member) override;
+  bool delete_site_member(std::string_view site_id, std::string_view charge_point_id) override;
+  std::vector<smart::SiteMember> site_members(std::string_view site_id) override;
+  std::vector<smart::SiteSession> site_sessions(std::string_view site_id) override;
+  std::vector<smart::SessionLimit> session_limits(std::string_view site_id) override;
+  std::optional<smart::SiteState> site_state(std::string_view site_id) override;
+  void set_default_limit(std::string_view charge_point_id, double limit_a, std::string_view status) override;
+  void set_session_limit(std::string_view site_id, const smart::SessionLimit& limit) override;
+  void record_profile(const smart::ProfileRecord& record) override;
+  nlohmann::json charging_profiles(std::string_view charge_point_id, int limit) override;
+  bool acquire_site_lease(std::string_view site_id, std::string_view holder, std::int64_t now_ms,
+                          std::int64_t ttl_ms) override;
+  void release_site_lease(std::string_view site_id, std::string_view holder) override;
+
   // The highest migration applied to this database.
   int schema_version() override;
 
  private:
+  // The site reads without a transaction of their own (the caller's).
+  std::vector<smart::SiteMember> read_members(std::string_view site_id);
+  std::vector<smart::SiteSession> read_sessions(std::string_view site_id);
+  std::vector<smart::SessionLimit> read_limits(std::string_view site_id);
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

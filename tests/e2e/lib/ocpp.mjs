@@ -173,6 +173,9 @@ export const kCommandAnswers = {
   TriggerMessage: () => ({ status: 'Accepted' }),
   ReserveNow: () => ({ status: 'Accepted' }),
   CancelReservation: () => ({ status: 'Accepted' }),
+  SetChargingProfile: () => ({ status: 'Accepted' }),
+  ClearChargingProfile: () => ({ status: 'Accepted' }),
+  GetCompositeSchedule: () => ({ status: 'Rejected' }),
 };
 
 // A strict ocpp-rpc charger that answers the CSMS's commands and has booted. Each

@@ -1,0 +1,40 @@
+#pragma once
+// Sites as the api reads and shows them (README "Smart charging and sites"): request
+// bodies checked into values, and the site document of GET /api/sites/{id} and of the
+// site.allocation.changed event. Pure; thread-safe; never throws on any JSON input.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "smart/allocation.hpp"
+#include "smart/site_store.hpp"
+
+namespace genx::smart {
+
+inline constexpr double kDefaultChargerMaxA = 32;
+
+// A site or charger id in a path: 1-64 of A-Z a-z 0-9 . _ - (nullopt), else the error.
+std::optional<std::string> check_id(std::string_view what, std::string_view id);
+
+// PUT /api/sites/{id}: {"name", "maxCurrentA", "phases" (1|3, default 3),
+// "minCurrentA" (default 6)}. The settings, or the error naming the field.
+std::variant<SiteSettings, std::string> parse_site(std::string_view site_id, const nlohmann::json& body);
+// PUT /api/sites/{id}/chargers/{cp}: optional {"maxCurrentA", "minCurrentA", "priority"}.
+std::variant<SiteMember, std::string> parse_member(std::string_view charge_point_id, const nlohmann::json& body);
+
+// The allocation inputs: one per member charger (its running session, if any, with the
+// limit in force and the status of the last profile), in member order.
+std::vector<ChargerInput> allocation_inputs(const SiteState& state);
+
+// {"id","name","maxCurrentA","phases","minCurrentA","chargers":[...],"allocatedA",
+//  "measuredA","allocations":[{"chargePointId","connectorId","transactionId","limitA",
+//  "measuredA","status"}],"defaults":[{"chargePointId","limitA","status"}]}
+// allocatedA counts every charger at what it is known to obey (its TxProfile or
+// TxDefaultProfile limit; its maximum when it rejected or nothing is known).
+nlohmann::json site_document(const SiteState& state);
+
+}  // namespace genx::smart

@@ -1,0 +1,112 @@
+// GenX dashboard, Sites view (#sites[?site=ID]): a site's grid limit, what GenX allocated
+// and what the chargers measure, charted over time, and each session's share
+// (README "Smart charging and sites"). Live: GET /api/sites/{id} every 2 s and at once on a
+// site.allocation.changed event (Socket.IO, the socket app.js opened); the chart keeps the
+// last 10 minutes seen by this page.
+//
+// Uses from app.js: api(path) (JSON with the API token, asks for it on 401).
+(() => {
+  'use strict';
+
+  const kPollMs = 2000;
+  const kKeepMs = 10 * 60 * 1000;
+  const $ = (id) => document.getElementById(id);
+  const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const amps = (a) => `${Number(a).toFixed(1)} A`;
+
+  const view = { visible: false, site: '', history: [], chart: null, timer: null, sites: [] };
+  window.genxSites = view; // for tests and the console
+
+  function route() {
+    const [name, qs] = location.hash.replace(/^#/, '').split('?');
+    const show = name === 'sites';
+    $('sites').hidden = !show;
+    clearInterval(view.timer);
+    view.visible = show;
+    if (!show) return;
+    document.body.dataset.view = 'sites';
+    for (const a of document.querySelectorAll('.views a')) {
+      if (a.dataset.view === 'sites') a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    const wanted = new URLSearchParams(qs || '').get('site') || '';
+    if (wanted && wanted !== view.site) select(wanted);
+    view.timer = setInterval(refresh, kPollMs);
+    refresh();
+  }
+
+  function select(id) {
+    view.site = id;
+    view.history = [];
+    if (view.chart) view.chart.setData([[], [], [], []]);
+  }
+
+  async function refresh() {
+    if (!view.visible) return;
+    try {
+      view.sites = await api('/api/sites');
+      const sel = $('site-select');
+      sel.innerHTML = view.sites.map((s) => `<option value="${esc(s.id)}">${esc(s.name)} (${esc(s.id)})</option>`).join('');
+      $('sites-empty').hidden = view.sites.length > 0;
+      if (!view.site || !view.sites.some((s) => s.id === view.site)) {
+        if (view.sites.length) select(view.sites[0].id);
+      }
+      sel.value = view.site;
+      const site = view.sites.find((s) => s.id === view.site);
+      if (site) show(site);
+      $('site-status').textContent = `updated ${new Date().toLocaleTimeString()}`;
+    } catch (e) {
+      $('site-status').textContent = `could not load sites: ${e.message}`;
+    }
+  }
+
+  function show(site) {
+    $('site-limit').textContent = `${amps(site.maxCurrentA)} × ${site.phases}`;
+    $('site-allocated').textContent = amps(site.allocatedA);
+    $('site-measured').textContent = amps(site.measuredA);
+    const paused = site.allocations.filter((a) => a.paused).length;
+    $('site-sessions').textContent = `${site.allocations.length} (${paused})`;
+    $('site-rows').innerHTML = site.allocations.map((a) => {
+      const share = site.maxCurrentA > 0 ? (100 * a.limitA) / site.maxCurrentA : 0;
+      return `<tr data-charger="${esc(a.chargePointId)}" data-paused="${a.paused}">
+        <td>${esc(a.chargePointId)}</td><td>${esc(a.transactionId)}</td>
+        <td data-testid="site-limit-a">${a.paused ? 'paused (0 A)' : amps(a.limitA)}</td>
+        <td>${a.measuredA === null ? '–' : amps(a.measuredA)}</td>
+        <td><progress class="share" max="100" value="${share.toFixed(1)}"></progress> ${share.toFixed(1)} %</td>
+        <td>${esc(a.status)}</td></tr>`;
+    }).join('');
+    $('site-rows-empty').hidden = site.allocations.length > 0;
+    const now = Date.now() / 1000;
+    view.history.push([now, site.maxCurrentA, site.allocatedA, site.measuredA]);
+    view.history = view.history.filter((p) => p[0] >= now - kKeepMs / 1000);
+    draw();
+  }
+
+  function draw() {
+    const data = [0, 1, 2, 3].map((i) => view.history.map((p) => p[i]));
+    if (typeof uPlot !== 'function') return;
+    if (!view.chart) {
+      const el = $('site-chart');
+      view.chart = new uPlot({
+        width: Math.max(320, el.clientWidth || 800),
+        height: 220,
+        series: [{}, { label: 'limit', stroke: '#dc2626', width: 2 }, { label: 'allocated', stroke: '#0f766e', width: 2 },
+          { label: 'measured', stroke: '#2563eb', width: 2 }],
+        axes: [{}, { label: 'A' }],
+      }, data, el);
+    } else {
+      view.chart.setData(data);
+    }
+  }
+
+  $('site-select').addEventListener('change', (e) => {
+    select(e.target.value);
+    history.replaceState(null, '', `#sites?site=${encodeURIComponent(view.site)}`);
+    refresh();
+  });
+  window.addEventListener('hashchange', route);
+  const attach = (socket) => socket.on('site.allocation.changed', (e) => { if (e.siteId === view.site) refresh(); });
+  if (window.genxSocket) attach(window.genxSocket);
+  else document.addEventListener('genx:socket', (e) => attach(e.detail), { once: true });
+  route();
+})();
