@@ -166,7 +166,7 @@ const std::vector<SettingInfo>& settings_table() {
        R"md(the lowest security profile the gateway accepts, for every charger including unknown ones (0–3))md"},
       {"OCPP_PREFERRED_VERSION", "--ocpp-preferred-version", "2.0.1",
        "the OCPP version a charger gets when it offers both ocpp2.0.1 and ocpp1.6 at the handshake: 2.0.1 or 1.6",
-       R"md(the OCPP version a charger gets when it offers both `ocpp2.0.1` and `ocpp1.6` at the handshake (`2.0.1` or `1.6`); a charger that offers one gets that one (see [OCPP 2.0.1](../README.md#ocpp-201)))md"},
+       R"md(the OCPP version a charger gets when it offers both `ocpp2.0.1` and `ocpp1.6` at the handshake (`2.0.1` or `1.6`); a charger that offers one gets that one (see [OCPP 2.0.1](ocpp201.md)))md"},
       {"GATEWAY_AUTH_THREADS", "--gateway-auth-threads", "2",
        "gateway threads that check charger credentials (slow password hashes) off the I/O thread",
        R"md(gateway threads that read charger credentials and check passwords (slow hashes) off the WebSocket I/O thread)md"},
