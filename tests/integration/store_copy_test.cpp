@@ -131,7 +131,7 @@ TEST_P(StoreCopy, EveryRowArrivesAndTheNextTransactionIdIsFresh) {
   // The target works as a store.
   auto store = open_store(to_->url(), Schema::require_current);
   EXPECT_TRUE(store->transaction(41).has_value());
-  EXPECT_EQ(store->list_chargers().size(), 1u);
+  EXPECT_EQ(store->list_chargers(api::ChargerQuery{}).items.size(), 1u);
 }
 
 TEST_P(StoreCopy, AFilledTargetIsRefusedAndLeftAloneUnlessReplaced) {
