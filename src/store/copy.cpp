@@ -32,7 +32,8 @@ const std::vector<std::string> kTables = {
     "analytics_hourly",  "analytics_daily",  "analytics_processed_events",
     "charger_configuration", "connector_availability", "charger_security",
     "api_tokens",        "retention_horizon", "transaction_events", "device_model",
-    "reservations"};
+    "reservations",      "sites",            "site_chargers",
+    "site_session_limits", "site_leases",    "charging_profiles"};
 
 // Tables whose arrival order is the SQLite rowid and a PostgreSQL identity column "id"
 // (retention prunes them in that order).

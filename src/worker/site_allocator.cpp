@@ -17,6 +17,8 @@
 #include "messages/envelope.hpp"
 #include "messages/timestamp.hpp"
 #include "smart/allocation.hpp"
+#include <unistd.h>
+
 #include "smart/profiles.hpp"
 #include "smart/site_view.hpp"
 #include "store/open_store.hpp"
@@ -28,7 +30,11 @@ using nlohmann::json;
 
 namespace {
 
-std::string reply_queue(const app::Config& config) { return "genx.smart." + config.instance_id + ".replies"; }
+// Exclusive to this process: several workers may share GENX_INSTANCE_ID (standalone
+// processes on one host, e.g. genx-ocpp-worker@N), so the pid keeps their queues apart.
+std::string reply_queue(const app::Config& config) {
+  return "genx.smart." + config.instance_id + "." + std::to_string(::getpid()) + ".replies";
+}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -120,12 +120,15 @@ test('definitions: each role user is refused what its role must not do', async (
     assert.equal(await attempt(gw, (ch) => ch.consume('ocpp_messages', () => {})), 403,
       'gateway consuming ocpp_messages is ACCESS_REFUSED');
     assert.equal(await attempt(gw, (ch) => ch.get('ocpp_messages')), 403);
-    // worker: consumes ocpp_messages, publishes events, never commands.
+    // worker: consumes ocpp_messages, publishes events, and (site load management) sends
+    // charging profiles as commands with its own reply queue; never reads a gateway's queue.
     assert.equal(await attempt(worker, (ch) => ch.consume('ocpp_messages', () => {})), 'ok');
     assert.equal(await attempt(worker, publish('events_exchange', 'notification.test')), 'ok');
-    assert.equal(await attempt(worker, publish('commands_exchange', 'CP-1')), 403,
-      'worker publishing to the command exchange is ACCESS_REFUSED');
+    assert.equal(await attempt(worker, publish('commands_exchange', 'CP-1')), 'ok');
+    assert.equal(await attempt(worker, (ch) => ch.assertQueue('genx.smart.test.1.replies', { exclusive: true })), 'ok');
     assert.equal(await attempt(worker, (ch) => ch.consume('genx.gateway.test.replies', () => {})), 403);
+    assert.equal(await attempt(worker, (ch) => ch.assertQueue('genx.api.test.replies', { exclusive: true })), 403,
+      'a worker cannot pose as an api');
     // notifier: its own queue on events_exchange only.
     assert.equal(await attempt(notifier, (ch) => ch.assertQueue('genx.notifier.test', { exclusive: true })
       .then(() => ch.bindQueue('genx.notifier.test', 'events_exchange', 'notification.#'))), 'ok');

@@ -248,7 +248,8 @@ test('least privilege: roles from genx db grant; the api reads through a SELECT-
   assert.match(apiWrite.stderr, /permission denied for table id_tags/);
   assert.throws(() => psql(asRole(roles.api), 'DELETE FROM transactions'), /permission denied for table transactions/);
   assert.throws(() => psql(asRole(roles.worker), 'CREATE TABLE genx_e2e_ddl (x int)'), /permission denied for schema public/);
-  assert.equal(psql(asRole(roles.read), 'SELECT count(*) FROM schema_migrations'), '8', 'the read role reads');
+  assert.equal(psql(asRole(roles.read), 'SELECT count(*) FROM schema_migrations'),
+    psql(db.url, 'SELECT count(*) FROM schema_migrations'), 'the read role reads');
 
   // A stack whose every process connects as its own role.
   const stack = await Stack.create('roles', { DATABASE_URL: db.url });
