@@ -61,7 +61,10 @@ struct SiteAllocator::Impl {
   Impl(const app::Config& c, broker::BrokerClient& b)
       : config(c),
         broker(b),
-        holder(c.instance_id + "/" + std::to_string(now_ms())),
+        // Unique per process: the workers `genx run` starts share GENX_INSTANCE_ID and may
+        // start in the same millisecond; two allocators with one name would both "hold"
+        // the lease and allocate the same site at once.
+        holder(c.instance_id + "/" + std::to_string(::getpid()) + "/" + std::to_string(now_ms())),
         work_guard(net::make_work_guard(ioc)),
         commands(
             b, c.names, reply_queue(c), c.smart_command_timeout, [](std::function<void()> fn) { fn(); },
