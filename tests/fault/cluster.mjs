@@ -191,6 +191,17 @@ async function main() {
   const hostA = await Stack.create('hostA', { ...common, RABBITMQ_URL: listA, GENX_NOTIFIERS: '0', GENX_ANALYTICS: '0' });
   // Host B: the same queue and exchange names (one installation), everything else its own.
   const hostB = await Stack.create('hostB', { ...common, ...hostA.names, RABBITMQ_URL: listB, GENX_NOTIFIERS: '1', GENX_ANALYTICS: '1' });
+  // Killed from outside (scripts/test.sh's stage limit sends SIGTERM): the roles run in
+  // process groups of their own and would outlive us; stop them, then the PostgreSQL we
+  // started (the private cluster is scripts/test.sh's, or stopped by our finally).
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => {
+      log(`${signal}: stopping both hosts`);
+      for (const host of [hostA, hostB]) for (const p of host.processes) p.kill('SIGKILL');
+      if (startedPostgres) execFile(path.join(repo, 'scripts/postgres-local.sh'), ['stop'], { env: postgresEnv }, () => process.exit(143));
+      else process.exit(143);
+    });
+  }
   const queue = hostA.names.RABBITMQ_QUEUE_OCPP_MESSAGES;
   const faults = [];
   const bit = (what, ok, detail) => { faults.push({ what, ok, detail }); log(`${what}: ${detail}`); };
