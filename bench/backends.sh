@@ -12,7 +12,7 @@
 #   bench/backends.sh [--print] [--smoke]
 #
 # Environment: GENX_BIN (default build/genx); GENX_BACKENDS_RABBITMQ_PORT (private single
-# node, default 6121); GENX_BACKENDS_CLUSTER_PORT (first port of the private three-node
+# node, default 6127); GENX_BACKENDS_CLUSTER_PORT (first port of the private three-node
 # cluster, default 6124: 6124-6126); GENX_BACKENDS_POSTGRES_PORT (private PostgreSQL,
 # default 6130); GENX_BACKENDS_PORT_BASE (gateway port; api +1, notifier +2, health +10;
 # default 6131); GENX_BACKENDS_SETUPS (default "sqlite-node postgres-node sqlite-cluster
@@ -38,7 +38,7 @@ genx="${GENX_BIN:-$GENX_ROOT/build/genx}"
 [[ -x $genx ]] || die "genx not built at $genx (cmake --build build --target genx, or set GENX_BIN)"
 command -v jq >/dev/null || die "jq is needed (scripts/install-deps.sh --test installs it)"
 
-node_port="${GENX_BACKENDS_RABBITMQ_PORT:-6121}"
+node_port="${GENX_BACKENDS_RABBITMQ_PORT:-6127}"
 cluster_port="${GENX_BACKENDS_CLUSTER_PORT:-6124}"
 pg_port="${GENX_BACKENDS_POSTGRES_PORT:-6130}"
 port_base="${GENX_BACKENDS_PORT_BASE:-6131}"
