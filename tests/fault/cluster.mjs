@@ -311,6 +311,10 @@ async function main() {
     marker.ws.close();
     const last = await waitDrained(queueState, queue, { timeout: kDrainTimeoutMs });
     log('drained:', JSON.stringify(last));
+    // What the broker refused (republished with the message held) and what was handed
+    // back (lost connections, kills): the refusals must not have cost a message.
+    const lines = (pattern) => countLogLines(hostA, pattern) + countLogLines(hostB, pattern);
+    log(`workers: ${lines(/publishing it again/)} refused-publish warnings (first and every 5th refusal of a message), ${lines(/returning the message to the queue/)} messages handed back after a publish failed, ${lines(/database unavailable/)} retries through the delay queues`);
 
     const { counts: stored, problems: ledgerProblems } = await ledger(pgQuery(dbUrl), chargers, marker, ['CLUSTER-ON-A', 'CLUSTER-ON-B']);
     problems.push(...ledgerProblems);
