@@ -180,10 +180,22 @@ run_setup() {
   run_pid=$!
   wait_tcp 127.0.0.1 "$gw_port" 60 || { tail -20 "$work/$name.log" >&2; die "gateway did not start ($name)"; }
   wait_tcp 127.0.0.1 "$api_port" 60 || { tail -20 "$work/$name.log" >&2; die "api did not start ($name)"; }
+  # Measure only once every role is connected and consuming (/health healthy): declaring
+  # quorum queues on a busy cluster takes a while.
+  local healthy=0
+  for _ in $(seq 1 240); do
+    if curl -fsS "http://127.0.0.1:$api_port/health" 2>/dev/null | jq -e '.status == "healthy"' >/dev/null 2>&1; then healthy=1; break; fi
+    sleep 0.5
+  done
+  [[ $healthy -eq 1 ]] || { tail -20 "$work/$name.log" >&2; die "the stack did not become healthy within 120 s ($name)"; }
   sim "${name}_warmup" --chargers "$mix_chargers" --profile idle --interval 3600 --ramp-up "$ramp" --duration 2 --id-prefix MIX-
   sim "${name}_mix" --chargers "$mix_chargers" --profile realistic --interval 1 --ramp-up "$ramp" \
     --duration "$mix_seconds" --id-prefix MIX-
   sim "${name}_rpc" --chargers "$rpc_chargers" --profile rpc --ramp-up 1 --duration "$rpc_seconds" --id-prefix RPC-
+  if [[ $(j "${name}_mix" .callsAnswered) -eq 0 || $(j "${name}_rpc" .callsAnswered) -eq 0 ]]; then
+    warn "setup $name: a phase had no answer; the stack's log:"
+    tail -40 "$work/$name.log" >&2
+  fi
   stop_stack
   if [[ $store == postgres ]]; then
     psql -X -q "$pg_admin" -c "DROP DATABASE IF EXISTS $suffix WITH (FORCE)" >/dev/null || true
@@ -212,7 +224,7 @@ section="$work/section.md"
   echo "<!-- backends:begin (written by bench/backends.sh; bench/run.sh keeps it) -->"
   echo "## Store and broker setups (issue 13)"
   echo
-  echo "Written by \`bench/backends.sh\`$([[ $smoke -eq 1 ]] && echo ' --smoke (sizes too small to mean anything)'). $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $commit."
+  echo "Written by \`bench/backends.sh\`$([[ $smoke -eq 1 ]] && echo ' --smoke (sizes too small to mean anything)'). $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $commit; load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (anything above the core count means other work shared the machine)."
   echo "Everything on this one machine: RabbitMQ node(s), PostgreSQL, \`genx run\` ($workers ocpp-workers)"
   echo "and \`genx sim\` share the cores, so the cluster and PostgreSQL rows pay for their extra"
   echo "processes here in CPU as well as in round trips. Realistic mix: $mix_chargers chargers × 1 call/s,"

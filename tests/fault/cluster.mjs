@@ -356,6 +356,9 @@ async function main() {
     log(`FAIL: ${err.stack || err}\n${hostA.logs(30)}\n${hostB.logs(30)}`);
   } finally {
     for (const c of rpcClients) await c.close({ force: true }).catch(() => {});
+    // Both hosts' processes first: a host still running would declare the queues again
+    // that the other's cleanup deletes (and they would pile up on a reused cluster).
+    await Promise.all([hostA, hostB].flatMap((h) => h.processes.map((p) => p.stop(10000).catch(() => {}))));
     await hostA.cleanup().catch(() => {});
     await hostB.cleanup().catch(() => {});
     if (!failed || !process.env.GENX_E2E_KEEP) {
