@@ -56,6 +56,9 @@ port_base="${GENX_BENCH_PORT_BASE:-9706}"
 # bench/fleet.sh's section of the results file (issue 21) outlives this script's rewrite.
 fleet_section=""
 [[ -f $out ]] && fleet_section="$(sed -n '/<!-- fleet:begin/,/<!-- fleet:end -->/p' "$out")"
+# bench/backends.sh's section (store and broker setups, issue 13) too.
+backends_section=""
+[[ -f $out ]] && backends_section="$(sed -n '/<!-- backends:begin/,/<!-- backends:end -->/p' "$out")"
 # The profile notes and readings that go under the figures (kept by hand).
 [[ -z $notes && $smoke -eq 0 && -f $GENX_ROOT/bench/NOTES.md ]] && notes="$GENX_ROOT/bench/NOTES.md"
 gw_port=$port_base
@@ -535,6 +538,10 @@ broker_cpu() {
   if [[ -n $fleet_section ]]; then
     echo
     echo "$fleet_section"
+  fi
+  if [[ -n $backends_section ]]; then
+    echo
+    echo "$backends_section"
   fi
 } > "$out"
 log "results written to $out"
