@@ -481,7 +481,7 @@ ramp_report() {
   awk -F'\t' '{ printf "| %s | %.0f | %.1f | %.1f | %s | %s | %s (%s) |\n", $1, $2, $3, $4, $5, $6, ($7 == 1 ? "yes" : "**no**"), $8 }' "$work/ramp.tsv"
   echo
   if [[ $rate -gt 0 ]]; then
-    echo "**Sustained point: $(fmt "$cps") calls/s answered at p99 ≤ ${ramp_p99_ms} ms (step $rate offered) = $(ratio "$cps" "$one_way") × RabbitMQ's one-way rate in this run ($(fmt "$one_way") msgs/s); target ≥ 0.7 ×.**"
+    echo "**Sustained point: $(fmt "$cps") calls/s answered at p99 ≤ ${ramp_p99_ms} ms (step $rate offered) = $(ratio "$cps" "$one_way") × RabbitMQ's one-way rate in this run ($(fmt "$one_way") msgs/s); target ≥ 0.7 ×.**$(awk -F'\t' 'END { if ($7 == 1) print " Every step held: the limit is above the last one (GENX_BENCH_RAMP_STEPS)." }' "$work/ramp.tsv")"
   else
     echo "**Sustained point: no step held (the first step offered $(awk -F'\t' 'NR == 1 { print $1 }' "$work/ramp.tsv") calls/s).**"
   fi
