@@ -1,8 +1,9 @@
 // The notifier role: its own queue on events_exchange ("notification.#", bound only while
-// a Socket.IO client is connected) -> Socket.IO clients. A delivery is acked once the event sits in every client's queue, with a
-// bounded prefetch: a stalled notifier leaves events in its (TTL-bounded) RabbitMQ queue
-// instead of growing its own memory. Events are not redelivered to clients: a late
-// notification is worthless, and a client that reconnects reloads its view over REST.
+// a Socket.IO client is connected) -> Socket.IO clients. A delivery is acked once the
+// event sits in every client's queue, with a bounded prefetch: a stalled notifier leaves
+// events in its (TTL-bounded) RabbitMQ queue instead of growing its own memory. Events
+// are not redelivered to clients: a late notification is worthless, and a client that
+// reconnects reloads its view over REST.
 // Domain events are at least once (a redelivered message republishes its stored events,
 // same eventId): an event whose eventId was forwarded among the last kRecentEventIds is
 // acked and dropped, so a client sees it once and a late copy of an older
@@ -62,9 +63,9 @@ int run_notifier(const Config& config) {
   options.cors_origins = config.cors_origins;
   options.dashboard_port = config.api_port;
   // First client in: bind (queued to the broker thread, in place within a round trip to
-  // RabbitMQ, before the client has finished its Engine.IO and Socket.IO handshakes);
-  // last client out: unbind. The broker client declares its bindings again after a
-  // reconnect.
+  // RabbitMQ, normally before the client has finished its Engine.IO and Socket.IO
+  // handshakes: docs/limits.md); last client out: unbind. The broker client declares its
+  // bindings again after a reconnect.
   options.on_audience = [&broker, feed](bool any_client) {
     for (const auto& b : feed) {
       if (any_client) {
@@ -73,7 +74,8 @@ int run_notifier(const Config& config) {
         broker.unbind(b.queue, b.exchange, b.routing_key);
       }
     }
-    spdlog::info("notifier: {} the event feed", any_client ? "a client is connected: binding" : "no client left: unbinding");
+    spdlog::info("notifier: {} the event feed",
+                 any_client ? "a client is connected: binding" : "no client left: unbinding");
   };
   notifier::NotifierServer server(options);
 
