@@ -287,6 +287,7 @@ void ChargerScript::restart() {
   chain_ = {"BootNotification", "StatusNotification:0", "StatusNotification:1"};
   reports_.clear();
   remote_stop_ = false;
+  deferred_.reset();
 }
 
 std::chrono::milliseconds ChargerScript::jittered_interval() {
@@ -382,18 +383,36 @@ PlannedCall ChargerScript::next(std::string_view now_iso) {
   }
   PlannedCall call;
   if (remote_stop_ && transaction_id_ && boot_sequence_left_ == 0) {
-    // RequestStopTransaction: end the session now.
+    // RequestStopTransaction: end the session now. A deferred event of the session would
+    // follow its end: it is dropped.
+    if (deferred_ && deferred_->first.action == "TransactionEvent") deferred_.reset();
     call.action = "StopTransaction";
     call.payload = {{"transactionId", *transaction_id_}, {"meterStop", meter_wh_},
                     {"timestamp", std::string(now_iso)}, {"reason", "Remote"}};
     chain_ = {"StatusNotification:1"};
     meter_ticks_left_ = 0;
+  } else if (deferred_ && chain_.empty()) {
+    call = std::move(deferred_->first);
+    v16_action_ = std::move(deferred_->second);
+    deferred_.reset();
+    call.delay = std::chrono::milliseconds(0);
+    return call;
   } else {
     call = plan(now_iso);
   }
   v16_action_ = call.action;
   to_ocpp201(call, now_iso);
   return call;
+}
+
+bool ChargerScript::has_urgent() const {
+  return options_.ocpp201 && boot_sequence_left_ == 0 &&
+         (!reports_.empty() || (remote_stop_ && transaction_id_) || !chain_.empty());
+}
+
+void ChargerScript::defer(PlannedCall waiting) {
+  if (deferred_) return;  // one is deferred already: the new one was never planned twice
+  deferred_.emplace(std::move(waiting), v16_action_);
 }
 
 PlannedCall ChargerScript::plan(std::string_view now_iso) {

@@ -140,6 +140,12 @@ class ChargerScript {
   double draw_a(std::string_view now_iso) const;
 
   bool ocpp201() const { return options_.ocpp201; }
+  // 2.0.1: a CSMS call asked for something to send now (NotifyReport, a remote start or
+  // stop, a triggered message) while the charger waits to send `waiting`: the caller
+  // hands the waiting call back with defer() and asks next() again, which sends the
+  // asked-for calls first and then the deferred one.
+  bool has_urgent() const;
+  void defer(PlannedCall waiting);
   // The running 2.0.1 transaction's id (the station's own string), empty outside one.
   const std::string& ocpp201_transaction_id() const { return tx201_id_; }
 
@@ -182,7 +188,9 @@ class ChargerScript {
   std::int64_t tx201_counter_ = 0;
   std::int64_t seq_no_ = 0;
   std::optional<std::int64_t> remote_start_id_;
+  std::optional<nlohmann::json> remote_id_token_;  // the idToken of RequestStartTransaction
   bool remote_stop_ = false;
+  std::optional<std::pair<PlannedCall, std::string>> deferred_;  // call and its 1.6 action
   std::vector<std::pair<int, nlohmann::json>> reports_;  // NotifyReport calls to send: requestId, filter
   std::map<std::string, std::string> variable_values_;  // SetVariables changes: "component/variable" -> value
 };

@@ -142,10 +142,11 @@ void ChargerScript::to_ocpp201(PlannedCall& call, std::string_view now_iso) {
          {"triggerReason", remote_start_id_ ? "RemoteStart" : "Authorized"},
          {"seqNo", seq_no_++},
          {"transactionInfo", info},
-         {"idToken", id_token},
+         {"idToken", remote_id_token_.value_or(id_token)},
          {"evse", evse},
          {"meterValue", register_reading(meter_wh_, now, "Transaction.Begin")}};
     remote_start_id_.reset();
+    remote_id_token_.reset();
   } else if (call.action == "MeterValues") {
     json meter_value = json::array();
     for (const auto& mv : p.at("meterValue")) {
@@ -310,6 +311,7 @@ std::optional<json> ChargerScript::on_csms_call_201(std::string_view action, con
   if (action == "RequestStartTransaction") {
     if (transaction_id_ || !chain_.empty() || boot_sequence_left_ > 0) return json{{"status", "Rejected"}};
     remote_start_id_ = payload.value("remoteStartId", 0);
+    if (payload.contains("idToken")) remote_id_token_ = payload["idToken"];
     chain_ = {"StartTransaction", "StatusNotification:1"};
     meter_ticks_left_ = options_.session_ticks;
     ticked_ = true;

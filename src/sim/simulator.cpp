@@ -72,6 +72,7 @@ struct Charger {
   std::uint64_t next_id = 1;
   std::deque<std::string> writes;
   bool writing = false;
+  std::shared_ptr<PlannedCall> waiting;  // the next call while its pause runs
 };
 
 class Simulation {
@@ -238,6 +239,7 @@ class Simulation {
     }
     c.writes.clear();
     c.writing = false;
+    c.waiting.reset();
   }
 
   void mark_disconnected(Charger& c, bool unexpected) {
@@ -320,9 +322,11 @@ class Simulation {
     if (call.delay.count() == 0) return send_call(c, std::move(call));
     std::uint64_t gen = c.generation;
     auto shared = std::make_shared<PlannedCall>(std::move(call));
+    c.waiting = shared;
     c.timer.expires_after(shared->delay);
     c.timer.async_wait([this, &c, gen, shared](beast::error_code ec) {
-      if (ec || c.generation != gen) return;
+      if (ec || c.generation != gen || c.waiting != shared) return;
+      c.waiting.reset();
       send_call(c, std::move(*shared));
     });
   }
@@ -457,6 +461,13 @@ class Simulation {
   void answer_csms_call(Charger& c, const ocpp::Call& call) {
     if (auto answer = c.script.on_csms_call(call.action, call.payload, now_iso_.get())) {
       write(c, ocpp::serialize(ocpp::CallResult{call.unique_id, *answer}));
+      if (c.script.has_urgent() && c.waiting && c.outstanding_id.empty() && phase_ == Phase::kRunning) {
+        // A 2.0.1 station acts on the request now, not after its pause.
+        auto waiting = std::move(c.waiting);
+        c.timer.cancel();
+        c.script.defer(std::move(*waiting));
+        send_next(c);
+      }
       return;
     }
     nlohmann::json accepted = {{"status", "Accepted"}};
