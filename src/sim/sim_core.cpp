@@ -540,8 +540,9 @@ PlannedCall ChargerScript::tick(std::string_view now_iso, std::chrono::milliseco
 
 void ChargerScript::on_result(std::string_view action_sent, const std::optional<nlohmann::json>& answer_sent) {
   // A 2.0.1 answer is read as the answer of the 1.6 call the script planned.
-  const std::optional<nlohmann::json> answer =
-      options_.ocpp201 ? answer_from_ocpp201(action_sent, answer_sent) : answer_sent;
+  std::optional<nlohmann::json> converted;
+  if (options_.ocpp201) converted = answer_from_ocpp201(action_sent, answer_sent);
+  const std::optional<nlohmann::json>& answer = options_.ocpp201 ? converted : answer_sent;
   const std::string_view action = options_.ocpp201 ? std::string_view(v16_action_) : action_sent;
   if (action == "BootNotification") {
     boot_accepted_ = answer && answer->value("status", "") == "Accepted";
@@ -577,6 +578,7 @@ void ChargerScript::on_result(std::string_view action_sent, const std::optional<
   if (action == "StopTransaction") {
     transaction_id_.reset();
     tx201_id_.clear();
+    remote_stop_ = false;
     // A TxProfile ends with its transaction (OCPP 1.6 3.13.3).
     std::erase_if(profiles_, [](const smart::InstalledProfile& p) {
       return p.profile.value("chargingProfilePurpose", "") == "TxProfile";
