@@ -212,6 +212,22 @@ test('commands through the api to a simulated 2.0.1 station, and the dashboard s
       await poll(async () => await rows.count() === 0, { what: 'no row' });
       assert.equal(await model.locator('[data-testid="dm-empty"]').innerText(), 'No variable matches.');
       await saveScreenshot(page, 'dashboard-ocpp201.png');
+      // The everyday buttons send the 2.0.1 messages to a 2.0.1 station: start, then stop
+      // the session it started (the page knows the station's own transaction id).
+      const commands = page.locator('[data-testid="charger-commands"]');
+      await commands.locator('[data-testid="start-idtag"]').fill('PAGE-TAG');
+      await commands.locator('[data-testid="cmd-start"]').click();
+      const pageTx = await poll(async () => (await get(`/api/transactions?chargerId=${v201}&active=true`))[0],
+        { what: 'the session started from the page' });
+      assert.equal(pageTx.idTag, 'PAGE-TAG');
+      await poll(async () => await commands.locator('[data-testid="stop-transaction"]').inputValue() === String(pageTx.id),
+        { what: 'the stop form to offer the new session' });
+      await commands.locator('[data-testid="cmd-stop"]').click();
+      const pageEnded = await poll(async () => {
+        const t = await get(`/api/transactions/${pageTx.id}`);
+        return t.active ? null : t;
+      }, { what: 'the session stopped from the page' });
+      assert.equal(pageEnded.stopReason, 'Remote');
       // A 1.6 charger has no device model panel.
       await row(v16).click();
       await page.locator('#detail-title', { hasText: v16 }).waitFor();
