@@ -10,6 +10,11 @@
 #   bench/run.sh --compare-only   only phase (0), GenX beside the Node.js peer (about a minute)
 #   bench/run.sh --ramp-only      only phase (1) and the ramp (2r): offered load in steps, p99 per
 #                                 step, the sustained point (GENX_BENCH_OUT or a temp file)
+#   bench/run.sh --ocpp201-only   only phases 2, 3 and 8: the realistic mix and the RPC
+#                           actions with OCPP 1.6 chargers, then the same with 2.0.1 stations,
+#                           on one stack (about two minutes at the default sizes, 1,000 mix
+#                           and 100 RPC chargers); rewrites only the section "OCPP 2.0.1
+#                           beside 1.6" of the results file
 #
 # Environment: GENX_BIN (default build/genx), GENX_BENCH_RABBITMQ_PORT (private node,
 # default 5706, started with the management plugin) or GENX_BENCH_RABBITMQ_URL (use that
@@ -34,6 +39,7 @@ cd "$GENX_ROOT"
 smoke=0
 compare_only=0
 ramp_only=0
+ocpp201_only=0
 notes=""
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -41,6 +47,7 @@ while [[ $# -gt 0 ]]; do
     --notes) notes=$2; shift ;;
     --compare-only) compare_only=1 ;;
     --ramp-only) ramp_only=1 ;;
+    --ocpp201-only) ocpp201_only=1 ;;
     *) die "bench/run.sh: unknown option $1" ;;
   esac
   shift
@@ -63,6 +70,7 @@ fleet_section=""
 # bench/backends.sh's section (store and broker setups, issue 13) too.
 backends_section=""
 [[ -f $out ]] && backends_section="$(sed -n '/<!-- backends:begin/,/<!-- backends:end -->/p' "$out")"
+[[ $ocpp201_only -eq 1 && $smoke -eq 0 ]] && out="${GENX_BENCH_OUT:-$GENX_ROOT/bench/RESULTS.md}"
 # The profile notes and readings that go under the figures (kept by hand).
 [[ -z $notes && $smoke -eq 0 && -f $GENX_ROOT/bench/NOTES.md ]] && notes="$GENX_ROOT/bench/NOTES.md"
 gw_port=$port_base
@@ -77,6 +85,7 @@ else
   broker_seconds=5; mix_chargers=10000; mix_ramp=15; mix_settle=5; mix_duration=20; rpc_chargers=200; rpc_duration=10
   mem_small=1000; mem_large=18000; mem_ramp=25; mem_hold=8; storm_chargers=10000; storm_ramp=15; storm_wait=60
 fi
+if [[ $ocpp201_only -eq 1 && $smoke -eq 0 ]]; then mix_chargers=1000; mix_ramp=5; mix_settle=3; mix_duration=20; rpc_chargers=100; rpc_duration=10; fi
 
 # The ramp (2r): the realistic mix from ramp_chargers chargers, offered load in steps
 # (calls/s; each charger one call every chargers/rate s), each step a fresh sim run measured
@@ -202,9 +211,11 @@ else
 fi
 
 # --- (1) the limit: RabbitMQ alone ----------------------------------------------------
+if [[ $ocpp201_only -eq 0 ]]; then
 log "(1) RabbitMQ alone: one-way and request-reply (${broker_seconds} s each)"
 RABBITMQ_URL="$amqp_url" "$genx" bench-broker --seconds "$broker_seconds" --inflight 200 \
   --responders 2 --prefetch 16 --json "$work/broker.json" >&2
+fi
 
 # --- the stack -------------------------------------------------------------------------
 suffix="bench_$$"
@@ -328,6 +339,8 @@ cmp_window() {
   echo "rabbitmq $(beam_ticks)" >> "$work/cmp_${system}.cpu1"
 }
 cmp_offered=$(awk -v n="$cmp_chargers" -v i="$cmp_interval" 'BEGIN { printf "%.0f", n / i }')
+peer_ran=0
+if [[ $ocpp201_only -eq 0 ]]; then
 [[ $ramp_only -eq 1 ]] || log "(0) side by side: GenX, then the Node.js peer, $cmp_chargers chargers × one call per ${cmp_interval} s (${cmp_offered} calls/s offered), ${cmp_duration} s each"
 {
   echo "gateway $gateway_pid"
@@ -368,6 +381,7 @@ if prepare_peer; then
 fi
 [[ $peer_ran -eq 1 ]] || log "the comparison with the Node.js peer is skipped: $peer_note"
 fi
+fi  # not --ocpp201-only
 
 # cmp_cpu SYSTEM NAME: CPU µs per answered call of the processes called NAME (all: every one)
 cmp_cpu() {
@@ -527,6 +541,68 @@ sim rpc --chargers "$rpc_chargers" --profile rpc --ramp-up 1 --duration "$rpc_du
 rpc_cpu1=$(cpu_ticks $gateway_pid); rpc_wcpu1=$(cpu_ticks $worker_pids)
 broker_stats "$work/rpc_broker1.json"
 
+# --- (8) OCPP 2.0.1 beside 1.6 -------------------------------------------------------------
+# The same loads as (2) and (3), with 2.0.1 stations (`genx sim --ocpp 2.0.1`: Boot,
+# StatusNotification, Authorize, TransactionEvent Started/Updated/Ended, Heartbeat) on the
+# same stack right after the 1.6 runs; each figure beside its 1.6 twin as a ratio.
+log "(8) OCPP 2.0.1: warm-up, realistic mix ($mix_chargers stations), RPC ($rpc_chargers stations)"
+sim warmup201 --ocpp 2.0.1 --chargers "$mix_chargers" --profile idle --interval 3600 --ramp-up "$mix_ramp" --duration 2 --id-prefix MIX201-
+mix201_cpu0=$(cpu_ticks $gateway_pid); mix201_wcpu0=$(cpu_ticks $worker_pids)
+sim mix201 --ocpp 2.0.1 --chargers "$mix_chargers" --profile realistic --interval 1 --ramp-up "$mix_ramp" \
+  --settle "$mix_settle" --duration "$mix_duration" --id-prefix MIX201-
+mix201_cpu1=$(cpu_ticks $gateway_pid); mix201_wcpu1=$(cpu_ticks $worker_pids)
+rpc201_cpu0=$(cpu_ticks $gateway_pid); rpc201_wcpu0=$(cpu_ticks $worker_pids)
+sim rpc201 --ocpp 2.0.1 --chargers "$rpc_chargers" --profile rpc --ramp-up 1 --duration "$rpc_duration" --id-prefix RPC201-
+rpc201_cpu1=$(cpu_ticks $gateway_pid); rpc201_wcpu1=$(cpu_ticks $worker_pids)
+ocpp201_report() {
+  local l16 l201 g16 g201 w16 w201
+  lat3() { j "$1" '.latencyMs | [.p50, .p99, .max] | map(. * 10 | round / 10 | tostring) | join(" / ")'; }
+  echo "<!-- ocpp201:begin (written by bench/run.sh; bench/run.sh --ocpp201-only rewrites only this section) -->"
+  echo "## OCPP 2.0.1 beside 1.6 (phase 8)"
+  echo
+  echo "The loads of phases 2 and 3 run again with 2.0.1 stations (\`genx sim --ocpp 2.0.1\`) on the same"
+  echo "stack right after the 1.6 runs: a 1.6 StartTransaction / MeterValues / StopTransaction is a"
+  echo "TransactionEvent Started / Updated / Ended there (its own transaction id, seqNo, samples in"
+  echo "2.0.1 form), validated against the 2.0.1 schemas both ways. Ratio = 2.0.1 / 1.6."
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)'), $(nproc) cores$([[ $ocpp201_only -eq 1 ]] && echo ', `bench/run.sh --ocpp201-only`')$([[ $smoke -eq 1 ]] && echo ', SMOKE sizes (not a measurement)')."
+  echo
+  echo "| figure | OCPP 1.6 | OCPP 2.0.1 | 2.0.1 / 1.6 |"
+  echo "|---|---|---|---|"
+  echo "| realistic mix, $mix_chargers chargers × 1 call/s: answered calls/s | $(fmt "$(j mix .callsPerSecond)") | $(fmt "$(j mix201 .callsPerSecond)") | $(ratio "$(j mix201 .callsPerSecond)" "$(j mix .callsPerSecond)") |"
+  echo "| realistic mix latency p50 / p99 / max (ms) | $(lat3 mix) | $(lat3 mix201) | p99: $(ratio "$(j mix201 .latencyMs.p99)" "$(j mix .latencyMs.p99)") |"
+  g16=$(us_per_call $((gw_cpu1 - gw_cpu0)) "$(j mix .callsAnswered)"); g201=$(us_per_call $((mix201_cpu1 - mix201_cpu0)) "$(j mix201 .callsAnswered)")
+  w16=$(us_per_call $((wk_cpu1 - wk_cpu0)) "$(j mix .callsAnswered)"); w201=$(us_per_call $((mix201_wcpu1 - mix201_wcpu0)) "$(j mix201 .callsAnswered)")
+  echo "| realistic mix CPU per call: gateway / workers (µs) | $g16 / $w16 | $g201 / $w201 | $(ratio "$g201" "$g16") / $(ratio "$w201" "$w16") |"
+  echo "| RPC actions, $rpc_chargers chargers flat out: calls/s | $(fmt "$(j rpc .callsPerSecond)") | $(fmt "$(j rpc201 .callsPerSecond)") | $(ratio "$(j rpc201 .callsPerSecond)" "$(j rpc .callsPerSecond)") |"
+  echo "| RPC latency p50 / p99 / max (ms) | $(lat3 rpc) | $(lat3 rpc201) | p99: $(ratio "$(j rpc201 .latencyMs.p99)" "$(j rpc .latencyMs.p99)") |"
+  g16=$(us_per_call $((rpc_cpu1 - rpc_cpu0)) "$(j rpc .callsAnswered)"); g201=$(us_per_call $((rpc201_cpu1 - rpc201_cpu0)) "$(j rpc201 .callsAnswered)")
+  w16=$(us_per_call $((rpc_wcpu1 - rpc_wcpu0)) "$(j rpc .callsAnswered)"); w201=$(us_per_call $((rpc201_wcpu1 - rpc201_wcpu0)) "$(j rpc201 .callsAnswered)")
+  echo "| RPC CPU per call: gateway / workers (µs) | $g16 / $w16 | $g201 / $w201 | $(ratio "$g201" "$g16") / $(ratio "$w201" "$w16") |"
+  echo "| checks (realistic; RPC) | $(check mix); $(check rpc) | $(check mix201); $(check rpc201) | |"
+  echo
+  echo "2.0.1 realistic mix answered by action: $(j mix201 '.answeredByAction | to_entries | map("\(.key) \(.value)") | join(", ")')."
+  echo "2.0.1 RPC answered by action: $(j rpc201 '.answeredByAction | to_entries | map("\(.key) \(.value)") | join(", ")')."
+  echo "<!-- ocpp201:end -->"
+}
+ocpp201_report > "$work/ocpp201.md"
+if [[ $ocpp201_only -eq 1 ]]; then
+  stop_stack
+  if [[ -f $out ]] && grep -q '<!-- ocpp201:begin' "$out"; then
+    awk -v f="$work/ocpp201.md" '/<!-- ocpp201:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+      /<!-- ocpp201:end -->/ { skip = 0; next } !skip' "$out" > "$work/out.md" && cp "$work/out.md" "$out"
+  else
+    { [[ -f $out ]] && cat "$out" && echo; cat "$work/ocpp201.md"; } > "$work/out.md" && cp "$work/out.md" "$out"
+  fi
+  log "section \"OCPP 2.0.1 beside 1.6\" written to $out"
+  cat "$work/ocpp201.md" >&2
+  if [[ $smoke -eq 1 ]]; then
+    for phase in mix rpc mix201 rpc201; do
+      [[ $(j $phase .callsAnswered) -gt 0 && $(j $phase .callErrors) -eq 0 && $(j $phase .invalidResponses) -eq 0 ]] \
+        || die "bench smoke: phase $phase had no answers, CALLERRORs or invalid responses"
+    done
+  fi
+  exit 0
+fi
 ramp_phase
 
 # --- (4) gateway memory per connection --------------------------------------------------
@@ -641,6 +717,8 @@ targets_report() { # issue 15's targets, each a ratio or a figure of this run
   targets_report
   compare_report
   ramp_report
+  cat "$work/ocpp201.md"
+  echo
   echo "How: (1) \`genx bench-broker\`; (2)–(5) \`genx sim\` against \`genx run\` (see README \"Benchmarks\")."
   echo "Calls/s count answers inside the measurement window after the ramp-up; latency is from"
   echo "sending a call to its answer, as the charger sees it. CPU per call is the processes'"
@@ -666,7 +744,7 @@ log "results written to $out"
 cat "$out" >&2
 # The smoke run checks that everything answered; it asserts no timing.
 if [[ $smoke -eq 1 ]]; then
-  for phase in mix rpc storm; do
+  for phase in mix rpc storm mix201 rpc201; do
     [[ $(j $phase .callsAnswered) -gt 0 && $(j $phase .callErrors) -eq 0 && $(j $phase .invalidResponses) -eq 0 ]] \
       || die "bench smoke: phase $phase had no answers, CALLERRORs or invalid responses"
   done

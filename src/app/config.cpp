@@ -254,6 +254,9 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_SIM_CHARGERS", "--sim-chargers", "3",
        "simulated chargers genx run starts (genx sim, realistic profile) so the dashboard shows life; 0 = none",
        R"md(simulated chargers (`DEMO-0`, `DEMO-1`, …) that `genx run` starts with `genx sim` so the dashboard shows life; `0` = none)md"},
+      {"GENX_SIM_OCPP", "--sim-ocpp", "mixed",
+       "OCPP version of the demo chargers: 1.6, 2.0.1, or mixed (every other one 2.0.1)",
+       R"md(the OCPP version the demo chargers of `GENX_SIM_CHARGERS` speak: `1.6`, `2.0.1`, or `mixed` (`DEMO-1`, `DEMO-3`, … are 2.0.1 stations, the others 1.6 chargers: both versions side by side on the dashboard; `genx sim --ocpp`))md"},
       {"GENX_NOTIFIERS", "--notifiers", "1",
        "notifier processes started by genx run (notifier i listens on NOTIFY_PORT + i)",
        R"md(notifier processes started by `genx run` (0 = none))md"},
@@ -634,6 +637,10 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   }
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
   c.sim_chargers = static_cast<int>(get_int("GENX_SIM_CHARGERS", 0, 10000));
+  c.sim_ocpp = get("GENX_SIM_OCPP");
+  if (c.sim_ocpp != "1.6" && c.sim_ocpp != "2.0.1" && c.sim_ocpp != "mixed") {
+    throw ConfigError("GENX_SIM_OCPP: expected 1.6, 2.0.1 or mixed, got \"" + c.sim_ocpp + "\"");
+  }
   c.notifiers = static_cast<int>(get_int("GENX_NOTIFIERS", 0, 64));
   {
     std::string origins = get("GENX_CORS_ORIGINS");

@@ -80,6 +80,7 @@ struct Config {
   // itself after committing the first new ACTION message, before any publish.
   std::string test_crash_after_commit;
   int sim_chargers = 3;  // genx run: simulated chargers for the demo (0 = none)
+  std::string sim_ocpp = "mixed";  // their OCPP version: 1.6, 2.0.1 or mixed
   int notifiers = 1;
   std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
   std::string web_dir;                    // empty: web/public beside the build directory

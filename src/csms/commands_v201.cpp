@@ -11,7 +11,7 @@ const std::vector<std::string>& supported_commands_v201() {
       "RequestStartTransaction", "RequestStopTransaction", "Reset",          "UnlockConnector",
       "ChangeAvailability",      "GetVariables",           "SetVariables",   "GetBaseReport",
       "GetReport",               "TriggerMessage",         "ClearCache",     "DataTransfer",
-      "GetTransactionStatus"};
+      "GetTransactionStatus",    "ReserveNow",             "CancelReservation"};
   return kCommands;
 }
 
