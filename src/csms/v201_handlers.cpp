@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "csms/processor.hpp"
+#include "csms/v201_smart.hpp"
 
 namespace genx::csms {
 namespace {
@@ -78,6 +79,9 @@ class V201 {
     if (action == "SecurityEventNotification" || action == "LogStatusNotification" ||
         action == "NotifyEvent") {
       return ok(envelope_, json::object());  // kept in the message log
+    }
+    if (action == "NotifyChargingLimit" || action == "ReportChargingProfiles") {
+      return ok(envelope_, record_charging_report_v201(uow_, envelope_.device_id, action, p_, c_.received_at()));
     }
     if (action == "DataTransfer") {
       c_.warn("DataTransfer from " + envelope_.device_id + " vendorId " +
