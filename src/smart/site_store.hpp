@@ -28,7 +28,7 @@ struct SiteSettings {
   double max_current_a = 0;  // per phase
   int phases = 3;
   double min_current_a = 6;
-  std::optional<double> max_power_w;  // the grid limit in watts, when set (besides max_current_a)
+  std::optional<double> max_power_w{};  // the grid limit in watts, when set (besides max_current_a)
 };
 
 // A charger in a site, with its own bounds and the TxDefaultProfile GenX keeps on it.
@@ -41,7 +41,7 @@ struct SiteMember {
   std::string default_status = "none";    // what the charger answered (ProfileStatus text)
   // The charger's stored configuration ChargingScheduleAllowedChargingRateUnit, if known
   // ("Current", "Power", "Current,Power"): the unit its profiles are sent in.
-  std::optional<std::string> allowed_rate_units;
+  std::optional<std::string> allowed_rate_units{};
   std::string ocpp_version = "1.6";  // "2.0.1": profiles go out in the 2.0.1 form
 };
 
@@ -52,9 +52,9 @@ struct SiteSession {
   std::int64_t transaction_id = 0;
   std::string started_at;
   std::optional<double> measured_a;  // latest Current.Import (highest phase), amperes
-  std::string id_tag;
-  std::optional<int> tag_priority;   // the id tag's priority (tag_priorities), when set
-  std::string ocpp_transaction_id;   // a 2.0.1 station's own transactionId ("" for 1.6)
+  std::string id_tag{};
+  std::optional<int> tag_priority{};   // the id tag's priority (tag_priorities), when set
+  std::string ocpp_transaction_id{};  // a 2.0.1 station's own transactionId ("" for 1.6)
 };
 
 // The TxProfile limit GenX last sent for a running transaction.
@@ -91,7 +91,7 @@ struct SiteDeparture {
   std::string site_id;
   std::string left_at;
   std::string ocpp_version = "1.6";  // "" when GenX never saw the charger (nothing to clear)
-  std::string now_in_site;  // the site the charger is in now ("" when none)
+  std::string now_in_site{};  // the site the charger is in now ("" when none)
 };
 
 // What the allocation needs of one site, read in one transaction (a consistent view).

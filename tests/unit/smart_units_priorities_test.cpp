@@ -76,7 +76,7 @@ TEST(SmartWatts, ProfilesInWattsCarryWholeWattsForTheSamePower) {
   EXPECT_DOUBLE_EQ(site_limit_value(6.1, 1, watts), 1403);
   EXPECT_DOUBLE_EQ(site_limit_value(0, 3, watts), 0);
   // Amperes stay tenths.
-  EXPECT_DOUBLE_EQ(site_limit_value(6.17, 3, ProfileForm{}), 6.1);
+  EXPECT_DOUBLE_EQ(site_limit_value(6.17, 3, ProfileForm{}), schema_limit(6.17));
   // A sim charger reads the W profile back as the same amperes per phase (230 V).
   std::vector<InstalledProfile> installed{{1, tx["csChargingProfiles"]}};
   EXPECT_NEAR(*composite_limit_a(installed, 1, 42, 0, 10), 16, 1e-9);
