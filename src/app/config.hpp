@@ -64,6 +64,7 @@ struct Config {
   // re-runs the allocation (0 = never), and how long it waits for a charger's answer.
   std::chrono::milliseconds smart_interval{1000};
   std::chrono::milliseconds smart_command_timeout{10000};
+  double smart_nominal_voltage = 230;  // GENX_SMART_NOMINAL_VOLTAGE
   // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
   std::chrono::seconds schema_wait{120};
   std::size_t command_queue_limit = 16;

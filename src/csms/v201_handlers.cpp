@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "csms/processor.hpp"
+#include "csms/v201_smart.hpp"
 
 namespace genx::csms {
 namespace {
@@ -89,6 +90,9 @@ class V201 {
       c_.warn("ReservationStatusUpdate from " + envelope_.device_id + ": reservation " +
               p_.at("reservationId").dump() + " " + p_.at("reservationUpdateStatus").get<std::string>());
       return ok(envelope_, json::object());
+    }
+    if (action == "NotifyChargingLimit" || action == "ReportChargingProfiles") {
+      return ok(envelope_, record_charging_report_v201(uow_, envelope_.device_id, action, p_, c_.received_at()));
     }
     if (action == "DataTransfer") {
       c_.warn("DataTransfer from " + envelope_.device_id + " vendorId " +

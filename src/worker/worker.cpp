@@ -292,8 +292,8 @@ int run(const Config& config) {
     }
     if (!outcome->duplicate &&
         (envelope.message_type == "StartTransaction" || envelope.message_type == "StopTransaction" ||
-         envelope.message_type == "MeterValues")) {
-      allocator.poke();  // a session started or stopped, or its draw changed
+         envelope.message_type == "MeterValues" || envelope.message_type == "TransactionEvent")) {
+      allocator.poke();  // a session started or stopped, or its draw changed (1.6 or 2.0.1)
     }
     double processing_seconds = worker_metrics::seconds_since(taken_at);
     worker_metrics::processed(envelope.message_type, outcome->duplicate, processing_seconds,

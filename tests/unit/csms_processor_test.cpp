@@ -45,6 +45,7 @@ class FakeStore final : public WriteStore {
     std::int64_t next_transaction_id = 1;
     // OCPP 2.0.1
     std::map<std::int64_t, std::string> ocpp_versions;
+    std::vector<ReportedProfile> reported_profiles;
     std::map<std::pair<std::int64_t, std::string>, std::int64_t> ocpp_transaction_ids;
     std::vector<TransactionEventRecord> transaction_events;
     std::vector<DeviceModelEntry> device_model;
@@ -217,6 +218,7 @@ class FakeStore final : public WriteStore {
       if (it == s.tariffs.end()) return std::nullopt;
       return it->second;
     }
+    void record_reported_profile(const ReportedProfile& report) override { s.reported_profiles.push_back(report); }
     void set_charger_ocpp_version(std::int64_t id, std::string_view version) override {
       s.ocpp_versions[id] = std::string(version);
     }
