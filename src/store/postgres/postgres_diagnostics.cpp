@@ -7,6 +7,8 @@
 #include <vector>
 
 namespace genx::store {
+
+using csms::TransientStoreError;
 namespace {
 
 constexpr const char* kColumns =

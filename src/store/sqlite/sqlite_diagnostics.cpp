@@ -8,6 +8,8 @@
 #include <vector>
 
 namespace genx::store {
+
+using csms::TransientStoreError;
 namespace {
 
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
