@@ -163,6 +163,8 @@ int run_api(const Config& config) {
   std::function<void()> sweep_reservations = [&] {
     handler.expire_reservations();
     server.schedule(std::chrono::seconds(1), sweep_reservations);
+  };
+  server.schedule(std::chrono::seconds(1), sweep_reservations);
   // Diagnostics uploads (docs/diagnostics.md): their own connection; retention every 10 minutes.
   auto diagnostics_store = store::open_diagnostics_store(config.database_url);
   handler.enable_diagnostics(*diagnostics_store);
@@ -171,8 +173,6 @@ int run_api(const Config& config) {
     server.schedule(std::chrono::minutes(10), prune_diagnostics);
   };
   server.schedule(std::chrono::seconds(5), prune_diagnostics);
-  };
-  server.schedule(std::chrono::seconds(1), sweep_reservations);
   role.on_stop([&server] { server.stop(); });
   // The api serves /health and /metrics on its own port: no ops server of its own.
   return role.run(
