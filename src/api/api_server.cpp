@@ -5,6 +5,7 @@
 #include "api/site_routes.hpp"
 #include "api/stats_routes.hpp"
 
+#include <array>
 #include <atomic>
 #include <charconv>
 
@@ -133,7 +134,7 @@ void ApiHandler::enable_commands(CommandClient& commands, CommandStore& store,
 
 bool ApiHandler::handle_command(std::string_view method, std::string_view target,
                                 std::string_view /*authorization: see authorize()*/, std::string_view body,
-                                std::function<void(HttpResponse)> respond) {
+                                std::function<void(HttpResponse)> respond, std::string_view host) {
   std::string_view path = target.substr(0, target.find('?'));
   constexpr std::string_view kReservation = "/api/reservations/";
   if (method == "DELETE" && path.size() > kReservation.size() && path.substr(0, kReservation.size()) == kReservation) {
@@ -151,6 +152,11 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   if (tail == "reservations" && method == "POST") {
     ++requests_;
     reserve(device_id, body, std::move(respond));
+    return true;
+  }
+  if (tail == "diagnostics" && method == "POST") {
+    ++requests_;
+    request_diagnostics(device_id, body, host, std::move(respond));
     return true;
   }
   const bool command_route =
@@ -501,6 +507,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
       return error_response(404, "no charger " + id);
     }
     if (auto reservations = reservation_read_route(path, params)) return *reservations;
+    if (auto diagnostics = diagnostics_read_route(path, params)) return *diagnostics;
     if (path.substr(0, kChargers.size() + 1) == "/api/chargers/") {
       std::string id = url_decode(path.substr(kChargers.size() + 1));
       auto charger = store_.charger(id);
@@ -642,15 +649,20 @@ namespace {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket socket, ApiHandler& handler, const ApiOptions& options, SlowLane& slow)
-      : stream_(std::move(socket)), handler_(handler), options_(options), slow_(slow) {}
+      : stream_(std::move(socket)), handler_(handler), options_(options), slow_(slow) {
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string();
+  }
 
   void read() {
     request_ = {};
+    parser_.emplace();
     stream_.expires_after(std::chrono::seconds(30));
-    http::async_read(stream_, buffer_, request_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
   }
 
  private:
@@ -659,12 +671,80 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     return std::string_view(accept.data(), accept.size());
   }
 
-  void on_read(beast::error_code ec) {
+  // Upload URLs (docs/diagnostics.md) take bodies up to their own limit, refused with 413
+  // before the body is read when Content-Length says it is larger; every other request
+  // keeps Beast's default limit (1 MiB).
+  void on_header(beast::error_code ec) {
     if (ec) {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       return;
     }
+    const auto& header = parser_->get();
+    const auto method = header.method_string();
+    const auto target = header.target();
+    const std::uint64_t limit = handler_.upload_body_limit(std::string_view(method.data(), method.size()),
+                                                           std::string_view(target.data(), target.size()));
+    if (limit > 0) {
+      parser_->body_limit(limit);
+      if (const auto length = parser_->content_length(); length && *length > limit) {
+        refuse_upload(std::string_view(target.data(), target.size()));
+        return;
+      }
+      stream_.expires_after(std::chrono::minutes(10));  // a large file over a slow link
+      if (beast::iequals(header[http::field::expect], "100-continue")) {
+        auto proceed = std::make_shared<http::response<http::empty_body>>(http::status::continue_, header.version());
+        http::async_write(stream_, *proceed, [self = shared_from_this(), proceed](beast::error_code wec, std::size_t) {
+          if (wec) return;
+          self->read_body();
+        });
+        return;
+      }
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  // 413 for an upload larger than its limit; the rest of the body is read and dropped so
+  // the client sees the answer rather than a reset connection.
+  void refuse_upload(std::string_view target) {
+    const std::string target_text(target);
+    request_.method(parser_->get().method());
+    request_.version(parser_->get().version());
+    request_.keep_alive(false);
+    draining_ = true;
+    write(handler_.refuse_large_upload(target_text, remote_));
+  }
+
+  void drain() {
+    stream_.expires_after(std::chrono::seconds(30));
+    stream_.async_read_some(net::buffer(drain_buffer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        return;
+      }
+      self->drain();
+    });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      const auto target = parser_->get().target();
+      refuse_upload(std::string_view(target.data(), target.size()));
+      return;
+    }
+    if (ec) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return;
+    }
+    request_ = parser_->release();
     auto method = request_.method_string();
     auto target = request_.target();
     auto auth = request_[http::field::authorization];
@@ -694,11 +774,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       write(std::move(*refusal));
       return;
     }
+    // Uploads to one-time URLs (docs/diagnostics.md): the URL's token is the credential.
+    const auto content_type = request_[http::field::content_type];
+    if (auto upload = handler_.handle_upload(method_view, target_view,
+                                             std::string_view(content_type.data(), content_type.size()),
+                                             request_.body(), remote_)) {
+      write(std::move(*upload));
+      return;
+    }
     // Commands answer later (when the charger does): write() runs from the callback.
     if (handler_.handle_command(method_view, target_view, auth_view, request_.body(),
                                 [self = shared_from_this()](HttpResponse result) {
                                   self->write(std::move(result));
-                                })) {
+                                },
+                                std::string_view(host.data(), host.size()))) {
       return;
     }
     // Slow routes run on the worker pool; write() runs when they are done, on this thread.
@@ -756,6 +845,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                         if (!self->response_.keep_alive()) {
                           beast::error_code ignored;
                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          if (self->draining_) self->drain();
                           return;
                         }
                         self->read();
@@ -764,7 +854,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;  // one per request
   http::request<http::string_body> request_;
+  std::string remote_;  // the peer's address (upload failure limits)
+  bool draining_ = false;
+  std::array<char, 16384> drain_buffer_{};
   http::response<http::string_body> response_;
   ApiHandler& handler_;
   const ApiOptions& options_;

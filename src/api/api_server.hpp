@@ -42,6 +42,7 @@
 #include "messages/commands.hpp"
 #include "api/read_store.hpp"
 #include "api/reservation_store.hpp"
+#include "api/diagnostics_store.hpp"
 #include "security/credential_store.hpp"
 
 namespace genx::api {
@@ -65,6 +66,11 @@ struct ApiOptions {
   std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
   std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
   double nominal_voltage = 230;   // GENX_SMART_NOMINAL_VOLTAGE: site limits in watts
+  // Diagnostics uploads (docs/diagnostics.md).
+  std::string public_api_url;     // GENX_PUBLIC_API_URL; empty: http://{Host of the request}
+  std::string diagnostics_dir;    // GENX_DIAGNOSTICS_DIR
+  std::uint64_t diagnostics_max_bytes = 50ULL * 1024 * 1024;  // GENX_DIAGNOSTICS_MAX_BYTES
+  int diagnostics_retention_days = 30;                         // GENX_DIAGNOSTICS_RETENTION_DAYS (0 = forever)
 };
 
 class CommandClient;
@@ -142,11 +148,32 @@ class ApiHandler {
   // Enables the site routes and GET /api/chargers/{id}/charging-profiles (api/site_routes.hpp),
   // and records every charging-profile command there; used on the api's thread.
   void enable_sites(smart::SiteStore& store) { site_store_ = &store; }
+  // Enables the diagnostics routes (docs/diagnostics.md; needs enable_commands too):
+  // POST /api/chargers/{id}/diagnostics, GET /api/diagnostics[/{id}[/file]],
+  // /api/chargers/{id}/diagnostics, and the one-time upload URLs
+  // PUT|POST /api/uploads/{token}[/{fileName}]. Creates options.diagnostics_dir.
+  void enable_diagnostics(DiagnosticsStore& store);
+  // The largest body an upload URL accepts (multipart overhead included), or 0 when
+  // target is not an upload URL (the default body limit applies).
+  std::uint64_t upload_body_limit(std::string_view method, std::string_view target) const;
+  // An upload to a one-time URL (no operator token: the URL's token is the credential):
+  // 201 when stored; 404 unknown token, 409 used, 413 too large, 429 too many failures
+  // from `remote`, 400 broken multipart. nullopt when target is not an upload URL.
+  std::optional<HttpResponse> handle_upload(std::string_view method, std::string_view target,
+                                            std::string_view content_type, std::string_view body,
+                                            const std::string& remote);
+  // An upload refused before its body was read (larger than the limit): 413, and the
+  // request's status becomes UploadFailed (404/429 as handle_upload for a bad token).
+  HttpResponse refuse_large_upload(std::string_view target, const std::string& remote);
+  // Removes the requests (and files) older than the retention; the api calls it periodically.
+  void prune_diagnostics();
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
+  // host: the request's Host header (the upload URL's default authority).
   bool handle_command(std::string_view method, std::string_view target, std::string_view authorization,
-                      std::string_view body, std::function<void(HttpResponse)> respond);
+                      std::string_view body, std::function<void(HttpResponse)> respond,
+                      std::string_view host = {});
 
  private:
   HttpResponse health();
@@ -173,6 +200,16 @@ class ApiHandler {
   std::optional<HttpResponse> reservation_read_route(std::string_view path,
                                                      const std::map<std::string, std::string>& params);
   ReservationStore* reservation_store_ = nullptr;
+  // The diagnostics routes (diagnostics_routes.cpp).
+  void request_diagnostics(const std::string& device_id, std::string_view body, std::string_view host,
+                           std::function<void(HttpResponse)> respond);
+  std::optional<HttpResponse> diagnostics_read_route(std::string_view path,
+                                                     const std::map<std::string, std::string>& params);
+  // Counts a refused upload from `remote`; true when it is over the limit (answer 429).
+  bool upload_refused(const std::string& remote);
+  bool upload_blocked(const std::string& remote);
+  DiagnosticsStore* diagnostics_store_ = nullptr;
+  std::map<std::string, std::pair<std::int64_t, int>> upload_failures_;  // remote -> (window start ms, count)
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

@@ -270,6 +270,19 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_WEB_DIR", "--web-dir", "",
        "dashboard files served by the api (default: web/public of the source tree of the binary)",
        R"md(the dashboard files the api serves; unset = `web/public` of the source tree the binary was built in (`build/genx` → `web/public`), else `./web/public`)md"},
+      {"GENX_PUBLIC_API_URL", "--public-api-url", "",
+       "the api's URL as chargers reach it (e.g. https://csms.example.com), for upload locations; "
+       "default: http:// + the Host of the operator's request",
+       R"md(the api's base URL as chargers reach it (`https://csms.example.com`, behind a TLS proxy), used in the upload location GenX sends with `GetDiagnostics` / `GetLog`; unset = `http://` + the `Host` of the operator's request. See [diagnostics](diagnostics.md))md"},
+      {"GENX_DIAGNOSTICS_DIR", "--diagnostics-dir", "var/diagnostics",
+       "directory where uploaded diagnostics and log files are stored (relative: to the working directory)",
+       R"md(directory of the uploaded diagnostics and log files (created when missing; relative paths from the working directory, like `var/genx.db`). Every api process must see the same directory)md"},
+      {"GENX_DIAGNOSTICS_MAX_BYTES", "--diagnostics-max-bytes", "52428800",
+       "largest diagnostics or log upload accepted, in bytes (larger: 413)",
+       R"md(largest diagnostics or log file accepted, in bytes (default 50 MiB); a larger upload is answered 413 and the request shows `UploadFailed`)md"},
+      {"GENX_DIAGNOSTICS_RETENTION_DAYS", "--diagnostics-retention-days", "30",
+       "days diagnostics requests and their files are kept (0 = forever)",
+       R"md(days a diagnostics request and its file are kept (the api removes older ones every 10 minutes); `0` = forever)md"},
       {"GENX_RETRY_DELAYS", "--retry-delays", "1s,5s,25s,2m",
        "delays before the retries of a message that failed transiently (then the DLQ)",
        R"md(delays (`ms`, `s`, `m`, `h`) before the retries of a message whose processing failed transiently; one delay queue `ocpp_messages.retry.<delay>` each; after the last one the message goes to `ocpp_messages.dlq` (empty = no retries))md"},
@@ -664,6 +677,17 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     }
   }
   c.web_dir = get("GENX_WEB_DIR");
+  c.public_api_url = get("GENX_PUBLIC_API_URL");
+  while (!c.public_api_url.empty() && c.public_api_url.back() == '/') c.public_api_url.pop_back();
+  if (!c.public_api_url.empty() && c.public_api_url.rfind("http://", 0) != 0 && c.public_api_url.rfind("https://", 0) != 0) {
+    throw ConfigError("GENX_PUBLIC_API_URL: expected http://HOST[:PORT] or https://HOST[:PORT], got \"" +
+                      c.public_api_url + "\"");
+  }
+  if (c.public_api_url.size() > 300) throw ConfigError("GENX_PUBLIC_API_URL: longer than 300 characters");
+  c.diagnostics_dir = get("GENX_DIAGNOSTICS_DIR");
+  if (c.diagnostics_dir.empty()) throw ConfigError("GENX_DIAGNOSTICS_DIR: must not be empty");
+  c.diagnostics_max_bytes = static_cast<std::uint64_t>(get_int("GENX_DIAGNOSTICS_MAX_BYTES", 1, 1L << 40));
+  c.diagnostics_retention_days = static_cast<int>(get_int("GENX_DIAGNOSTICS_RETENTION_DAYS", 0, 36500));
   c.health_port = static_cast<int>(get_int("GENX_HEALTH_PORT", 0, 65535 - 263));
   c.role_index = static_cast<int>(get_int("GENX_ROLE_INDEX", 0, 63));
   c.log_format = lower(get("GENX_LOG_FORMAT"));

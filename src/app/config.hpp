@@ -85,6 +85,11 @@ struct Config {
   int notifiers = 1;
   std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
   std::string web_dir;                    // empty: web/public beside the build directory
+  // Diagnostics uploads (docs/diagnostics.md).
+  std::string public_api_url;             // GENX_PUBLIC_API_URL; empty: from the request's Host
+  std::string diagnostics_dir = "var/diagnostics";
+  std::uint64_t diagnostics_max_bytes = 50ULL * 1024 * 1024;
+  int diagnostics_retention_days = 30;
   // Operations (src/runtime/ops.hpp): health/metrics ports, log format, queue monitoring.
   int health_port = 9100;  // base of the per-role ops ports; 0 = no ops endpoint
   int role_index = 0;      // this process's index within its role (set by genx run)

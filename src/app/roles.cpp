@@ -140,6 +140,10 @@ int run_api(const Config& config) {
   options.time_zone = config.time_zone;
   options.currency = config.policy.tariff.currency;
   options.nominal_voltage = config.smart_nominal_voltage;
+  options.public_api_url = config.public_api_url;
+  options.diagnostics_dir = config.diagnostics_dir;
+  options.diagnostics_max_bytes = config.diagnostics_max_bytes;
+  options.diagnostics_retention_days = config.diagnostics_retention_days;
   api::ApiHandler handler(options, *store, &broker);
   api::ApiServer server(options, handler);
   // Commands wait asynchronously on the api's one I/O thread (see api_server.hpp).
@@ -162,6 +166,14 @@ int run_api(const Config& config) {
     server.schedule(std::chrono::seconds(1), sweep_reservations);
   };
   server.schedule(std::chrono::seconds(1), sweep_reservations);
+  // Diagnostics uploads (docs/diagnostics.md): their own connection; retention every 10 minutes.
+  auto diagnostics_store = store::open_diagnostics_store(config.database_url);
+  handler.enable_diagnostics(*diagnostics_store);
+  std::function<void()> prune_diagnostics = [&] {
+    handler.prune_diagnostics();
+    server.schedule(std::chrono::minutes(10), prune_diagnostics);
+  };
+  server.schedule(std::chrono::seconds(5), prune_diagnostics);
   role.on_stop([&server] { server.stop(); });
   // The api serves /health and /metrics on its own port: no ops server of its own.
   return role.run(

@@ -85,6 +85,9 @@ std::string_view bearer_token(std::string_view authorization) {
 Need required_access(std::string_view method, std::string_view path, bool metrics_open) {
   const bool read_method = method == "GET" || method == "HEAD";
   if (method == "OPTIONS") return Need::kNone;  // CORS preflight: carries no credentials
+  // A charger's upload to a one-time URL (docs/diagnostics.md): the URL's token is the
+  // credential, checked by the upload route itself.
+  if ((method == "PUT" || method == "POST") && path.substr(0, 13) == "/api/uploads/") return Need::kNone;
   if (!read_method) return Need::kOperator;
   if (path == "/health" || path == "/api/config" || path == "/api/openapi.json") return Need::kNone;
   if (path == "/metrics") return metrics_open ? Need::kNone : Need::kRead;

@@ -174,6 +174,7 @@ class Handler final : public V201Context {
     }
     if (action == "DiagnosticsStatusNotification") {
       uow_.set_diagnostics_status(charger_id_, payload_.at("status").get<std::string>());
+      diagnostics_status(false);
       return ok(json::object());
     }
     if (action == "FirmwareStatusNotification" || action == "SignedFirmwareStatusNotification") {
@@ -188,7 +189,11 @@ class Handler final : public V201Context {
                                   " answered Rejected: no certificate authority is configured");
       return ok({{"status", "Rejected"}});
     }
-    if (action == "SecurityEventNotification" || action == "LogStatusNotification") {
+    if (action == "LogStatusNotification") {
+      diagnostics_status(true);
+      return ok(json::object());
+    }
+    if (action == "SecurityEventNotification") {
       return ok(json::object());  // kept in the message log
     }
     const bool known = std::find(std::begin(kCsmsToChargerActions),
@@ -201,6 +206,18 @@ class Handler final : public V201Context {
   }
 
   Reply ok(json result) { return Reply{envelope_.unique_id, std::move(result), std::nullopt}; }
+
+  // A Diagnostics/LogStatusNotification moves the request GenX made (docs/diagnostics.md).
+  void diagnostics_status(bool log) {
+    std::optional<std::int64_t> request_id;
+    if (auto it = payload_.find("requestId"); log && it != payload_.end() && it->is_number_integer()) {
+      request_id = it->get<std::int64_t>();
+    }
+    if (auto change = uow_.record_diagnostics_status(envelope_.device_id, log, request_id,
+                                                     payload_.at("status").get<std::string>(), now_)) {
+      emit("diagnostics.status.changed", diagnostics_event_fields(change->file, change->previous_status, "charger"));
+    }
+  }
 
   // ---- V201Context: what the 2.0.1 rules (v201_handlers.cpp) use ----
   UnitOfWork& uow() override { return uow_; }

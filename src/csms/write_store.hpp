@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "csms/diagnostics.hpp"
 #include "csms/reservations.hpp"
 #include "csms/tariff.hpp"
 #include "csms/store_error.hpp"
@@ -211,6 +212,12 @@ struct MessageLogEntry {
   std::string timestamp;
 };
 
+// A diagnostics request whose status a charger's notification changed.
+struct DiagnosticsStatusChange {
+  DiagnosticsFile file;  // as stored after
+  std::string previous_status;
+};
+
 class UnitOfWork {
  public:
   virtual ~UnitOfWork() = default;
@@ -290,6 +297,17 @@ class UnitOfWork {
   // Creates or replaces each entry (same charger, component, variable and attribute type).
   virtual void upsert_device_model(std::int64_t charger_id, const std::vector<DeviceModelEntry>& entries,
                                    std::string_view updated_at) = 0;
+
+  // ---- Diagnostics and logs (csms/diagnostics.hpp) ----
+  // A DiagnosticsStatusNotification (log false: the charger's newest Diagnostics request)
+  // or LogStatusNotification (log true: its DiagnosticsLog/SecurityLog request request_id,
+  // or its newest log request when there is no requestId) sets that request's status.
+  // nullopt when there is no such request or its status was already `status`.
+  virtual std::optional<DiagnosticsStatusChange> record_diagnostics_status(std::string_view charge_point_id,
+                                                                           bool log,
+                                                                           std::optional<std::int64_t> request_id,
+                                                                           std::string_view status,
+                                                                           std::string_view at) = 0;
 };
 
 class WriteStore {

@@ -34,7 +34,7 @@ const std::vector<std::string> kTables = {
     "api_tokens",        "retention_horizon", "transaction_events", "device_model",
     "reservations",      "sites",            "site_chargers",
     "site_session_limits", "site_leases",    "charging_profiles",
-    "tag_priorities",    "site_departures"};
+    "tag_priorities",    "site_departures",  "diagnostics_files"};
 
 // Tables whose arrival order is the SQLite rowid and a PostgreSQL identity column "id"
 // (retention prunes them in that order).

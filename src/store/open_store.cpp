@@ -5,7 +5,9 @@
 
 #include <cstdlib>
 
+#include "store/postgres/postgres_diagnostics.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_diagnostics.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace genx::store {
@@ -104,6 +106,16 @@ std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url) {
 
 std::unique_ptr<smart::SiteStore> open_site_store(const std::string& database_url) {
   return open_store(database_url, Schema::require_current);
+}
+
+std::unique_ptr<api::DiagnosticsStore> open_diagnostics_store(const std::string& database_url) {
+  // The same checks and schema wait as every other port: opening the Store validates the
+  // URL and that the schema is current; the diagnostics port then has its own connection.
+  open_store(database_url, Schema::require_current);
+  const std::string_view url = database_url;
+  if (url == "sqlite::memory:") throw std::invalid_argument("diagnostics uploads need a database file, not sqlite::memory:");
+  if (url.starts_with("sqlite://")) return open_sqlite_diagnostics_store(std::string(url.substr(9)));
+  return open_postgres_diagnostics_store(postgres_conninfo(database_url, env("DATABASE_PASSWORD_FILE")));
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "analytics/analytics_store.hpp"
+#include "api/diagnostics_store.hpp"
 #include "api/read_store.hpp"
 #include "api/reservation_store.hpp"
 #include "auth/token_store.hpp"
@@ -76,6 +77,8 @@ std::unique_ptr<auth::TokenStore> open_token_store(const std::string& database_u
 std::unique_ptr<security::CredentialStore> open_credential_store(const std::string& database_url);
 std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url);
 std::unique_ptr<smart::SiteStore> open_site_store(const std::string& database_url);
+// Diagnostics uploads (api/diagnostics_store.hpp): a connection of its own, schema current.
+std::unique_ptr<api::DiagnosticsStore> open_diagnostics_store(const std::string& database_url);
 
 // The api's read side (DATABASE_READ_URL, README "PostgreSQL operations"): read_url when
 // not empty, with the password of DATABASE_READ_PASSWORD_FILE (else

@@ -135,11 +135,26 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       body: { connectorId: 1, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
     });
     assert.equal(reservation.status, 200, JSON.stringify(reservation.body));
+    // Diagnostics (docs/diagnostics.md): one request with a file received (for the download),
+    // and one fresh one-time upload URL per upload operation (each answers 201 once).
+    const diagnostics = async () => {
+      const r = await request(stack, 'POST', '/api/chargers/OAS-CP1/diagnostics', { body: {} });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body;
+    };
+    const withFile = await diagnostics();
+    assert.equal((await fetch(withFile.uploadUrl, { method: 'PUT', body: 'oas diagnostics' })).status, 201);
+    const uploadTokens = {};
+    for (const key of ['PUT /api/uploads/{token}', 'POST /api/uploads/{token}',
+      'PUT /api/uploads/{token}/{fileName}', 'POST /api/uploads/{token}/{fileName}']) {
+      uploadTokens[key] = (await diagnostics()).uploadUrl.split('/').pop();
+    }
     const sample = {
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
       reservationId: String(reservation.body.id),
       siteId: 'oas-site',
       idTag: 'OAS-PRIO',
+      diagnosticsId: String(withFile.id), fileName: 'oas.log',
     };
     assert.equal((await request(stack, 'PUT', '/api/sites/oas-site', { body: { maxCurrentA: 32 } })).status, 201);
     const concrete = (p) => p.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(sample[name]));
@@ -164,12 +179,13 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
     };
     for (const { path: p, method, op } of operations(doc).sort((a, b) => destructive(a) - destructive(b))) {
       const key = `${method} ${p}`;
-      const r = await request(stack, method, concrete(p), { body: bodies[key] });
+      const target = uploadTokens[key] ? concrete(p.replace('{token}', uploadTokens[key])) : concrete(p);
+      const r = await request(stack, method, target, { body: bodies[key] });
       assert.ok(!routerRefusal(r), `${key} is documented but the router refused it: ${r.status} ${JSON.stringify(r.body)}`);
       const documented = op.responses[String(r.status)];
       assert.ok(documented, `${key} answered ${r.status}, which the document does not list: ${JSON.stringify(r.body)}`);
       if (method === 'GET' || method === 'POST' || method === 'PUT' || method === 'DELETE') {
-        assert.equal(r.status, 200, `${key}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.status, uploadTokens[key] ? 201 : 200, `${key}: ${JSON.stringify(r.body)}`);
         const resolved = documented.$ref ? doc.components.responses[documented.$ref.split('/').pop()] : documented;
         const media = r.contentType.split(';')[0];
         const schema = resolved.content?.[media]?.schema;

@@ -49,6 +49,7 @@ class FakeStore final : public WriteStore {
     std::map<std::pair<std::int64_t, std::string>, std::int64_t> ocpp_transaction_ids;
     std::vector<TransactionEventRecord> transaction_events;
     std::vector<DeviceModelEntry> device_model;
+    std::vector<DiagnosticsFile> diagnostics;  // oldest first, seeded by a test
   };
 
   // Serializable, as the port promises: one unit of work at a time, also across threads.
@@ -106,6 +107,22 @@ class FakeStore final : public WriteStore {
     }
     void set_firmware_status(std::int64_t id, std::string_view status) override {
       by_id(id).firmware_status = std::string(status);
+    }
+    std::optional<DiagnosticsStatusChange> record_diagnostics_status(std::string_view charge_point_id, bool log,
+                                                                   std::optional<std::int64_t> request_id,
+                                                                   std::string_view status,
+                                                                   std::string_view at) override {
+      for (auto it = s.diagnostics.rbegin(); it != s.diagnostics.rend(); ++it) {
+        const bool log_kind = it->kind != "Diagnostics";
+        if (it->charge_point_id != charge_point_id || log_kind != log || (request_id && it->id != *request_id)) continue;
+        if (it->status == status) return std::nullopt;
+        DiagnosticsStatusChange change{*it, it->status};
+        it->status = std::string(status);
+        it->updated_at = std::string(at);
+        change.file = *it;
+        return change;
+      }
+      return std::nullopt;
     }
     std::optional<ConnectorStatus> find_connector_status(std::int64_t charger_id,
                                                          int connector_id) override {
@@ -606,6 +623,47 @@ TEST_F(ProcessorTest, StartWithReservationIdConsumesTheChargersReservationOnce) 
                                                     {"reservationId", 13}, {"timestamp", "2024-01-15T10:06:00Z"}});
   EXPECT_EQ(find_event(foreign, "reservation.used"), nullptr);
   EXPECT_EQ(store_.state.reservations.at(13).second.status, "Accepted");
+}
+
+TEST_F(ProcessorTest, DiagnosticsAndLogStatusNotificationsMoveTheRequestGenXMade) {
+  boot();
+  auto request = [](std::int64_t id, std::string kind) {
+    DiagnosticsFile f;
+    f.id = id;
+    f.charge_point_id = "CP1";
+    f.kind = std::move(kind);
+    f.status = "Accepted";
+    return f;
+  };
+  store_.state.diagnostics = {request(1, "Diagnostics"), request(2, "SecurityLog"), request(3, "Diagnostics")};
+
+  // 1.6 DiagnosticsStatusNotification has no requestId: the newest Diagnostics request.
+  const Outcome uploading = send("DiagnosticsStatusNotification", {{"status", "Uploading"}});
+  EXPECT_EQ(result(uploading), json::object());
+  const auto* event = find_event(uploading, "diagnostics.status.changed");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("diagnosticsId"), 3);
+  EXPECT_EQ(event->fields.at("status"), "Uploading");
+  EXPECT_EQ(event->fields.at("previousStatus"), "Accepted");
+  EXPECT_EQ(event->fields.at("source"), "charger");
+  EXPECT_EQ(store_.state.diagnostics[0].status, "Accepted");
+  EXPECT_EQ(store_.state.chargers.at("CP1").diagnostics_status, "Uploading");
+  // The same status again changes nothing and raises no event.
+  EXPECT_EQ(find_event(send("DiagnosticsStatusNotification", {{"status", "Uploading"}}), "diagnostics.status.changed"),
+            nullptr);
+
+  // LogStatusNotification names its request.
+  const Outcome log = send("LogStatusNotification", {{"status", "Uploaded"}, {"requestId", 2}});
+  EXPECT_EQ(result(log), json::object());
+  event = find_event(log, "diagnostics.status.changed");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("diagnosticsId"), 2);
+  EXPECT_EQ(event->fields.at("kind"), "SecurityLog");
+  EXPECT_EQ(store_.state.diagnostics[1].status, "Uploaded");
+  // One for a request GenX never made is accepted and moves nothing.
+  const Outcome unknown = send("LogStatusNotification", {{"status", "Uploading"}, {"requestId", 99}});
+  EXPECT_EQ(result(unknown), json::object());
+  EXPECT_EQ(find_event(unknown, "diagnostics.status.changed"), nullptr);
 }
 
 TEST_F(ProcessorTest, StartWithRejectedTagStillGetsATransactionId) {

@@ -193,6 +193,7 @@ function describe(name, e) {
     case 'reservation.used': return ['charging', `Reservation #${e.reservationId} used`, `session #${e.transactionId}`];
     case 'reservation.expired': return ['status', `Reservation #${e.reservationId} expired`, `connector ${e.connectorId} · ${e.idTag}`];
     case 'reservation.cancelled': return ['status', `Reservation #${e.reservationId} cancelled`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'diagnostics.status.changed': return ['status', `${e.kind} #${e.diagnosticsId}: ${e.status}`, e.detail || e.fileName || `from ${e.source}`];
     default: return ['other', name, ''];
   }
 }

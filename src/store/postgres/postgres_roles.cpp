@@ -44,6 +44,8 @@ std::vector<std::string> grant_postgres_role(const std::string& url, const std::
     statements.push_back("GRANT INSERT ON chargers TO " + r);
     statements.push_back("GRANT INSERT, UPDATE ON charger_configuration, connector_availability, "
                          "charger_security, reservations TO " + r);
+    // Diagnostics uploads (docs/diagnostics.md): the api creates, updates and prunes them.
+    statements.push_back("GRANT INSERT, UPDATE, DELETE ON diagnostics_files TO " + r);
   }
   for (const auto& s : statements) tx.exec(s);
   tx.commit();

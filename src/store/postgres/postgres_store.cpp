@@ -1,4 +1,5 @@
 #include "store/postgres/postgres_store.hpp"
+#include "store/postgres/postgres_diagnostics.hpp"
 
 #include <pqxx/pqxx>
 
@@ -344,6 +345,12 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
   void set_diagnostics_status(std::int64_t charger_id, std::string_view status) override {
     tx_.exec_params("UPDATE chargers SET diagnostics_status = $2 WHERE id = $1", charger_id,
                     str(status));
+  }
+
+  std::optional<csms::DiagnosticsStatusChange> record_diagnostics_status(
+      std::string_view charge_point_id, bool log, std::optional<std::int64_t> request_id, std::string_view status,
+      std::string_view at) override {
+    return postgres_record_diagnostics_status(tx_, charge_point_id, log, request_id, status, at);
   }
 
   void set_firmware_status(std::int64_t charger_id, std::string_view status) override {

@@ -1,4 +1,5 @@
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/sqlite_diagnostics.hpp"
 
 #include <sqlite3.h>
 
@@ -420,6 +421,12 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     auto q = query("UPDATE chargers SET diagnostics_status = ?2 WHERE id = ?1");
     q.bind(1, charger_id).bind(2, status);
     q.run();
+  }
+
+  std::optional<csms::DiagnosticsStatusChange> record_diagnostics_status(
+      std::string_view charge_point_id, bool log, std::optional<std::int64_t> request_id, std::string_view status,
+      std::string_view at) override {
+    return sqlite_record_diagnostics_status(db_, charge_point_id, log, request_id, status, at);
   }
 
   void set_firmware_status(std::int64_t charger_id, std::string_view status) override {

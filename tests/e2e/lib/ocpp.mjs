@@ -176,6 +176,8 @@ export const kCommandAnswers = {
   SetChargingProfile: () => ({ status: 'Accepted' }),
   ClearChargingProfile: () => ({ status: 'Accepted' }),
   GetCompositeSchedule: () => ({ status: 'Rejected' }),
+  GetDiagnostics: () => ({ fileName: 'diagnostics.zip' }),
+  GetLog: () => ({ status: 'Accepted', filename: 'log.txt' }),
 };
 
 // A strict ocpp-rpc charger that answers the CSMS's commands and has booted. Each
