@@ -41,6 +41,7 @@
 #include "broker/broker_client.hpp"
 #include "messages/commands.hpp"
 #include "api/read_store.hpp"
+#include "api/local_list_store.hpp"
 #include "api/reservation_store.hpp"
 #include "security/credential_store.hpp"
 
@@ -68,6 +69,7 @@ struct ApiOptions {
 
 class CommandClient;
 struct CommandResult;
+class LocalListService;
 
 // The headers every api response carries (name, value). notify_port: the Socket.IO
 // port the dashboard connects to (allowed in connect-src).
@@ -141,6 +143,12 @@ class ApiHandler {
   // Enables the site routes and GET /api/chargers/{id}/charging-profiles (api/site_routes.hpp),
   // and records every charging-profile command there; used on the api's thread.
   void enable_sites(smart::SiteStore& store) { site_store_ = &store; }
+  // Enables the local authorization list routes (api/local_list_routes.hpp; needs
+  // enable_commands first); `store` is used on the api's thread.
+  void enable_local_list(LocalListStore& store);
+  // Asks GetLocalListVersion of chargers that booted since GenX last asked (the api role
+  // calls it every few seconds on its thread).
+  void check_local_list_versions();
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -172,6 +180,7 @@ class ApiHandler {
   std::optional<HttpResponse> reservation_read_route(std::string_view path,
                                                      const std::map<std::string, std::string>& params);
   ReservationStore* reservation_store_ = nullptr;
+  std::shared_ptr<LocalListService> local_list_;
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

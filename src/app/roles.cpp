@@ -159,6 +159,15 @@ int run_api(const Config& config) {
   std::function<void()> sweep_reservations = [&] {
     handler.expire_reservations();
     server.schedule(std::chrono::seconds(1), sweep_reservations);
+  // Local authorization lists (docs/local-list.md): their own connection, the api's thread;
+  // chargers that booted are asked their list version within a few seconds.
+  auto local_list_store = store::open_local_list_store(config.database_url);
+  handler.enable_local_list(*local_list_store);
+  std::function<void()> check_local_lists = [&] {
+    handler.check_local_list_versions();
+    server.schedule(std::chrono::seconds(3), check_local_lists);
+  };
+  server.schedule(std::chrono::seconds(3), check_local_lists);
   };
   server.schedule(std::chrono::seconds(1), sweep_reservations);
   role.on_stop([&server] { server.stop(); });

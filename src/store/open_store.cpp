@@ -5,7 +5,9 @@
 
 #include <cstdlib>
 
+#include "store/postgres/postgres_local_list.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_local_list.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace genx::store {
@@ -104,6 +106,17 @@ std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url) {
 
 std::unique_ptr<smart::SiteStore> open_site_store(const std::string& database_url) {
   return open_store(database_url, Schema::require_current);
+}
+
+std::unique_ptr<api::LocalListStore> open_local_list_store(const std::string& database_url) {
+  open_store(database_url, Schema::require_current);  // the URL is valid and the schema current
+  const std::string_view url = database_url;
+  if (url.starts_with("sqlite://")) return open_sqlite_local_list(std::string(url.substr(9)));
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return open_postgres_local_list(postgres_conninfo(database_url, env("DATABASE_PASSWORD_FILE")));
+  }
+  throw std::invalid_argument("the local authorization list needs a database file or PostgreSQL, not " +
+                              database_url);
 }
 
 namespace {

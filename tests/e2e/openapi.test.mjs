@@ -138,8 +138,10 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
     const sample = {
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
       reservationId: String(reservation.body.id),
-      siteId: 'oas-site',
+      siteId: 'oas-site', idTag: 'OAS-TAG',
     };
+    // An id tag in the local list (GET/PUT /api/id-tags/{idTag}; the pushes send it).
+    assert.equal((await request(stack, 'PUT', '/api/id-tags/OAS-TAG', { body: { status: 'Accepted', localList: true } })).status, 201);
     assert.equal((await request(stack, 'PUT', '/api/sites/oas-site', { body: { maxCurrentA: 32 } })).status, 201);
     const concrete = (p) => p.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(sample[name]));
     const bodies = {
@@ -153,6 +155,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'POST /api/chargers/{chargePointId}/reservations': { connectorId: 0, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
       'PUT /api/sites/{siteId}': { name: 'OAS', maxCurrentA: 40, phases: 3 },
       'PUT /api/sites/{siteId}/chargers/{chargePointId}': { maxCurrentA: 16 },
+      'PUT /api/id-tags/{idTag}': { status: 'Accepted', parentIdTag: 'OAS-FLEET', localList: true },
     };
     const seen = [];
     const destructive = (o) => {

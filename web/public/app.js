@@ -187,6 +187,7 @@ function describe(name, e) {
     case 'reservation.used': return ['charging', `Reservation #${e.reservationId} used`, `session #${e.transactionId}`];
     case 'reservation.expired': return ['status', `Reservation #${e.reservationId} expired`, `connector ${e.connectorId} · ${e.idTag}`];
     case 'reservation.cancelled': return ['status', `Reservation #${e.reservationId} cancelled`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'locallist.status.changed': return ['status', `Local list ${e.status}`, `was ${e.previousStatus}${e.lastAnswer ? ` · ${e.lastAnswer}` : ''}`];
     default: return ['other', name, ''];
   }
 }

@@ -44,6 +44,7 @@ std::vector<std::string> grant_postgres_role(const std::string& url, const std::
     statements.push_back("GRANT INSERT ON chargers TO " + r);
     statements.push_back("GRANT INSERT, UPDATE ON charger_configuration, connector_availability, "
                          "charger_security, reservations TO " + r);
+    statements.push_back("GRANT INSERT, UPDATE, DELETE ON id_tags, local_list_state, local_list_entries TO " + r);
   }
   for (const auto& s : statements) tx.exec(s);
   tx.commit();
