@@ -10,6 +10,7 @@ namespace genx::store {
 namespace {
 
 using csms::LocalListEntry;
+using csms::TransientStoreError;
 
 std::optional<std::string> opt_text(const pqxx::field& f) {
   return f.is_null() ? std::nullopt : std::optional(f.as<std::string>());

@@ -10,6 +10,7 @@ namespace genx::store {
 namespace {
 
 using csms::LocalListEntry;
+using csms::TransientStoreError;
 
 bool transient(int rc) {
   switch (rc & 0xff) {
@@ -47,6 +48,7 @@ class Statement {
     check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     return *this;
   }
+  Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Statement& bind(int i, std::int64_t v) {
     check(sqlite3_bind_int64(stmt_, i, v));
     return *this;
