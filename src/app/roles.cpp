@@ -161,8 +161,13 @@ int run_api(const Config& config) {
     server.schedule(std::chrono::seconds(1), sweep_reservations);
   // Local authorization lists (docs/local-list.md): their own connection, the api's thread;
   // chargers that booted are asked their list version within a few seconds.
-  auto local_list_store = store::open_local_list_store(config.database_url);
-  handler.enable_local_list(*local_list_store);
+  std::unique_ptr<api::LocalListStore> local_list_store;
+  try {
+    local_list_store = store::open_local_list_store(config.database_url);
+    handler.enable_local_list(*local_list_store);
+  } catch (const std::invalid_argument& e) {  // sqlite::memory: (one process only)
+    spdlog::warn("api: local authorization list routes disabled: {}", e.what());
+  }
   std::function<void()> check_local_lists = [&] {
     handler.check_local_list_versions();
     server.schedule(std::chrono::seconds(3), check_local_lists);

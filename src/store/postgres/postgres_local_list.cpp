@@ -199,24 +199,24 @@ class PostgresLocalList final : public api::LocalListStore {
                                                 int limit) override {
     std::vector<std::string> out;
     unit([&](pqxx::work& tx) {
-      constexpr const char* kDue =
-          "c.ocpp_version = '1.6' AND c.last_seen_at >= $1 AND c.last_boot_at IS NOT NULL "
-          "AND (s.asked_at IS NULL OR s.asked_at < c.last_boot_at)";
-      tx.exec_params(std::string("INSERT INTO local_list_state (charger_id, status, updated_at) "
-                                 "SELECT c.id, 'Unknown', $2 FROM chargers c LEFT JOIN local_list_state s "
-                                 "ON s.charger_id = c.id WHERE s.charger_id IS NULL AND ") +
-                         kDue + " AND EXISTS (SELECT 1 FROM id_tags WHERE local_list = 1) "
-                                "ORDER BY c.id LIMIT $3 ON CONFLICT (charger_id) DO NOTHING",
+      const auto due = [](const std::string& c, const std::string& s) {
+        return c + ".ocpp_version = '1.6' AND " + c + ".last_seen_at >= $1 AND " + c + ".last_boot_at IS NOT NULL AND (" +
+               s + ".asked_at IS NULL OR " + s + ".asked_at < " + c + ".last_boot_at)";
+      };
+      tx.exec_params("INSERT INTO local_list_state (charger_id, status, updated_at) "
+                     "SELECT c.id, 'Unknown', $2 FROM chargers c LEFT JOIN local_list_state s "
+                     "ON s.charger_id = c.id WHERE s.charger_id IS NULL AND " +
+                         due("c", "s") +
+                         " AND EXISTS (SELECT 1 FROM id_tags WHERE local_list = 1) "
+                         "ORDER BY c.id LIMIT $3 ON CONFLICT (charger_id) DO NOTHING",
                      str(online_since), str(now), std::int64_t{limit});
       // A conditional UPDATE: of two processes claiming at once, the second sees asked_at
       // already set (READ COMMITTED re-checks the row after waiting for its lock).
-      for (const auto& r : tx.exec_params(std::string("UPDATE local_list_state s SET asked_at = $2 FROM chargers c "
-                                                      "WHERE c.id = s.charger_id AND ") +
-                                              kDue + " AND s.charger_id IN (SELECT s2.charger_id FROM "
-                                                     "local_list_state s2 JOIN chargers c2 ON c2.id = s2.charger_id "
-                                                     "WHERE c2.last_boot_at IS NOT NULL AND (s2.asked_at IS NULL OR "
-                                                     "s2.asked_at < c2.last_boot_at) ORDER BY s2.charger_id LIMIT $3) "
-                                                     "RETURNING c.charge_point_id",
+      for (const auto& r : tx.exec_params("UPDATE local_list_state s SET asked_at = $2 FROM chargers c "
+                                          "WHERE c.id = s.charger_id AND " + due("c", "s") +
+                                              " AND s.charger_id IN (SELECT s2.charger_id FROM local_list_state s2 "
+                                              "JOIN chargers c2 ON c2.id = s2.charger_id WHERE " + due("c2", "s2") +
+                                              " ORDER BY s2.charger_id LIMIT $3) RETURNING c.charge_point_id",
                                           str(online_since), str(now), std::int64_t{limit})) {
         out.push_back(r[0].as<std::string>());
       }
