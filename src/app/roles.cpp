@@ -159,6 +159,8 @@ int run_api(const Config& config) {
   std::function<void()> sweep_reservations = [&] {
     handler.expire_reservations();
     server.schedule(std::chrono::seconds(1), sweep_reservations);
+  };
+  server.schedule(std::chrono::seconds(1), sweep_reservations);
   // Local authorization lists (docs/local-list.md): their own connection, the api's thread;
   // chargers that booted are asked their list version within a few seconds.
   std::unique_ptr<api::LocalListStore> local_list_store;
@@ -173,8 +175,6 @@ int run_api(const Config& config) {
     server.schedule(std::chrono::seconds(3), check_local_lists);
   };
   server.schedule(std::chrono::seconds(3), check_local_lists);
-  };
-  server.schedule(std::chrono::seconds(1), sweep_reservations);
   role.on_stop([&server] { server.stop(); });
   // The api serves /health and /metrics on its own port: no ops server of its own.
   return role.run(
