@@ -106,8 +106,8 @@ test('the list goes out in full, then differentially after tag changes, then in 
     try {
       // Booted while the list is in use: GenX asks its version on its own.
       await poll(() => c.sent('GetLocalListVersion').length === 1, { timeout: 30000, what: 'GetLocalListVersion after the boot' });
-      const known = await poll(async () => { const s = await status('LL-1'); return s.reportedVersion === 0 && s; }, { what: 'version 0 recorded' });
-      assert.equal(known.status, 'OutOfDate');
+      const known = await poll(async () => { const s = await status('LL-1'); return s.reportedVersion === 0 && s.status === 'OutOfDate' && s; },
+        { what: 'version 0 recorded, the list OutOfDate' });
       assert.equal(known.sentVersion, null);
       assert.equal(known.pendingChanges, 2);
 
