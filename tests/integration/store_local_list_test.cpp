@@ -4,13 +4,8 @@
 // from its stored configuration, and the version checks after a boot claimed once.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-
 #include "csms/commands.hpp"
-#include "csms/processor.hpp"
+#include "messages/timestamp.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
 
@@ -18,56 +13,30 @@ namespace genx::store {
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
-class SetClock final : public csms::Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
-  }
-  std::int64_t ms = 1705314600000;  // 2024-01-15T10:30:00Z
-};
-
-class LocalListStoreTest : public ::testing::TestWithParam<std::string> {
+class LocalListStoreTest : public testing::StoreTestBase {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("genx-local-list-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    store_ = open_store(db_->url(), Schema::migrate);
+    StoreTestBase::SetUp();
     list_ = open_local_list_store(db_->url());
   }
   void TearDown() override {
     list_.reset();
-    store_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
+    StoreTestBase::TearDown();
   }
 
+  // A BootNotification at the clock's time (last_boot_at, last_seen_at).
   void boot(const std::string& device, const std::string& unique_id) {
-    csms::Envelope e;
-    e.device_id = device;
-    e.message_type = "BootNotification";
-    e.unique_id = unique_id;
-    e.payload = json{{"chargePointVendor", "V"}, {"chargePointModel", "M"}};
-    e.timestamp = messages::format_timestamp(clock_.ms);
-    e.raw_data = json::array({2, unique_id, "BootNotification", e.payload}).dump();
-    csms::MessageProcessor processor(*store_, clock_, {});
-    processor.process(e);
+    const auto at = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+    process(envelope(device, "BootNotification", json{{"chargePointVendor", "V"}, {"chargePointModel", "M"}}, unique_id,
+                     messages::format_timestamp(at)));
   }
 
   static api::IdTagRecord tag(std::string id, bool in_list, std::string status = "Accepted") {
     return api::IdTagRecord{csms::LocalListEntry{std::move(id), std::move(status), {}, {}}, in_list, {}};
   }
 
-  fs::path dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<Store> store_;
   std::unique_ptr<api::LocalListStore> list_;
-  SetClock clock_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, LocalListStoreTest, ::testing::Values("sqlite", "postgres"), testing::backend_name);
@@ -154,13 +123,13 @@ TEST_P(LocalListStoreTest, AVersionCheckIsClaimedOncePerBootWhileTheListIsInUse)
   EXPECT_TRUE(other->claim_version_checks(since, kNow, 10).empty()) << "claimed: another api process does not ask again";
   EXPECT_TRUE(list_->claim_version_checks("2024-01-15T11:00:00.000Z", "2024-01-15T11:30:00.000Z", 10).empty());
   // The next boot makes it due again.
-  clock_.ms += 3600000;  // 11:30
+  clock_.now_ += std::chrono::hours(1);  // 11:30
   boot("CP1", "b2");
   EXPECT_TRUE(list_->claim_version_checks("2024-01-15T12:00:00.000Z", "2024-01-15T12:01:00.000Z", 10).empty())
       << "not seen since: offline";
   EXPECT_EQ(other->claim_version_checks(since, "2024-01-15T11:31:00.000Z", 10), (std::vector<std::string>{"CP1"}));
   // An answer counts as asked.
-  clock_.ms += 3600000;
+  clock_.now_ += std::chrono::hours(1);
   boot("CP1", "b3");
   list_->record_reported_version("CP1", 3, "2024-01-15T12:31:00.000Z");
   EXPECT_TRUE(list_->claim_version_checks(since, "2024-01-15T12:32:00.000Z", 10).empty());
