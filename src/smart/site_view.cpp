@@ -132,6 +132,23 @@ std::vector<ChargerInput> allocation_inputs(const SiteState& state) {
   return inputs;
 }
 
+std::vector<LimitChange> session_default_changes(const SiteState& state, const std::vector<ChargerInput>& inputs,
+                                                 const AllocationResult& result) {
+  std::vector<LimitChange> changes;
+  for (std::size_t i = 0; i < inputs.size() && i < result.chargers.size() && i < state.members.size(); ++i) {
+    const auto& in = inputs[i];
+    const auto& out = result.chargers[i];
+    const auto& member = state.members[i];
+    if (!in.transaction_id || out.worst_case) continue;
+    const double minimum = std::min(member.min_current_a.value_or(state.site.min_current_a), in.max_current_a);
+    const double want = std::min(minimum, out.limit_a);
+    const bool known = member.default_status == "accepted" && member.default_limit_a.has_value();
+    if (known && *member.default_limit_a <= want + 1e-6) continue;
+    changes.push_back(LimitChange{member.charge_point_id, std::nullopt, 0, want});
+  }
+  return changes;
+}
+
 json site_document(const SiteState& state) {
   json chargers = json::array();
   json allocations = json::array();

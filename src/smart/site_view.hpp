@@ -30,6 +30,16 @@ std::variant<SiteMember, std::string> parse_member(std::string_view charge_point
 // limit in force and the status of the last profile), in member order.
 std::vector<ChargerInput> allocation_inputs(const SiteState& state);
 
+// TxDefaultProfile changes for the members in a session (`inputs` and `result` as
+// allocation_inputs and allocate gave them, in member order). Every member keeps a
+// TxDefaultProfile, also one charging now: when its session ends the default bounds it at
+// once, instead of its maximum until the next round (a charger charging since it joined
+// never had one). For a charger in a session the default is its allocation capped at its
+// minimum; a change is due when nothing is known in force or what is in force is higher.
+// Never a raise: idle chargers' defaults are the allocation's own.
+std::vector<LimitChange> session_default_changes(const SiteState& state, const std::vector<ChargerInput>& inputs,
+                                                 const AllocationResult& result);
+
 // {"id","name","maxCurrentA","phases","minCurrentA","chargers":[...],"allocatedA",
 //  "measuredA","allocations":[{"chargePointId","connectorId","transactionId","limitA",
 //  "measuredA","status"}],"defaults":[{"chargePointId","limitA","status"}]}

@@ -41,6 +41,12 @@ std::int64_t now_ms() {
       .count();
 }
 
+// The limits known in force per charger, by profile kind.
+struct InForce {
+  std::map<std::string, std::optional<double>> session;   // TxProfile (idle: the default)
+  std::map<std::string, std::optional<double>> defaults;  // TxDefaultProfile
+};
+
 // What became of one profile sent.
 struct Sent {
   smart::LimitChange change;
@@ -166,10 +172,17 @@ struct SiteAllocator::Impl {
     }
     const smart::SiteLimit limit{site.max_current_a, site.phases, site.min_current_a};
     const auto result = smart::allocate(limit, inputs);
-    const auto plan = smart::plan_changes(inputs, result);
+    auto plan = smart::plan_changes(inputs, result);
+    for (auto& change : smart::session_default_changes(state, inputs, result)) plan.lowerings.push_back(change);
     if (plan.empty()) return;
-    std::map<std::string, std::optional<double>> in_force;
-    for (const auto& in : inputs) in_force[in.charge_point_id] = in.in_force_a;
+    // What each charger obeys now: its session's TxProfile (or, idle, its default), and
+    // apart from that its TxDefaultProfile.
+    InForce in_force;
+    for (const auto& in : inputs) in_force.session[in.charge_point_id] = in.in_force_a;
+    for (const auto& m : state.members) {
+      const bool known = m.default_status == "accepted" || m.default_status == "offline";
+      in_force.defaults[m.charge_point_id] = known ? m.default_limit_a : std::nullopt;
+    }
 
     auto lowered = send_all(site, plan.lowerings, in_force);
     bool all_accepted = true;
@@ -188,7 +201,7 @@ struct SiteAllocator::Impl {
   // Sends the changes at once and waits for every answer (each bounded by the command
   // timeout); records each and what is in force afterwards.
   std::vector<Sent> send_all(const smart::SiteSettings& site, const std::vector<smart::LimitChange>& changes,
-                             const std::map<std::string, std::optional<double>>& in_force) {
+                             const InForce& in_force) {
     std::vector<std::future<api::CommandResult>> futures;
     std::vector<json> requests;
     for (const auto& change : changes) {
@@ -206,8 +219,9 @@ struct SiteAllocator::Impl {
     for (std::size_t i = 0; i < changes.size(); ++i) {
       Sent s;
       s.change = changes[i];
-      auto it = in_force.find(changes[i].charge_point_id);
-      if (it != in_force.end()) s.was_in_force = it->second;
+      const auto& known = changes[i].transaction_id ? in_force.session : in_force.defaults;
+      auto it = known.find(changes[i].charge_point_id);
+      if (it != known.end()) s.was_in_force = it->second;
       const auto result = futures[i].get();  // always completes: the command timeout ends it
       if (result.reply && result.reply->outcome == messages::CommandOutcome::kResult) {
         s.answer = result.reply->payload.value("status", "");
