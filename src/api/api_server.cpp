@@ -20,6 +20,7 @@
 
 #include "api/command_client.hpp"
 #include "api/fleet_query.hpp"
+#include "api/local_list_routes.hpp"
 #include "messages/timestamp.hpp"
 #include "util/url.hpp"
 #include "api/command_http.hpp"
@@ -136,6 +137,14 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
                                 std::string_view /*authorization: see authorize()*/, std::string_view body,
                                 std::function<void(HttpResponse)> respond, std::string_view host) {
   std::string_view path = target.substr(0, target.find('?'));
+  if (local_list_ != nullptr) {
+    const auto q = target.find('?');
+    if (local_list_->handle(method, path, parse_query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1)),
+                            body, respond)) {
+      ++requests_;
+      return true;
+    }
+  }
   constexpr std::string_view kReservation = "/api/reservations/";
   if (method == "DELETE" && path.size() > kReservation.size() && path.substr(0, kReservation.size()) == kReservation) {
     ++requests_;
@@ -262,6 +271,16 @@ ApiHandler::CommandEnd ApiHandler::conclude_command(const CommandResult& result)
   publish_event(messages::command_completed_event(request.device_id, request.command_id, request.action, outcome,
                                                   http.status, http.body));
   return {http.status, std::move(http.body), answered};
+}
+
+void ApiHandler::enable_local_list(LocalListStore& store) {
+  if (commands_ == nullptr) throw std::logic_error("enable_local_list needs enable_commands first");
+  local_list_ = std::make_shared<LocalListService>(*commands_, store,
+                                                   [this](const messages::DomainEvent& e) { publish_event(e); });
+}
+
+void ApiHandler::check_local_list_versions() {
+  if (local_list_ != nullptr) local_list_->check_versions();
 }
 
 void ApiHandler::finish_command(CommandResult result, const std::function<void(HttpResponse)>& respond) {

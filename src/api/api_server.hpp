@@ -41,6 +41,7 @@
 #include "broker/broker_client.hpp"
 #include "messages/commands.hpp"
 #include "api/read_store.hpp"
+#include "api/local_list_store.hpp"
 #include "api/reservation_store.hpp"
 #include "api/diagnostics_store.hpp"
 #include "security/credential_store.hpp"
@@ -75,6 +76,7 @@ struct ApiOptions {
 
 class CommandClient;
 struct CommandResult;
+class LocalListService;
 
 // The headers every api response carries (name, value). notify_port: the Socket.IO
 // port the dashboard connects to (allowed in connect-src).
@@ -167,6 +169,12 @@ class ApiHandler {
   HttpResponse refuse_large_upload(std::string_view target, const std::string& remote);
   // Removes the requests (and files) older than the retention; the api calls it periodically.
   void prune_diagnostics();
+  // Enables the local authorization list routes (api/local_list_routes.hpp; needs
+  // enable_commands first); `store` is used on the api's thread.
+  void enable_local_list(LocalListStore& store);
+  // Asks GetLocalListVersion of chargers that booted since GenX last asked (the api role
+  // calls it every few seconds on its thread).
+  void check_local_list_versions();
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -210,6 +218,7 @@ class ApiHandler {
   bool upload_blocked(const std::string& remote);
   DiagnosticsStore* diagnostics_store_ = nullptr;
   std::map<std::string, std::pair<std::int64_t, int>> upload_failures_;  // remote -> (window start ms, count)
+  std::shared_ptr<LocalListService> local_list_;
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

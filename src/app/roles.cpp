@@ -174,6 +174,20 @@ int run_api(const Config& config) {
     server.schedule(std::chrono::minutes(10), prune_diagnostics);
   };
   server.schedule(std::chrono::seconds(5), prune_diagnostics);
+  // Local authorization lists (docs/local-list.md): their own connection, the api's thread;
+  // chargers that booted are asked their list version within a few seconds.
+  std::unique_ptr<api::LocalListStore> local_list_store;
+  try {
+    local_list_store = store::open_local_list_store(config.database_url);
+    handler.enable_local_list(*local_list_store);
+  } catch (const std::invalid_argument& e) {  // sqlite::memory: (one process only)
+    spdlog::warn("api: local authorization list routes disabled: {}", e.what());
+  }
+  std::function<void()> check_local_lists = [&] {
+    handler.check_local_list_versions();
+    server.schedule(std::chrono::seconds(3), check_local_lists);
+  };
+  server.schedule(std::chrono::seconds(3), check_local_lists);
   role.on_stop([&server] { server.stop(); });
   // The api serves /health and /metrics on its own port: no ops server of its own.
   return role.run(

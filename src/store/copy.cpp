@@ -34,7 +34,8 @@ const std::vector<std::string> kTables = {
     "api_tokens",        "retention_horizon", "transaction_events", "device_model",
     "reservations",      "sites",            "site_chargers",
     "site_session_limits", "site_leases",    "charging_profiles",
-    "tag_priorities",    "site_departures",  "diagnostics_files"};
+    "tag_priorities",    "site_departures",  "diagnostics_files",
+    "local_list_state",  "local_list_entries"};
 
 // Tables whose arrival order is the SQLite rowid and a PostgreSQL identity column "id"
 // (retention prunes them in that order).

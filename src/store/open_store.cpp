@@ -6,8 +6,10 @@
 #include <cstdlib>
 
 #include "store/postgres/postgres_diagnostics.hpp"
+#include "store/postgres/postgres_local_list.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_diagnostics.hpp"
+#include "store/sqlite/sqlite_local_list.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace genx::store {
@@ -116,6 +118,17 @@ std::unique_ptr<api::DiagnosticsStore> open_diagnostics_store(const std::string&
   if (url == "sqlite::memory:") throw std::invalid_argument("diagnostics uploads need a database file, not sqlite::memory:");
   if (url.starts_with("sqlite://")) return open_sqlite_diagnostics_store(std::string(url.substr(9)));
   return open_postgres_diagnostics_store(postgres_conninfo(database_url, env("DATABASE_PASSWORD_FILE")));
+}
+
+std::unique_ptr<api::LocalListStore> open_local_list_store(const std::string& database_url) {
+  open_store(database_url, Schema::require_current);  // the URL is valid and the schema current
+  const std::string_view url = database_url;
+  if (url.starts_with("sqlite://")) return open_sqlite_local_list(std::string(url.substr(9)));
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return open_postgres_local_list(postgres_conninfo(database_url, env("DATABASE_PASSWORD_FILE")));
+  }
+  throw std::invalid_argument("the local authorization list needs a database file or PostgreSQL, not " +
+                              database_url);
 }
 
 namespace {

@@ -24,6 +24,7 @@
 #include "analytics/analytics_store.hpp"
 #include "api/diagnostics_store.hpp"
 #include "api/read_store.hpp"
+#include "api/local_list_store.hpp"
 #include "api/reservation_store.hpp"
 #include "auth/token_store.hpp"
 #include "csms/write_store.hpp"
@@ -79,6 +80,11 @@ std::unique_ptr<AdminStore> open_admin_store(const std::string& database_url);
 std::unique_ptr<smart::SiteStore> open_site_store(const std::string& database_url);
 // Diagnostics uploads (api/diagnostics_store.hpp): a connection of its own, schema current.
 std::unique_ptr<api::DiagnosticsStore> open_diagnostics_store(const std::string& database_url);
+// The local authorization list port (api/local_list_store.hpp): its own connection
+// (store/sqlite/sqlite_local_list.hpp, store/postgres/postgres_local_list.hpp); requires
+// the schema to be current. "sqlite::memory:" is refused (a second connection would see
+// another database).
+std::unique_ptr<api::LocalListStore> open_local_list_store(const std::string& database_url);
 
 // The api's read side (DATABASE_READ_URL, README "PostgreSQL operations"): read_url when
 // not empty, with the password of DATABASE_READ_PASSWORD_FILE (else

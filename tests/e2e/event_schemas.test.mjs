@@ -2,7 +2,7 @@
 // consumer of events_exchange) receives: one JSON Schema per event type, strict (no
 // field it does not name). Here a real stack emits them all: a charger connects, boots,
 // an unregistered one is rejected, a connector reports a fault, runs a session with meter values, gets a command,
-// has reservations cancelled, expired and used, diagnostics requested, sends a message no
+// has reservations cancelled, expired and used, diagnostics requested, gets the local list, sends a message no
 // worker can read (dead-lettered: ProcessingFailed and the DeadLetters alert) and leaves.
 // Every event the official socket.io-client receives must match the schema of its type,
 // every type of the schema must have been seen, and no type may arrive that the schema
@@ -95,6 +95,11 @@ test('events: every event a Socket.IO client receives matches docs/events.schema
     const diag = await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/diagnostics`, { method: 'POST', body: '{}' });
     assert.equal(diag.status, 200, await diag.text());
     await cp.checkedCall('DiagnosticsStatusNotification', { status: 'Uploading' });
+    // The local list: a tag marked for it and pushed (locallist.status.changed).
+    const tag = await fetch(`${stack.apiUrl}/api/id-tags/EVS-TAG`, { method: 'PUT', body: JSON.stringify({ status: 'Accepted', localList: true }) });
+    assert.ok(tag.status === 200 || tag.status === 201, `PUT id tag: ${tag.status}`);
+    const pushed = await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/local-list/push`, { method: 'POST' });
+    assert.equal(pushed.status, 200, JSON.stringify(await pushed.json()));
 
     // A message no worker can read: dead-lettered at once (ProcessingFailed), and the
     // api's queue monitor raises DeadLetters.

@@ -153,9 +153,11 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
       reservationId: String(reservation.body.id),
       siteId: 'oas-site',
-      idTag: 'OAS-PRIO',
+      idTag: 'OAS-TAG', // both id-tag resources: tag priorities and the local list's tags
       diagnosticsId: String(withFile.id), fileName: 'oas.log',
     };
+    // An id tag in the local list (GET/PUT /api/id-tags/{idTag}; the pushes send it).
+    assert.equal((await request(stack, 'PUT', '/api/id-tags/OAS-TAG', { body: { status: 'Accepted', localList: true } })).status, 201);
     assert.equal((await request(stack, 'PUT', '/api/sites/oas-site', { body: { maxCurrentA: 32 } })).status, 201);
     const concrete = (p) => p.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(sample[name]));
     const bodies = {
@@ -170,6 +172,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'PUT /api/sites/{siteId}': { name: 'OAS', maxCurrentA: 40, phases: 3 },
       'PUT /api/sites/{siteId}/chargers/{chargePointId}': { maxCurrentA: 16 },
       'PUT /api/tag-priorities/{idTag}': { priority: 5 },
+      'PUT /api/id-tags/{idTag}': { status: 'Accepted', parentIdTag: 'OAS-FLEET', localList: true },
     };
     const seen = [];
     const destructive = (o) => {

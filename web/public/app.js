@@ -194,6 +194,7 @@ function describe(name, e) {
     case 'reservation.expired': return ['status', `Reservation #${e.reservationId} expired`, `connector ${e.connectorId} · ${e.idTag}`];
     case 'reservation.cancelled': return ['status', `Reservation #${e.reservationId} cancelled`, `connector ${e.connectorId} · ${e.idTag}`];
     case 'diagnostics.status.changed': return ['status', `${e.kind} #${e.diagnosticsId}: ${e.status}`, e.detail || e.fileName || `from ${e.source}`];
+    case 'locallist.status.changed': return ['status', `Local list ${e.status}`, `was ${e.previousStatus}${e.lastAnswer ? ` · ${e.lastAnswer}` : ''}`];
     default: return ['other', name, ''];
   }
 }

@@ -46,6 +46,8 @@ std::vector<std::string> grant_postgres_role(const std::string& url, const std::
                          "charger_security, reservations TO " + r);
     // Diagnostics uploads (docs/diagnostics.md): the api creates, updates and prunes them.
     statements.push_back("GRANT INSERT, UPDATE, DELETE ON diagnostics_files TO " + r);
+    // The local authorization list (docs/local-list.md): tags marked, what each charger holds.
+    statements.push_back("GRANT INSERT, UPDATE, DELETE ON id_tags, local_list_state, local_list_entries TO " + r);
   }
   for (const auto& s : statements) tx.exec(s);
   tx.commit();
