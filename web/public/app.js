@@ -187,6 +187,11 @@ function describe(name, e) {
     case 'reservation.used': return ['charging', `Reservation #${e.reservationId} used`, `session #${e.transactionId}`];
     case 'reservation.expired': return ['status', `Reservation #${e.reservationId} expired`, `connector ${e.connectorId} · ${e.idTag}`];
     case 'reservation.cancelled': return ['status', `Reservation #${e.reservationId} cancelled`, `connector ${e.connectorId} · ${e.idTag}`];
+    case 'security.event': return ['error', `Security event: ${e.securityEventType}`, e.techInfo || ''];
+    case 'certificate.rejected': return ['error', 'Certificate request rejected', e.reason || ''];
+    case 'certificate.signed': return ['status', `Certificate ${e.serialNumber} signed`, `charger: ${e.status}`];
+    case 'certificate.installed': return ['status', `${e.certificateType} installed`, e.serialNumber || ''];
+    case 'certificate.deleted': return ['status', `Certificate ${e.serialNumber} deleted`, ''];
     default: return ['other', name, ''];
   }
 }
