@@ -181,23 +181,38 @@ bool ApiHandler::certificate_command(std::string_view method, const std::string&
     return true;
   }
   if (refresh) {
-    // Both types, one after the other (a charger answers one call at a time anyway).
+    // Both types, one after the other (a charger answers one call at a time anyway). The
+    // answer: {status: Accepted when either type listed something, else NotFound,
+    // answers: {type: status}, certificates}.
     auto shared_respond = std::make_shared<std::function<void(HttpResponse)>>(std::move(respond));
-    commands_->send(device_id, "GetInstalledCertificateIds", json{{"certificateType", kCertificateTypes[0]}},
-                    [this, device_id, finish, shared_respond](CommandResult first) {
-                      auto end = conclude_command(first);
-                      if (!end.answered) {
-                        (*shared_respond)(respond_json(end.status, end.body));
-                        return;
-                      }
-                      commands_->send(device_id, "GetInstalledCertificateIds",
-                                      json{{"certificateType", kCertificateTypes[1]}},
-                                      [finish, shared_respond](CommandResult second) {
-                                        finish(std::move(second), [shared_respond](HttpResponse response) {
-                                          (*shared_respond)(std::move(response));
-                                        });
-                                      });
-                    });
+    commands_->send(
+        device_id, "GetInstalledCertificateIds", json{{"certificateType", kCertificateTypes[0]}},
+        [this, device_id, shared_respond](CommandResult first) {
+          auto one = conclude_command(first);
+          if (!one.answered) {
+            (*shared_respond)(respond_json(one.status, one.body));
+            return;
+          }
+          const std::string first_status = one.body.value("status", "");
+          commands_->send(device_id, "GetInstalledCertificateIds", json{{"certificateType", kCertificateTypes[1]}},
+                          [this, device_id, first_status, shared_respond](CommandResult second) {
+                            auto two = conclude_command(second);
+                            if (!two.answered) {
+                              (*shared_respond)(respond_json(two.status, two.body));
+                              return;
+                            }
+                            const std::string second_status = two.body.value("status", "");
+                            (*shared_respond)(guarded("certificates", [&]() -> HttpResponse {
+                              json body{{"status", first_status == "Accepted" || second_status == "Accepted"
+                                                       ? "Accepted"
+                                                       : "NotFound"},
+                                        {"answers",
+                                         {{kCertificateTypes[0], first_status}, {kCertificateTypes[1], second_status}}}};
+                              body["certificates"] = certificates_document(*certificate_store_, device_id);
+                              return respond_json(200, body);
+                            }));
+                          });
+        });
     return true;
   }
   // DELETE .../certificates/{serialNumber}: a certificate the charger reported.

@@ -105,7 +105,9 @@ std::string serial_hex(const X509* cert) {
   std::string out(text);
   OPENSSL_free(text);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  // OpenSSL pads to whole bytes; OCPP compares serials as hex numbers: no leading zeros.
+  const auto first = out.find_first_not_of('0');
+  return first == std::string::npos ? "0" : out.substr(first);
 }
 
 std::string to_pem(X509* cert) {

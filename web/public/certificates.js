@@ -40,7 +40,7 @@
       <form class="cmd sec-filter" novalidate data-testid="security-filter">
         <label for="sec-type">Type</label>
         <input id="sec-type" name="type" type="text" autocomplete="off" placeholder="any" data-testid="security-type">
-        <button type="submit">Filter</button>
+        <button type="submit" data-testid="security-filter-submit">Filter</button>
       </form>
       <table class="table">
         <thead><tr><th>When</th><th>Type</th><th>Details</th><th>Source</th></tr></thead>

@@ -176,6 +176,12 @@ export const kCommandAnswers = {
   SetChargingProfile: () => ({ status: 'Accepted' }),
   ClearChargingProfile: () => ({ status: 'Accepted' }),
   GetCompositeSchedule: () => ({ status: 'Rejected' }),
+  // Security extension (docs/security.md "Charger certificates and security events").
+  CertificateSigned: () => ({ status: 'Accepted' }),
+  InstallCertificate: () => ({ status: 'Accepted' }),
+  GetInstalledCertificateIds: () => ({ status: 'NotFound' }),
+  DeleteCertificate: () => ({ status: 'Accepted' }),
+  ExtendedTriggerMessage: () => ({ status: 'Accepted' }),
 };
 
 // A strict ocpp-rpc charger that answers the CSMS's commands and has booted. Each
