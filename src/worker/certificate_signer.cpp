@@ -82,9 +82,19 @@ struct CertificateSigner::Impl {
   bool started = false;
   bool stopping = false;
 
-  security::CertificateStore& store_for_records() {
-    if (!record_store) record_store = store::open_certificate_store(config.database_url);
-    return *record_store;
+  bool unavailable = false;  // no certificate store for this DATABASE_URL (sqlite::memory:)
+
+  // The worker thread's store; nullptr when this database cannot have one.
+  security::CertificateStore* store_for_records() {
+    if (!record_store && !unavailable) {
+      try {
+        record_store = store::open_certificate_store(config.database_url);
+      } catch (const std::invalid_argument& e) {
+        spdlog::warn("security events and certificates are not stored: {}", e.what());
+        unavailable = true;
+      }
+    }
+    return record_store.get();
   }
 
   void loop() {
@@ -200,7 +210,8 @@ std::optional<std::string> CertificateSigner::record(const messages::Envelope& e
     event.source = "charger";
     event.message_id = envelope.unique_id;
     event.received_at = envelope.timestamp.empty() ? now_text() : envelope.timestamp;
-    if (impl_->store_for_records().record_security_event(event)) {
+    auto* store = impl_->store_for_records();
+    if (store != nullptr && store->record_security_event(event)) {
       spdlog::info("security event {} from {}{}", event.type, event.charge_point_id,
                    event.tech_info ? ": " + *event.tech_info : std::string());
     }
@@ -213,8 +224,10 @@ std::optional<std::string> CertificateSigner::record(const messages::Envelope& e
       if (e.type == "certificate.rejected") reason = e.fields.value("reason", reason);
     }
     const std::string at = envelope.timestamp.empty() ? now_text() : envelope.timestamp;
-    impl_->store_for_records().record_security_event(
-        {0, envelope.device_id, "SignCertificateRejected", at, reason, "csms", envelope.unique_id, at});
+    if (auto* store = impl_->store_for_records()) {
+      store->record_security_event(
+          {0, envelope.device_id, "SignCertificateRejected", at, reason, "csms", envelope.unique_id, at});
+    }
     return std::nullopt;
   }
   if (answered_with(outcome, "Accepted") && impl_->ca && envelope.payload.contains("csr")) {

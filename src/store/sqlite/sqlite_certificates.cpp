@@ -48,6 +48,7 @@ class Statement {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Statement& bind(int i, const std::optional<std::string>& v) {
     if (!v) {
       sqlite3_bind_null(stmt_, i);
