@@ -92,7 +92,7 @@ std::string one_line(const X509_NAME* name) {
 std::string iso_time(const ASN1_TIME* time) {
   std::tm tm{};
   if (ASN1_TIME_to_tm(time, &tm) != 1) return "";
-  char buffer[32];
+  char buffer[96];
   std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buffer;
