@@ -3,11 +3,6 @@
 // paged; issued certificates once per request; installed certificates replaced per type.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-
 #include "store/open_certificate_store.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
@@ -15,24 +10,15 @@
 namespace genx::store {
 namespace {
 
-namespace fs = std::filesystem;
-
-class CertificateStoreTest : public ::testing::TestWithParam<std::string> {
+class CertificateStoreTest : public testing::StoreTestBase {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("genx-certificate-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    migrate_database(db_->url());
-    store_ = open_certificate_store(db_->url());
+    StoreTestBase::SetUp();  // a migrated database of its own
+    certs_ = open_certificate_store(db_->url());
   }
   void TearDown() override {
-    store_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
+    certs_.reset();
+    StoreTestBase::TearDown();
   }
 
   static security::SecurityEvent event(std::string cp, std::string type, std::string at, std::string message_id,
@@ -41,9 +27,7 @@ class CertificateStoreTest : public ::testing::TestWithParam<std::string> {
             "2024-01-15T10:00:00.000Z"};
   }
 
-  fs::path dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<security::CertificateStore> store_;
+  std::unique_ptr<security::CertificateStore> certs_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, CertificateStoreTest, ::testing::Values("sqlite", "postgres"),
@@ -52,15 +36,15 @@ INSTANTIATE_TEST_SUITE_P(Backends, CertificateStoreTest, ::testing::Values("sqli
 TEST_P(CertificateStoreTest, SecurityEventsAreStoredOncePerMessageAndFiltered) {
   auto first = event("CP1", "FailedToAuthenticateAtCentralSystem", "2024-01-15T08:00:00.000Z", "m1");
   first.tech_info = "bad key";
-  EXPECT_TRUE(store_->record_security_event(first));
-  EXPECT_FALSE(store_->record_security_event(first)) << "a redelivery stores nothing";
+  EXPECT_TRUE(certs_->record_security_event(first));
+  EXPECT_FALSE(certs_->record_security_event(first)) << "a redelivery stores nothing";
   // The same uniqueId from GenX itself is another event.
-  EXPECT_TRUE(store_->record_security_event(event("CP1", "SignCertificateRejected", "2024-01-15T08:00:00.000Z", "m1", "csms")));
-  EXPECT_TRUE(store_->record_security_event(event("CP1", "SettingSystemTime", "2024-01-15T09:00:00.000Z", "m2")));
-  EXPECT_TRUE(store_->record_security_event(event("CP2", "SettingSystemTime", "2024-01-15T09:30:00.000Z", "m1")));
+  EXPECT_TRUE(certs_->record_security_event(event("CP1", "SignCertificateRejected", "2024-01-15T08:00:00.000Z", "m1", "csms")));
+  EXPECT_TRUE(certs_->record_security_event(event("CP1", "SettingSystemTime", "2024-01-15T09:00:00.000Z", "m2")));
+  EXPECT_TRUE(certs_->record_security_event(event("CP2", "SettingSystemTime", "2024-01-15T09:30:00.000Z", "m1")));
 
   security::SecurityEventFilter all;
-  auto page = store_->list_security_events(all);
+  auto page = certs_->list_security_events(all);
   EXPECT_EQ(page.total, 4);
   ASSERT_EQ(page.items.size(), 4u);
   EXPECT_EQ(page.items[0].charge_point_id, "CP2");  // newest first
@@ -69,21 +53,21 @@ TEST_P(CertificateStoreTest, SecurityEventsAreStoredOncePerMessageAndFiltered) {
   security::SecurityEventFilter cp1;
   cp1.charger = "CP1";
   cp1.type = "SettingSystemTime";
-  page = store_->list_security_events(cp1);
+  page = certs_->list_security_events(cp1);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].timestamp, "2024-01-15T09:00:00.000Z");
 
   security::SecurityEventFilter window;
   window.from = "2024-01-15T08:30:00.000Z";
   window.to = "2024-01-15T09:30:00.000Z";  // exclusive
-  page = store_->list_security_events(window);
+  page = certs_->list_security_events(window);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].message_id, "m2");
 
   security::SecurityEventFilter paged;
   paged.limit = 2;
   paged.offset = 2;
-  page = store_->list_security_events(paged);
+  page = certs_->list_security_events(paged);
   EXPECT_EQ(page.total, 4);
   ASSERT_EQ(page.items.size(), 2u);
   EXPECT_EQ(page.items[1].tech_info.value_or(""), "bad key");
@@ -100,18 +84,18 @@ TEST_P(CertificateStoreTest, AnIssuedCertificateIsRecordedOncePerRequest) {
   c.certificate_chain = "PEM";
   c.status = "Signed";
   c.created_at = "2024-01-15T10:00:00.000Z";
-  const auto stored = store_->record_issued(c);
+  const auto stored = certs_->record_issued(c);
   EXPECT_GT(stored.id, 0);
   auto again = c;
   again.serial_number = "def";
-  EXPECT_EQ(store_->record_issued(again).serial_number, "abc") << "the first one stays";
-  store_->set_issued_status(stored.id, "Accepted", "2024-01-15T10:00:01.000Z");
-  const auto found = store_->find_issued("CP1", "req-1");
+  EXPECT_EQ(certs_->record_issued(again).serial_number, "abc") << "the first one stays";
+  certs_->set_issued_status(stored.id, "Accepted", "2024-01-15T10:00:01.000Z");
+  const auto found = certs_->find_issued("CP1", "req-1");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->status, "Accepted");
   EXPECT_EQ(found->updated_at, "2024-01-15T10:00:01.000Z");
-  EXPECT_FALSE(store_->find_issued("CP2", "req-1").has_value());
-  EXPECT_EQ(store_->list_issued("CP1").size(), 1u);
+  EXPECT_FALSE(certs_->find_issued("CP2", "req-1").has_value());
+  EXPECT_EQ(certs_->list_issued("CP1").size(), 1u);
 }
 
 TEST_P(CertificateStoreTest, InstalledCertificatesAreReplacedPerTypeAndRemovedBySerial) {
@@ -123,24 +107,24 @@ TEST_P(CertificateStoreTest, InstalledCertificatesAreReplacedPerTypeAndRemovedBy
     c.serial_number = std::move(serial);
     return c;
   };
-  store_->replace_installed("CP1", "CentralSystemRootCertificate", {cert("1"), cert("2")}, "2024-01-15T10:00:00.000Z");
-  store_->replace_installed("CP1", "ManufacturerRootCertificate", {cert("3")}, "2024-01-15T10:00:00.000Z");
-  EXPECT_EQ(store_->list_installed("CP1").size(), 3u);
-  store_->replace_installed("CP1", "CentralSystemRootCertificate", {cert("2")}, "2024-01-15T11:00:00.000Z");
-  auto list = store_->list_installed("CP1");
+  certs_->replace_installed("CP1", "CentralSystemRootCertificate", {cert("1"), cert("2")}, "2024-01-15T10:00:00.000Z");
+  certs_->replace_installed("CP1", "ManufacturerRootCertificate", {cert("3")}, "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(certs_->list_installed("CP1").size(), 3u);
+  certs_->replace_installed("CP1", "CentralSystemRootCertificate", {cert("2")}, "2024-01-15T11:00:00.000Z");
+  auto list = certs_->list_installed("CP1");
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].serial_number, "2");
   EXPECT_EQ(list[0].updated_at, "2024-01-15T11:00:00.000Z");
-  EXPECT_TRUE(store_->remove_installed("CP1", "aa", "2")) << "hashes compare without case";
-  EXPECT_FALSE(store_->remove_installed("CP1", "aa", "2"));
+  EXPECT_TRUE(certs_->remove_installed("CP1", "aa", "2")) << "hashes compare without case";
+  EXPECT_FALSE(certs_->remove_installed("CP1", "aa", "2"));
   auto added = cert("4");
   added.charge_point_id = "CP1";
   added.certificate_type = "CentralSystemRootCertificate";
   added.updated_at = "2024-01-15T12:00:00.000Z";
-  store_->add_installed(added);
-  store_->add_installed(added);  // the same certificate again: one row
-  EXPECT_EQ(store_->list_installed("CP1").size(), 2u);
-  EXPECT_TRUE(store_->list_installed("CP2").empty());
+  certs_->add_installed(added);
+  certs_->add_installed(added);  // the same certificate again: one row
+  EXPECT_EQ(certs_->list_installed("CP1").size(), 2u);
+  EXPECT_TRUE(certs_->list_installed("CP2").empty());
 }
 
 }  // namespace
