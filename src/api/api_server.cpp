@@ -158,6 +158,7 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   if (slash == std::string_view::npos || slash == 0) return false;
   const std::string device_id = url_decode(rest.substr(0, slash));
   std::string_view tail = rest.substr(slash + 1);
+  if (certificate_command(method, device_id, tail, body, respond)) return true;
   if (tail == "reservations" && method == "POST") {
     ++requests_;
     reserve(device_id, body, std::move(respond));
@@ -248,6 +249,7 @@ ApiHandler::CommandEnd ApiHandler::conclude_command(const CommandResult& result)
     }
   }
   if (answered) record_reservation_effect(request, result.reply->payload);
+  if (answered) record_certificate_effect(request, result.reply->payload);
   if (site_store_ != nullptr && (request.action == "SetChargingProfile" || request.action == "ClearChargingProfile" ||
                                  (request.action == "RemoteStartTransaction" && request.payload.contains("chargingProfile")))) {
     // Every charging-profile command with what the charger answered (or why it did not).
@@ -527,6 +529,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     }
     if (auto reservations = reservation_read_route(path, params)) return *reservations;
     if (auto diagnostics = diagnostics_read_route(path, params)) return *diagnostics;
+    if (auto certificates = certificate_read_route(path, params)) return *certificates;
     if (path.substr(0, kChargers.size() + 1) == "/api/chargers/") {
       std::string id = url_decode(path.substr(kChargers.size() + 1));
       auto charger = store_.charger(id);

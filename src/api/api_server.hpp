@@ -44,6 +44,7 @@
 #include "api/local_list_store.hpp"
 #include "api/reservation_store.hpp"
 #include "api/diagnostics_store.hpp"
+#include "security/certificate_store.hpp"
 #include "security/credential_store.hpp"
 
 namespace genx::api {
@@ -175,6 +176,9 @@ class ApiHandler {
   // Asks GetLocalListVersion of chargers that booted since GenX last asked (the api role
   // calls it every few seconds on its thread).
   void check_local_list_versions();
+  // Enables the security extension's routes (api/certificate_routes.cpp: certificates per
+  // charger, security events) and records the certificate commands' answers there.
+  void enable_certificates(security::CertificateStore& store) { certificate_store_ = &store; }
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -219,6 +223,13 @@ class ApiHandler {
   DiagnosticsStore* diagnostics_store_ = nullptr;
   std::map<std::string, std::pair<std::int64_t, int>> upload_failures_;  // remote -> (window start ms, count)
   std::shared_ptr<LocalListService> local_list_;
+  // The certificate routes (certificate_routes.cpp).
+  void record_certificate_effect(const messages::CommandRequest& request, const nlohmann::json& response);
+  bool certificate_command(std::string_view method, const std::string& device_id, std::string_view tail,
+                           std::string_view body, std::function<void(HttpResponse)> respond);
+  std::optional<HttpResponse> certificate_read_route(std::string_view path,
+                                                     const std::map<std::string, std::string>& params);
+  security::CertificateStore* certificate_store_ = nullptr;
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

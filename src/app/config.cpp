@@ -161,6 +161,18 @@ const std::vector<SettingInfo>& settings_table() {
       {"GATEWAY_TLS_CIPHERS", "--gateway-tls-ciphers", "",
        "OpenSSL cipher list for TLS 1.2 (default: ECDHE with AES-GCM or ChaCha20 only)",
        R"md(When unset: built-in. OpenSSL cipher list for TLS 1.2 (default: ECDHE with AES-GCM or ChaCha20-Poly1305 only); TLS 1.3 uses OpenSSL's suites)md"},
+      {"GENX_CA_CERT_FILE", "--ca-cert-file", "",
+       "PEM CA certificate that signs chargers' SignCertificate CSRs (security extension); empty = every CSR Rejected",
+       R"md(PEM certificate of the CSMS-side CA that signs the CSRs chargers send with `SignCertificate` (OCPP 1.6 security extension); unset = every CSR is answered `Rejected`. Give the gateway the same file in `GATEWAY_TLS_CA_FILE` so the certificates it signs work for security profile 3. See [Security](security.md))md"},
+      {"GENX_CA_KEY_FILE", "--ca-key-file", "",
+       "PEM private key of GENX_CA_CERT_FILE (read by the ocpp-workers only)",
+       R"md(PEM private key of `GENX_CA_CERT_FILE`, unencrypted; read by the ocpp-workers only, at start)md"},
+      {"GENX_CA_CERT_DAYS", "--ca-cert-days", "365",
+       "validity in days of the charger certificates the CA signs",
+       R"md(validity in days of the charger certificates the CSMS-side CA signs)md"},
+      {"GENX_CA_ORGANIZATION", "--ca-organization", "",
+       "when set, a CSR's organisation (O) must be exactly this (OCPP security whitepaper); empty = not checked",
+       R"md(when set, a CSR's subject organisation (`O`) must be exactly this, as the OCPP security whitepaper asks (the CPO's name); unset = not checked. The CN must always be the charge point id)md"},
       {"GATEWAY_MIN_SECURITY_PROFILE", "--gateway-min-security-profile", "0",
        "lowest OCPP security profile the gateway accepts, also for chargers it does not know (0-3)",
        R"md(the lowest security profile the gateway accepts, for every charger including unknown ones (0–3))md"},
@@ -813,6 +825,13 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
     if (sec.tls_port != 0 && sec.tls_port == c.gateway_port) {
       throw ConfigError("GATEWAY_TLS_PORT: must differ from GATEWAY_PORT");
     }
+  }
+  c.ca.cert_file = get("GENX_CA_CERT_FILE");
+  c.ca.key_file = get("GENX_CA_KEY_FILE");
+  c.ca.validity_days = static_cast<int>(get_int("GENX_CA_CERT_DAYS", 1, 36500));
+  c.ca.organization = get("GENX_CA_ORGANIZATION");
+  if (c.ca.cert_file.empty() != c.ca.key_file.empty()) {
+    throw ConfigError("GENX_CA_CERT_FILE and GENX_CA_KEY_FILE: set both (the CA's certificate and its key) or neither");
   }
   c.amqp.connection_name = "genx " + c.instance_id;
   return c;

@@ -14,6 +14,7 @@
 #include "broker/broker_client.hpp"
 #include "broker/topology.hpp"
 #include "csms/processor.hpp"
+#include "security/certificate_authority.hpp"
 #include "store/retention.hpp"
 
 namespace genx::app {
@@ -65,6 +66,9 @@ struct Config {
   std::chrono::milliseconds smart_interval{1000};
   std::chrono::milliseconds smart_command_timeout{10000};
   double smart_nominal_voltage = 230;  // GENX_SMART_NOMINAL_VOLTAGE
+  // The CSMS-side CA of the security extension (docs/security.md): SignCertificate is
+  // signed when cert_file is set (GENX_CA_*).
+  security::CaSettings ca;
   // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
   std::chrono::seconds schema_wait{120};
   std::size_t command_queue_limit = 16;

@@ -13,6 +13,7 @@
 #include "gateway/gateway.hpp"
 #include "runtime/role.hpp"
 #include "app/schema_wait.hpp"
+#include "store/open_certificate_store.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::app {
@@ -160,6 +161,13 @@ int run_api(const Config& config) {
   handler.enable_commands(commands, *command_store, *command_store);
   handler.enable_sites(*command_store);
   handler.enable_reservations(*command_store);
+  std::unique_ptr<security::CertificateStore> certificate_store;
+  try {
+    certificate_store = store::open_certificate_store(config.database_url);
+    handler.enable_certificates(*certificate_store);
+  } catch (const std::invalid_argument& e) {
+    spdlog::warn("api: certificate and security-event routes off: {}", e.what());
+  }
   // Reservations past their expiryDate end within a second (README "Reservations").
   std::function<void()> sweep_reservations = [&] {
     handler.expire_reservations();

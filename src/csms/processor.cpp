@@ -181,19 +181,18 @@ class Handler final : public V201Context {
       uow_.set_firmware_status(charger_id_, payload_.at("status").get<std::string>());
       return ok(json::object());
     }
-    if (action == "SignCertificate") {
-      // A charger asks for a certificate (security whitepaper). Without a CSMS-side CA
-      // there is nothing to sign: Rejected, as the whitepaper answers a CSR it will not
-      // sign (never a CALLERROR, which a charger would take for a broken CSMS).
-      outcome_.warnings.push_back("SignCertificate from " + envelope_.device_id +
-                                  " answered Rejected: no certificate authority is configured");
-      return ok({{"status", "Rejected"}});
-    }
-    if (action == "LogStatusNotification") {
-      diagnostics_status(true);
+    if (action == "SignCertificate") return ok(sign_certificate());
+    if (action == "SecurityEventNotification") {
+      // Stored per charger by the worker (security/certificate_store.hpp); the event here.
+      json fields{{"securityEventType", payload_.at("type")},
+                  {"occurredAt", canonical(payload_.at("timestamp").get<std::string>())}};
+      fields["techInfo"] = payload_.contains("techInfo") ? payload_["techInfo"] : json(nullptr);
+      fields["source"] = "charger";
+      emit("security.event", std::move(fields));
       return ok(json::object());
     }
-    if (action == "SecurityEventNotification") {
+    if (action == "LogStatusNotification") {
+      diagnostics_status(true);  // moves the log request; the call is
       return ok(json::object());  // kept in the message log
     }
     const bool known = std::find(std::begin(kCsmsToChargerActions),
@@ -217,6 +216,19 @@ class Handler final : public V201Context {
                                                      payload_.at("status").get<std::string>(), now_)) {
       emit("diagnostics.status.changed", diagnostics_event_fields(change->file, change->previous_status, "charger"));
     }
+  }
+
+  // A charger asks for a certificate (security whitepaper): Accepted when the CSMS-side CA
+  // will sign this CSR (the worker signs it and sends CertificateSigned after this answer),
+  // else Rejected with the reason logged and a certificate.rejected event (never a
+  // CALLERROR, which a charger would take for a broken CSMS).
+  json sign_certificate() {
+    std::optional<std::string> problem = "no certificate authority is configured (GENX_CA_CERT_FILE)";
+    if (policy_.check_csr) problem = policy_.check_csr(payload_.at("csr").get<std::string>(), envelope_.device_id);
+    if (!problem) return {{"status", "Accepted"}};
+    outcome_.warnings.push_back("SignCertificate from " + envelope_.device_id + " answered Rejected: " + *problem);
+    emit("certificate.rejected", {{"reason", *problem}});
+    return {{"status", "Rejected"}};
   }
 
   // ---- V201Context: what the 2.0.1 rules (v201_handlers.cpp) use ----

@@ -14,6 +14,9 @@
 // Charger ordering: process one charger's messages in the order the charger sent them.
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -45,6 +48,10 @@ struct Policy {
   int heartbeat_interval_seconds = 300;
   int pending_retry_seconds = 60;  // BootNotification interval when Pending/Rejected
   Tariff tariff;                   // default; a per-charger override in the store wins
+  // The CSMS-side CA's check of a SignCertificate CSR (security/certificate_authority.hpp):
+  // nullopt when it may be signed for this charge point, else why not. Unset: no CA is
+  // configured, every CSR is answered Rejected.
+  std::function<std::optional<std::string>(std::string_view csr, std::string_view charge_point_id)> check_csr;
 };
 
 struct Outcome {

@@ -34,6 +34,7 @@
 #include "runtime/role.hpp"
 #include "store/open_store.hpp"
 #include "worker/group_commit.hpp"
+#include "worker/certificate_signer.hpp"
 #include "worker/site_allocator.hpp"
 #include "worker/worker.hpp"
 #include "worker/worker_metrics.hpp"
@@ -102,7 +103,12 @@ std::int64_t now_millis() {
 }  // namespace
 
 int run(const Config& config) {
-  runtime::Role role(config, "ocpp-worker", site_allocator_topology(config));
+  // The CSMS-side CA (GENX_CA_*), loaded before anything starts: a bad file stops the worker.
+  std::shared_ptr<const security::CertificateAuthority> ca;
+  if (!config.ca.cert_file.empty()) ca = security::CertificateAuthority::load(config.ca);
+  auto topology = site_allocator_topology(config);
+  add_certificate_signer_topology(config, topology);
+  runtime::Role role(config, "ocpp-worker", topology);
   role.on_signal_log("finishing the current message");
   worker_metrics::declare();
   broker::BrokerClient& broker = role.broker();
@@ -110,12 +116,18 @@ int run(const Config& config) {
   // wait for the schema (app/schema_wait.hpp).
   auto store = store::open_write_store(config.database_url);
   csms::SystemClock clock;
-  csms::MessageProcessor processor(*store, clock, config.policy);
+  csms::Policy policy = config.policy;
+  if (ca) {
+    policy.check_csr = [ca](std::string_view csr, std::string_view charge_point_id) {
+      return ca->check(csr, charge_point_id);
+    };
+  }
+  csms::MessageProcessor processor(*store, clock, policy);
   // Group commit: the deliveries already waiting are processed in one transaction (one
   // fsync); each is still replied to and acked on its own after the commit and confirms.
   const auto group_size =
       static_cast<std::size_t>(std::min(config.worker_commit_batch, config.worker_prefetch));
-  GroupCommit group(*store, clock, config.policy, group_size);
+  GroupCommit group(*store, clock, policy, group_size);
 
   // Quorum queues have no priorities: the high class has a queue of its own, taken first
   // (broker/topology.hpp core_topology).
@@ -136,6 +148,8 @@ int run(const Config& config) {
   }
   // Site load management on its own thread (worker/site_allocator.hpp).
   SiteAllocator allocator(config, broker);
+  // Security events and certificate signing (worker/certificate_signer.hpp).
+  CertificateSigner signer(config, broker, ca);
   spdlog::info("ocpp-worker consuming {}{} (prefetch {})", quorum ? high_queue + " first, then " : "",
                config.names.queue_ocpp_messages, config.worker_prefetch);
 
@@ -228,10 +242,12 @@ int run(const Config& config) {
     double db_seconds = 0;
 
     std::optional<csms::Outcome> outcome;
+    std::optional<std::string> csr_to_sign;
     try {
       auto db_started = std::chrono::steady_clock::now();
       outcome = group.take(*delivery);
       if (!outcome) outcome = processor.process(envelope);
+      csr_to_sign = signer.record(envelope, *outcome);
       db_seconds = worker_metrics::seconds_since(db_started);
     } catch (const csms::TransientStoreError& e) {
       const int attempt = broker::attempt_of(*delivery);
@@ -306,11 +322,19 @@ int run(const Config& config) {
       worker_metrics::acked();
       return;
     }
-    settle_after_publishes(broker, later, std::move(*delivery), std::move(publishes));
+    // An accepted CSR is signed once its answer is on its way (every publish confirmed).
+    std::function<void()> sign;
+    if (csr_to_sign) {
+      sign = [&signer, device = envelope.device_id, request = envelope.unique_id, csr = *csr_to_sign] {
+        signer.submit(device, request, csr);
+      };
+    }
+    settle_after_publishes(broker, later, std::move(*delivery), std::move(publishes), std::move(sign));
   };
 
   return role.run([&] {
     allocator.start();
+    signer.start();
     // Everything waiting (up to the group size) in one go: one wake-up, each envelope
     // decoded once, the group committed together, then each message replied to and acked
     // on its own. A stop hands the rest back (their redelivery is answered from the
@@ -343,6 +367,7 @@ int run(const Config& config) {
       }
     }
     allocator.stop();
+    signer.stop();
     if (pruner) pruner->stop();
     // Deliveries held for a republish are handed back now, before the broker closes.
     later.stop();

@@ -126,6 +126,8 @@ test('definitions: each role user is refused what its role must not do', async (
     assert.equal(await attempt(worker, publish('events_exchange', 'notification.test')), 'ok');
     assert.equal(await attempt(worker, publish('commands_exchange', 'CP-1')), 'ok');
     assert.equal(await attempt(worker, (ch) => ch.assertQueue('genx.smart.test.1.replies', { exclusive: true })), 'ok');
+    // and (security extension) CertificateSigned commands with a reply queue of their own.
+    assert.equal(await attempt(worker, (ch) => ch.assertQueue('genx.certs.test.1.replies', { exclusive: true })), 'ok');
     assert.equal(await attempt(worker, (ch) => ch.consume('genx.gateway.test.replies', () => {})), 403);
     assert.equal(await attempt(worker, (ch) => ch.assertQueue('genx.api.test.replies', { exclusive: true })), 403,
       'a worker cannot pose as an api');

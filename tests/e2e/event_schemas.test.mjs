@@ -18,6 +18,7 @@ import { io } from 'socket.io-client';
 import { execFileSync } from 'node:child_process';
 import { Stack, poll, rabbitUrl, repoRoot, genxBin } from './lib/stack.mjs';
 import { connectAnsweringCharger, connectRpc, bootPayload } from './lib/ocpp.mjs';
+import { TestPki } from './lib/pki.mjs';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'docs', 'events.schema.json'), 'utf8'));
 const stacks = [];
@@ -40,6 +41,15 @@ test('events: every event a Socket.IO client receives matches docs/events.schema
     GENX_UNKNOWN_CHARGER_POLICY: 'reject', // an unregistered charger: BootRejected
   });
   stacks.push(stack);
+  // A CSMS-side CA (certificate.signed / certificate.rejected).
+  const pki = new TestPki(path.join(stack.dir, 'pki'));
+  const ca = pki.ca('evs-ca');
+  Object.assign(stack.env, { GENX_CA_CERT_FILE: ca.cert, GENX_CA_KEY_FILE: ca.key });
+  const csr = (name, cn) => {
+    const key = pki.key(name);
+    execFileSync('openssl', ['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-out', pki.file(`${name}.csr`)], { stdio: 'ignore' });
+    return fs.readFileSync(pki.file(`${name}.csr`), 'utf8');
+  };
   execFileSync(genxBin, ['chargers', 'register', 'EVS-CP1'], { cwd: stack.dir, env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] });
   await stack.diagnose(async () => {
     const proc = stack.start('run', ['--ocpp-workers', '1', '--notifiers', '1']);
@@ -100,6 +110,20 @@ test('events: every event a Socket.IO client receives matches docs/events.schema
     assert.ok(tag.status === 200 || tag.status === 201, `PUT id tag: ${tag.status}`);
     const pushed = await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/local-list/push`, { method: 'POST' });
     assert.equal(pushed.status, 200, JSON.stringify(await pushed.json()));
+    // Security extension: a CSR signed, one for another id rejected, a security event,
+    // a root certificate installed and deleted.
+    assert.equal((await cp.checkedCall('SignCertificate', { csr: csr('evs-own', 'EVS-CP1') })).status, 'Accepted');
+    assert.equal((await cp.checkedCall('SignCertificate', { csr: csr('evs-other', 'EVS-OTHER') })).status, 'Rejected');
+    await cp.checkedCall('SecurityEventNotification', { type: 'SettingSystemTime', timestamp: new Date().toISOString() });
+    const rootPem = fs.readFileSync(ca.cert, 'utf8');
+    const installed = await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/certificates`, {
+      method: 'POST', body: JSON.stringify({ certificateType: 'CentralSystemRootCertificate', certificate: rootPem }),
+    });
+    const installedBody = await installed.json();
+    assert.equal(installed.status, 200, JSON.stringify(installedBody));
+    const serial = installedBody.certificates.installed[0].certificateHashData.serialNumber;
+    assert.equal((await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/certificates/${serial}`, { method: 'DELETE' })).status, 200);
+    await poll(() => received.some((e) => e.name === 'certificate.signed'), { timeout: 30000, what: 'certificate.signed' });
 
     // A message no worker can read: dead-lettered at once (ProcessingFailed), and the
     // api's queue monitor raises DeadLetters.

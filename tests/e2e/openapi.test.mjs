@@ -10,6 +10,9 @@
 // - the dashboard's API page renders the document in Chromium under the product's CSP.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import amqp from 'amqplib';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -19,6 +22,7 @@ import { Stack, poll, rabbitUrl } from './lib/stack.mjs';
 import { connectAnsweringCharger } from './lib/ocpp.mjs';
 import { launchChromium, closeChromium, watchCsp, expectNoCspViolation, saveScreenshot, withoutProbe } from './lib/browser.mjs';
 import { recordSecret } from './lib/secrets.mjs';
+import { TestPki } from './lib/pki.mjs';
 
 const stacks = [];
 let browser;
@@ -149,7 +153,11 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'PUT /api/uploads/{token}/{fileName}', 'POST /api/uploads/{token}/{fileName}']) {
       uploadTokens[key] = (await diagnostics()).uploadUrl.split('/').pop();
     }
+    // A root certificate to install (POST .../certificates), then delete by its serial.
+    const root = new TestPki(path.join(stack.dir, 'pki')).ca('oas-root');
+    const rootPem = fs.readFileSync(root.cert, 'utf8');
     const sample = {
+      serialNumber: BigInt(`0x${new crypto.X509Certificate(rootPem).serialNumber}`).toString(16),
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
       reservationId: String(reservation.body.id),
       siteId: 'oas-site',
@@ -173,9 +181,14 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'PUT /api/sites/{siteId}/chargers/{chargePointId}': { maxCurrentA: 16 },
       'PUT /api/tag-priorities/{idTag}': { priority: 5 },
       'PUT /api/id-tags/{idTag}': { status: 'Accepted', parentIdTag: 'OAS-FLEET', localList: true },
+      'POST /api/chargers/{chargePointId}/certificates': { certificateType: 'CentralSystemRootCertificate', certificate: rootPem },
     };
     const seen = [];
     const destructive = (o) => {
+      // The certificate is installed, then deleted, before a refresh asks the charger
+      // (which answers NotFound and so empties the list).
+      if (o.method === 'POST' && o.path === '/api/chargers/{chargePointId}/certificates') return -2;
+      if (o.method === 'DELETE' && o.path === '/api/chargers/{chargePointId}/certificates/{serialNumber}') return -1;
       if (o.method === 'DELETE' && o.path === '/api/sites/{siteId}') return 2; // after its charger routes
       if (o.method === 'DELETE' && o.path === '/api/tag-priorities/{idTag}') return 2; // after its PUT
       return o.path.startsWith('/api/dlq') && o.method !== 'GET' ? 1 : 0;

@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postg
                          testing::backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteOnlyTest, ::testing::Values("sqlite"), testing::backend_name);
 
-constexpr int kLatestSchemaVersion = 13;  // store/sqlite/migrations/0013_*.sql
+constexpr int kLatestSchemaVersion = 17;  // store/sqlite/migrations/0017_*.sql
 constexpr int kMigrationFiles = 13;
 
 TEST_P(StoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {

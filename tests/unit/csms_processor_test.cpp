@@ -836,6 +836,40 @@ TEST_F(ProcessorTest, SignCertificateWithoutCaIsRejectedNotAnError) {
   EXPECT_EQ(result(outcome), json({{"status", "Rejected"}}));
 }
 
+TEST_F(ProcessorTest, SignCertificateFollowsTheCaCheck) {
+  std::vector<std::string> checked;
+  policy_.check_csr = [&](std::string_view csr, std::string_view cp) -> std::optional<std::string> {
+    checked.push_back(std::string(csr) + "|" + std::string(cp));
+    if (csr == "good") return std::nullopt;
+    return "the csr is for CN \"CP2\", not for this charge point (CP1)";
+  };
+  const Outcome accepted = send("SignCertificate", {{"csr", "good"}});
+  EXPECT_EQ(result(accepted), json({{"status", "Accepted"}}));
+  EXPECT_EQ(find_event(accepted, "certificate.rejected"), nullptr);
+  const Outcome rejected = send("SignCertificate", {{"csr", "other"}});
+  EXPECT_EQ(result(rejected), json({{"status", "Rejected"}}));
+  const DomainEvent* event = find_event(rejected, "certificate.rejected");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("reason"), "the csr is for CN \"CP2\", not for this charge point (CP1)");
+  ASSERT_EQ(rejected.warnings.size(), 1u);
+  EXPECT_NE(rejected.warnings[0].find("answered Rejected: the csr is for CN"), std::string::npos);
+  EXPECT_EQ(checked, (std::vector<std::string>{"good|CP1", "other|CP1"}));
+}
+
+TEST_F(ProcessorTest, SecurityEventNotificationIsAnEvent) {
+  const Outcome outcome = send("SecurityEventNotification",
+                               {{"type", "FailedToAuthenticateAtCentralSystem"},
+                                {"timestamp", "2024-01-15T10:00:00+01:00"},
+                                {"techInfo", "bad key"}});
+  EXPECT_EQ(result(outcome), json::object());
+  const DomainEvent* event = find_event(outcome, "security.event");
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->fields.at("securityEventType"), "FailedToAuthenticateAtCentralSystem");
+  EXPECT_EQ(event->fields.at("occurredAt"), "2024-01-15T09:00:00.000Z");
+  EXPECT_EQ(event->fields.at("techInfo"), "bad key");
+  EXPECT_EQ(event->fields.at("source"), "charger");
+}
+
 TEST_F(ProcessorTest, UnknownAndCsmsOnlyActionsGetErrors) {
   const Outcome unknown = send("FlyToTheMoon", json::object());
   ASSERT_TRUE(unknown.reply.error.has_value());

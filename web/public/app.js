@@ -195,6 +195,11 @@ function describe(name, e) {
     case 'reservation.cancelled': return ['status', `Reservation #${e.reservationId} cancelled`, `connector ${e.connectorId} · ${e.idTag}`];
     case 'diagnostics.status.changed': return ['status', `${e.kind} #${e.diagnosticsId}: ${e.status}`, e.detail || e.fileName || `from ${e.source}`];
     case 'locallist.status.changed': return ['status', `Local list ${e.status}`, `was ${e.previousStatus}${e.lastAnswer ? ` · ${e.lastAnswer}` : ''}`];
+    case 'security.event': return ['error', `Security event: ${e.securityEventType}`, e.techInfo || ''];
+    case 'certificate.rejected': return ['error', 'Certificate request rejected', e.reason || ''];
+    case 'certificate.signed': return ['status', `Certificate ${e.serialNumber} signed`, `charger: ${e.status}`];
+    case 'certificate.installed': return ['status', `${e.certificateType} installed`, e.serialNumber || ''];
+    case 'certificate.deleted': return ['status', `Certificate ${e.serialNumber} deleted`, ''];
     default: return ['other', name, ''];
   }
 }

@@ -180,6 +180,12 @@ export const kCommandAnswers = {
   GetCompositeSchedule: () => ({ status: 'Rejected' }),
   GetDiagnostics: () => ({ fileName: 'diagnostics.zip' }),
   GetLog: () => ({ status: 'Accepted', filename: 'log.txt' }),
+  // Security extension (docs/security.md "Charger certificates and security events").
+  CertificateSigned: () => ({ status: 'Accepted' }),
+  InstallCertificate: () => ({ status: 'Accepted' }),
+  GetInstalledCertificateIds: () => ({ status: 'NotFound' }),
+  DeleteCertificate: () => ({ status: 'Accepted' }),
+  ExtendedTriggerMessage: () => ({ status: 'Accepted' }),
 };
 
 // A strict ocpp-rpc charger that answers the CSMS's commands and has booted. Each
