@@ -42,6 +42,7 @@
 #include "messages/commands.hpp"
 #include "api/read_store.hpp"
 #include "api/reservation_store.hpp"
+#include "csms/firmware.hpp"
 #include "security/credential_store.hpp"
 
 namespace genx::api {
@@ -141,6 +142,9 @@ class ApiHandler {
   // Enables the site routes and GET /api/chargers/{id}/charging-profiles (api/site_routes.hpp),
   // and records every charging-profile command there; used on the api's thread.
   void enable_sites(smart::SiteStore& store) { site_store_ = &store; }
+  // Enables the firmware routes (api/firmware_routes.cpp) and records answered
+  // UpdateFirmware / SignedUpdateFirmware passthroughs there; used on the api's thread.
+  void enable_firmware(csms::FirmwareStore& store) { firmware_store_ = &store; }
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -172,6 +176,11 @@ class ApiHandler {
   std::optional<HttpResponse> reservation_read_route(std::string_view path,
                                                      const std::map<std::string, std::string>& params);
   ReservationStore* reservation_store_ = nullptr;
+  // The firmware routes (firmware_routes.cpp).
+  void record_firmware_effect(const messages::CommandRequest& request, const nlohmann::json& response);
+  std::optional<HttpResponse> firmware_route(std::string_view method, std::string_view path,
+                                             const std::map<std::string, std::string>& params, std::string_view body);
+  csms::FirmwareStore* firmware_store_ = nullptr;
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

@@ -230,6 +230,9 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_SMART_COMMAND_TIMEOUT_MS", "--smart-command-timeout-ms", "10000",
        "how long the site allocation waits for a charger's answer to a profile (no answer: offline)",
        R"md(how long the site allocation waits for a charger's answer to a profile; no answer counts the charger as offline (its worst case))md"},
+      {"GENX_FIRMWARE_INTERVAL_MS", "--firmware-interval-ms", "1000",
+       "how often the ocpp-worker holding the campaign lease advances firmware campaigns; 0 = none",
+       R"md(how often the ocpp-worker holding the firmware campaign lease times out overdue targets and sends `UpdateFirmware` / `SignedUpdateFirmware` to as many pending chargers as each campaign's `maxConcurrent` leaves free (README "Firmware management"); `0` = this worker runs no campaigns)md"},
       {"GENX_COMMAND_QUEUE_LIMIT", "--command-queue-limit", "16",
        "commands waiting per charger in the gateway; more get HTTP 429",
        R"md(commands waiting per charger in its gateway behind the outstanding one; more get HTTP 429)md"},
@@ -622,6 +625,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
   c.smart_interval = std::chrono::milliseconds(get_int("GENX_SMART_INTERVAL_MS", 0, 3600000));
   c.smart_command_timeout = std::chrono::milliseconds(get_int("GENX_SMART_COMMAND_TIMEOUT_MS", 100, 600000));
+  c.firmware_interval = std::chrono::milliseconds(get_int("GENX_FIRMWARE_INTERVAL_MS", 0, 3600000));
   c.schema_wait = std::chrono::seconds(get_int("GENX_SCHEMA_WAIT_SECONDS", 0, 86400));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   // SQLite has one writer: a second worker process only waits for its lock (and re-reads

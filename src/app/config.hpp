@@ -64,6 +64,9 @@ struct Config {
   // re-runs the allocation (0 = never), and how long it waits for a charger's answer.
   std::chrono::milliseconds smart_interval{1000};
   std::chrono::milliseconds smart_command_timeout{10000};
+  // Firmware campaigns (README "Firmware management"): how often the runner in the
+  // ocpp-worker holding the campaign lease sends what the concurrency limits allow (0 = never).
+  std::chrono::milliseconds firmware_interval{1000};
   // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
   std::chrono::seconds schema_wait{120};
   std::size_t command_queue_limit = 16;

@@ -155,6 +155,7 @@ int run_api(const Config& config) {
   handler.enable_commands(commands, *command_store, *command_store);
   handler.enable_sites(*command_store);
   handler.enable_reservations(*command_store);
+  handler.enable_firmware(command_store->firmware_store());
   // Reservations past their expiryDate end within a second (README "Reservations").
   std::function<void()> sweep_reservations = [&] {
     handler.expire_reservations();

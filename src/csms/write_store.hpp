@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "csms/firmware.hpp"
 #include "csms/reservations.hpp"
 #include "csms/tariff.hpp"
 #include "csms/store_error.hpp"
@@ -272,6 +273,10 @@ class UnitOfWork {
   // Creates or replaces each entry (same charger, component, variable and attribute type).
   virtual void upsert_device_model(std::int64_t charger_id, const std::vector<DeviceModelEntry>& entries,
                                    std::string_view updated_at) = 0;
+
+  // Firmware management (csms/firmware.hpp) on this unit's transaction; null for a store
+  // that keeps no firmware state (test fakes).
+  virtual FirmwareUnit* firmware() { return nullptr; }
 };
 
 class WriteStore {

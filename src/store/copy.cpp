@@ -33,7 +33,8 @@ const std::vector<std::string> kTables = {
     "charger_configuration", "connector_availability", "charger_security",
     "api_tokens",        "retention_horizon", "transaction_events", "device_model",
     "reservations",      "sites",            "site_chargers",
-    "site_session_limits", "site_leases",    "charging_profiles"};
+    "site_session_limits", "site_leases",    "charging_profiles",
+    "firmware_state",    "firmware_history", "firmware_campaigns", "firmware_campaign_targets"};
 
 // Tables whose arrival order is the SQLite rowid and a PostgreSQL identity column "id"
 // (retention prunes them in that order).

@@ -34,6 +34,7 @@
 #include "store/open_store.hpp"
 #include "worker/group_commit.hpp"
 #include "worker/site_allocator.hpp"
+#include "worker/firmware_campaigns.hpp"
 #include "worker/worker.hpp"
 #include "worker/worker_metrics.hpp"
 
@@ -92,7 +93,9 @@ std::int64_t now_millis() {
 }  // namespace
 
 int run(const Config& config) {
-  runtime::Role role(config, "ocpp-worker", site_allocator_topology(config));
+  broker::Topology topology = site_allocator_topology(config);
+  add_firmware_campaign_topology(topology, config);
+  runtime::Role role(config, "ocpp-worker", topology);
   role.on_signal_log("finishing the current message");
   worker_metrics::declare();
   broker::BrokerClient& broker = role.broker();
@@ -126,6 +129,8 @@ int run(const Config& config) {
   }
   // Site load management on its own thread (worker/site_allocator.hpp).
   SiteAllocator allocator(config, broker);
+  // Firmware campaigns on their own thread (worker/firmware_campaigns.hpp).
+  FirmwareCampaignRunner firmware_campaigns(config, broker);
   spdlog::info("ocpp-worker consuming {}{} (prefetch {})", quorum ? high_queue + " first, then " : "",
                config.names.queue_ocpp_messages, config.worker_prefetch);
 
@@ -301,6 +306,7 @@ int run(const Config& config) {
 
   return role.run([&] {
     allocator.start();
+    firmware_campaigns.start();
     // Everything waiting (up to the group size) in one go: one wake-up, each envelope
     // decoded once, the group committed together, then each message replied to and acked
     // on its own. A stop hands the rest back (their redelivery is answered from the
@@ -333,6 +339,7 @@ int run(const Config& config) {
       }
     }
     allocator.stop();
+    firmware_campaigns.stop();
     if (pruner) pruner->stop();
   });
 }

@@ -115,6 +115,8 @@ class SqliteStore final : public Store {
   // The highest migration applied to this database.
   int schema_version() override;
 
+  csms::FirmwareStore& firmware_store() override;
+
  private:
   // The site reads without a transaction of their own (the caller's).
   std::vector<smart::SiteMember> read_members(std::string_view site_id);
@@ -122,6 +124,7 @@ class SqliteStore final : public Store {
   std::vector<smart::SessionLimit> read_limits(std::string_view site_id);
   class Impl;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<csms::FirmwareStore> firmware_store_;
 };
 
 // Opens (creating the parent directory when missing) and, unless options.migrate is
