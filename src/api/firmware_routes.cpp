@@ -113,7 +113,7 @@ std::optional<HttpResponse> ApiHandler::firmware_route(std::string_view method, 
     if (auto bad = parse_body(body, parsed)) return bad;
     auto request = csms::parse_firmware_campaign(parsed);
     if (const auto* problem = std::get_if<std::string>(&request)) return respond_error(400, *problem);
-    return answer(firmware_store_->create_campaign(std::get<csms::FirmwareCampaignRequest>(request), now_text()), 201,
+    return answer(firmware_store_->create_campaign(std::get<csms::FirmwareCampaignRequest>(request), now_text()), 200,
                   "created");
   }
   std::string_view rest = path.substr(kCampaigns.size() + 1);

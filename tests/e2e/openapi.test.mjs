@@ -135,10 +135,19 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       body: { connectorId: 1, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
     });
     assert.equal(reservation.status, 200, JSON.stringify(reservation.body));
+    // A firmware campaign whose one target failed (the charger does not implement
+    // UpdateFirmware: CALLERROR, Rejected), for its GET, retry and cancel operations.
+    const firmware = await request(stack, 'POST', '/api/firmware/campaigns', {
+      body: { location: 'https://firmware.example.com/oas.bin', chargePointIds: ['OAS-CP1'] },
+    });
+    assert.equal(firmware.status, 200, JSON.stringify(firmware.body));
+    await poll(async () => (await request(stack, 'GET', `/api/firmware/campaigns/${firmware.body.id}`)).body.counts?.Rejected === 1,
+      { timeout: 30000, what: 'the firmware campaign\'s target Rejected' });
     const sample = {
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
       reservationId: String(reservation.body.id),
       siteId: 'oas-site',
+      campaignId: String(firmware.body.id),
     };
     assert.equal((await request(stack, 'PUT', '/api/sites/oas-site', { body: { maxCurrentA: 32 } })).status, 201);
     const concrete = (p) => p.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(sample[name]));
@@ -153,6 +162,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'POST /api/chargers/{chargePointId}/reservations': { connectorId: 0, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
       'PUT /api/sites/{siteId}': { name: 'OAS', maxCurrentA: 40, phases: 3 },
       'PUT /api/sites/{siteId}/chargers/{chargePointId}': { maxCurrentA: 16 },
+      'POST /api/firmware/campaigns': { location: 'https://firmware.example.com/oas-2.bin', chargePointIds: ['OAS-CP1'] },
     };
     const seen = [];
     const destructive = (o) => {
