@@ -18,7 +18,7 @@ namespace {
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_PROTOCOL:
-      throw TransientStoreError(message);
+      throw csms::TransientStoreError(message);
     default:
       throw std::runtime_error(message);
   }
