@@ -18,6 +18,7 @@
 #include <pqxx/pqxx>
 #include <sqlite3.h>
 
+#include "csms/processor.hpp"
 #include "store/open_store.hpp"
 
 namespace genx::store::testing {
@@ -110,5 +111,58 @@ class TestDatabase {
 };
 
 inline std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+// A clock standing at `now_` (default 2024-01-15T10:30:00Z); a test may move it.
+class FixedClock final : public csms::Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return now_; }
+  std::chrono::system_clock::time_point now_{std::chrono::milliseconds(1705314600000)};
+};
+
+// The fixture of a store test: a database of its own on the backend named by the
+// parameter ("sqlite" or "postgres"), migrated, with a store open on it, all removed at
+// the end. Instantiate with ::testing::Values("sqlite", "postgres") and backend_name.
+class StoreTestBase : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = std::filesystem::temp_directory_path() /
+           ("genx-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = std::make_unique<TestDatabase>(GetParam(), dir_);
+    store_ = open_store(db_->url(), Schema::migrate);
+  }
+  void TearDown() override {
+    store_.reset();
+    extra_db_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // A charger's call as the gateway would have enveloped it.
+  static csms::Envelope envelope(const std::string& device, const std::string& action, nlohmann::json payload,
+                                 const std::string& unique_id, const std::string& at) {
+    csms::Envelope e;
+    e.device_id = device;
+    e.message_type = action;
+    e.unique_id = unique_id;
+    e.payload = std::move(payload);
+    e.timestamp = at;
+    e.raw_data = nlohmann::json::array({2, unique_id, action, e.payload}).dump();
+    return e;
+  }
+  // Runs the call through the real business rules on this test's store.
+  csms::Outcome process(const csms::Envelope& e, const csms::Policy& policy = {}) {
+    csms::MessageProcessor processor(*store_, clock_, policy);
+    return processor.process(e);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<TestDatabase> extra_db_;  // a second database, when a test needs one
+  std::unique_ptr<Store> store_;
+  FixedClock clock_;
+};
 
 }  // namespace genx::store::testing

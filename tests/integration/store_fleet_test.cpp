@@ -2,11 +2,6 @@
 // search, counts) on each backend.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
@@ -15,42 +10,11 @@ namespace genx::store {
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
-class FixedClock final : public csms::Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(1705314600000));
-  }
-};
-
-class FleetStoreTest : public ::testing::TestWithParam<std::string> {
+class FleetStoreTest : public testing::StoreTestBase {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("genx-fleet-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    store_ = open_store(db_->url(), Schema::migrate);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
-  }
-
   void send(const std::string& device, const std::string& action, json payload, const std::string& at) {
-    csms::Envelope e;
-    e.device_id = device;
-    e.message_type = action;
-    e.unique_id = device + "-" + std::to_string(++sent_);
-    e.payload = std::move(payload);
-    e.timestamp = at;
-    e.raw_data = json::array({2, e.unique_id, action, e.payload}).dump();
-    csms::MessageProcessor processor(*store_, clock_, {});
-    processor.process(e);
+    process(envelope(device, action, std::move(payload), device + "-" + std::to_string(++sent_), at));
   }
   void boot(const std::string& device, const std::string& vendor, const std::string& at) {
     send(device, "BootNotification",
@@ -88,10 +52,6 @@ class FleetStoreTest : public ::testing::TestWithParam<std::string> {
     return store_->list_chargers(q);
   }
 
-  fs::path dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<Store> store_;
-  FixedClock clock_;
   int sent_ = 0;
 };
 

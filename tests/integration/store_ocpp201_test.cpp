@@ -3,11 +3,6 @@
 // store, read back through the api's read port.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
@@ -16,45 +11,15 @@ namespace genx::store {
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
-class FixedClock final : public csms::Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(1705314600000));
-  }
-};
-
-class Ocpp201StoreTest : public ::testing::TestWithParam<std::string> {
+class Ocpp201StoreTest : public testing::StoreTestBase {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("genx-store201-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    store_ = open_store(db_->url(), Schema::migrate);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
-  }
-
   csms::Outcome send(const std::string& action, json payload, const std::string& unique_id) {
-    csms::Envelope e;
-    e.device_id = "CS201";
+    auto e = envelope("CS201", action, std::move(payload), unique_id, "2024-01-15T10:29:59.000Z");
     e.ocpp_version = "2.0.1";
-    e.message_type = action;
-    e.unique_id = unique_id;
-    e.payload = std::move(payload);
-    e.timestamp = "2024-01-15T10:29:59.000Z";
-    e.raw_data = json::array({2, unique_id, action, e.payload}).dump();
     csms::Policy policy;
     policy.tariff.energy_per_kwh_micro = 250000;
-    csms::MessageProcessor processor(*store_, clock_, policy);
-    return processor.process(e);
+    return process(e, policy);
   }
 
   static json event(const std::string& type, int seq, const std::string& at, double wh) {
@@ -70,10 +35,6 @@ class Ocpp201StoreTest : public ::testing::TestWithParam<std::string> {
     return e;
   }
 
-  fs::path dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<Store> store_;
-  FixedClock clock_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, Ocpp201StoreTest, ::testing::Values("sqlite", "postgres"),

@@ -3,11 +3,6 @@
 // two sweepers never both report, and a StartTransaction consuming a reservation.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
@@ -16,43 +11,12 @@ namespace genx::store {
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
-class FixedClock final : public csms::Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(1705314600000));
-  }
-};
-
-class ReservationStoreTest : public ::testing::TestWithParam<std::string> {
+class ReservationStoreTest : public testing::StoreTestBase {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("genx-reservation-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    store_ = open_store(db_->url(), Schema::migrate);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
-  }
-
   csms::Outcome send(const std::string& action, json payload, const std::string& unique_id,
                      const std::string& device = "CP1") {
-    csms::Envelope e;
-    e.device_id = device;
-    e.message_type = action;
-    e.unique_id = unique_id;
-    e.payload = std::move(payload);
-    e.timestamp = "2024-01-15T10:29:59.000Z";
-    e.raw_data = json::array({2, unique_id, action, e.payload}).dump();
-    csms::MessageProcessor processor(*store_, clock_, {});
-    return processor.process(e);
+    return process(envelope(device, action, std::move(payload), unique_id, "2024-01-15T10:29:59.000Z"));
   }
 
   static csms::ReservationRequest request(int connector, std::string expiry) {
@@ -64,10 +28,6 @@ class ReservationStoreTest : public ::testing::TestWithParam<std::string> {
     return r;
   }
 
-  fs::path dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<Store> store_;
-  FixedClock clock_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReservationStoreTest, ::testing::Values("sqlite", "postgres"),

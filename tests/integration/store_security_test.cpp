@@ -2,11 +2,6 @@
 // write and the gateway reads (README "Security").
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-
 #include "security/password_hash.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
@@ -14,34 +9,7 @@
 namespace genx::store {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::atomic<int>& counter_of_dirs() {
-  static std::atomic<int> n{0};
-  return n;
-}
-
-class ChargerSecurityStoreTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("genx-security-store-" + std::to_string(getpid()) + "-" +
-                                        std::to_string(counter_of_dirs()++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    store_ = open_store(db_->url(), Schema::migrate);
-  }
-  void TearDown() override {
-    store_.reset();
-    extra_db_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
-  }
-  fs::path dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<testing::TestDatabase> extra_db_;  // a second database, when a test needs one
-  std::unique_ptr<Store> store_;
-};
+class ChargerSecurityStoreTest : public testing::StoreTestBase {};
 
 INSTANTIATE_TEST_SUITE_P(Backends, ChargerSecurityStoreTest, ::testing::Values("sqlite", "postgres"),
                          testing::backend_name);

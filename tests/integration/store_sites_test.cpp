@@ -1,10 +1,6 @@
 // Sites, members, sent charging profiles and the allocation lease (smart/site_store.hpp,
 // migration 11) on every backend.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
 
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
@@ -12,28 +8,10 @@
 namespace genx::store {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::atomic<int>& dir_counter() {
-  static std::atomic<int> n{0};
-  return n;
-}
-
-class SiteStoreTest : public ::testing::TestWithParam<std::string> {
+class SiteStoreTest : public testing::StoreTestBase {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("genx-sites-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(dir_counter()++));
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    store_ = open_store(db_->url(), Schema::migrate);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
-  }
   // A running transaction on `cp` with Current.Import samples of the three phases.
   std::int64_t start_session(const std::string& cp, const std::string& at, std::vector<std::string> amps) {
     std::int64_t tx = 0;
@@ -50,9 +28,6 @@ class SiteStoreTest : public ::testing::TestWithParam<std::string> {
     });
     return tx;
   }
-  fs::path dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<Store> store_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, SiteStoreTest, ::testing::Values("sqlite", "postgres"), testing::backend_name);
