@@ -5,11 +5,6 @@
 // version of the boot after an install is kept.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-
 #include "csms/processor.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
@@ -18,43 +13,12 @@ namespace genx::store {
 namespace {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
 
-class FixedClock final : public csms::Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(1705314600000));
-  }
-};
-
-class FirmwareStoreTest : public ::testing::TestWithParam<std::string> {
+class FirmwareStoreTest : public testing::StoreTestBase {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("genx-firmware-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_);
-    store_ = open_store(db_->url(), Schema::migrate);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    fs::remove_all(dir_);
-  }
-
   // A charger message received at `at` (the gateway's time).
   csms::Outcome send(const std::string& device, const std::string& action, json payload, const std::string& at) {
-    csms::Envelope e;
-    e.device_id = device;
-    e.message_type = action;
-    e.unique_id = "u" + std::to_string(++unique_);
-    e.payload = std::move(payload);
-    e.timestamp = at;
-    e.raw_data = json::array({2, e.unique_id, action, e.payload}).dump();
-    csms::MessageProcessor processor(*store_, clock_, {});
-    return processor.process(e);
+    return process(envelope(device, action, std::move(payload), "u" + std::to_string(++unique_), at));
   }
   void boot(const std::string& cp, const std::string& version, const std::string& at, const std::string& model = "M1") {
     send(cp, "BootNotification", {{"chargePointVendor", "V"}, {"chargePointModel", model}, {"firmwareVersion", version}}, at);
@@ -71,10 +35,6 @@ class FirmwareStoreTest : public ::testing::TestWithParam<std::string> {
     return nullptr;
   }
 
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<Store> store_;
-  fs::path dir_;
-  FixedClock clock_;
   int unique_ = 0;
 };
 
