@@ -262,7 +262,7 @@ test('the UpdateFirmware passthrough reaches the charger unchanged and is record
     // A schema-invalid passthrough: 400 naming the field, nothing reaches the charger.
     const bad = await request('POST', '/api/chargers/FW-P/commands/UpdateFirmware', { location: 'x' });
     assert.equal(bad.status, 400);
-    assert.match(bad.body.error, /retrieveDate/);
+    assert.equal(bad.body.error, 'location: not a URI');
     assert.equal(c.received.length, 1);
     await c.client.close();
   });
@@ -383,7 +383,9 @@ test('the dashboard shows the campaign per charger and the charger\'s firmware p
       assert.ok(await panel.locator('[data-testid="firmware-history"] tr').count() >= 8);
       await saveScreenshot(page, 'dashboard-firmware-panel.png');
       await expectNoCspViolation(page);
-      assert.deepEqual(withoutProbe(errors), []);
+      // The one refused request above is the only failed load Chromium reports.
+      assert.deepEqual(withoutProbe(errors).filter((e) => !/status of 400 \(Bad Request\)/.test(e)), []);
+      assert.ok(errors.filter((e) => /status of 400/.test(e)).length <= 1);
     } finally {
       await closeChromium(browser);
     }
