@@ -61,7 +61,9 @@ test('10,000 chargers: the api pages and counts them, the dashboard finds what n
       '--call-timeout', '120', '--duration', '0', '--quiet',
     ]));
     for (let i = 1; i <= kFaulted; i += 1) {
-      const rpc = await connectRpc(stack, `FAULT-${i}`);
+      // Booted while the 9,900 simulated chargers storm in: the same generous call
+      // timeout as theirs (a loaded 2-core CI box answers slowly then, but answers).
+      const rpc = await connectRpc(stack, `FAULT-${i}`, { callTimeoutMs: 120000 });
       faulted.push(rpc);
       await rpc.checkedCall('BootNotification', bootPayload(i));
       await rpc.checkedCall('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available' });
