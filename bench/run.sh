@@ -8,6 +8,13 @@
 #   bench/run.sh --smoke    tiny version in seconds (writes $GENX_BENCH_OUT or a temp file)
 #   bench/run.sh --notes F  append the notes in file F to RESULTS.md (default bench/NOTES.md)
 #   bench/run.sh --compare-only   only phase (0), GenX beside the Node.js peer (about a minute)
+#   bench/run.sh --ramp-only      only phase (1) and the ramp (2r): offered load in steps, p99 per
+#                                 step, the sustained point (GENX_BENCH_OUT or a temp file)
+#   bench/run.sh --ocpp201-only   only phases 2, 3 and 8: the realistic mix and the RPC
+#                           actions with OCPP 1.6 chargers, then the same with 2.0.1 stations,
+#                           on one stack (about two minutes at the default sizes, 1,000 mix
+#                           and 100 RPC chargers); rewrites only the section "OCPP 2.0.1
+#                           beside 1.6" of the results file
 #
 # Environment: GENX_BIN (default build/genx), GENX_BENCH_RABBITMQ_PORT (private node,
 # default 5706, started with the management plugin) or GENX_BENCH_RABBITMQ_URL (use that
@@ -31,12 +38,16 @@ cd "$GENX_ROOT"
 
 smoke=0
 compare_only=0
+ramp_only=0
+ocpp201_only=0
 notes=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --smoke) smoke=1 ;;
     --notes) notes=$2; shift ;;
     --compare-only) compare_only=1 ;;
+    --ramp-only) ramp_only=1 ;;
+    --ocpp201-only) ocpp201_only=1 ;;
     *) die "bench/run.sh: unknown option $1" ;;
   esac
   shift
@@ -56,6 +67,10 @@ port_base="${GENX_BENCH_PORT_BASE:-9706}"
 # bench/fleet.sh's section of the results file (issue 21) outlives this script's rewrite.
 fleet_section=""
 [[ -f $out ]] && fleet_section="$(sed -n '/<!-- fleet:begin/,/<!-- fleet:end -->/p' "$out")"
+# bench/backends.sh's section (store and broker setups, issue 13) too.
+backends_section=""
+[[ -f $out ]] && backends_section="$(sed -n '/<!-- backends:begin/,/<!-- backends:end -->/p' "$out")"
+[[ $ocpp201_only -eq 1 && $smoke -eq 0 ]] && out="${GENX_BENCH_OUT:-$GENX_ROOT/bench/RESULTS.md}"
 # The profile notes and readings that go under the figures (kept by hand).
 [[ -z $notes && $smoke -eq 0 && -f $GENX_ROOT/bench/NOTES.md ]] && notes="$GENX_ROOT/bench/NOTES.md"
 gw_port=$port_base
@@ -70,6 +85,22 @@ else
   broker_seconds=5; mix_chargers=10000; mix_ramp=15; mix_settle=5; mix_duration=20; rpc_chargers=200; rpc_duration=10
   mem_small=1000; mem_large=18000; mem_ramp=25; mem_hold=8; storm_chargers=10000; storm_ramp=15; storm_wait=60
 fi
+if [[ $ocpp201_only -eq 1 && $smoke -eq 0 ]]; then mix_chargers=1000; mix_ramp=5; mix_settle=3; mix_duration=20; rpc_chargers=100; rpc_duration=10; fi
+
+# The ramp (2r): the realistic mix from ramp_chargers chargers, offered load in steps
+# (calls/s; each charger one call every chargers/rate s), each step a fresh sim run measured
+# for ramp_seconds after its connect ramp and settling. A step holds when p99 <= 25 ms, no
+# call timed out and >= 95 % of the offered calls were answered; the ramp stops at the first
+# step that does not hold (it finds the limit without overloading the system for long).
+if [[ $smoke -eq 1 ]]; then
+  ramp_chargers=20; ramp_steps="10 20"; ramp_seconds=2; ramp_connect=1; ramp_settle=0
+else
+  ramp_chargers=2000; ramp_steps="500 1000 1500 2000 3000 4000 5000 6000 8000 10000"; ramp_seconds=10; ramp_connect=5; ramp_settle=3
+fi
+ramp_chargers=${GENX_BENCH_RAMP_CHARGERS:-$ramp_chargers}
+ramp_steps=${GENX_BENCH_RAMP_STEPS:-$ramp_steps}
+ramp_seconds=${GENX_BENCH_RAMP_SECONDS:-$ramp_seconds}
+ramp_p99_ms=25
 
 if [[ $smoke -eq 1 ]]; then cmp_chargers=20; cmp_ramp=1; cmp_duration=3; else cmp_chargers=200; cmp_ramp=5; cmp_duration=20; fi
 cmp_chargers=${GENX_BENCH_CMP_CHARGERS:-$cmp_chargers}
@@ -180,9 +211,11 @@ else
 fi
 
 # --- (1) the limit: RabbitMQ alone ----------------------------------------------------
+if [[ $ocpp201_only -eq 0 ]]; then
 log "(1) RabbitMQ alone: one-way and request-reply (${broker_seconds} s each)"
 RABBITMQ_URL="$amqp_url" "$genx" bench-broker --seconds "$broker_seconds" --inflight 200 \
   --responders 2 --prefetch 16 --json "$work/broker.json" >&2
+fi
 
 # --- the stack -------------------------------------------------------------------------
 suffix="bench_$$"
@@ -306,7 +339,9 @@ cmp_window() {
   echo "rabbitmq $(beam_ticks)" >> "$work/cmp_${system}.cpu1"
 }
 cmp_offered=$(awk -v n="$cmp_chargers" -v i="$cmp_interval" 'BEGIN { printf "%.0f", n / i }')
-log "(0) side by side: GenX, then the Node.js peer, $cmp_chargers chargers × one call per ${cmp_interval} s (${cmp_offered} calls/s offered), ${cmp_duration} s each"
+peer_ran=0
+if [[ $ocpp201_only -eq 0 ]]; then
+[[ $ramp_only -eq 1 ]] || log "(0) side by side: GenX, then the Node.js peer, $cmp_chargers chargers × one call per ${cmp_interval} s (${cmp_offered} calls/s offered), ${cmp_duration} s each"
 {
   echo "gateway $gateway_pid"
   for pid in $worker_pids; do echo "ocpp-worker $pid"; done
@@ -314,8 +349,11 @@ log "(0) side by side: GenX, then the Node.js peer, $cmp_chargers chargers × on
   for pid in $(role_pids analytics); do echo "analytics $pid"; done
   for pid in $(role_pids api); do echo "api $pid"; done
 } > "$work/cmp_genx.pids"
-cmp_window genx "$gw_port" "$genx_vhost" "$work/cmp_genx.pids"
 peer_ran=0
+if [[ $ramp_only -eq 1 ]]; then
+  peer_note="--ramp-only"
+else
+cmp_window genx "$gw_port" "$genx_vhost" "$work/cmp_genx.pids"
 if prepare_peer; then
   for p in $peer_port $((peer_port + 1)) $((peer_port + 2)); do
     tcp_open 127.0.0.1 "$p" && die "port $p is in use (the peer's; set GENX_BENCH_PORT_BASE)"
@@ -342,6 +380,8 @@ if prepare_peer; then
   fi
 fi
 [[ $peer_ran -eq 1 ]] || log "the comparison with the Node.js peer is skipped: $peer_note"
+fi
+fi  # not --ocpp201-only
 
 # cmp_cpu SYSTEM NAME: CPU µs per answered call of the processes called NAME (all: every one)
 cmp_cpu() {
@@ -411,6 +451,75 @@ sim() { # sim NAME ARGS...: genx sim against the stack, report in $work/NAME.jso
     --json "$work/$name.json" --quiet "$@" >&2
 }
 
+# --- (2r) the ramp: offered load in steps, p99 per step, the sustained point ----------------
+# Writes $work/ramp.tsv: offered, answered/s, p50, p99, timeouts, errors, holds (1/0).
+ramp_phase() {
+  local rate interval p99 cps holds timeouts errors
+  : > "$work/ramp.tsv"
+  log "(2r) ramp: $ramp_chargers chargers, realistic mix, steps of ${ramp_seconds} s: $ramp_steps calls/s offered"
+  sim ramp_warmup --chargers "$ramp_chargers" --profile idle --interval 3600 --ramp-up "$ramp_connect" \
+    --duration 1 --id-prefix RAMP-
+  local try
+  for rate in $ramp_steps; do
+    interval=$(awk -v n="$ramp_chargers" -v r="$rate" 'BEGIN { printf "%.4f", n / r }')
+    # A step that does not hold is run once more before the ramp stops (a shared machine's
+    # one-off stall is not the limit); the second run's figures are the step's.
+    for try in 1 2; do
+      sim "ramp_$rate" --chargers "$ramp_chargers" --profile realistic --interval "$interval" \
+        --ramp-up "$ramp_connect" --settle "$ramp_settle" --duration "$ramp_seconds" --id-prefix RAMP- || true
+      [[ -s $work/ramp_$rate.json ]] || { log "ramp step $rate: no report"; return 0; }
+      p99=$(j "ramp_$rate" '.latencyMs.p99'); cps=$(j "ramp_$rate" '.callsPerSecond')
+      timeouts=$(j "ramp_$rate" '.timeouts'); errors=$(j "ramp_$rate" '.callErrors + .invalidResponses')
+      holds=$(awk -v p="$p99" -v c="$cps" -v r="$rate" -v t="$timeouts" -v e="$errors" -v lim="$ramp_p99_ms" \
+        'BEGIN { print (p <= lim && c >= 0.95 * r && t == 0 && e == 0) ? 1 : 0 }')
+      log "ramp step $rate calls/s offered (run $try): $(fmt "$cps")/s answered, p99 $(fmt "$p99") ms$([[ $holds -eq 1 ]] && echo ', holds' || echo ', does not hold')"
+      [[ $holds -eq 1 ]] && break
+    done
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rate" "$cps" "$(j "ramp_$rate" '.latencyMs.p50')" "$p99" \
+      "$timeouts" "$errors" "$holds" "$try" >> "$work/ramp.tsv"
+    [[ $holds -eq 1 ]] || break
+  done
+}
+# The highest step that held: its offered rate and answered calls/s (0 0 when none).
+ramp_sustained() { awk -F'\t' '$7 == 1 { r = $1; c = $2 } END { printf "%s %s\n", r + 0, c + 0 }' "$work/ramp.tsv"; }
+ramp_report() {
+  local one_way rate cps
+  one_way=$(j broker .oneWay.messagesPerSecond)
+  read -r rate cps < <(ramp_sustained)
+  echo "## The ramp (2r): realistic mix, offered load in steps"
+  echo
+  echo "$ramp_chargers strict OCPP 1.6 chargers (\`genx sim --profile realistic\`), each step a fresh run"
+  echo "measured for ${ramp_seconds} s after a ${ramp_connect} s connect ramp and ${ramp_settle} s settling. A step holds"
+  echo "when p99 ≤ ${ramp_p99_ms} ms, nothing timed out or failed and ≥ 95 % of the offered calls were answered;"
+  echo "a step that does not hold is run once more, and the ramp stops at the first step that does not hold twice."
+  echo
+  echo "| offered calls/s | answered calls/s | p50 ms | p99 ms | timeouts | errors | holds (runs) |"
+  echo "|---:|---:|---:|---:|---:|---:|---|"
+  awk -F'\t' '{ printf "| %s | %.0f | %.1f | %.1f | %s | %s | %s (%s) |\n", $1, $2, $3, $4, $5, $6, ($7 == 1 ? "yes" : "**no**"), $8 }' "$work/ramp.tsv"
+  echo
+  if [[ $rate -gt 0 ]]; then
+    echo "**Sustained point: $(fmt "$cps") calls/s answered at p99 ≤ ${ramp_p99_ms} ms (step $rate offered) = $(ratio "$cps" "$one_way") × RabbitMQ's one-way rate in this run ($(fmt "$one_way") msgs/s); target ≥ 0.7 ×.**$(awk -F'\t' 'END { if ($7 == 1) print " Every step held: the limit is above the last one (GENX_BENCH_RAMP_STEPS)." }' "$work/ramp.tsv")"
+  else
+    echo "**Sustained point: no step held (the first step offered $(awk -F'\t' 'NR == 1 { print $1 }' "$work/ramp.tsv") calls/s).**"
+  fi
+  echo
+}
+
+if [[ $ramp_only -eq 1 ]]; then
+  ramp_phase
+  stop_stack
+  {
+    echo "# GenX under a rising load (\`bench/run.sh --ramp-only\`)"
+    echo
+    echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load average before: $(cut -d' ' -f1-3 /proc/loadavg). Date: $(date -u +%Y-%m-%dT%H:%MZ). Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)')."
+    echo "RabbitMQ alone in this run: one-way $(fmt "$(j broker .oneWay.messagesPerSecond)") msgs/s, request–reply $(fmt "$(j broker .requestReply.roundTripsPerSecond)") round trips/s."
+    echo
+    ramp_report
+  } > "${GENX_BENCH_OUT:-$work/RAMP.md}"
+  cat "${GENX_BENCH_OUT:-$work/RAMP.md}" >&2
+  exit 0
+fi
+
 # Warm-up: boots every charger id used later once (first boots insert rows).
 log "warm-up"
 sim warmup --chargers "$mix_chargers" --profile idle --interval 3600 --ramp-up "$mix_ramp" --duration 2 --id-prefix MIX-
@@ -431,6 +540,70 @@ rpc_cpu0=$(cpu_ticks $gateway_pid); rpc_wcpu0=$(cpu_ticks $worker_pids)
 sim rpc --chargers "$rpc_chargers" --profile rpc --ramp-up 1 --duration "$rpc_duration" --id-prefix RPC-
 rpc_cpu1=$(cpu_ticks $gateway_pid); rpc_wcpu1=$(cpu_ticks $worker_pids)
 broker_stats "$work/rpc_broker1.json"
+
+# --- (8) OCPP 2.0.1 beside 1.6 -------------------------------------------------------------
+# The same loads as (2) and (3), with 2.0.1 stations (`genx sim --ocpp 2.0.1`: Boot,
+# StatusNotification, Authorize, TransactionEvent Started/Updated/Ended, Heartbeat) on the
+# same stack right after the 1.6 runs; each figure beside its 1.6 twin as a ratio.
+log "(8) OCPP 2.0.1: warm-up, realistic mix ($mix_chargers stations), RPC ($rpc_chargers stations)"
+sim warmup201 --ocpp 2.0.1 --chargers "$mix_chargers" --profile idle --interval 3600 --ramp-up "$mix_ramp" --duration 2 --id-prefix MIX201-
+mix201_cpu0=$(cpu_ticks $gateway_pid); mix201_wcpu0=$(cpu_ticks $worker_pids)
+sim mix201 --ocpp 2.0.1 --chargers "$mix_chargers" --profile realistic --interval 1 --ramp-up "$mix_ramp" \
+  --settle "$mix_settle" --duration "$mix_duration" --id-prefix MIX201-
+mix201_cpu1=$(cpu_ticks $gateway_pid); mix201_wcpu1=$(cpu_ticks $worker_pids)
+rpc201_cpu0=$(cpu_ticks $gateway_pid); rpc201_wcpu0=$(cpu_ticks $worker_pids)
+sim rpc201 --ocpp 2.0.1 --chargers "$rpc_chargers" --profile rpc --ramp-up 1 --duration "$rpc_duration" --id-prefix RPC201-
+rpc201_cpu1=$(cpu_ticks $gateway_pid); rpc201_wcpu1=$(cpu_ticks $worker_pids)
+ocpp201_report() {
+  local l16 l201 g16 g201 w16 w201
+  lat3() { j "$1" '.latencyMs | [.p50, .p99, .max] | map(. * 10 | round / 10 | tostring) | join(" / ")'; }
+  echo "<!-- ocpp201:begin (written by bench/run.sh; bench/run.sh --ocpp201-only rewrites only this section) -->"
+  echo "## OCPP 2.0.1 beside 1.6 (phase 8)"
+  echo
+  echo "The loads of phases 2 and 3 run again with 2.0.1 stations (\`genx sim --ocpp 2.0.1\`) on the same"
+  echo "stack right after the 1.6 runs: a 1.6 StartTransaction / MeterValues / StopTransaction is a"
+  echo "TransactionEvent Started / Updated / Ended there (its own transaction id, seqNo, samples in"
+  echo "2.0.1 form), validated against the 2.0.1 schemas both ways. Ratio = 2.0.1 / 1.6."
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)'), $(nproc) cores$([[ $ocpp201_only -eq 1 ]] && echo ', `bench/run.sh --ocpp201-only`')$([[ $smoke -eq 1 ]] && echo ', SMOKE sizes (not a measurement)')."
+  echo
+  echo "| figure | OCPP 1.6 | OCPP 2.0.1 | 2.0.1 / 1.6 |"
+  echo "|---|---|---|---|"
+  echo "| realistic mix, $mix_chargers chargers × 1 call/s: answered calls/s | $(fmt "$(j mix .callsPerSecond)") | $(fmt "$(j mix201 .callsPerSecond)") | $(ratio "$(j mix201 .callsPerSecond)" "$(j mix .callsPerSecond)") |"
+  echo "| realistic mix latency p50 / p99 / max (ms) | $(lat3 mix) | $(lat3 mix201) | p99: $(ratio "$(j mix201 .latencyMs.p99)" "$(j mix .latencyMs.p99)") |"
+  g16=$(us_per_call $((gw_cpu1 - gw_cpu0)) "$(j mix .callsAnswered)"); g201=$(us_per_call $((mix201_cpu1 - mix201_cpu0)) "$(j mix201 .callsAnswered)")
+  w16=$(us_per_call $((wk_cpu1 - wk_cpu0)) "$(j mix .callsAnswered)"); w201=$(us_per_call $((mix201_wcpu1 - mix201_wcpu0)) "$(j mix201 .callsAnswered)")
+  echo "| realistic mix CPU per call: gateway / workers (µs) | $g16 / $w16 | $g201 / $w201 | $(ratio "$g201" "$g16") / $(ratio "$w201" "$w16") |"
+  echo "| RPC actions, $rpc_chargers chargers flat out: calls/s | $(fmt "$(j rpc .callsPerSecond)") | $(fmt "$(j rpc201 .callsPerSecond)") | $(ratio "$(j rpc201 .callsPerSecond)" "$(j rpc .callsPerSecond)") |"
+  echo "| RPC latency p50 / p99 / max (ms) | $(lat3 rpc) | $(lat3 rpc201) | p99: $(ratio "$(j rpc201 .latencyMs.p99)" "$(j rpc .latencyMs.p99)") |"
+  g16=$(us_per_call $((rpc_cpu1 - rpc_cpu0)) "$(j rpc .callsAnswered)"); g201=$(us_per_call $((rpc201_cpu1 - rpc201_cpu0)) "$(j rpc201 .callsAnswered)")
+  w16=$(us_per_call $((rpc_wcpu1 - rpc_wcpu0)) "$(j rpc .callsAnswered)"); w201=$(us_per_call $((rpc201_wcpu1 - rpc201_wcpu0)) "$(j rpc201 .callsAnswered)")
+  echo "| RPC CPU per call: gateway / workers (µs) | $g16 / $w16 | $g201 / $w201 | $(ratio "$g201" "$g16") / $(ratio "$w201" "$w16") |"
+  echo "| checks (realistic; RPC) | $(check mix); $(check rpc) | $(check mix201); $(check rpc201) | |"
+  echo
+  echo "2.0.1 realistic mix answered by action: $(j mix201 '.answeredByAction | to_entries | map("\(.key) \(.value)") | join(", ")')."
+  echo "2.0.1 RPC answered by action: $(j rpc201 '.answeredByAction | to_entries | map("\(.key) \(.value)") | join(", ")')."
+  echo "<!-- ocpp201:end -->"
+}
+ocpp201_report > "$work/ocpp201.md"
+if [[ $ocpp201_only -eq 1 ]]; then
+  stop_stack
+  if [[ -f $out ]] && grep -q '<!-- ocpp201:begin' "$out"; then
+    awk -v f="$work/ocpp201.md" '/<!-- ocpp201:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+      /<!-- ocpp201:end -->/ { skip = 0; next } !skip' "$out" > "$work/out.md" && cp "$work/out.md" "$out"
+  else
+    { [[ -f $out ]] && cat "$out" && echo; cat "$work/ocpp201.md"; } > "$work/out.md" && cp "$work/out.md" "$out"
+  fi
+  log "section \"OCPP 2.0.1 beside 1.6\" written to $out"
+  cat "$work/ocpp201.md" >&2
+  if [[ $smoke -eq 1 ]]; then
+    for phase in mix rpc mix201 rpc201; do
+      [[ $(j $phase .callsAnswered) -gt 0 && $(j $phase .callErrors) -eq 0 && $(j $phase .invalidResponses) -eq 0 ]] \
+        || die "bench smoke: phase $phase had no answers, CALLERRORs or invalid responses"
+    done
+  fi
+  exit 0
+fi
+ramp_phase
 
 # --- (4) gateway memory per connection --------------------------------------------------
 memory_at() { # memory_at N: RSS (KiB) of the gateway while N idle chargers are connected
@@ -486,6 +659,28 @@ broker_cpu() {
   if [[ -n $a && -n $b ]]; then us_per_call $((b - a)) "$2"; else echo "n/a"; fi
 }
 
+# met VALUE OP LIMIT: "yes" / "**no**" / "n/a"
+met() { if [[ $1 == n/a || -z $1 || $1 == "not all answered" ]]; then echo "n/a"; else awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == "<=") ? v <= l : v >= l; print ok ? "yes" : "**no**" }'; fi; }
+targets_report() { # issue 15's targets, each a ratio or a figure of this run
+  local gc pc cr gr pr rr rpc_r rate cps sus_r
+  gc=$(cmp_cpu genx all); pc=$( [[ $peer_ran -eq 1 ]] && cmp_cpu peer all || echo n/a); cr=$(cmp_ratio "$gc" "$pc")
+  gr=$(cmp_cpu genx rabbitmq); pr=$( [[ $peer_ran -eq 1 ]] && cmp_cpu peer rabbitmq || echo n/a); rr=$(cmp_ratio "$gr" "$pr")
+  rpc_r=$(ratio "$rpc_cps" "$round_trip")
+  read -r rate cps < <(ramp_sustained)
+  sus_r=$(ratio "$cps" "$one_way")
+  echo "## Targets (issue 15), this run"
+  echo
+  echo "| target | this run | met? |"
+  echo "|---|---|---|"
+  echo "| CPU per call, all GenX processes, ≤ 0.30 × the Node.js peer's (phase 0) | $gc vs $pc µs = $cr × | $(met "$cr" "<=" 0.30) |"
+  echo "| RabbitMQ CPU per call ≤ 0.5 × the peer's (phase 0) | $gr vs $pr µs = $rr × | $(met "$rr" "<=" 0.5) |"
+  echo "| RPC calls/s ≥ 0.85 × RabbitMQ's request–reply (3 / 1b) | $(fmt "$rpc_cps") vs $(fmt "$round_trip") = $rpc_r × | $(met "$rpc_r" ">=" 0.85) |"
+  echo "| realistic mix sustained at p99 ≤ 25 ms ≥ 0.7 × RabbitMQ's one-way (ramp / 1a) | $(fmt "$cps") vs $(fmt "$one_way") = $sus_r × | $(met "$sus_r" ">=" 0.7) |"
+  echo "| reconnect storm of $storm_chargers answered in ≤ 10 s (5) | $storm_s s | $(met "$storm_s" "<=" 10) |"
+  echo "| memory per idle booted charger ≤ 8 KB (4) | $per_conn_kib KiB | $(met "$per_conn_kib" "<=" 7.8125) |"
+  echo
+}
+
 {
   echo "# GenX benchmark results"
   echo
@@ -505,7 +700,7 @@ broker_cpu() {
   echo "| 3' | optimisation check, fresh stacks: RPC calls/s with group commit off (\`GENX_WORKER_COMMIT_BATCH=1\`) → on (default) | $(fmt "$(j rpc_nobatch .callsPerSecond)") → $(fmt "$(j rpc_batch .callsPerSecond)") | $(ratio "$(j rpc_nobatch .callsPerSecond)" "$round_trip") → $(ratio "$(j rpc_batch .callsPerSecond)" "$round_trip") × 1b; on/off = $(ratio "$(j rpc_batch .callsPerSecond)" "$(j rpc_nobatch .callsPerSecond)") | |"
   echo "| 3' | RPC latency off → on: p50 / p90 / p99 / p99.9 / max (ms) | $(lat rpc_nobatch) → $(lat rpc_batch) | | |"
   echo "| 4 | gateway RSS: no chargers / $mem_small / $mem_large idle booted chargers | $((rss_idle / 1024)) / $((rss_small / 1024)) / $((rss_large / 1024)) MiB | | |"
-  echo "| 4 | gateway memory per connection ((RSS$mem_large − RSS$mem_small) / $((mem_large - mem_small))) | $per_conn_kib KiB | $(ratio "$per_conn_kib" 10) × target | ≤ 10 KB |"
+  echo "| 4 | gateway memory per connection ((RSS$mem_large − RSS$mem_small) / $((mem_large - mem_small))) | $per_conn_kib KiB | $(ratio "$per_conn_kib" 8) × target | ≤ 8 KB |"
   echo "| 5 | reconnect storm, $storm_chargers chargers (Boot + 2 StatusNotifications each): all answered after | $storm_s s | $(ratio "$storm_s" 10) × target | ≤ 10 s |"
   echo "| 6 | CPU per call, realistic mix: gateway / workers (µs) | $(us_per_call $((gw_cpu1 - gw_cpu0)) "$mix_calls") / $(us_per_call $((wk_cpu1 - wk_cpu0)) "$mix_calls") | | |"
   echo "| 6 | CPU per call, RPC only: gateway / workers (µs) | $(us_per_call $((rpc_cpu1 - rpc_cpu0)) "$rpc_calls") / $(us_per_call $((rpc_wcpu1 - rpc_wcpu0)) "$rpc_calls") | | |"
@@ -519,7 +714,11 @@ broker_cpu() {
   echo
   echo "Realistic mix answered by action: $(j mix '.answeredByAction | to_entries | map("\(.key) \(.value)") | join(", ")')."
   echo
+  targets_report
   compare_report
+  ramp_report
+  cat "$work/ocpp201.md"
+  echo
   echo "How: (1) \`genx bench-broker\`; (2)–(5) \`genx sim\` against \`genx run\` (see README \"Benchmarks\")."
   echo "Calls/s count answers inside the measurement window after the ramp-up; latency is from"
   echo "sending a call to its answer, as the charger sees it. CPU per call is the processes'"
@@ -536,12 +735,16 @@ broker_cpu() {
     echo
     echo "$fleet_section"
   fi
+  if [[ -n $backends_section ]]; then
+    echo
+    echo "$backends_section"
+  fi
 } > "$out"
 log "results written to $out"
 cat "$out" >&2
 # The smoke run checks that everything answered; it asserts no timing.
 if [[ $smoke -eq 1 ]]; then
-  for phase in mix rpc storm; do
+  for phase in mix rpc storm mix201 rpc201; do
     [[ $(j $phase .callsAnswered) -gt 0 && $(j $phase .callErrors) -eq 0 && $(j $phase .invalidResponses) -eq 0 ]] \
       || die "bench smoke: phase $phase had no answers, CALLERRORs or invalid responses"
   done

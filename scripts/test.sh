@@ -25,6 +25,8 @@
 #   GENX_TEST_POSTGRES_PORT  port of the private PostgreSQL cluster (scripts/postgres-local.sh,
 #                            default 5745): the store tests and the second e2e pass run on it
 #                            (GENX_TEST_POSTGRES_URL is exported for them); stopped at exit
+#   GENX_TEST_CLUSTER_POSTGRES_PORT port of the cluster stage's own PostgreSQL (default 5763;
+#                            tests/fault/cluster.mjs restarts it under load); stopped at exit
 #   GENX_TEST_POSTGRES_TLS_PORT port of the TLS-enabled private cluster that
 #                            tests/e2e/postgres_ops starts and stops itself (default 5746)
 set -uo pipefail
@@ -89,7 +91,13 @@ cluster_started=0
 cluster_port="${GENX_TEST_CLUSTER_RABBITMQ_PORT:-5760}"
 postgres_started=0
 postgres_port="${GENX_TEST_POSTGRES_PORT:-5745}"
+cluster_pg_port="${GENX_TEST_CLUSTER_POSTGRES_PORT:-5763}"
 cleanup() {
+  # The cluster stage's PostgreSQL (tests/fault/cluster.mjs starts it; a stage killed by
+  # its time limit cannot stop it itself).
+  if GENX_LOCAL_POSTGRES_PORT="$cluster_pg_port" scripts/postgres-local.sh status >/dev/null 2>&1; then
+    GENX_LOCAL_POSTGRES_PORT="$cluster_pg_port" scripts/postgres-local.sh stop >&2 || warn "postgres-local.sh stop failed"
+  fi
   if [[ $postgres_started -eq 1 ]]; then
     log "stopping the private PostgreSQL (port $postgres_port)"
     GENX_LOCAL_POSTGRES_PORT="$postgres_port" scripts/postgres-local.sh stop >&2 || warn "postgres-local.sh stop failed"
@@ -234,7 +242,7 @@ run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node 
 # The e2e suite a second time with every stack on PostgreSQL (a database of its own on
 # the private cluster, tests/e2e/lib/stack.mjs): the files that exercise the store
 # (README "Tests" says which and why not all).
-e2e_postgres_files="session.test.mjs durability.test.mjs resend.test.mjs analytics.test.mjs commands.test.mjs paging.test.mjs policies.test.mjs ocpp201.test.mjs reservations.test.mjs smart.test.mjs firmware.test.mjs"
+e2e_postgres_files="session.test.mjs durability.test.mjs resend.test.mjs analytics.test.mjs commands.test.mjs paging.test.mjs policies.test.mjs ocpp201.test.mjs sim_ocpp201.test.mjs reservations.test.mjs smart.test.mjs smart_more.test.mjs firmware.test.mjs"
 run_stage e2e-postgres 1200 env GENX_E2E_DATABASE=postgres bash -c "cd tests/e2e && node --test $e2e_postgres_files"
 # deploy/: RabbitMQ definitions on their own private node (GENX_DEPLOY_RABBITMQ_PORT,
 # default 5715) and the PM2 ecosystem file under a real pm2.
@@ -248,9 +256,12 @@ run_stage bench-smoke 600 env GENX_BIN="$build_dir/genx" GENX_BENCH_RABBITMQ_URL
 run_stage fault 600 node tests/fault/fault.mjs
 
 # Two `genx run` "hosts" on the RabbitMQ cluster and PostgreSQL: commands across hosts,
-# then faults under load (leader node stopped, workers and a whole supervisor SIGKILLed)
-# judged by the ledger (tests/fault/cluster.mjs).
-run_stage cluster 900 env GENX_CLUSTER_RABBITMQ_PORT="$cluster_port" GENX_CLUSTER_REUSE=1 node tests/fault/cluster.mjs
+# then faults under load (leader node stopped, workers SIGKILLed, PostgreSQL restarted, a
+# whole supervisor SIGKILLed) judged by the ledger (tests/fault/cluster.mjs). About 4
+# minutes on a loaded 2-core box; the limit leaves room for one slow drain. Killed by the
+# limit, the script's SIGTERM handler stops both "hosts"; the cleanup above its PostgreSQL.
+run_stage cluster 480 env GENX_CLUSTER_RABBITMQ_PORT="$cluster_port" GENX_CLUSTER_REUSE=1 \
+  GENX_CLUSTER_POSTGRES_PORT="$cluster_pg_port" node tests/fault/cluster.mjs
 
 # Last: no secret the tests used (API tokens, broker passwords, keys) in any log of the run.
 run_stage secrets 300 scripts/check-secrets.sh

@@ -244,7 +244,8 @@ ApiHandler::CommandEnd ApiHandler::conclude_command(const CommandResult& result)
     } else if (result.reply && result.reply->outcome == messages::CommandOutcome::kCallError) {
       status = "CallError " + result.reply->error_code;
     }
-    const auto connector = request.payload.value("connectorId", 0);
+    const auto connector = request.payload.contains("evseId") ? request.payload.value("evseId", 0)  // 2.0.1
+                                                              : request.payload.value("connectorId", 0);
     try {
       site_store_->record_profile({request.device_id, connector, request.action, "api", request.payload, status});
     } catch (const std::exception& e) {
@@ -434,7 +435,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     return handle_charger_security(method, url_decode(*id), body, credential_store_);
   }
   try {
-    if (auto sites = handle_sites(method, path, body, site_store_)) return *sites;
+    if (auto sites = handle_sites(method, path, body, site_store_, options_.nominal_voltage)) return *sites;
     if (auto firmware = firmware_route(method, path, parse_query(query), body)) return *firmware;
   } catch (const TransientStoreError& e) {
     spdlog::warn("api: database unavailable: {}", e.what());

@@ -65,6 +65,7 @@ struct ApiOptions {
   std::function<nlohmann::json(bool& healthy)> roles_health;
   std::string time_zone = "UTC";  // GENX_TIMEZONE: dates in stats queries, daily buckets
   std::string currency = "EUR";   // GENX_TARIFF_CURRENCY
+  double nominal_voltage = 230;   // GENX_SMART_NOMINAL_VOLTAGE: site limits in watts
 };
 
 class CommandClient;

@@ -98,9 +98,11 @@ void ApiHandler::reserve(const std::string& device_id, std::string_view body,
   }
   const auto request = std::get<csms::ReservationRequest>(parsed);
   std::optional<csms::Reservation> created;
+  bool v201 = false;
   const HttpResponse refusal = guarded("reserve", [&]() -> HttpResponse {
     auto charger = store_.charger(device_id);
     if (!charger) return respond_error(404, "no charger " + device_id);
+    v201 = charger->value("ocppVersion", "1.6") == "2.0.1";
     // Connector 0 reserves any connector (ReserveConnectorZeroSupported); any other
     // number must be a connector the charger has reported.
     if (request.connector_id != 0) {
@@ -137,7 +139,8 @@ void ApiHandler::reserve(const std::string& device_id, std::string_view body,
     return;
   }
   const std::int64_t id = created->id;
-  commands_->send(device_id, "ReserveNow", csms::reserve_now_payload(*created),
+  commands_->send(device_id, "ReserveNow",
+                  v201 ? csms::reserve_now_payload_v201(*created) : csms::reserve_now_payload(*created),
                   [this, id, respond = std::move(respond)](CommandResult result) {
                     auto end = conclude_command(result);
                     respond(guarded("reserve", [&]() -> HttpResponse {

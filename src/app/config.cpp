@@ -230,6 +230,9 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_SMART_COMMAND_TIMEOUT_MS", "--smart-command-timeout-ms", "10000",
        "how long the site allocation waits for a charger's answer to a profile (no answer: offline)",
        R"md(how long the site allocation waits for a charger's answer to a profile; no answer counts the charger as offline (its worst case))md"},
+      {"GENX_SMART_NOMINAL_VOLTAGE", "--smart-nominal-voltage", "230",
+       "volts per phase for site limits in watts (maxPowerW) and profiles sent in W",
+       R"md(volts per phase the site allocation converts with (README "Smart charging and sites"): a site limit in watts (`maxPowerW`) is `maxPowerW / (volts x phases)` amperes per phase, and a charger that takes only `W` profiles (`ChargingScheduleAllowedChargingRateUnit` = `Power`) gets `amperes x volts x phases` watts; 100-1000)md"},
       {"GENX_FIRMWARE_INTERVAL_MS", "--firmware-interval-ms", "1000",
        "how often the ocpp-worker holding the campaign lease advances firmware campaigns; 0 = none",
        R"md(how often the ocpp-worker holding the firmware campaign lease times out overdue targets and sends `UpdateFirmware` / `SignedUpdateFirmware` to as many pending chargers as each campaign's `maxConcurrent` leaves free (README "Firmware management"); `0` = this worker runs no campaigns)md"},
@@ -257,6 +260,9 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_SIM_CHARGERS", "--sim-chargers", "3",
        "simulated chargers genx run starts (genx sim, realistic profile) so the dashboard shows life; 0 = none",
        R"md(simulated chargers (`DEMO-0`, `DEMO-1`, …) that `genx run` starts with `genx sim` so the dashboard shows life; `0` = none)md"},
+      {"GENX_SIM_OCPP", "--sim-ocpp", "mixed",
+       "OCPP version of the demo chargers: 1.6, 2.0.1, or mixed (every other one 2.0.1)",
+       R"md(the OCPP version the demo chargers of `GENX_SIM_CHARGERS` speak: `1.6`, `2.0.1`, or `mixed` (`DEMO-1`, `DEMO-3`, … are 2.0.1 stations, the others 1.6 chargers: both versions side by side on the dashboard; `genx sim --ocpp`))md"},
       {"GENX_NOTIFIERS", "--notifiers", "1",
        "notifier processes started by genx run (notifier i listens on NOTIFY_PORT + i)",
        R"md(notifier processes started by `genx run` (0 = none))md"},
@@ -625,6 +631,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.command_timeout = std::chrono::milliseconds(get_int("GENX_COMMAND_TIMEOUT_MS", 100, 600000));
   c.smart_interval = std::chrono::milliseconds(get_int("GENX_SMART_INTERVAL_MS", 0, 3600000));
   c.smart_command_timeout = std::chrono::milliseconds(get_int("GENX_SMART_COMMAND_TIMEOUT_MS", 100, 600000));
+  c.smart_nominal_voltage = static_cast<double>(get_int("GENX_SMART_NOMINAL_VOLTAGE", 100, 1000));
   c.firmware_interval = std::chrono::milliseconds(get_int("GENX_FIRMWARE_INTERVAL_MS", 0, 3600000));
   c.schema_wait = std::chrono::seconds(get_int("GENX_SCHEMA_WAIT_SECONDS", 0, 86400));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
@@ -638,6 +645,10 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   }
   c.worker_prefetch = static_cast<int>(get_int("GENX_WORKER_PREFETCH", 1, 10000));
   c.sim_chargers = static_cast<int>(get_int("GENX_SIM_CHARGERS", 0, 10000));
+  c.sim_ocpp = get("GENX_SIM_OCPP");
+  if (c.sim_ocpp != "1.6" && c.sim_ocpp != "2.0.1" && c.sim_ocpp != "mixed") {
+    throw ConfigError("GENX_SIM_OCPP: expected 1.6, 2.0.1 or mixed, got \"" + c.sim_ocpp + "\"");
+  }
   c.notifiers = static_cast<int>(get_int("GENX_NOTIFIERS", 0, 64));
   {
     std::string origins = get("GENX_CORS_ORIGINS");

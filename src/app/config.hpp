@@ -64,6 +64,7 @@ struct Config {
   // re-runs the allocation (0 = never), and how long it waits for a charger's answer.
   std::chrono::milliseconds smart_interval{1000};
   std::chrono::milliseconds smart_command_timeout{10000};
+  double smart_nominal_voltage = 230;  // GENX_SMART_NOMINAL_VOLTAGE
   // Firmware campaigns (README "Firmware management"): how often the runner in the
   // ocpp-worker holding the campaign lease sends what the concurrency limits allow (0 = never).
   std::chrono::milliseconds firmware_interval{1000};
@@ -83,6 +84,7 @@ struct Config {
   // itself after committing the first new ACTION message, before any publish.
   std::string test_crash_after_commit;
   int sim_chargers = 3;  // genx run: simulated chargers for the demo (0 = none)
+  std::string sim_ocpp = "mixed";  // their OCPP version: 1.6, 2.0.1 or mixed
   int notifiers = 1;
   std::vector<std::string> cors_origins;  // empty: the dashboard's origin (any host, API_PORT)
   std::string web_dir;                    // empty: web/public beside the build directory

@@ -1,8 +1,9 @@
-// The notifier role: its own queue on events_exchange ("notification.#") -> Socket.IO
-// clients. A delivery is acked once the event sits in every client's queue, with a
-// bounded prefetch: a stalled notifier leaves events in its (TTL-bounded) RabbitMQ queue
-// instead of growing its own memory. Events are not redelivered to clients: a late
-// notification is worthless, and a client that reconnects reloads its view over REST.
+// The notifier role: its own queue on events_exchange ("notification.#", bound only while
+// a Socket.IO client is connected) -> Socket.IO clients. A delivery is acked once the
+// event sits in every client's queue, with a bounded prefetch: a stalled notifier leaves
+// events in its (TTL-bounded) RabbitMQ queue instead of growing its own memory. Events
+// are not redelivered to clients: a late notification is worthless, and a client that
+// reconnects reloads its view over REST.
 // Domain events are at least once (a redelivered message republishes its stored events,
 // same eventId): an event whose eventId was forwarded among the last kRecentEventIds is
 // acked and dropped, so a client sees it once and a late copy of an older
@@ -38,7 +39,13 @@ void count_duplicate() { duplicate_events().inc(); }
 }
 
 int run_notifier(const Config& config) {
-  runtime::Role role(config, "notifier", broker::notifier_topology(config.names, config.instance_id));
+  // The queue is declared unbound: it is bound to events_exchange only while a Socket.IO
+  // client is connected (options.on_audience below), so events are not routed into it,
+  // delivered and parsed for nobody (issue 15: "events only to queues with a reader").
+  broker::Topology topology = broker::notifier_topology(config.names, config.instance_id);
+  const auto feed = topology.bindings;
+  topology.bindings.clear();
+  runtime::Role role(config, "notifier", topology);
   broker::BrokerClient& broker = role.broker();
   notifier::RecentIds forwarded(kRecentEventIds);  // used on the broker's I/O thread only
   duplicate_events();  // on /metrics from the start (0), not only after the first copy
@@ -55,6 +62,21 @@ int run_notifier(const Config& config) {
   options.access = &access;
   options.cors_origins = config.cors_origins;
   options.dashboard_port = config.api_port;
+  // First client in: bind (queued to the broker thread, in place within a round trip to
+  // RabbitMQ, normally before the client has finished its Engine.IO and Socket.IO
+  // handshakes: docs/limits.md); last client out: unbind. The broker client declares its
+  // bindings again after a reconnect.
+  options.on_audience = [&broker, feed](bool any_client) {
+    for (const auto& b : feed) {
+      if (any_client) {
+        broker.bind(b.queue, b.exchange, b.routing_key);
+      } else {
+        broker.unbind(b.queue, b.exchange, b.routing_key);
+      }
+    }
+    spdlog::info("notifier: {} the event feed",
+                 any_client ? "a client is connected: binding" : "no client left: unbinding");
+  };
   notifier::NotifierServer server(options);
 
   const std::string queue = broker::notifier_queue(config.instance_id);
@@ -83,8 +105,8 @@ int run_notifier(const Config& config) {
   });
 
   role.on_stop([&server] { server.stop(); });
-  spdlog::info("notifier consuming {} (bound to {} with notification.#)", queue,
-               config.names.exchange_events);
+  spdlog::info("notifier consuming {} (bound to {} with notification.# while a client is connected)",
+               queue, config.names.exchange_events);
   return role.run([&server] { server.run(); }, std::chrono::seconds(2));
 }
 

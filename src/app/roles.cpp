@@ -139,6 +139,7 @@ int run_api(const Config& config) {
   };
   options.time_zone = config.time_zone;
   options.currency = config.policy.tariff.currency;
+  options.nominal_voltage = config.smart_nominal_voltage;
   api::ApiHandler handler(options, *store, &broker);
   api::ApiServer server(options, handler);
   // Commands wait asynchronously on the api's one I/O thread (see api_server.hpp).

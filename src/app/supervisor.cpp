@@ -112,6 +112,7 @@ int run_supervisor(const Config& config, const std::string& self_path,
     children.back().args = std::vector<std::string>{
         "--gateway-url", "ws://" + host + ":" + std::to_string(config.gateway_port) + "/ocpp/",
         "--chargers", std::to_string(config.sim_chargers), "--id-prefix", "DEMO-",
+        "--ocpp", config.sim_ocpp,
         "--profile", "realistic", "--interval", "10", "--ramp-up", "2", "--duration", "0",
         "--source-addresses", "127.0.0.1", "--quiet"};
   }

@@ -293,12 +293,18 @@ struct BrokerClient::Impl {
     [[maybe_unused]] auto n = ::write(event_fd, &one, sizeof one);
   }
 
+  // Wakes the I/O thread only when the queue was empty: a non-empty queue already has a
+  // wake-up pending (every loop of the I/O thread clears the eventfd before it takes the
+  // whole queue, so a command queued behind another is taken with it). One eventfd write
+  // per burst (a group's publishes, the acks its confirms release), not one per command.
   void push(Command c) {
+    bool was_empty;
     {
       std::lock_guard lock(mu);
+      was_empty = commands.empty();
       commands.push_back(std::move(c));
     }
-    wake();
+    if (was_empty) wake();
   }
 
   bool stop_requested() {
@@ -1097,9 +1103,11 @@ void BrokerClient::on_state_change(StateHandler handler) {
 }
 
 void BrokerClient::publish(Message message, PublishCallback cb) {
+  bool was_empty = false;
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->stopping) {
+      was_empty = impl_->commands.empty();
       impl_->commands.push_back(PublishCommand{std::move(message), std::move(cb), std::chrono::steady_clock::now()});
       cb = nullptr;
     }
@@ -1108,7 +1116,7 @@ void BrokerClient::publish(Message message, PublishCallback cb) {
     run_callback(cb, PublishOutcome::kStopped);
     return;
   }
-  impl_->wake();
+  if (was_empty) impl_->wake();  // see Impl::push
 }
 
 void BrokerClient::consume(std::string queue, std::uint16_t prefetch, DeliveryHandler handler, bool no_ack) {

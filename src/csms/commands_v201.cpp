@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ocpp/v201_validation.hpp"
+#include "smart/profiles.hpp"
 
 namespace genx::csms {
 
@@ -11,7 +12,9 @@ const std::vector<std::string>& supported_commands_v201() {
       "RequestStartTransaction", "RequestStopTransaction", "Reset",          "UnlockConnector",
       "ChangeAvailability",      "GetVariables",           "SetVariables",   "GetBaseReport",
       "GetReport",               "TriggerMessage",         "ClearCache",     "DataTransfer",
-      "GetTransactionStatus"};
+      "GetTransactionStatus",    "ReserveNow",             "CancelReservation",
+      // K Smart charging (README "Smart charging and sites")
+      "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"};
   return kCommands;
 }
 
@@ -35,7 +38,7 @@ std::optional<std::string> check_command_v201(std::string_view action, const nlo
   if (auto violation = ocpp::v201::validate_command(action, payload)) {
     return violation->description + " (" + std::string(ocpp::to_string(violation->code)) + ")";
   }
-  return std::nullopt;
+  return smart::check_profile_command_v201(action, payload);
 }
 
 }  // namespace genx::csms

@@ -213,6 +213,12 @@ class Handler final : public V201Context {
   const std::string& now() const override { return now_; }
   void warn(std::string text) override { outcome_.warnings.push_back(std::move(text)); }
   json id_tag_info(const std::string& id_tag) override { return id_tag_info(json(id_tag)); }
+  void completed_event(const TransactionRecord& transaction, const TransactionStop& stop) override {
+    transaction_stopped_events(transaction, stop, /*completed_only=*/true);
+  }
+  void use_reservation(std::int64_t reservation_id, std::int64_t transaction_id) override {
+    consume_reservation(reservation_id, transaction_id);
+  }
   void stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) override {
     transaction_stopped_events(transaction, stop);
   }
@@ -426,7 +432,8 @@ class Handler final : public V201Context {
     stop.currency = tariff.currency;
   }
 
-  void transaction_stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) {
+  void transaction_stopped_events(const TransactionRecord& transaction, const TransactionStop& stop,
+                                  bool completed_only = false) {
     const std::int64_t register_delta = stop.meter_stop - transaction.meter_start;
     const std::int64_t energy_wh = stop.energy_wh.value_or(register_delta);
     const std::int64_t duration_seconds = duration_seconds_of(transaction, stop);
@@ -437,12 +444,14 @@ class Handler final : public V201Context {
                                   std::to_string(register_delta) + " Wh): meter reset, billed " +
                                   std::to_string(energy_wh) + " Wh");
     }
-    emit("charging.stopped", {{"transactionId", transaction.id},
-                              {"connectorId", transaction.connector_id},
-                              {"idTag", id_tag},
-                              {"meterStop", stop.meter_stop},
-                              {"timestamp", stop.stopped_at},
-                              {"reason", stop.reason}});
+    if (!completed_only) {
+      emit("charging.stopped", {{"transactionId", transaction.id},
+                                {"connectorId", transaction.connector_id},
+                                {"idTag", id_tag},
+                                {"meterStop", stop.meter_stop},
+                                {"timestamp", stop.stopped_at},
+                                {"reason", stop.reason}});
+    }
     emit("transaction.completed", {{"transactionId", transaction.id},
                                    {"connectorId", transaction.connector_id},
                                    {"idTag", id_tag},
@@ -520,7 +529,7 @@ class Handler final : public V201Context {
   void consume_reservation(std::int64_t reservation_id, std::int64_t transaction_id) {
     const auto used = uow_.use_reservation(reservation_id, charger_id_, transaction_id, received_at_);
     if (!used) {
-      outcome_.warnings.push_back("StartTransaction " + envelope_.unique_id + " from " + envelope_.device_id +
+      outcome_.warnings.push_back(envelope_.message_type + " " + envelope_.unique_id + " from " + envelope_.device_id +
                                   " names reservation " + std::to_string(reservation_id) +
                                   ", which is not an open reservation of this charger; transaction " +
                                   std::to_string(transaction_id) + " keeps the id, nothing consumed");

@@ -63,10 +63,39 @@ json reserve_now_payload(const Reservation& r) {
   return payload;
 }
 
+json reserve_now_payload_v201(const Reservation& r) {
+  json payload{{"id", r.id},
+               {"expiryDateTime", r.expiry_date},
+               {"idToken", {{"idToken", r.id_tag}, {"type", "Central"}}}};
+  if (r.connector_id != 0) payload["evseId"] = r.connector_id;
+  if (r.parent_id_tag) payload["groupIdToken"] = {{"idToken", *r.parent_id_tag}, {"type", "Central"}};
+  return payload;
+}
+
 std::optional<ReservationEffect> reservation_effect(std::string_view action, const json& request,
                                                    const json& response) {
   const auto status = text_field(response, "status");
   if (!status) return std::nullopt;
+  if (action == "ReserveNow" && request.contains("idToken")) {
+    // OCPP 2.0.1: {id, expiryDateTime, idToken, evseId?, groupIdToken?}
+    const auto id = request.find("id");
+    const auto expiry = text_field(request, "expiryDateTime");
+    const auto token = request.find("idToken");
+    if (id == request.end() || !id->is_number_integer() || !expiry || !token->is_object()) return std::nullopt;
+    const auto id_tag = text_field(*token, "idToken");
+    if (!id_tag) return std::nullopt;
+    Reservation r;
+    r.id = id->get<std::int64_t>();
+    const auto evse = request.find("evseId");
+    r.connector_id = evse != request.end() && evse->is_number_integer() ? evse->get<int>() : 0;
+    r.id_tag = *id_tag;
+    if (const auto group = request.find("groupIdToken"); group != request.end() && group->is_object()) {
+      r.parent_id_tag = text_field(*group, "idToken");
+    }
+    r.expiry_date = messages::normalize_timestamp(*expiry).value_or(*expiry);
+    r.status = *status;
+    return ReservationAnswered{std::move(r)};
+  }
   const auto id = request.find("reservationId");
   if (id == request.end() || !id->is_number_integer()) return std::nullopt;
   if (action == "ReserveNow") {

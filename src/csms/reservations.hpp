@@ -58,9 +58,12 @@ std::variant<ReservationRequest, std::string> parse_reservation_request(const nl
 
 // The ReserveNow payload for a stored reservation (valid against ReserveNow.json).
 nlohmann::json reserve_now_payload(const Reservation& reservation);
+// The same for an OCPP 2.0.1 station: {id, expiryDateTime, idToken (Central), evseId
+// (the connector; absent for 0 = any EVSE), groupIdToken (the parent tag)}.
+nlohmann::json reserve_now_payload_v201(const Reservation& reservation);
 
 // What a ReserveNow / CancelReservation CALLRESULT teaches (passthrough or resource
-// endpoint alike): a ReserveNow answer stores the reservation with the answered status
+// endpoint alike; ReserveNow in its 1.6 or 2.0.1 form): a ReserveNow answer stores the reservation with the answered status
 // (Accepted, Occupied, ...); an accepted CancelReservation cancels it.
 struct ReservationAnswered {
   Reservation reservation;  // id, connector, tags, expiry and status from request + answer

@@ -11,7 +11,11 @@
 //     the start is the earliest event's time, meterStart the earliest energy register
 //     reading, the EVSE and id token the first ones seen. Ended stops and bills it as a
 //     1.6 StopTransaction does (energy from the register series, the charger's tariff);
-//     an event that arrives after Ended re-bills it.
+//     an event that arrives after Ended and brings something new re-bills it and announces
+//     the new figures (transaction.completed again). A transaction whose EVSE no event has
+//     named yet waits with connector 0 and announces charging.started when one does (an
+//     Ended without any puts it on EVSE 1). A reservationId in the start uses the
+//     reservation, as a 1.6 StartTransaction does.
 //   - idToken.idToken is looked up as a 1.6 idTag (id_tags); IdTokenInfo is the 1.6
 //     idTagInfo in 2.0.1 form (expiryDate -> cacheExpiryDateTime, parentIdTag ->
 //     groupIdToken).
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "csms/processor.hpp"
+#include "csms/v201_smart.hpp"
 
 namespace genx::csms {
 namespace {
@@ -78,6 +83,16 @@ class V201 {
     if (action == "SecurityEventNotification" || action == "LogStatusNotification" ||
         action == "NotifyEvent") {
       return ok(envelope_, json::object());  // kept in the message log
+    }
+    if (action == "ReservationStatusUpdate") {
+      // The reservation ends at its expiry (the api's sweep) or by CancelReservation, as
+      // for 1.6; the station's word is kept in the message log.
+      c_.warn("ReservationStatusUpdate from " + envelope_.device_id + ": reservation " +
+              p_.at("reservationId").dump() + " " + p_.at("reservationUpdateStatus").get<std::string>());
+      return ok(envelope_, json::object());
+    }
+    if (action == "NotifyChargingLimit" || action == "ReportChargingProfiles") {
+      return ok(envelope_, record_charging_report_v201(uow_, envelope_.device_id, action, p_, c_.received_at()));
     }
     if (action == "DataTransfer") {
       c_.warn("DataTransfer from " + envelope_.device_id + " vendorId " +
@@ -263,7 +278,9 @@ class V201 {
     if (!transaction) {
       NewTransaction n;
       n.charger_id = c_.charger_id();
-      n.connector_id = evse.value_or(0);
+      // No EVSE named yet (e.g. authorized before the cable is in): the station's only
+      // EVSE if it has one, else 0 until an event names it (charging.started waits).
+      n.connector_id = evse.value_or(only_evse().value_or(0));
       n.id_tag = token.value_or("");
       n.id_tag_status = token_status;
       if (result.contains("idTokenInfo")) n.id_tag_info = result["idTokenInfo"].dump();
@@ -285,10 +302,17 @@ class V201 {
       stored = store_samples(*it, transaction->id, evse.value_or(transaction->connector_id));
     }
 
-    // Reconstruct the start from everything known now.
+    // Reconstruct the start from everything known now. An Ended that never learnt the
+    // EVSE puts the transaction on EVSE 1 (api connectors and events start at 1).
     const auto readings = uow_.transaction_register_readings(transaction->id);
+    const int connector_before = transaction->connector_id;
     TransactionStartUpdate start;
     start.connector_id = transaction->connector_id == 0 && evse ? *evse : transaction->connector_id;
+    if (start.connector_id == 0 && event_type == "Ended") {
+      start.connector_id = 1;
+      c_.warn("transaction " + ocpp_id + " of " + envelope_.device_id +
+              " ended without any event naming its EVSE; shown on EVSE 1");
+    }
     start.id_tag = transaction->id_tag.empty() && token ? *token : transaction->id_tag;
     start.id_tag_status =
         transaction->id_tag.empty() && token ? token_status : transaction->id_tag_status;
@@ -297,8 +321,11 @@ class V201 {
     const auto started_ms = parse_timestamp(transaction->started_at);
     const auto event_ms = parse_timestamp(timestamp);
     if (started_ms && event_ms && *event_ms < *started_ms) start.started_at = timestamp;
-    if (start.connector_id != transaction->connector_id || start.id_tag != transaction->id_tag ||
-        start.meter_start != transaction->meter_start || start.started_at != transaction->started_at) {
+    const bool start_changed = start.connector_id != transaction->connector_id ||
+                               start.id_tag != transaction->id_tag ||
+                               start.meter_start != transaction->meter_start ||
+                               start.started_at != transaction->started_at;
+    if (start_changed) {
       uow_.update_transaction_start(transaction->id, start);
       transaction->connector_id = start.connector_id;
       transaction->id_tag = start.id_tag;
@@ -306,7 +333,12 @@ class V201 {
       transaction->meter_start = start.meter_start;
       transaction->started_at = start.started_at;
     }
-    if (created) {
+    if (const auto it = p_.find("reservationId"); it != p_.end() && (created || event_type == "Started")) {
+      c_.use_reservation(it->get<std::int64_t>(), transaction->id);
+    }
+    // charging.started once the transaction has its EVSE: at creation, or when the first
+    // event naming the EVSE arrives.
+    if (transaction->connector_id != 0 && (created || connector_before == 0)) {
       c_.emit("charging.started", {{"transactionId", transaction->id},
                                    {"ocppTransactionId", ocpp_id},
                                    {"connectorId", transaction->connector_id},
@@ -327,19 +359,28 @@ class V201 {
       uow_.stop_transaction(transaction->id, stop);
       c_.stopped_events(*transaction, stop);
     } else if (!transaction->active()) {
-      // A late event of a transaction already Ended (out of order): bill it again with
-      // what is known now; the first stop's time and reason stay.
+      // A late event of a transaction already Ended (offline replay, out of order). When
+      // it brings something new (samples, an earlier start, a later reading) the session
+      // is billed again with what is known now and the new figures are announced: a
+      // second transaction.completed, which analytics and billing consumers take as the
+      // session's figures from then on. Otherwise nothing changes.
       TransactionStop stop;
       stop.meter_stop = last_reading;
-      stop.stopped_at = event_type == "Ended" ? timestamp : transaction->stopped_at.value_or(timestamp);
+      stop.stopped_at = transaction->stopped_at.value_or(timestamp);
       stop.reason = transaction->stop_reason.value_or("Local");
-      if (event_type == "Ended") stop.reason = optional_string(info, "stoppedReason").value_or(stop.reason);
-      c_.bill(*transaction, stop);
-      uow_.restate_transaction_stop(transaction->id, stop);
-      c_.warn("TransactionEvent " + event_type + " seqNo " + std::to_string(event.seq_no) +
-              " of transaction " + ocpp_id + " arrived after its end; billed again: " +
-              std::to_string(stop.energy_wh.value_or(0)) + " Wh");
-    } else if (stored > 0) {
+      const bool changed = stored > 0 || start_changed || last_reading != transaction->meter_stop.value_or(last_reading);
+      if (!changed) {
+        c_.warn("TransactionEvent " + event_type + " seqNo " + std::to_string(event.seq_no) + " of transaction " +
+                ocpp_id + " arrived after its end and brings nothing new; the bill stands");
+      } else {
+        c_.bill(*transaction, stop);
+        uow_.restate_transaction_stop(transaction->id, stop);
+        c_.completed_event(*transaction, stop);
+        c_.warn("TransactionEvent " + event_type + " seqNo " + std::to_string(event.seq_no) +
+                " of transaction " + ocpp_id + " arrived after its end; billed again and announced: " +
+                std::to_string(stop.energy_wh.value_or(0)) + " Wh");
+      }
+    } else if (stored > 0 && transaction->connector_id != 0) {
       json fields = {{"connectorId", transaction->connector_id},
                      {"transactionId", transaction->id},
                      {"ocppTransactionId", ocpp_id},
@@ -349,6 +390,13 @@ class V201 {
       c_.emit("meter.values", std::move(fields));
     }
     return result;
+  }
+
+  // The station's only EVSE: it has reported EVSE 1 and no EVSE 2 (2.0.1 numbers EVSEs
+  // from 1 without gaps).
+  std::optional<int> only_evse() {
+    if (uow_.find_connector_status(c_.charger_id(), 1) && !uow_.find_connector_status(c_.charger_id(), 2)) return 1;
+    return std::nullopt;
   }
 
   json notify_report() {

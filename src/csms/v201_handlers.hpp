@@ -40,6 +40,11 @@ class V201Context {
   virtual void bill(const TransactionRecord& transaction, TransactionStop& stop) = 0;
   // charging.stopped and transaction.completed for a stop.
   virtual void stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) = 0;
+  // transaction.completed alone, for figures restated after the stop.
+  virtual void completed_event(const TransactionRecord& transaction, const TransactionStop& stop) = 0;
+  // A transaction's start named a reservation: it is used (reservation.used), or a
+  // warning says why not.
+  virtual void use_reservation(std::int64_t reservation_id, std::int64_t transaction_id) = 0;
 };
 
 // The CALLRESULT payload or CALLERROR for one 2.0.1 call.

@@ -29,6 +29,21 @@
 
 namespace genx::csms {
 
+// A charging profile or charging limit a 2.0.1 station reported (README "Smart charging
+// and sites"): listed by GET /api/chargers/{id}/charging-profiles with source "charger".
+struct ReportedProfile {
+  std::string charge_point_id;
+  int connector_id = 0;  // the EVSE (0: the station)
+  std::string action;    // ReportChargingProfiles or NotifyChargingLimit
+  std::optional<std::int64_t> charging_profile_id;
+  std::optional<std::string> purpose;
+  std::optional<std::int64_t> stack_level;
+  std::optional<double> limit;  // first period of the first schedule
+  std::string request;          // JSON text: what the station reported
+  std::string status;           // the chargingLimitSource (EMS, Other, SO, CSO)
+  std::string at;               // when it arrived
+};
+
 // The idempotency key of a charger message (DESIGN.md "Delivery guarantees").
 struct MessageKey {
   std::string device_id;
@@ -257,6 +272,9 @@ class UnitOfWork {
   virtual void append_message_log(const MessageLogEntry& entry) = 0;
 
   // ---- OCPP 2.0.1 (README "OCPP 2.0.1") ----
+  // A charging profile or limit a station reported (ReportChargingProfiles,
+  // NotifyChargingLimit), kept beside the profiles GenX sent (charging_profiles).
+  virtual void record_reported_profile(const ReportedProfile& report) = 0;
   // The protocol version the charger speaks ("1.6" or "2.0.1"), set at each boot.
   virtual void set_charger_ocpp_version(std::int64_t charger_id, std::string_view version) = 0;
   // The 2.0.1 transaction with this station transactionId on this charger.

@@ -69,6 +69,11 @@ struct NotifierServer::Impl : std::enable_shared_from_this<NotifierServer::Impl>
   void accept();
   void tick();
   void remove(const std::string& sid);
+  // After sessions changed (I/O thread): the count, and on_audience on 0 <-> 1 and more.
+  void sessions_changed() {
+    const std::size_t before = client_count.exchange(sessions.size());
+    if (options.on_audience && (before == 0) != sessions.empty()) options.on_audience(!sessions.empty());
+  }
   // Whether tokens are required now (any configured); a database error counts as yes.
   bool auth_enabled() const { return options.access != nullptr && options.access->enabled(); }
   // A valid token of either role.
@@ -405,7 +410,7 @@ void WsConnection::read() {
 void NotifierServer::Impl::remove(const std::string& sid) {
   // Deferred: the session may be on the call stack.
   net::post(ioc, [self = shared_from_this(), sid] {
-    if (self->sessions.erase(sid)) self->client_count = self->sessions.size();
+    if (self->sessions.erase(sid)) self->sessions_changed();
   });
 }
 
@@ -598,7 +603,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     session->set_handshake(!token.empty() && impl_->token_ok(token),
                            query["chargerId"].size() <= 255 ? query["chargerId"] : "");
     impl_->sessions.emplace(session->sid(), session);
-    impl_->client_count = impl_->sessions.size();
+    impl_->sessions_changed();
     HandshakeParams params;
     params.sid = session->sid();
     params.allow_upgrade = !websocket_transport;

@@ -49,6 +49,10 @@ struct NotifierOptions {
   std::size_t max_payload = 1000000;        // bytes of one POST body or WebSocket message
   std::size_t max_queued_packets = 1000;    // per client, then the client is dropped
   std::size_t max_clients = 10000;          // handshakes beyond this get HTTP 503
+  // Runs on the I/O thread with true when the first Engine.IO session opens (before its
+  // handshake is answered) and with false when the last one closes: the notifier's event
+  // queue is bound only while someone can receive what it carries.
+  std::function<void(bool any_client)> on_audience;
 };
 
 struct NotifierStats {

@@ -23,7 +23,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
-constexpr const char* kSimUsage = R"(genx sim — charger simulator and load generator (OCPP 1.6-J over WebSocket)
+constexpr const char* kSimUsage = R"(genx sim — charger simulator and load generator (OCPP 1.6-J and 2.0.1 over WebSocket)
 
 Usage: genx sim [OPTIONS]
   --gateway-url URL      ws://127.0.0.1:PORT/ocpp/ (loopback only; default port GATEWAY_PORT or 9000)
@@ -37,6 +37,10 @@ Usage: genx sim [OPTIONS]
   --interval S           seconds between ticks (realistic, idle; default 10)
   --session-share F      share of chargers in a session (default 0.5)
   --session-ticks N      MeterValues per session (default 20)
+  --ocpp VERSION         1.6 (default), 2.0.1, or mixed (1.6 and 2.0.1 chargers side by side,
+                         --ocpp201-share of them 2.0.1, spread evenly over the ids)
+  --ocpp201-share F      share of 2.0.1 chargers in a mixed fleet, 0 to 1 (default 0.5;
+                         implies --ocpp mixed)
   --id-tag TAG           id tag to authorize with (default SIMTAG)
   --car-max-current A    amperes per phase a car draws when no charging profile limits it
                          (default 32); accepted profiles cap it (MeterValues report Current.Import)
@@ -102,6 +106,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
   cl.sim.port = port_env ? static_cast<int>(parse_number("GATEWAY_PORT", port_env, 1, 65535)) : 9000;
   cl.sim.source_addresses = {"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"};
   cl.sim.script.interval = std::chrono::milliseconds(10000);
+  std::string version_given;
+  bool share_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::string value;
@@ -135,6 +141,20 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       o.script.session_ticks = static_cast<int>(parse_number(flag, value, 1, 100000));
     } else if (flag == "--car-max-current") {
       o.script.car_max_current_a = parse_number(flag, value, 0, 1000);
+    } else if (flag == "--ocpp") {
+      if (value == "1.6") {
+        o.ocpp201_share = 0;
+      } else if (value == "2.0.1") {
+        o.ocpp201_share = 1;
+      } else if (value == "mixed") {
+        if (!share_given) o.ocpp201_share = 0.5;
+      } else {
+        throw std::invalid_argument("--ocpp: expected 1.6, 2.0.1 or mixed, got \"" + value + "\"");
+      }
+      version_given = value;
+    } else if (flag == "--ocpp201-share") {
+      o.ocpp201_share = parse_number(flag, value, 0, 1);
+      share_given = true;
     } else if (flag == "--id-tag") {
       if (value.empty() || value.size() > 20) throw std::invalid_argument("--id-tag: 1-20 characters");
       o.script.id_tag = value;
@@ -167,6 +187,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     } else {
       throw std::invalid_argument("unknown option " + flag + " (see genx sim --help)");
     }
+  }
+  if (share_given && !version_given.empty() && version_given != "mixed") {
+    throw std::invalid_argument("--ocpp201-share goes with --ocpp mixed, not --ocpp " + version_given);
   }
   if (cl.sim.storm_after && cl.sim.duration.count() > 0 && *cl.sim.storm_after >= cl.sim.duration) {
     throw std::invalid_argument("--storm-after must be shorter than --duration");

@@ -92,6 +92,8 @@ void SimReport::merge(const SimReport& o) {
   connected_peak += o.connected_peak;
   connected_at_end += o.connected_at_end;
   booted += o.booted;
+  chargers_ocpp201 += o.chargers_ocpp201;
+  booted_ocpp201 += o.booted_ocpp201;
   connect_failures += o.connect_failures;
   disconnects += o.disconnects;
   calls_sent += o.calls_sent;
@@ -117,6 +119,8 @@ nlohmann::json SimReport::to_json() const {
       {"connectedPeak", connected_peak},
       {"connectedAtEnd", connected_at_end},
       {"booted", booted},
+      {"chargersOcpp201", chargers_ocpp201},
+      {"bootedOcpp201", booted_ocpp201},
       {"connectFailures", connect_failures},
       {"disconnects", disconnects},
       {"callsSent", calls_sent},
@@ -157,6 +161,8 @@ SimReport report_from_json(const nlohmann::json& j) {
   r.connected_peak = u("connectedPeak");
   r.connected_at_end = u("connectedAtEnd");
   r.booted = u("booted");
+  if (j.contains("chargersOcpp201")) r.chargers_ocpp201 = u("chargersOcpp201");
+  if (j.contains("bootedOcpp201")) r.booted_ocpp201 = u("bootedOcpp201");
   r.connect_failures = u("connectFailures");
   r.disconnects = u("disconnects");
   r.calls_sent = u("callsSent");
@@ -201,6 +207,9 @@ std::string SimReport::table() const {
   row("chargers", num(chargers));
   row("connected (peak/end)", num(connected_peak) + " / " + num(connected_at_end));
   row("booted", num(booted));
+  if (chargers_ocpp201 > 0) {
+    row("OCPP 2.0.1 (of them)", num(chargers_ocpp201) + " chargers, " + num(booted_ocpp201) + " booted");
+  }
   row("connect failures", num(connect_failures));
   row("disconnects", num(disconnects));
   row("calls sent", num(calls_sent));
@@ -263,10 +272,22 @@ ChargerScript::ChargerScript(ScriptOptions options, std::string identity, std::u
   restart();
 }
 
+bool is_ocpp201_charger(std::size_t index, double share) {
+  if (share <= 0) return false;
+  if (share >= 1) return true;
+  const auto before = static_cast<std::uint64_t>(std::floor(static_cast<double>(index) * share));
+  const auto after = static_cast<std::uint64_t>(std::floor(static_cast<double>(index + 1) * share));
+  return after > before;
+}
+
 void ChargerScript::restart() {
   boot_sequence_left_ = 3;
   boot_accepted_ = false;
+  // A 2.0.1 station reports its two EVSEs; "StatusNotification:0" becomes EVSE 2 there.
   chain_ = {"BootNotification", "StatusNotification:0", "StatusNotification:1"};
+  reports_.clear();
+  remote_stop_ = false;
+  deferred_.reset();
 }
 
 std::chrono::milliseconds ChargerScript::jittered_interval() {
@@ -313,6 +334,7 @@ double ChargerScript::draw_a(std::string_view now_iso) const {
 
 std::optional<nlohmann::json> ChargerScript::on_csms_call(std::string_view action, const nlohmann::json& payload,
                                                           std::string_view now_iso) {
+  if (options_.ocpp201) return on_csms_call_201(action, payload, now_iso);
   const double before = draw_a(now_iso);
   nlohmann::json answer;
   if (action == "SetChargingProfile") {
@@ -351,6 +373,49 @@ std::optional<nlohmann::json> ChargerScript::on_csms_call(std::string_view actio
 }
 
 PlannedCall ChargerScript::next(std::string_view now_iso) {
+  if (!options_.ocpp201) return plan(now_iso);
+  if (boot_sequence_left_ == 0 && !reports_.empty()) {
+    // A NotifyReport asked for by GetBaseReport / GetReport goes first.
+    auto [request_id, filter] = reports_.front();
+    reports_.erase(reports_.begin());
+    v16_action_ = "NotifyReport";
+    return PlannedCall{"NotifyReport", notify_report(request_id, filter, now_iso), std::chrono::milliseconds(0)};
+  }
+  PlannedCall call;
+  if (remote_stop_ && transaction_id_ && boot_sequence_left_ == 0) {
+    // RequestStopTransaction: end the session now. A deferred event of the session would
+    // follow its end: it is dropped.
+    if (deferred_ && deferred_->first.action == "TransactionEvent") deferred_.reset();
+    call.action = "StopTransaction";
+    call.payload = {{"transactionId", *transaction_id_}, {"meterStop", meter_wh_},
+                    {"timestamp", std::string(now_iso)}, {"reason", "Remote"}};
+    chain_ = {"StatusNotification:1"};
+    meter_ticks_left_ = 0;
+  } else if (deferred_ && chain_.empty()) {
+    call = std::move(deferred_->first);
+    v16_action_ = std::move(deferred_->second);
+    deferred_.reset();
+    call.delay = std::chrono::milliseconds(0);
+    return call;
+  } else {
+    call = plan(now_iso);
+  }
+  v16_action_ = call.action;
+  to_ocpp201(call, now_iso);
+  return call;
+}
+
+bool ChargerScript::has_urgent() const {
+  return options_.ocpp201 && boot_sequence_left_ == 0 &&
+         (!reports_.empty() || (remote_stop_ && transaction_id_) || !chain_.empty());
+}
+
+void ChargerScript::defer(PlannedCall waiting) {
+  if (deferred_) return;  // one is deferred already: the new one was never planned twice
+  deferred_.emplace(std::move(waiting), v16_action_);
+}
+
+PlannedCall ChargerScript::plan(std::string_view now_iso) {
   std::string now(now_iso);
   if (change_sample_at_ && transaction_id_ && boot_sequence_left_ == 0) {
     PlannedCall call;
@@ -473,7 +538,12 @@ PlannedCall ChargerScript::tick(std::string_view now_iso, std::chrono::milliseco
   return call;
 }
 
-void ChargerScript::on_result(std::string_view action, const std::optional<nlohmann::json>& answer) {
+void ChargerScript::on_result(std::string_view action_sent, const std::optional<nlohmann::json>& answer_sent) {
+  // A 2.0.1 answer is read as the answer of the 1.6 call the script planned.
+  std::optional<nlohmann::json> converted;
+  if (options_.ocpp201) converted = answer_from_ocpp201(action_sent, answer_sent);
+  const std::optional<nlohmann::json>& answer = options_.ocpp201 ? converted : answer_sent;
+  const std::string_view action = options_.ocpp201 ? std::string_view(v16_action_) : action_sent;
   if (action == "BootNotification") {
     boot_accepted_ = answer && answer->value("status", "") == "Accepted";
     if (boot_sequence_left_ > 0) {
@@ -507,6 +577,8 @@ void ChargerScript::on_result(std::string_view action, const std::optional<nlohm
   }
   if (action == "StopTransaction") {
     transaction_id_.reset();
+    tx201_id_.clear();
+    remote_stop_ = false;
     // A TxProfile ends with its transaction (OCPP 1.6 3.13.3).
     std::erase_if(profiles_, [](const smart::InstalledProfile& p) {
       return p.profile.value("chargingProfilePurpose", "") == "TxProfile";

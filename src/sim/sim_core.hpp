@@ -56,6 +56,8 @@ struct SimReport {
   std::uint64_t connected_peak = 0;       // most connected at the same time
   std::uint64_t connected_at_end = 0;     // connected when the run ended
   std::uint64_t booted = 0;               // chargers whose BootNotification was Accepted
+  std::uint64_t chargers_ocpp201 = 0;     // of the chargers, those speaking OCPP 2.0.1
+  std::uint64_t booted_ocpp201 = 0;       // of the booted, those speaking OCPP 2.0.1
   std::uint64_t connect_failures = 0;     // TCP/WebSocket connects that failed (retried)
   std::uint64_t disconnects = 0;          // connections lost unexpectedly
   std::uint64_t calls_sent = 0;
@@ -95,7 +97,13 @@ struct ScriptOptions {
   std::string id_tag = "SIMTAG";
   double car_max_current_a = 32;  // what the car draws per phase when no profile limits it
   int phases = 3;
+  bool ocpp201 = false;  // speak OCPP 2.0.1 (TransactionEvent etc.) instead of 1.6
 };
+
+// Which chargers of a fleet speak 2.0.1: charger n (its global index) does when the
+// share of 2.0.1 chargers among 0..n grows at n, so the 2.0.1 chargers are spread evenly
+// over the fleet and every process of a multi-process run agrees (share 0: none, 1: all).
+bool is_ocpp201_charger(std::size_t index, double share);
 
 struct PlannedCall {
   std::string action;
@@ -113,7 +121,7 @@ class ChargerScript {
   ChargerScript(ScriptOptions options, std::string identity, std::uint64_t seed);
 
   void restart();
-  PlannedCall next(std::string_view now_iso);
+  PlannedCall next(std::string_view now_iso);  // in the charger's OCPP version
   // answer = CALLRESULT payload, or nullopt for a CALLERROR / timeout.
   void on_result(std::string_view action, const std::optional<nlohmann::json>& answer);
   // True while the boot sequence (Boot + 2 statuses) is not fully answered.
@@ -131,7 +139,27 @@ class ChargerScript {
   // the composite limit of the accepted profiles.
   double draw_a(std::string_view now_iso) const;
 
+  bool ocpp201() const { return options_.ocpp201; }
+  // 2.0.1: a CSMS call asked for something to send now (NotifyReport, a remote start or
+  // stop, a triggered message) while the charger waits to send `waiting`: the caller
+  // hands the waiting call back with defer() and asks next() again, which sends the
+  // asked-for calls first and then the deferred one.
+  bool has_urgent() const;
+  void defer(PlannedCall waiting);
+  // The running 2.0.1 transaction's id (the station's own string), empty outside one.
+  const std::string& ocpp201_transaction_id() const { return tx201_id_; }
+
  private:
+  // OCPP 2.0.1: the 1.6 call the script planned, in its 2.0.1 form (v201_sim.cpp); the
+  // answer of the 2.0.1 call in the 1.6 form the script understands.
+  void to_ocpp201(PlannedCall& call, std::string_view now_iso);
+  std::optional<nlohmann::json> answer_from_ocpp201(std::string_view action,
+                                                    const std::optional<nlohmann::json>& answer);
+  std::optional<nlohmann::json> on_csms_call_201(std::string_view action, const nlohmann::json& payload,
+                                                 std::string_view now_iso);
+  nlohmann::json notify_report(int request_id, const nlohmann::json& filter, std::string_view now_iso);
+
+  PlannedCall plan(std::string_view now_iso);  // the next call in its 1.6 form
   PlannedCall tick(std::string_view now_iso, std::chrono::milliseconds delay);
   nlohmann::json meter_values(std::string_view at_iso);
   std::chrono::milliseconds jittered_interval();
@@ -153,6 +181,18 @@ class ChargerScript {
   std::vector<smart::InstalledProfile> profiles_;
   std::string tx_started_at_;
   std::optional<std::string> change_sample_at_;  // a draw change not yet reported
+  // OCPP 2.0.1 state: the planned 1.6 action behind the call in flight, the station's
+  // transaction id and its next seqNo, a pending remote start/stop, the device model.
+  std::string v16_action_;
+  std::string tx201_id_;
+  std::int64_t tx201_counter_ = 0;
+  std::int64_t seq_no_ = 0;
+  std::optional<std::int64_t> remote_start_id_;
+  std::optional<nlohmann::json> remote_id_token_;  // the idToken of RequestStartTransaction
+  bool remote_stop_ = false;
+  std::optional<std::pair<PlannedCall, std::string>> deferred_;  // call and its 1.6 action
+  std::vector<std::pair<int, nlohmann::json>> reports_;  // NotifyReport calls to send: requestId, filter
+  std::map<std::string, std::string> variable_values_;  // SetVariables changes: "component/variable" -> value
 };
 
 // ISO 8601 UTC with milliseconds from milliseconds since the epoch.

@@ -11,6 +11,7 @@
 
 #include "ocpp/frame.hpp"
 #include "ocpp/v16_validation.hpp"
+#include "ocpp/v201_validation.hpp"
 
 namespace genx::sim {
 
@@ -71,6 +72,7 @@ struct Charger {
   std::uint64_t next_id = 1;
   std::deque<std::string> writes;
   bool writing = false;
+  std::shared_ptr<PlannedCall> waiting;  // the next call while its pause runs
 };
 
 class Simulation {
@@ -96,8 +98,11 @@ class Simulation {
     chargers_.reserve(options_.chargers);
     for (std::size_t i = 0; i < options_.chargers; ++i) {
       std::size_t n = options_.first_index + i;
+      ScriptOptions script = options_.script;
+      script.ocpp201 = is_ocpp201_charger(n, options_.ocpp201_share);
+      if (script.ocpp201) ++report_.chargers_ocpp201;
       chargers_.push_back(std::make_unique<Charger>(*this, i, options_.id_prefix + std::to_string(n),
-                                                    options_.script, options_.seed * 1000003 + n, ioc_));
+                                                    script, options_.seed * 1000003 + n, ioc_));
     }
   }
 
@@ -234,6 +239,7 @@ class Simulation {
     }
     c.writes.clear();
     c.writing = false;
+    c.waiting.reset();
   }
 
   void mark_disconnected(Charger& c, bool unexpected) {
@@ -273,8 +279,9 @@ class Simulation {
       websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
       timeouts.handshake_timeout = std::chrono::seconds(30);
       c.ws->set_option(timeouts);
-      c.ws->set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-        req.set(beast::http::field::sec_websocket_protocol, "ocpp1.6");
+      const char* protocol = c.script.ocpp201() ? "ocpp2.0.1" : "ocpp1.6";
+      c.ws->set_option(websocket::stream_base::decorator([protocol](websocket::request_type& req) {
+        req.set(beast::http::field::sec_websocket_protocol, protocol);
         req.set(beast::http::field::user_agent, "genx-sim");
       }));
       c.ws->text(true);
@@ -315,9 +322,11 @@ class Simulation {
     if (call.delay.count() == 0) return send_call(c, std::move(call));
     std::uint64_t gen = c.generation;
     auto shared = std::make_shared<PlannedCall>(std::move(call));
+    c.waiting = shared;
     c.timer.expires_after(shared->delay);
     c.timer.async_wait([this, &c, gen, shared](beast::error_code ec) {
-      if (ec || c.generation != gen) return;
+      if (ec || c.generation != gen || c.waiting != shared) return;
+      c.waiting.reset();
       send_call(c, std::move(*shared));
     });
   }
@@ -412,7 +421,9 @@ class Simulation {
     }
     std::optional<nlohmann::json> answer;
     if (auto* result = std::get_if<ocpp::CallResult>(&frame)) {
-      if (auto violation = ocpp::v16::validate_response(c.outstanding_action, result->payload)) {
+      auto violation = c.script.ocpp201() ? ocpp::v201::validate_response(c.outstanding_action, result->payload)
+                                          : ocpp::v16::validate_response(c.outstanding_action, result->payload);
+      if (violation) {
         ++report_.invalid_responses;
         if (report_.invalid_responses <= 5) {
           spdlog::warn("sim: {} invalid {} response: {}", c.identity, c.outstanding_action,
@@ -435,6 +446,7 @@ class Simulation {
     if (was_boot && answer && answer->value("status", "") == "Accepted" && !c.ever_booted) {
       c.ever_booted = true;
       ++report_.booted;
+      if (c.script.ocpp201()) ++report_.booted_ocpp201;
     }
     if (c.in_storm && !c.script.in_boot_sequence()) {
       c.in_storm = false;
@@ -449,10 +461,17 @@ class Simulation {
   void answer_csms_call(Charger& c, const ocpp::Call& call) {
     if (auto answer = c.script.on_csms_call(call.action, call.payload, now_iso_.get())) {
       write(c, ocpp::serialize(ocpp::CallResult{call.unique_id, *answer}));
+      if (c.script.has_urgent() && c.waiting && c.outstanding_id.empty() && phase_ == Phase::kRunning) {
+        // A 2.0.1 station acts on the request now, not after its pause.
+        auto waiting = std::move(c.waiting);
+        c.timer.cancel();
+        c.script.defer(std::move(*waiting));
+        send_next(c);
+      }
       return;
     }
     nlohmann::json accepted = {{"status", "Accepted"}};
-    if (!ocpp::v16::validate_response(call.action, accepted)) {
+    if (!c.script.ocpp201() && !ocpp::v16::validate_response(call.action, accepted)) {
       write(c, ocpp::serialize(ocpp::CallResult{call.unique_id, accepted}));
     } else {
       write(c, ocpp::serialize(ocpp::CallError{call.unique_id, ocpp::ErrorCode::kNotImplemented,

@@ -2,10 +2,11 @@
 // `genx sim`: a charger simulator and load generator (Beast WebSocket client).
 //
 // run_simulation drives `chargers` virtual chargers from one I/O thread: each connects
-// (from one of the source addresses, ramped over ramp_up), runs its ChargerScript with at
-// most one call in flight (OCPP-J), validates every answer with v16::validate_response,
-// and answers calls from the CSMS (Accepted where that is a valid answer, otherwise
-// NotImplemented). It stops by itself after ramp_up + duration (duration 0: when
+// (from one of the source addresses, ramped over ramp_up) with subprotocol ocpp1.6 or,
+// for ocpp201_share of them, ocpp2.0.1, runs its ChargerScript with at most one call in
+// flight (OCPP-J), validates every answer with the validator of its version, and answers
+// calls from the CSMS (its script's answer, else Accepted where that is a valid answer,
+// otherwise NotImplemented). It stops by itself after ramp_up + duration (duration 0: when
 // `stop` becomes true), lets calls in flight finish for a moment, closes every socket
 // and returns the report. Only loopback targets are accepted (127.0.0.0/8).
 //
@@ -39,6 +40,7 @@ struct SimOptions {
   std::chrono::milliseconds call_timeout{30000};
   std::optional<std::chrono::milliseconds> storm_after;  // after ramp-up: all drop at once
   std::uint64_t seed = 1;
+  double ocpp201_share = 0;  // share of chargers speaking OCPP 2.0.1 (is_ocpp201_charger)
   bool progress = true;  // log a progress line every 10 s
 };
 

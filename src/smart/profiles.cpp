@@ -30,15 +30,23 @@ std::optional<double> number(const json& j, const char* name) {
   return f->get<double>();
 }
 
-json site_profile(int id, const char* purpose, double limit_a, int phases) {
+json site_profile(int id, const char* purpose, double limit_a, int phases, const ProfileForm& form) {
+  const std::string unit = form.rate_unit == "W" ? "W" : "A";
+  json periods =
+      json::array({{{"startPeriod", 0}, {"limit", site_limit_value(limit_a, phases, form)}, {"numberPhases", phases}}});
+  if (form.ocpp_version == "2.0.1") {
+    return json{{"id", id},
+                {"stackLevel", kSiteStackLevel},
+                {"chargingProfilePurpose", purpose},
+                {"chargingProfileKind", "Relative"},
+                {"chargingSchedule",
+                 json::array({{{"id", id}, {"chargingRateUnit", unit}, {"chargingSchedulePeriod", periods}}})}};
+  }
   return json{{"chargingProfileId", id},
               {"stackLevel", kSiteStackLevel},
               {"chargingProfilePurpose", purpose},
               {"chargingProfileKind", "Relative"},
-              {"chargingSchedule",
-               {{"chargingRateUnit", "A"},
-                {"chargingSchedulePeriod",
-                 json::array({{{"startPeriod", 0}, {"limit", schema_limit(limit_a)}, {"numberPhases", phases}}})}}}};
+              {"chargingSchedule", {{"chargingRateUnit", unit}, {"chargingSchedulePeriod", periods}}}};
 }
 
 std::optional<std::string> check_profile(const json& profile, const std::string& where) {
@@ -135,15 +143,70 @@ double schema_limit(double amperes) {
   return 0;
 }
 
-json site_tx_profile_request(std::int64_t transaction_id, int connector_id, double limit_a, int phases) {
-  json profile = site_profile(kSiteTxProfileId, "TxProfile", limit_a, phases);
+double site_limit_value(double limit_a, int phases, const ProfileForm& form) {
+  if (form.rate_unit != "W") return schema_limit(limit_a);
+  if (!(limit_a > 0) || !(form.volts > 0)) return 0;
+  return std::floor(limit_a * form.volts * std::max(1, phases) + 1e-6);
+}
+
+json site_tx_profile_request(std::int64_t transaction_id, int connector_id, double limit_a, int phases,
+                             const ProfileForm& form, const std::string& ocpp_transaction_id) {
+  json profile = site_profile(kSiteTxProfileId, "TxProfile", limit_a, phases, form);
+  if (form.ocpp_version == "2.0.1") {
+    profile["transactionId"] = ocpp_transaction_id.empty() ? std::to_string(transaction_id) : ocpp_transaction_id;
+    return json{{"evseId", connector_id}, {"chargingProfile", profile}};
+  }
   profile["transactionId"] = transaction_id;
   return json{{"connectorId", connector_id}, {"csChargingProfiles", profile}};
 }
 
-json site_default_profile_request(double limit_a, int phases) {
-  return json{{"connectorId", 0},
-              {"csChargingProfiles", site_profile(kSiteDefaultProfileId, "TxDefaultProfile", limit_a, phases)}};
+json site_default_profile_request(double limit_a, int phases, const ProfileForm& form) {
+  json profile = site_profile(kSiteDefaultProfileId, "TxDefaultProfile", limit_a, phases, form);
+  if (form.ocpp_version == "2.0.1") return json{{"evseId", 0}, {"chargingProfile", profile}};
+  return json{{"connectorId", 0}, {"csChargingProfiles", profile}};
+}
+
+std::vector<json> site_clear_requests(const std::string& ocpp_version) {
+  if (ocpp_version == "2.0.1") {
+    return {json{{"chargingProfileId", kSiteDefaultProfileId}}, json{{"chargingProfileId", kSiteTxProfileId}}};
+  }
+  return {json{{"id", kSiteDefaultProfileId}}, json{{"id", kSiteTxProfileId}}};
+}
+
+std::optional<std::string> check_profile_command_v201(std::string_view action, const json& payload) {
+  if (action != "SetChargingProfile") return std::nullopt;
+  const json* profile = field(payload, "chargingProfile");
+  if (profile == nullptr) return std::nullopt;
+  const std::string purpose = text(*profile, "chargingProfilePurpose");
+  const auto evse = number(payload, "evseId").value_or(0);
+  if (purpose == "ChargingStationMaxProfile" && evse != 0) {
+    return std::string("evseId: a ChargingStationMaxProfile is set on EVSE 0 (the charging station)");
+  }
+  if (purpose == "TxProfile") {
+    if (evse < 1) return std::string("evseId: a TxProfile is set on the EVSE of the transaction (1 or more)");
+    if (field(*profile, "transactionId") == nullptr) {
+      return std::string("chargingProfile.transactionId: a TxProfile names its transaction");
+    }
+  } else if (field(*profile, "transactionId") != nullptr) {
+    return std::string("chargingProfile.transactionId: only a TxProfile names a transaction");
+  }
+  const json* schedules = field(*profile, "chargingSchedule");
+  if (schedules == nullptr || !schedules->is_array()) return std::nullopt;
+  for (std::size_t k = 0; k < schedules->size(); ++k) {
+    const json* periods = field((*schedules)[k], "chargingSchedulePeriod");
+    if (periods == nullptr || !periods->is_array()) continue;
+    double previous = -1;
+    for (std::size_t i = 0; i < periods->size(); ++i) {
+      const auto start = number((*periods)[i], "startPeriod");
+      if (!start) continue;
+      const std::string at = "chargingProfile.chargingSchedule[" + std::to_string(k) + "].chargingSchedulePeriod[" +
+                             std::to_string(i) + "].startPeriod";
+      if (i == 0 && *start != 0) return at + ": the first period starts at 0";
+      if (*start <= previous) return at + ": periods must start in increasing order";
+      previous = *start;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> check_profile_command(std::string_view action, const json& payload) {
@@ -184,7 +247,42 @@ ProfileSummary summarize_profile_command(std::string_view action, const json& re
   const json* profile = action == "SetChargingProfile"       ? field(request, "csChargingProfiles")
                         : action == "RemoteStartTransaction" ? field(request, "chargingProfile")
                                                              : &request;
+  // The 2.0.1 forms: SetChargingProfile {evseId, chargingProfile{id, chargingSchedule:[...]}},
+  // ClearChargingProfile {chargingProfileId, chargingProfileCriteria}, a report's profile.
+  const bool v201 = (action == "SetChargingProfile" && profile == nullptr && field(request, "chargingProfile")) ||
+                    action == "ReportChargingProfiles" ||
+                    (action == "ClearChargingProfile" && (field(request, "chargingProfileId") ||
+                                                          field(request, "chargingProfileCriteria")));
+  if (action == "SetChargingProfile" && profile == nullptr) profile = field(request, "chargingProfile");
+  if (action == "ReportChargingProfiles") profile = field(request, "chargingProfile");
   if (profile == nullptr) return s;
+  if (v201) {
+    auto integer_of = [](const json& j, const char* name) -> std::optional<std::int64_t> {
+      if (auto n = number(j, name)) return static_cast<std::int64_t>(*n);
+      return std::nullopt;
+    };
+    if (action == "ClearChargingProfile") {
+      s.charging_profile_id = integer_of(request, "chargingProfileId");
+      if (const json* c = field(request, "chargingProfileCriteria")) {
+        if (auto p = text(*c, "chargingProfilePurpose"); !p.empty()) s.purpose = p;
+        s.stack_level = integer_of(*c, "stackLevel");
+      }
+      return s;
+    }
+    s.charging_profile_id = integer_of(*profile, "id");
+    if (auto p = text(*profile, "chargingProfilePurpose"); !p.empty()) s.purpose = p;
+    s.stack_level = integer_of(*profile, "stackLevel");
+    if (const json* schedules = field(*profile, "chargingSchedule"); schedules && schedules->is_array() &&
+                                                                      !schedules->empty()) {
+      const json& schedule = (*schedules)[0];
+      if (auto u = text(schedule, "chargingRateUnit"); !u.empty()) s.rate_unit = u;
+      if (const json* periods = field(schedule, "chargingSchedulePeriod"); periods && periods->is_array() &&
+                                                                            !periods->empty()) {
+        s.limit = number((*periods)[0], "limit");
+      }
+    }
+    return s;
+  }
   auto integer = [&](const char* name) -> std::optional<std::int64_t> {
     if (auto n = number(*profile, name)) return static_cast<std::int64_t>(*n);
     return std::nullopt;

@@ -21,11 +21,34 @@ inline constexpr int kSiteStackLevel = 1;
 // 0.1 (what the schema's "multipleOf": 0.1 checks), never below 0.
 double schema_limit(double amperes);
 
-// The SetChargingProfile payload of the allocation: a Relative profile in amperes, one
-// period from 0 s with `phases` phases.
+// How a charger takes the allocation's profiles: its protocol version, the unit ("A", or
+// "W": limit_a x volts x phases, rounded down to a whole watt) and the volts per phase.
+struct ProfileForm {
+  std::string ocpp_version = "1.6";
+  std::string rate_unit = "A";
+  double volts = 230;
+};
+
+// The limit as sent in `unit`: schema_limit(limit_a), or whole watts.
+double site_limit_value(double limit_a, int phases, const ProfileForm& form);
+
+// The SetChargingProfile payload of the allocation: a Relative profile, one period from
+// 0 s with `phases` phases. 1.6: {connectorId, csChargingProfiles}; 2.0.1: {evseId,
+// chargingProfile: {id, ..., chargingSchedule: [{id, chargingRateUnit, ...}]}} with the
+// station's transactionId (text) for a TxProfile.
 nlohmann::json site_tx_profile_request(std::int64_t transaction_id, int connector_id, double limit_a,
-                                       int phases);
-nlohmann::json site_default_profile_request(double limit_a, int phases);
+                                       int phases, const ProfileForm& form = {},
+                                       const std::string& ocpp_transaction_id = "");
+nlohmann::json site_default_profile_request(double limit_a, int phases, const ProfileForm& form = {});
+
+// The ClearChargingProfile payloads that remove what the allocation installed (the
+// TxDefaultProfile and the TxProfile, by id), in the charger's version.
+std::vector<nlohmann::json> site_clear_requests(const std::string& ocpp_version);
+
+// What the api checks beyond the OCPP 2.0.1 schema of SetChargingProfile /
+// ClearChargingProfile / GetCompositeSchedule: a ChargingStationMaxProfile only on EVSE 0,
+// a TxProfile on an EVSE above 0 with a transactionId, periods from 0 and increasing.
+std::optional<std::string> check_profile_command_v201(std::string_view action, const nlohmann::json& payload);
 
 // What the api checks beyond the schema of SetChargingProfile / RemoteStartTransaction /
 // ClearChargingProfile / GetCompositeSchedule payloads (OCPP 1.6 rules the schema cannot

@@ -28,6 +28,7 @@ struct SiteSettings {
   double max_current_a = 0;  // per phase
   int phases = 3;
   double min_current_a = 6;
+  std::optional<double> max_power_w{};  // the grid limit in watts, when set (besides max_current_a)
 };
 
 // A charger in a site, with its own bounds and the TxDefaultProfile GenX keeps on it.
@@ -38,6 +39,10 @@ struct SiteMember {
   int priority = 0;
   std::optional<double> default_limit_a;  // the TxDefaultProfile limit last sent
   std::string default_status = "none";    // what the charger answered (ProfileStatus text)
+  // The charger's stored configuration ChargingScheduleAllowedChargingRateUnit, if known
+  // ("Current", "Power", "Current,Power"): the unit its profiles are sent in.
+  std::optional<std::string> allowed_rate_units{};
+  std::string ocpp_version = "1.6";  // "2.0.1": profiles go out in the 2.0.1 form
 };
 
 // A running transaction on a charger of the site.
@@ -47,6 +52,9 @@ struct SiteSession {
   std::int64_t transaction_id = 0;
   std::string started_at;
   std::optional<double> measured_a;  // latest Current.Import (highest phase), amperes
+  std::string id_tag{};
+  std::optional<int> tag_priority{};   // the id tag's priority (tag_priorities), when set
+  std::string ocpp_transaction_id{};  // a 2.0.1 station's own transactionId ("" for 1.6)
 };
 
 // The TxProfile limit GenX last sent for a running transaction.
@@ -67,6 +75,23 @@ struct ProfileRecord {
   std::string source;  // "api" (an operator) or "site" (the allocation)
   nlohmann::json request;
   std::string status;  // the charger's status, or the outcome (timeout, offline, CallError code)
+};
+
+// A priority for the sessions of one id tag (over the charger's priority).
+struct TagPriority {
+  std::string id_tag;
+  int priority = 0;
+  std::string updated_at;
+};
+
+// A charger that left a site (taken out, moved to another, or its site deleted): the
+// profiles GenX installed there are to be cleared.
+struct SiteDeparture {
+  std::string charge_point_id;
+  std::string site_id;
+  std::string left_at;
+  std::string ocpp_version = "1.6";  // "" when GenX never saw the charger (nothing to clear)
+  std::string now_in_site{};  // the site the charger is in now ("" when none)
 };
 
 // What the allocation needs of one site, read in one transaction (a consistent view).
@@ -107,6 +132,17 @@ class SiteStore {
   // {chargePointId, profiles:[{id, connectorId, action, source, chargingProfileId,
   // purpose, stackLevel, transactionId, limit, request, status, sentAt}]}, newest first.
   virtual nlohmann::json charging_profiles(std::string_view charge_point_id, int limit) = 0;
+
+  // Priorities per id tag (-100..100): a session charging with the tag ranks by it.
+  virtual void put_tag_priority(std::string_view id_tag, int priority) = 0;
+  virtual bool delete_tag_priority(std::string_view id_tag) = 0;
+  virtual std::vector<TagPriority> tag_priorities() = 0;
+
+  // Chargers that left a site since their profiles were last cleared (delete_site_member,
+  // delete_site and moving a charger to another site record one; putting it back in its
+  // site forgets it). forget_departure removes the record when it is still the same.
+  virtual std::vector<SiteDeparture> site_departures() = 0;
+  virtual void forget_departure(std::string_view charge_point_id, std::string_view left_at) = 0;
 
   // Takes or renews the site's lease for `holder` until now + ttl; false when another
   // holder's lease has not expired.

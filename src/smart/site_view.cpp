@@ -43,12 +43,14 @@ std::optional<std::string> check_id(std::string_view what, std::string_view id) 
   return std::nullopt;
 }
 
-std::variant<SiteSettings, std::string> parse_site(std::string_view site_id, const json& body) {
+std::variant<SiteSettings, std::string> parse_site(std::string_view site_id, const json& body, double volts) {
   if (auto e = check_id("siteId", site_id)) return *e;
-  if (!body.is_object()) return std::string("body: expected a JSON object {name, maxCurrentA, phases, minCurrentA}");
+  if (!body.is_object()) {
+    return std::string("body: expected a JSON object {name, maxCurrentA, maxPowerW, phases, minCurrentA}");
+  }
   for (const auto& [key, value] : body.items()) {
-    if (key != "name" && key != "maxCurrentA" && key != "phases" && key != "minCurrentA") {
-      return "unknown field " + key + " (expected name, maxCurrentA, phases, minCurrentA)";
+    if (key != "name" && key != "maxCurrentA" && key != "maxPowerW" && key != "phases" && key != "minCurrentA") {
+      return "unknown field " + key + " (expected name, maxCurrentA, maxPowerW, phases, minCurrentA)";
     }
   }
   SiteSettings site;
@@ -60,16 +62,57 @@ std::variant<SiteSettings, std::string> parse_site(std::string_view site_id, con
     }
     site.name = it->get<std::string>();
   }
-  if (!body.contains("maxCurrentA")) return std::string("maxCurrentA: required (amperes per phase)");
-  std::optional<double> max, min, phases;
+  auto given = [&](const char* name) { return body.contains(name) && !body[name].is_null(); };
+  if (!given("maxCurrentA") && !given("maxPowerW")) {
+    return std::string("maxCurrentA: required (amperes per phase), or maxPowerW (watts)");
+  }
+  std::optional<double> max, power, min, phases;
   if (auto e = number_field(body, "maxCurrentA", 0, 100000, max)) return *e;
+  if (auto e = number_field(body, "maxPowerW", 0, 100000000, power)) return *e;
   if (auto e = number_field(body, "minCurrentA", 0, 1000, min)) return *e;
   if (auto e = number_field(body, "phases", 1, 3, phases)) return *e;
   if (phases && *phases != 1 && *phases != 3) return std::string("phases: 1 or 3");
-  site.max_current_a = *max;
   site.min_current_a = min.value_or(6);
   site.phases = phases ? static_cast<int>(*phases) : 3;
+  site.max_power_w = power;
+  if (max) {
+    site.max_current_a = *max;
+  } else {
+    if (!(volts > 0)) return std::string("maxPowerW: no nominal voltage to convert it with");
+    site.max_current_a = std::floor(*power / (volts * site.phases) * 10 + 1e-9) / 10;
+  }
   return site;
+}
+
+double site_limit_a(const SiteSettings& site, double volts) {
+  double limit = site.max_current_a;
+  if (site.max_power_w && volts > 0 && site.phases > 0) {
+    limit = std::min(limit, *site.max_power_w / (volts * site.phases));
+  }
+  return std::max(0.0, limit);
+}
+
+std::string charging_rate_unit(const std::optional<std::string>& allowed) {
+  if (!allowed) return "A";
+  std::string lower;
+  for (char c : *allowed) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower.find("current") != std::string::npos) return "A";
+  if (lower.find("power") != std::string::npos) return "W";
+  return "A";
+}
+
+std::variant<int, std::string> parse_tag_priority(std::string_view id_tag, const json& body) {
+  if (id_tag.empty() || id_tag.size() > 36) return std::string("idTag: 1 to 36 characters");
+  if (!body.is_object()) return std::string("body: expected a JSON object {priority}");
+  for (const auto& [key, value] : body.items()) {
+    if (key != "priority") return "unknown field " + key + " (expected priority)";
+  }
+  if (!body.contains("priority")) return std::string("priority: required (-100..100)");
+  std::optional<double> priority;
+  if (auto e = number_field(body, "priority", -100, 100, priority)) return *e;
+  if (!priority) return std::string("priority: required (-100..100)");
+  if (*priority != std::floor(*priority)) return std::string("priority: expected a whole number");
+  return static_cast<int>(*priority);
 }
 
 std::variant<SiteMember, std::string> parse_member(std::string_view charge_point_id, const json& body) {
@@ -112,6 +155,7 @@ std::vector<ChargerInput> allocation_inputs(const SiteState& state) {
       c.connector_id = session->connector_id;
       c.started_at = session->started_at;
       c.measured_a = session->measured_a;
+      if (session->tag_priority) c.priority = *session->tag_priority;
       auto limit = std::find_if(state.limits.begin(), state.limits.end(), [&](const SessionLimit& l) {
         return l.transaction_id == session->transaction_id;
       });
@@ -132,13 +176,36 @@ std::vector<ChargerInput> allocation_inputs(const SiteState& state) {
   return inputs;
 }
 
-json site_document(const SiteState& state) {
+std::vector<LimitChange> session_default_changes(const SiteState& state, const std::vector<ChargerInput>& inputs,
+                                                 const AllocationResult& result) {
+  std::vector<LimitChange> changes;
+  for (std::size_t i = 0; i < inputs.size() && i < result.chargers.size() && i < state.members.size(); ++i) {
+    const auto& in = inputs[i];
+    const auto& out = result.chargers[i];
+    const auto& member = state.members[i];
+    if (!in.transaction_id || out.worst_case) continue;
+    const double minimum = std::min(member.min_current_a.value_or(state.site.min_current_a), in.max_current_a);
+    const double want = std::min(minimum, out.limit_a);
+    const bool known = member.default_status == "accepted" && member.default_limit_a.has_value();
+    if (known && *member.default_limit_a <= want + 1e-6) continue;
+    changes.push_back(LimitChange{member.charge_point_id, std::nullopt, 0, want});
+  }
+  return changes;
+}
+
+json site_document(const SiteState& state, double volts) {
   json chargers = json::array();
   json allocations = json::array();
   json defaults = json::array();
   double allocated = 0;
   double measured = 0;
   const auto inputs = allocation_inputs(state);
+  auto unit_of = [&](const std::string& id) {
+    for (const auto& m : state.members) {
+      if (m.charge_point_id == id) return charging_rate_unit(m.allowed_rate_units);
+    }
+    return std::string("A");
+  };
   for (const auto& c : inputs) {
     chargers.push_back(c.charge_point_id);
     const bool known = c.in_force_a.has_value() &&
@@ -153,15 +220,22 @@ json site_document(const SiteState& state) {
                                  {"limitA", counted},
                                  {"measuredA", c.measured_a ? json(*c.measured_a) : json()},
                                  {"paused", known && counted == 0},
+                                 {"priority", c.priority},
+                                 {"rateUnit", unit_of(c.charge_point_id)},
                                  {"status", to_string(c.status)}});
     } else {
-      defaults.push_back(json{{"chargePointId", c.charge_point_id}, {"limitA", counted}, {"status", to_string(c.status)}});
+      defaults.push_back(json{{"chargePointId", c.charge_point_id},
+                              {"limitA", counted},
+                              {"rateUnit", unit_of(c.charge_point_id)},
+                              {"status", to_string(c.status)}});
     }
   }
   auto tenth = [](double v) { return std::round(v * 10) / 10; };
   return json{{"id", state.site.id},
               {"name", state.site.name},
               {"maxCurrentA", state.site.max_current_a},
+              {"maxPowerW", state.site.max_power_w ? json(*state.site.max_power_w) : json()},
+              {"limitA", std::floor(site_limit_a(state.site, volts) * 10 + 1e-9) / 10},
               {"phases", state.site.phases},
               {"minCurrentA", state.site.min_current_a},
               {"chargers", chargers},

@@ -34,6 +34,7 @@ const std::vector<std::string> kTables = {
     "api_tokens",        "retention_horizon", "transaction_events", "device_model",
     "reservations",      "sites",            "site_chargers",
     "site_session_limits", "site_leases",    "charging_profiles",
+    "tag_priorities",    "site_departures",
     "firmware_state",    "firmware_history", "firmware_campaigns", "firmware_campaign_targets"};
 
 // Tables whose arrival order is the SQLite rowid and a PostgreSQL identity column "id"

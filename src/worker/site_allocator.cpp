@@ -41,6 +41,16 @@ std::int64_t now_ms() {
       .count();
 }
 
+// What one round knows beside the plan: the limits in force before it (a session's
+// TxProfile, or an idle charger's default; and apart from that each TxDefaultProfile),
+// the form of each charger's profiles, the station's own transaction ids (2.0.1).
+struct Round {
+  std::map<std::string, std::optional<double>> in_force;
+  std::map<std::string, std::optional<double>> defaults;
+  std::map<std::string, smart::ProfileForm> forms;
+  std::map<std::int64_t, std::string> station_tx_ids;
+};
+
 // What became of one profile sent.
 struct Sent {
   smart::LimitChange change;
@@ -106,6 +116,7 @@ struct SiteAllocator::Impl {
           if (is_stopping()) break;
           run_site(site);
         }
+        if (!is_stopping()) clear_departures();
       } catch (const std::exception& e) {
         spdlog::warn("site allocation: {} (retrying in the next round)", e.what());
         store.reset();  // a fresh connection next round
@@ -164,19 +175,32 @@ struct SiteAllocator::Impl {
         in.status = smart::ProfileStatus::kNone;
       }
     }
-    const smart::SiteLimit limit{site.max_current_a, site.phases, site.min_current_a};
+    // A limit in watts counts at the nominal voltage (the lower of the two limits).
+    const smart::SiteLimit limit{smart::site_limit_a(site, config.smart_nominal_voltage), site.phases,
+                                 site.min_current_a};
     const auto result = smart::allocate(limit, inputs);
-    const auto plan = smart::plan_changes(inputs, result);
+    auto plan = smart::plan_changes(inputs, result);
+    for (auto& change : smart::session_default_changes(state, inputs, result)) plan.lowerings.push_back(change);
     if (plan.empty()) return;
-    std::map<std::string, std::optional<double>> in_force;
-    for (const auto& in : inputs) in_force[in.charge_point_id] = in.in_force_a;
+    Round round;
+    for (const auto& in : inputs) round.in_force[in.charge_point_id] = in.in_force_a;
+    for (const auto& m : state.members) {
+      const bool known = m.default_status == "accepted" || m.default_status == "offline";
+      round.defaults[m.charge_point_id] = known ? m.default_limit_a : std::nullopt;
+    }
+    // Each charger gets its profiles in its version and unit (ChargingScheduleAllowedChargingRateUnit).
+    for (const auto& m : state.members) {
+      round.forms[m.charge_point_id] =
+          smart::ProfileForm{m.ocpp_version, smart::charging_rate_unit(m.allowed_rate_units), config.smart_nominal_voltage};
+    }
+    for (const auto& session : state.sessions) round.station_tx_ids[session.transaction_id] = session.ocpp_transaction_id;
 
-    auto lowered = send_all(site, plan.lowerings, in_force);
+    auto lowered = send_all(site, plan.lowerings, round);
     bool all_accepted = true;
     for (const auto& s : lowered) all_accepted = all_accepted && s.status == smart::ProfileStatus::kAccepted;
     std::vector<Sent> raised;
     if (all_accepted) {
-      raised = send_all(site, plan.raises, in_force);
+      raised = send_all(site, plan.raises, round);
     } else if (!plan.raises.empty()) {
       spdlog::info("site {}: {} raise(s) held back: a lowering was not accepted", site.id, plan.raises.size());
     }
@@ -188,14 +212,22 @@ struct SiteAllocator::Impl {
   // Sends the changes at once and waits for every answer (each bounded by the command
   // timeout); records each and what is in force afterwards.
   std::vector<Sent> send_all(const smart::SiteSettings& site, const std::vector<smart::LimitChange>& changes,
-                             const std::map<std::string, std::optional<double>>& in_force) {
+                             const Round& round) {
     std::vector<std::future<api::CommandResult>> futures;
     std::vector<json> requests;
     for (const auto& change : changes) {
+      smart::ProfileForm form;
+      if (auto f = round.forms.find(change.charge_point_id); f != round.forms.end()) form = f->second;
+      std::string station_tx;
+      if (change.transaction_id) {
+        if (auto t = round.station_tx_ids.find(*change.transaction_id); t != round.station_tx_ids.end()) {
+          station_tx = t->second;
+        }
+      }
       json request = change.transaction_id
                          ? smart::site_tx_profile_request(*change.transaction_id, change.connector_id, change.limit_a,
-                                                          site.phases)
-                         : smart::site_default_profile_request(change.limit_a, site.phases);
+                                                          site.phases, form, station_tx)
+                         : smart::site_default_profile_request(change.limit_a, site.phases, form);
       auto promise = std::make_shared<std::promise<api::CommandResult>>();
       futures.push_back(promise->get_future());
       requests.push_back(request);
@@ -206,8 +238,9 @@ struct SiteAllocator::Impl {
     for (std::size_t i = 0; i < changes.size(); ++i) {
       Sent s;
       s.change = changes[i];
-      auto it = in_force.find(changes[i].charge_point_id);
-      if (it != in_force.end()) s.was_in_force = it->second;
+      const auto& known = changes[i].transaction_id ? round.in_force : round.defaults;
+      auto it = known.find(changes[i].charge_point_id);
+      if (it != known.end()) s.was_in_force = it->second;
       const auto result = futures[i].get();  // always completes: the command timeout ends it
       if (result.reply && result.reply->outcome == messages::CommandOutcome::kResult) {
         s.answer = result.reply->payload.value("status", "");
@@ -243,10 +276,67 @@ struct SiteAllocator::Impl {
     return sent;
   }
 
+  // The chargers that left a site: ClearChargingProfile for the TxDefaultProfile and the
+  // TxProfile GenX installed (by id, so an operator's own profiles stay), each recorded.
+  // One worker at a time (a lease on a name no site can have); a charger that is offline
+  // is tried again every 10 s; one already in another site is only forgotten (that site's
+  // profiles replace ours under the same ids).
+  void clear_departures() {
+    const auto ttl = 3 * config.smart_command_timeout.count() + 5000;
+    const auto departures = store->site_departures();
+    if (departures.empty()) return;
+    try {
+      if (!store->acquire_site_lease("#departures", holder, now_ms(), ttl)) return;
+    } catch (const csms::TransientStoreError&) {
+      return;
+    }
+    for (const auto& d : departures) {
+      if (is_stopping()) return;
+      if (!d.now_in_site.empty() || d.ocpp_version.empty()) {
+        retrying([&] { store->forget_departure(d.charge_point_id, d.left_at); });
+        continue;
+      }
+      auto& last = retried_at["departure:" + d.charge_point_id];
+      const auto now = now_ms();
+      if (last != 0 && now - last < 10000) continue;
+      last = now;
+      const auto requests = smart::site_clear_requests(d.ocpp_version);
+      std::vector<std::future<api::CommandResult>> futures;
+      for (const auto& request : requests) {
+        auto promise = std::make_shared<std::promise<api::CommandResult>>();
+        futures.push_back(promise->get_future());
+        commands.send(d.charge_point_id, "ClearChargingProfile", request,
+                      [promise](api::CommandResult r) { promise->set_value(std::move(r)); });
+      }
+      bool answered = true;
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        const auto result = futures[i].get();
+        std::string answer;
+        if (result.reply && result.reply->outcome == messages::CommandOutcome::kResult) {
+          answer = result.reply->payload.value("status", "");
+        } else if (result.reply && result.reply->outcome == messages::CommandOutcome::kCallError) {
+          answer = "CallError " + result.reply->error_code;
+        } else {
+          answer = result.offline ? "offline" : result.timed_out ? "timeout" : "not sent";
+          answered = false;
+        }
+        retrying([&] {
+          store->record_profile({d.charge_point_id, 0, "ClearChargingProfile", "site", requests[i], answer});
+        });
+      }
+      spdlog::info("{} left site {}: its site profiles {}", d.charge_point_id, d.site_id,
+                   answered ? "cleared" : "not cleared yet (offline: tried again)");
+      if (answered) {
+        retrying([&] { store->forget_departure(d.charge_point_id, d.left_at); });
+        retried_at.erase("departure:" + d.charge_point_id);
+      }
+    }
+  }
+
   void publish_changed(const smart::SiteSettings& site) {
     auto state = store->site_state(site.id);
     if (!state) return;
-    json document = smart::site_document(*state);
+    json document = smart::site_document(*state, config.smart_nominal_voltage);
     messages::DomainEvent event{"site.allocation.changed", "", {}};
     event.fields = json::object();
     event.fields["siteId"] = site.id;

@@ -26,6 +26,7 @@
 
 #include "app/logging.hpp"
 #include "app/retention.hpp"
+#include "broker/ack_barrier.hpp"
 #include "broker/retry.hpp"
 #include "csms/processor.hpp"
 #include "messages/envelope.hpp"
@@ -47,35 +48,44 @@ using app::LogContext;
 using app::Pruner;
 namespace worker_metrics = app::worker_metrics;
 
-// Acks the delivery once every publish it caused is confirmed; a refused publish sends
-// it back to the queue (the reply and events are idempotent on redelivery).
-struct AckBarrier {
-  AckBarrier(broker::BrokerClient& b, broker::Delivery d, int publishes)
-      : broker(b), delivery(std::move(d)), remaining(publishes) {}
-  broker::BrokerClient& broker;
-  broker::Delivery delivery;
-  std::atomic<int> remaining;
-  std::atomic<bool> failed{false};
-  std::atomic<int> outcome_seen{0};  // the last outcome that was not kConfirmed
-
-  void done(broker::PublishOutcome outcome) {
-    if (outcome != broker::PublishOutcome::kConfirmed) {
-      failed = true;
-      outcome_seen = static_cast<int>(outcome);
+// Acks the delivery once every publish it caused is confirmed (broker/ack_barrier.hpp:
+// a refused publish is sent again after a backoff, the delivery held meanwhile; a lost
+// connection or giving up hands it back; the reply and events are idempotent on
+// redelivery). `on_confirmed` runs just before the ack.
+void settle_after_publishes(broker::BrokerClient& broker, broker::DelayedTasks& later,
+                            broker::Delivery delivery, std::vector<broker::Message> publishes,
+                            std::function<void()> on_confirmed = {}) {
+  broker::AckBarrierHooks hooks;
+  hooks.publish = [&broker](broker::Message m, broker::BrokerClient::PublishCallback cb) {
+    broker.publish(std::move(m), std::move(cb));
+  };
+  hooks.schedule = [&later](std::chrono::milliseconds delay, broker::DelayedTasks::Task task) {
+    return later.schedule(delay, std::move(task));
+  };
+  hooks.on_republish = [id = delivery.message_id](const broker::Message& m, broker::PublishOutcome o,
+                                                  int attempt, std::chrono::milliseconds delay) {
+    worker_metrics::republished();
+    // The first refusal of a message and then every 5th: a refusing node refuses many.
+    if (attempt == 1 || attempt % 5 == 0) {
+      spdlog::warn("publish {} for {} {} (attempt {}); publishing it again in {} ms, the message held",
+                   m.message_id, id, broker::outcome_name(o), attempt, delay.count());
     }
-    if (--remaining == 0) {
-      if (failed) {
-        spdlog::warn("publish for {} not confirmed (outcome {}); returning the message to the queue",
-                     delivery.message_id, outcome_seen.load());
-        broker.nack(delivery, true);
-        worker_metrics::nacked(true);
-      } else {
-        broker.ack(delivery);
-        worker_metrics::acked();
-      }
+  };
+  hooks.finish = [&broker, delivery = std::move(delivery), on_confirmed = std::move(on_confirmed)](
+                     bool confirmed, broker::PublishOutcome o) {
+    if (confirmed) {
+      if (on_confirmed) on_confirmed();
+      broker.ack(delivery);
+      worker_metrics::acked();
+    } else {
+      spdlog::warn("publish for {} not confirmed ({}); returning the message to the queue",
+                   delivery.message_id, broker::outcome_name(o));
+      broker.nack(delivery, true);
+      worker_metrics::nacked(true);
     }
-  }
-};
+  };
+  broker::AckBarrier::publish_all(std::move(publishes), std::move(hooks));
+}
 
 // The ready frame for a gateway that sends envelope version 2 (it forwards it to the
 // charger as is); the older {"uniqueId",...} form for a gateway not yet upgraded, which
@@ -150,12 +160,15 @@ int run(const Config& config) {
     message.body = messages::encode_event(event, messages::format_timestamp(now_millis()));
     broker.publish(std::move(message), [](broker::PublishOutcome) {});
   };
+  // Republishes of refused publishes (broker/ack_barrier.hpp), on a thread of their own.
+  broker::DelayedTasks later;
   broker::RetryDelays retry_delays;
   for (auto ms : config.names.retry_delays_ms) retry_delays.emplace_back(ms);
   // Sends a copy to a delay queue or the DLQ; acks the original once it is confirmed.
   auto reroute = [&](broker::Delivery&& d, broker::Message copy) {
-    auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
-    broker.publish(std::move(copy), [barrier](broker::PublishOutcome o) { barrier->done(o); });
+    std::vector<broker::Message> one;
+    one.push_back(std::move(copy));
+    settle_after_publishes(broker, later, std::move(d), std::move(one));
   };
   // The gateway awaits calls that need a decision (reply_to set): once the DLQ holds the
   // message, tell it at once that the call failed instead of letting it time out. The
@@ -186,20 +199,22 @@ int run(const Config& config) {
     spdlog::error("message {} dead-lettered to {}: {}", copy.message_id, copy.routing_key, reason);
     worker_metrics::nacked(false);
     auto answer = failure_answer(d, unique_id, envelope_version);
-    auto barrier = std::make_shared<AckBarrier>(broker, std::move(d), 1);
-    // Answered only once the DLQ copy is confirmed: a refused copy goes back to the
-    // queue (AckBarrier) and will still be processed, so the charger keeps waiting.
-    broker.publish(std::move(copy), [&broker, barrier, answer](broker::PublishOutcome o) mutable {
-      if (o == broker::PublishOutcome::kConfirmed && answer) {
+    std::vector<broker::Message> one;
+    one.push_back(std::move(copy));
+    // Answered only once the DLQ copy is confirmed: a copy that is never confirmed goes
+    // back to the queue and will still be processed, so the charger keeps waiting.
+    std::function<void()> send_answer;
+    if (answer) {
+      send_answer = [&broker, answer = std::make_shared<broker::Message>(std::move(*answer))] {
         std::string id = answer->correlation_id;
         broker.publish(std::move(*answer), [id = std::move(id)](broker::PublishOutcome r) {
           if (r != broker::PublishOutcome::kConfirmed) {
             spdlog::warn("error answer for dead-lettered call {} not confirmed", id);
           }
         });
-      }
-      barrier->done(o);
-    });
+      };
+    }
+    settle_after_publishes(broker, later, std::move(d), std::move(one), std::move(send_answer));
   };
 
   // One message: its decoded envelope (or why it is unreadable) and its outcome.
@@ -282,8 +297,8 @@ int run(const Config& config) {
     }
     if (!outcome->duplicate &&
         (envelope.message_type == "StartTransaction" || envelope.message_type == "StopTransaction" ||
-         envelope.message_type == "MeterValues")) {
-      allocator.poke();  // a session started or stopped, or its draw changed
+         envelope.message_type == "MeterValues" || envelope.message_type == "TransactionEvent")) {
+      allocator.poke();  // a session started or stopped, or its draw changed (1.6 or 2.0.1)
     }
     double processing_seconds = worker_metrics::seconds_since(taken_at);
     worker_metrics::processed(envelope.message_type, outcome->duplicate, processing_seconds,
@@ -296,12 +311,7 @@ int run(const Config& config) {
       worker_metrics::acked();
       return;
     }
-    auto barrier = std::make_shared<AckBarrier>(broker, std::move(*delivery),
-                                                static_cast<int>(publishes.size()));
-    for (auto& message : publishes) {
-      broker.publish(std::move(message),
-                     [barrier](broker::PublishOutcome o) { barrier->done(o); });
-    }
+    settle_after_publishes(broker, later, std::move(*delivery), std::move(publishes));
   };
 
   return role.run([&] {
@@ -341,6 +351,8 @@ int run(const Config& config) {
     allocator.stop();
     firmware_campaigns.stop();
     if (pruner) pruner->stop();
+    // Deliveries held for a republish are handed back now, before the broker closes.
+    later.stop();
   });
 }
 

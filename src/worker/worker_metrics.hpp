@@ -59,6 +59,13 @@ inline metrics::Counter& retries() {
   return c.with();
 }
 
+inline metrics::Counter& republishes() {
+  static auto& c = metrics::registry().counter(
+      "genx_worker_republished_total",
+      "publishes the broker refused that the worker sent again after a backoff (the message held)");
+  return c.with();
+}
+
 // Registers the counters at start, so /metrics shows them at 0 before the first event
 // (an alert on their rate needs the series to exist).
 inline void declare() {
@@ -69,9 +76,11 @@ inline void declare() {
   nacks();
   dead_lettered();
   retries();
+  republishes();
 }
 
 inline void acked() { acks().inc(); }
+inline void republished() { republishes().inc(); }
 
 // requeue=false dead-letters the message (to the DLQ).
 inline void nacked(bool requeue) {

@@ -147,6 +147,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
       reservationId: String(reservation.body.id),
       siteId: 'oas-site',
+      idTag: 'OAS-PRIO',
       campaignId: String(firmware.body.id),
     };
     assert.equal((await request(stack, 'PUT', '/api/sites/oas-site', { body: { maxCurrentA: 32 } })).status, 201);
@@ -162,11 +163,13 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'POST /api/chargers/{chargePointId}/reservations': { connectorId: 0, idTag: 'OAS-TAG', expiryDate: new Date(Date.now() + 3600_000).toISOString() },
       'PUT /api/sites/{siteId}': { name: 'OAS', maxCurrentA: 40, phases: 3 },
       'PUT /api/sites/{siteId}/chargers/{chargePointId}': { maxCurrentA: 16 },
+      'PUT /api/tag-priorities/{idTag}': { priority: 5 },
       'POST /api/firmware/campaigns': { location: 'https://firmware.example.com/oas-2.bin', chargePointIds: ['OAS-CP1'] },
     };
     const seen = [];
     const destructive = (o) => {
       if (o.method === 'DELETE' && o.path === '/api/sites/{siteId}') return 2; // after its charger routes
+      if (o.method === 'DELETE' && o.path === '/api/tag-priorities/{idTag}') return 2; // after its PUT
       return o.path.startsWith('/api/dlq') && o.method !== 'GET' ? 1 : 0;
     };
     for (const { path: p, method, op } of operations(doc).sort((a, b) => destructive(a) - destructive(b))) {

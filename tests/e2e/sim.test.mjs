@@ -122,7 +122,7 @@ test('genx sim: a realistic run over two processes is fully answered, valid, and
   });
 });
 
-test('genx run --sim-chargers 2 starts demo chargers that show in the API', async () => {
+test('genx run --sim-chargers 2 starts demo chargers that show in the API, a 1.6 charger and a 2.0.1 station', async () => {
   const stack = await Stack.create('simdemo', { GENX_SIM_CHARGERS: '2' });
   stacks.push(stack);
   await stack.diagnose(async () => {
@@ -133,5 +133,9 @@ test('genx run --sim-chargers 2 starts demo chargers that show in the API', asyn
       return found.length === 2 && found.every((c) => c.connectors.length >= 2) ? found : null;
     }, { timeout: 20000, what: 'two DEMO- chargers with their connectors' });
     assert.deepEqual(demo.map((c) => c.chargePointId).sort(), ['DEMO-0', 'DEMO-1']);
+    // GENX_SIM_OCPP=mixed (the default): both versions side by side.
+    const versions = {};
+    for (const cp of ['DEMO-0', 'DEMO-1']) versions[cp] = (await api.getJson(stack, `/api/chargers/${cp}`)).body.ocppVersion;
+    assert.deepEqual(versions, { 'DEMO-0': '1.6', 'DEMO-1': '2.0.1' });
   });
 });

@@ -254,7 +254,10 @@ test('10 sim chargers behind a smaller limit: never above it, minimum or paused,
       const s = await site('sim-site');
       const now = Date.now();
       const grace = now - limitChangedAt < 5000;
-      if (!grace && s.allocatedA > s.maxCurrentA + 1e-6) violations.push(`allocated ${s.allocatedA} A > ${s.maxCurrentA} A`);
+      if (!grace && s.allocatedA > s.maxCurrentA + 1e-6) {
+        // With the site document: which charger is counted at what, and why (its status).
+        violations.push(`allocated ${s.allocatedA} A > ${s.maxCurrentA} A: ${JSON.stringify([...s.allocations, ...s.defaults].map((x) => [x.chargePointId, x.limitA, x.status]))}`);
+      }
       for (const x of s.allocations) {
         if (!(x.limitA === 0 || x.limitA >= 6)) violations.push(`session ${x.transactionId} at ${x.limitA} A`);
         if (x.limitA === 0) pausedSeen += 1;

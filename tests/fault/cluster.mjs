@@ -12,14 +12,19 @@
 //    call in the database exactly once; read with psql, not through GenX): chargers spread
 //    over both gateways (a charger whose gateway is gone reconnects to the other, as
 //    behind a load balancer); meanwhile the RabbitMQ node leading ocpp_messages is
-//    stopped (and started again later), one ocpp-worker per host is SIGKILLed, then host
+//    stopped (and started again later), one ocpp-worker per host is SIGKILLed, PostgreSQL
+//    is restarted (stopped, then started again: every pooled connection dies), then host
 //    A's supervisor is SIGKILLed with every role it runs. Then: 0 answered calls lost,
 //    0 duplicated, nothing dead-lettered, and ocpp_messages (both classes, retries) drains.
 //
-//   node tests/fault/cluster.mjs   (needs build/genx or GENX_BIN, `npm ci` in tests/e2e, psql)
+//   node tests/fault/cluster.mjs   (needs build/genx or GENX_BIN, `npm ci` in tests/e2e, psql,
+//                                   the PostgreSQL server binaries of scripts/postgres-local.sh)
 // Environment:
-//   GENX_TEST_POSTGRES_URL      maintenance URL of a PostgreSQL cluster (required; the test
-//                               creates and drops its own database cluster_<random>)
+//   GENX_CLUSTER_POSTGRES_PORT  port of the test's own PostgreSQL cluster
+//                               (scripts/postgres-local.sh; default 5763): the test restarts
+//                               it, so it is never a shared one. Started when not running
+//                               (and then stopped at the end); the test creates and drops
+//                               its own database cluster_<random> in it
 //   GENX_CLUSTER_RABBITMQ_PORT  first AMQP port of the private cluster (default 5760; the
 //                               nodes use 5760-5762 and +10000/+10020/+20000 of each)
 //   GENX_CLUSTER_REUSE=1        use a cluster already running on those ports (else a fresh
@@ -33,7 +38,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Charger, ledger } from './fault.mjs';
+import { Charger, ledger, waitDrained } from './fault.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -42,8 +47,10 @@ const execFileAsync = promisify(execFile);
 const kFirstPort = Number(process.env.GENX_CLUSTER_RABBITMQ_PORT || 5760);
 const kChargers = Number(process.env.GENX_CLUSTER_CHARGERS || 40);
 const kSeconds = Number(process.env.GENX_CLUSTER_SECONDS || 60);
+const kPostgresPort = Number(process.env.GENX_CLUSTER_POSTGRES_PORT || 5763);
 const kDrainTimeoutMs = 180000;
 const clusterEnv = { ...process.env, GENX_CLUSTER_RABBITMQ_PORT: String(kFirstPort) };
+const postgresEnv = { ...process.env, GENX_LOCAL_POSTGRES_PORT: String(kPostgresPort) };
 
 function log(...args) {
   console.log(`[cluster ${new Date().toISOString().slice(11, 23)}]`, ...args);
@@ -60,6 +67,28 @@ async function cluster(...args) {
     err.message = `rabbitmq-cluster.sh ${args.join(' ')}: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`;
     throw err;
   }
+}
+
+// scripts/postgres-local.sh on the test's own PostgreSQL cluster, asynchronously.
+async function postgres(...args) {
+  try {
+    const { stdout } = await execFileAsync(path.join(repo, 'scripts/postgres-local.sh'), args, {
+      env: postgresEnv, maxBuffer: 16 << 20, timeout: 300000,
+    });
+    return stdout.trim();
+  } catch (err) {
+    err.message = `postgres-local.sh ${args.join(' ')}: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`;
+    throw err;
+  }
+}
+
+// Lines of a host's logs (every role of its supervisor) matching `pattern`.
+function countLogLines(host, pattern) {
+  let n = 0;
+  for (const f of fs.readdirSync(host.logDir)) {
+    for (const line of fs.readFileSync(path.join(host.logDir, f), 'utf8').split('\n')) if (pattern.test(line)) n += 1;
+  }
+  return n;
 }
 
 // Ready and unacked messages of a queue and its derived queues (.high, .retry.*, .dlq).
@@ -124,11 +153,11 @@ async function showDeadLetters(dlq) {
 
 async function main() {
   const started = Date.now();
-  const adminUrl = process.env.GENX_TEST_POSTGRES_URL;
-  if (!adminUrl) {
-    log('FAIL: GENX_TEST_POSTGRES_URL is not set (scripts/postgres-local.sh url postgres, or the shared dev cluster)');
-    process.exit(2);
-  }
+  // PostgreSQL of our own: the test restarts it.
+  const startedPostgres = !(await postgres('status').then(() => true, () => false));
+  if (startedPostgres) log(`starting a private PostgreSQL on port ${kPostgresPort}`);
+  await postgres('start');
+  const adminUrl = await postgres('url', 'postgres');
   let startedCluster = false;
   const reuse = process.env.GENX_CLUSTER_REUSE === '1' && (await cluster('status').then(() => true, () => false));
   if (!reuse) {
@@ -153,13 +182,26 @@ async function main() {
     GENX_QUEUE_TYPE: 'quorum',
     DATABASE_URL: dbUrl,
     GENX_OCPP_WORKERS: '2',
-    GENX_RETRY_DELAYS: '1s,2s,5s',
+    // Long enough for a PostgreSQL restart on a loaded host (the last delay) before a
+    // message that keeps meeting a database that is down is dead-lettered.
+    GENX_RETRY_DELAYS: '1s,2s,5s,25s',
     GENX_REPLY_TIMEOUT_MS: '5000',
     DATABASE_POOL_SIZE: '4',
   };
   const hostA = await Stack.create('hostA', { ...common, RABBITMQ_URL: listA, GENX_NOTIFIERS: '0', GENX_ANALYTICS: '0' });
   // Host B: the same queue and exchange names (one installation), everything else its own.
   const hostB = await Stack.create('hostB', { ...common, ...hostA.names, RABBITMQ_URL: listB, GENX_NOTIFIERS: '1', GENX_ANALYTICS: '1' });
+  // Killed from outside (scripts/test.sh's stage limit sends SIGTERM): the roles run in
+  // process groups of their own and would outlive us; stop them, then the PostgreSQL we
+  // started (the private cluster is scripts/test.sh's, or stopped by our finally).
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => {
+      log(`${signal}: stopping both hosts`);
+      for (const host of [hostA, hostB]) for (const p of host.processes) p.kill('SIGKILL');
+      if (startedPostgres) execFile(path.join(repo, 'scripts/postgres-local.sh'), ['stop'], { env: postgresEnv }, () => process.exit(143));
+      else process.exit(143);
+    });
+  }
   const queue = hostA.names.RABBITMQ_QUEUE_OCPP_MESSAGES;
   const faults = [];
   const bit = (what, ok, detail) => { faults.push({ what, ok, detail }); log(`${what}: ${detail}`); };
@@ -225,7 +267,26 @@ async function main() {
       bit(`${host.label}: worker SIGKILL`, Boolean(worker), `ocpp-worker pid ${worker} of supervisor ${run.pid} killed`);
     }
 
-    await at(0.55);
+    await at(0.45);
+    // PostgreSQL restart: every pooled connection of every role dies; what a worker was
+    // processing meanwhile goes through the retry path (a transient store error).
+    const retriesOf = () => countLogLines(hostA, /database unavailable/) + countLogLines(hostB, /database unavailable/);
+    const retriesBefore = retriesOf();
+    const pgStopAt = Date.now();
+    await postgres('stop');
+    const pgDown = await postgres('status').then((out) => out, (err) => (err.code === 3 ? 'stopped' : `status failed: ${err.message}`));
+    await sleep(2000);
+    await postgres('start');
+    const pgDownSeconds = ((Date.now() - pgStopAt) / 1000).toFixed(1);
+    // The restart bit when a worker met the database down (retried) and the database
+    // then took writes again (the answered calls below are judged by the ledger).
+    await poll(() => retriesOf() > retriesBefore,
+      { timeout: 30000, interval: 500, what: 'a worker retrying after the PostgreSQL restart' }).catch(() => {});
+    const retried = retriesOf() - retriesBefore;
+    bit('PostgreSQL restart', pgDown.startsWith('stopped') && retried > 0,
+      `PostgreSQL was "${pgDown}" while down (${pgDownSeconds} s in all); ${retried} processing attempts met the database down and were retried`);
+
+    await at(0.6);
     const rolesA = childPids(runA.pid);
     runA.kill('SIGKILL'); // the whole process group: supervisor and every role of host A
     const exitA = await runA.exited;
@@ -248,17 +309,12 @@ async function main() {
     await marker.boot();
     await marker.status('Available');
     marker.ws.close();
-    let last = null;
-    let emptyInARow = 0;
-    await poll(async () => {
-      last = await queueState(queue);
-      const busy = !last[queue] || Object.entries(last).some(([name, q]) => (name !== `${queue}.dlq` && q.ready !== 0) || q.unacked !== 0);
-      emptyInARow = busy ? 0 : emptyInARow + 1;
-      return emptyInARow >= 2;
-    }, { timeout: kDrainTimeoutMs, interval: 1000, what: `${queue} (both classes), its retry queues and DLQ drained` }).catch((err) => {
-      throw new Error(`${err.message}; last queue state: ${JSON.stringify(last)}`);
-    });
+    const last = await waitDrained(queueState, queue, { timeout: kDrainTimeoutMs });
     log('drained:', JSON.stringify(last));
+    // What the broker refused (republished with the message held) and what was handed
+    // back (lost connections, kills): the refusals must not have cost a message.
+    const lines = (pattern) => countLogLines(hostA, pattern) + countLogLines(hostB, pattern);
+    log(`workers: ${lines(/publishing it again/)} refused-publish warnings (first and every 5th refusal of a message), ${lines(/returning the message to the queue/)} messages handed back after a publish failed, ${lines(/database unavailable/)} retries through the delay queues`);
 
     const { counts: stored, problems: ledgerProblems } = await ledger(pgQuery(dbUrl), chargers, marker, ['CLUSTER-ON-A', 'CLUSTER-ON-B']);
     problems.push(...ledgerProblems);
@@ -300,12 +356,16 @@ async function main() {
     log(`FAIL: ${err.stack || err}\n${hostA.logs(30)}\n${hostB.logs(30)}`);
   } finally {
     for (const c of rpcClients) await c.close({ force: true }).catch(() => {});
+    // Both hosts' processes first: a host still running would declare the queues again
+    // that the other's cleanup deletes (and they would pile up on a reused cluster).
+    await Promise.all([hostA, hostB].flatMap((h) => h.processes.map((p) => p.stop(10000).catch(() => {}))));
     await hostA.cleanup().catch(() => {});
     await hostB.cleanup().catch(() => {});
     if (!failed || !process.env.GENX_E2E_KEEP) {
       await psql(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((err) => log(`drop database: ${err.message}`));
     }
     if (startedCluster) await cluster('stop').catch(() => {});
+    if (startedPostgres) await postgres('stop').catch(() => {});
   }
   process.exit(failed ? 1 : 0);
 }

@@ -256,6 +256,32 @@ export class Charger {
   }
 }
 
+// Waits until `queue` and its derived queues (.high, .retry.*; queueState(queue) returns
+// { name: { ready, unacked } } for them) hold no unacked message and nothing ready outside
+// the DLQ, twice in a row (a message moving between a queue and its delay queue is never
+// missed); a dead letter never leaves the DLQ, so it is reported by the caller, not waited
+// out. Returns the last state; throws with it after `timeout`.
+export async function waitDrained(queueState, queue, { timeout = kDrainTimeoutMs, interval = 1000 } = {}) {
+  let last = null;
+  let emptyInARow = 0;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      last = await queueState(queue);
+      const busy = !last[queue] || Object.entries(last).some(([name, q]) => (name !== `${queue}.dlq` && q.ready !== 0) || q.unacked !== 0);
+      emptyInARow = busy ? 0 : emptyInARow + 1;
+      if (emptyInARow >= 2) return last;
+    } catch (err) {
+      emptyInARow = 0;
+      last = { error: err.message.split('\n')[0] };
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${queue}, its retry queues and DLQ not drained within ${Math.round(timeout / 1000)} s; last queue state: ${JSON.stringify(last)}`);
+    }
+    await sleep(interval);
+  }
+}
+
 // Compares the database with what the chargers were answered. Returns counts and problems.
 // db: a SQLite file (read with the sqlite3 CLI), or a function running a query and
 // returning its rows (tests/fault/cluster.mjs: psql on PostgreSQL).
@@ -454,17 +480,7 @@ async function main() {
     await marker.boot();
     await marker.status('Available');
     marker.ws.close();
-    let last = null;
-    let emptyInARow = 0;
-    await poll(async () => {
-      last = await queueState(queue);
-      // A dead letter never leaves the DLQ: it is reported below, not waited out.
-      const busy = !last[queue] || Object.entries(last).some(([name, q]) => (name !== `${queue}.dlq` && q.ready !== 0) || q.unacked !== 0);
-      emptyInARow = busy ? 0 : emptyInARow + 1;
-      return emptyInARow >= 2;
-    }, { timeout: kDrainTimeoutMs, interval: 1000, what: `${queue}, its retry queues and DLQ drained` }).catch((err) => {
-      throw new Error(`${err.message}; last queue state: ${JSON.stringify(last)}`);
-    });
+    const last = await waitDrained(queueState, queue, { timeout: kDrainTimeoutMs });
     log('drained:', JSON.stringify(last));
 
     // Compare.

@@ -2,6 +2,7 @@
 // migration 11) on every backend.
 #include <gtest/gtest.h>
 
+#include "csms/commands.hpp"
 #include "store/open_store.hpp"
 #include "store_backends.hpp"
 
@@ -150,6 +151,92 @@ TEST_P(SiteStoreTest, OneLeaseHolderPerSiteUntilItExpires) {
   EXPECT_FALSE(store_->acquire_site_lease("depot", "worker-a", 8001, 5000));
   other->release_site_lease("depot", "worker-b");
   EXPECT_TRUE(store_->acquire_site_lease("depot", "worker-a", 8002, 5000));
+}
+
+}  // namespace
+}  // namespace genx::store
+
+// Migration 17: watt limits, the charger's allowed rate unit and version, tag priorities,
+// departures.
+namespace genx::store {
+namespace {
+
+TEST_P(SiteStoreTest, WattLimitRateUnitAndTagPriorityAreRead) {
+  smart::SiteSettings site{"w", "W", 32, 3, 6, 22080.0};
+  store_->put_site(site);
+  EXPECT_EQ(store_->find_site("w")->max_power_w, 22080.0);
+  store_->put_site({"w", "W", 32, 3, 6, std::nullopt});
+  EXPECT_FALSE(store_->find_site("w")->max_power_w);
+
+  const auto tx = start_session("CP-W", "2026-01-01T00:00:00.000Z", {"10"});
+  store_->record_command_effect(
+      "CP-W", *csms::command_effect("GetConfiguration", json::object(),
+                                    json{{"configurationKey", json::array({{{"key", "ChargingScheduleAllowedChargingRateUnit"},
+                                                                              {"readonly", true},
+                                                                              {"value", "Power"}}})}}));
+  store_->put_site_member("w", {"CP-W", std::nullopt, std::nullopt, 0, std::nullopt, "none"});
+  store_->put_site_member("w", {"CP-NEVER-SEEN", std::nullopt, std::nullopt, 0, std::nullopt, "none"});
+  auto members = store_->site_members("w");
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].charge_point_id, "CP-NEVER-SEEN");
+  EXPECT_FALSE(members[0].allowed_rate_units);
+  EXPECT_EQ(members[1].allowed_rate_units, "Power");
+  EXPECT_EQ(members[1].ocpp_version, "1.6");
+
+  EXPECT_FALSE(store_->site_sessions("w")[0].tag_priority);
+  EXPECT_EQ(store_->site_sessions("w")[0].id_tag, "TAG");
+  store_->put_tag_priority("TAG", 9);
+  store_->put_tag_priority("TAG", 12);  // a change
+  store_->put_tag_priority("OTHER", -3);
+  const auto sessions = store_->site_sessions("w");
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].transaction_id, tx);
+  EXPECT_EQ(sessions[0].tag_priority, 12);
+  const auto tags = store_->tag_priorities();
+  ASSERT_EQ(tags.size(), 2u);
+  EXPECT_EQ(tags[0].id_tag, "OTHER");
+  EXPECT_EQ(tags[1].priority, 12);
+  EXPECT_TRUE(store_->delete_tag_priority("TAG"));
+  EXPECT_FALSE(store_->delete_tag_priority("TAG"));
+  EXPECT_FALSE(store_->site_sessions("w")[0].tag_priority);
+}
+
+TEST_P(SiteStoreTest, LeavingASiteIsRecordedUntilForgotten) {
+  store_->put_site({"a", "A", 40, 3, 6});
+  store_->put_site({"b", "B", 40, 3, 6});
+  start_session("CP1", "2026-01-01T00:00:00.000Z", {"10"});
+  store_->put_site_member("a", {"CP1", std::nullopt, std::nullopt, 0, std::nullopt, "none"});
+  store_->put_site_member("a", {"CP2", std::nullopt, std::nullopt, 0, std::nullopt, "none"});
+  EXPECT_TRUE(store_->site_departures().empty());
+
+  ASSERT_TRUE(store_->delete_site_member("a", "CP1"));
+  auto left = store_->site_departures();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].charge_point_id, "CP1");
+  EXPECT_EQ(left[0].site_id, "a");
+  EXPECT_EQ(left[0].ocpp_version, "1.6");
+  EXPECT_EQ(left[0].now_in_site, "");
+  // Back in its site before the clear went out: nothing to clear.
+  store_->put_site_member("a", {"CP1", std::nullopt, std::nullopt, 0, std::nullopt, "none"});
+  EXPECT_TRUE(store_->site_departures().empty());
+  // Moved to another site: recorded, and it says where it is now.
+  store_->put_site_member("b", {"CP1", std::nullopt, std::nullopt, 0, std::nullopt, "none"});
+  left = store_->site_departures();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].site_id, "a");
+  EXPECT_EQ(left[0].now_in_site, "b");
+  store_->forget_departure("CP1", "not the same moment");
+  EXPECT_EQ(store_->site_departures().size(), 1u);
+  store_->forget_departure("CP1", left[0].left_at);
+  EXPECT_TRUE(store_->site_departures().empty());
+
+  // A deleted site: every charger in it left; one GenX never saw has no version.
+  ASSERT_TRUE(store_->delete_site("a"));
+  left = store_->site_departures();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].charge_point_id, "CP2");
+  EXPECT_EQ(left[0].ocpp_version, "");
+  EXPECT_EQ(store_->site_members("b").size(), 1u);
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ class FakeStore final : public WriteStore {
     std::int64_t next_transaction_id = 1;
     // OCPP 2.0.1
     std::map<std::int64_t, std::string> ocpp_versions;
+    std::vector<ReportedProfile> reported_profiles;
     std::map<std::pair<std::int64_t, std::string>, std::int64_t> ocpp_transaction_ids;
     std::vector<TransactionEventRecord> transaction_events;
     std::vector<DeviceModelEntry> device_model;
@@ -217,6 +218,7 @@ class FakeStore final : public WriteStore {
       if (it == s.tariffs.end()) return std::nullopt;
       return it->second;
     }
+    void record_reported_profile(const ReportedProfile& report) override { s.reported_profiles.push_back(report); }
     void set_charger_ocpp_version(std::int64_t id, std::string_view version) override {
       s.ocpp_versions[id] = std::string(version);
     }
@@ -1219,6 +1221,70 @@ TEST_F(V201Test, TransactionReplayedOutOfOrderIsReconstructed) {
   EXPECT_EQ(t.meter_start, 1000);
   EXPECT_EQ(t.id_tag, "TOKEN201");
   EXPECT_EQ(store_.state.stops.at(t.id).energy_wh, 10000);
+}
+
+TEST_F(V201Test, ALateEventAfterEndedIsBilledAgainAndAnnouncedOnlyWhenItBringsSomethingNew) {
+  send201("TransactionEvent", event("Ended", 2, "2024-01-15T10:30:00Z",
+                                    energy("2024-01-15T10:30:00Z", 11000, "Transaction.End")));
+  // The Started arrives after the Ended: an earlier start and reading, billed again and announced.
+  const Outcome late = send201("TransactionEvent", event("Started", 0, "2024-01-15T10:00:00Z",
+                                                         energy("2024-01-15T10:00:00Z", 1000, "Transaction.Begin")));
+  const auto& t = store_.state.transactions.begin()->second;
+  EXPECT_EQ(store_.state.stops.at(t.id).energy_wh, 10000);
+  const auto* completed = find_event(late, "transaction.completed");
+  ASSERT_NE(completed, nullptr) << "the restated figures are announced";
+  EXPECT_EQ(completed->fields.at("energyWh"), 10000);
+  EXPECT_EQ(completed->fields.at("meterStart"), 1000);
+  EXPECT_EQ(find_event(late, "charging.stopped"), nullptr) << "stopped once";
+  // An event after the end that brings nothing new (no samples, nothing earlier) changes
+  // nothing and announces nothing.
+  json nothing = event("Updated", 3, "2024-01-15T10:20:00Z");
+  nothing["triggerReason"] = "Trigger";
+  const Outcome idle = send201("TransactionEvent", nothing);
+  EXPECT_TRUE(idle.events.empty());
+  EXPECT_EQ(store_.state.stops.at(t.id).energy_wh, 10000);
+}
+
+TEST_F(V201Test, ATransactionWithoutEvseWaitsForItsEvseBeforeAnnouncingItsStart) {
+  json started = event("Started", 0, "2024-01-15T10:00:00Z", energy("2024-01-15T10:00:00Z", 1000, "Transaction.Begin"));
+  started.erase("evse");
+  const Outcome first = send201("TransactionEvent", started);
+  EXPECT_EQ(find_event(first, "charging.started"), nullptr) << "no EVSE yet: no connectorId to announce";
+  EXPECT_EQ(store_.state.transactions.begin()->second.connector_id, 0);
+  const Outcome named = send201("TransactionEvent", event("Updated", 1, "2024-01-15T10:05:00Z",
+                                                          energy("2024-01-15T10:05:00Z", 2000, "Sample.Periodic")));
+  const auto* announced = find_event(named, "charging.started");
+  ASSERT_NE(announced, nullptr) << "announced once the EVSE is known";
+  EXPECT_EQ(announced->fields.at("connectorId"), 2);
+  EXPECT_EQ(store_.state.transactions.begin()->second.connector_id, 2);
+}
+
+TEST_F(V201Test, ATransactionNoEventPutOnAnEvseEndsOnEvseOne) {
+  json started = event("Started", 0, "2024-01-15T10:00:00Z", energy("2024-01-15T10:00:00Z", 1000, "Transaction.Begin"));
+  started["transactionInfo"]["transactionId"] = "no-evse";
+  started.erase("evse");
+  send201("TransactionEvent", started);
+  json ended = event("Ended", 1, "2024-01-15T10:30:00Z", energy("2024-01-15T10:30:00Z", 3000, "Transaction.End"));
+  ended["transactionInfo"]["transactionId"] = "no-evse";
+  ended.erase("evse");
+  const Outcome end = send201("TransactionEvent", ended);
+  for (const char* type : {"charging.started", "charging.stopped", "transaction.completed"}) {
+    const auto* e = find_event(end, type);
+    ASSERT_NE(e, nullptr) << type;
+    EXPECT_EQ(e->fields.at("connectorId"), 1) << type;
+  }
+  EXPECT_EQ(store_.state.transactions.begin()->second.connector_id, 1);
+}
+
+TEST_F(V201Test, AStartNamingAReservationUsesIt) {
+  json started = event("Started", 0, "2024-01-15T10:00:00Z");
+  started["reservationId"] = 77;
+  const Outcome outcome = send201("TransactionEvent", started);
+  // The fake store holds no reservation 77: the start says so and keeps going.
+  ASSERT_EQ(store_.state.transactions.size(), 1U);
+  bool warned = false;
+  for (const auto& w : outcome.warnings) warned = warned || w.find("reservation 77") != std::string::npos;
+  EXPECT_TRUE(warned);
 }
 
 TEST_F(V201Test, NotifyReportIsStoredAsTheDeviceModel) {

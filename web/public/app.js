@@ -79,6 +79,12 @@ function connectorChips(charger) {
   return `<div class="connectors">${list.map((c) => `<span class="chip" data-status="${esc(c.status)}" data-testid="connector-${esc(charger.chargePointId)}-${c.connectorId}"><b>${c.connectorId}</b>${esc(c.status)}${c.errorCode && c.errorCode !== 'NoError' ? ` · ${esc(c.errorCode)}` : ''}</span>`).join('')}</div>`;
 }
 
+// The OCPP version a charger booted with, as a small tag (1.6 and 2.0.1 side by side).
+function versionTag(charger) {
+  const v = charger.ocppVersion || '1.6';
+  return `<span class="ocpp-version" data-version="${esc(v)}" data-testid="charger-ocpp-version">OCPP ${esc(v)}</span>`;
+}
+
 // The charger's state from its connectors: the most urgent one.
 function chargerStatus(charger) {
   let best = null;
@@ -93,7 +99,7 @@ function renderChargers() {
   const rows = [...state.chargers.values()];
   $('chargers').innerHTML = rows.map((c) => `
     <tr class="clickable" data-cp="${esc(c.chargePointId)}" data-testid="charger-row">
-      <td><div class="cp-id" data-testid="charger-id">${esc(c.chargePointId)}</div><div class="sub">${esc(c.vendor || '')}</div></td>
+      <td><div class="cp-id" data-testid="charger-id">${esc(c.chargePointId)}</div><div class="sub">${esc(c.vendor || '')} ${versionTag(c)}</div></td>
       <td><span class="badge ${c.online ? 'online' : 'offline'}" data-testid="charger-state">${c.online ? 'Online' : 'Offline'}</span>${c.status ? `<span class="badge status" data-status="${esc(c.status)}" data-testid="charger-status">${esc(c.status)}</span>` : ''}</td>
       <td>${connectorChips(c)}</td>
       <td>${esc(c.model || '–')}<div class="sub">${esc(c.firmwareVersion ? `fw ${c.firmwareVersion}` : '')}</div></td>
@@ -218,6 +224,7 @@ async function openDetail(cp) {
   $('detail-title').textContent = cp;
   const fact = (k, v) => `<div><dt>${k}</dt><dd>${esc(v ?? '–')}</dd></div>`;
   $('detail-facts').innerHTML = [
+    fact('Protocol', `OCPP ${charger.ocppVersion || '1.6'}`),
     fact('Vendor', charger.vendor), fact('Model', charger.model), fact('Serial', charger.serialNumber),
     fact('Firmware', charger.firmwareVersion), fact('Registration', charger.registrationStatus),
     fact('Last boot', charger.lastBootAt && new Date(charger.lastBootAt).toLocaleString()),
@@ -226,7 +233,7 @@ async function openDetail(cp) {
     fact('Status', state.chargers.get(cp)?.status ?? charger.status),
   ].join('');
   $('detail-sessions').innerHTML = sessions.map((t) => `<tr>
-    <td><b>#${t.id}</b>${t.active ? ' <span class="badge online">active</span>' : ''}</td><td>${t.connectorId}</td><td>${esc(t.idTag)}</td>
+    <td><b>#${t.id}</b>${t.active ? ' <span class="badge online">active</span>' : ''}${t.ocppTransactionId ? `<div class="sub" data-testid="detail-ocpp-tx">${esc(t.ocppTransactionId)}</div>` : ''}</td><td>${t.connectorId}</td><td>${esc(t.idTag)}</td>
     <td>${t.startedAt ? new Date(t.startedAt).toLocaleString() : '–'}</td><td>${t.stoppedAt ? new Date(t.stoppedAt).toLocaleString() : '–'}</td>
     <td class="num">${kwh(t.energyWh)}</td><td>${esc(t.stopReason || '')}</td></tr>`).join('')
     || '<tr><td colspan="7" class="sub">No sessions yet.</td></tr>';

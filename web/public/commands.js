@@ -202,7 +202,35 @@
     return payload;
   }
 
+  // The everyday buttons in the form of the charger's OCPP version (a 2.0.1 station gets
+  // RequestStart/StopTransaction, its own transaction id, EVSE ids; docs/ocpp201.md).
+  function in201(command) {
+    const p = command.payload;
+    switch (command.action) {
+      case 'RemoteStartTransaction': {
+        const payload = { idToken: { idToken: p.idTag ?? '', type: 'Central' }, remoteStartId: Math.floor(Math.random() * 1e9) };
+        if (p.connectorId > 0) payload.evseId = p.connectorId;
+        return { ...command, action: 'RequestStartTransaction', payload };
+      }
+      case 'RemoteStopTransaction': {
+        const t = (panel.sessions || []).find((s) => s.id === p.transactionId);
+        return { ...command, action: 'RequestStopTransaction', payload: { transactionId: t?.ocppTransactionId ?? String(p.transactionId ?? '') } };
+      }
+      case 'Reset':
+        return { ...command, payload: { type: p.type === 'Hard' ? 'Immediate' : 'OnIdle' } };
+      case 'UnlockConnector':
+        return { ...command, payload: { evseId: p.connectorId, connectorId: 1 } };
+      default:
+        return command;
+    }
+  }
+
   function commandOf(form) {
+    const command = commandOf16(form);
+    return panel.v201 && form.dataset.command ? in201(command) : command;
+  }
+
+  function commandOf16(form) {
     const cp = enc(panel.chargePointId);
     const el = form.elements;
     switch (form.dataset.command) {
@@ -426,8 +454,10 @@
   }
 
   document.addEventListener('genx:detail', (ev) => {
-    const { chargePointId, sessions } = ev.detail;
+    const { chargePointId, sessions, charger } = ev.detail;
     if (!panel.root) panel.root = build();
+    panel.v201 = charger?.ocppVersion === '2.0.1';
+    panel.sessions = sessions;
     if (chargePointId !== panel.chargePointId) showCharger(chargePointId);
     prefillStop(sessions);
   });

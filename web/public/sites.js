@@ -61,23 +61,26 @@
   }
 
   function show(site) {
-    $('site-limit').textContent = `${amps(site.maxCurrentA)} × ${site.phases}`;
+    const limit = site.limitA ?? site.maxCurrentA;
+    const watts = site.maxPowerW === null || site.maxPowerW === undefined ? '' : ` (${(site.maxPowerW / 1000).toFixed(1)} kW)`;
+    $('site-limit').textContent = `${amps(limit)} × ${site.phases}${watts}`;
     $('site-allocated').textContent = amps(site.allocatedA);
     $('site-measured').textContent = amps(site.measuredA);
     const paused = site.allocations.filter((a) => a.paused).length;
     $('site-sessions').textContent = `${site.allocations.length} (${paused})`;
     $('site-rows').innerHTML = site.allocations.map((a) => {
-      const share = site.maxCurrentA > 0 ? (100 * a.limitA) / site.maxCurrentA : 0;
+      const share = limit > 0 ? (100 * a.limitA) / limit : 0;
       return `<tr data-charger="${esc(a.chargePointId)}" data-paused="${a.paused}">
         <td>${esc(a.chargePointId)}</td><td>${esc(a.transactionId)}</td>
         <td data-testid="site-limit-a">${a.paused ? 'paused (0 A)' : amps(a.limitA)}</td>
         <td>${a.measuredA === null ? '–' : amps(a.measuredA)}</td>
         <td><progress class="share" max="100" value="${share.toFixed(1)}"></progress> ${share.toFixed(1)} %</td>
-        <td>${esc(a.status)}</td></tr>`;
+        <td data-testid="site-priority">${esc(a.priority ?? 0)}</td>
+        <td>${esc(a.status)}${a.rateUnit === 'W' ? ' (in W)' : ''}</td></tr>`;
     }).join('');
     $('site-rows-empty').hidden = site.allocations.length > 0;
     const now = Date.now() / 1000;
-    view.history.push([now, site.maxCurrentA, site.allocatedA, site.measuredA]);
+    view.history.push([now, limit, site.allocatedA, site.measuredA]);
     view.history = view.history.filter((p) => p[0] >= now - kKeepMs / 1000);
     draw();
   }

@@ -521,6 +521,15 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
 
   // ---- OCPP 2.0.1 ----
 
+  void record_reported_profile(const csms::ReportedProfile& r) override {
+    tx_.exec_params(
+        "INSERT INTO charging_profiles (charge_point_id, connector_id, action, source, charging_profile_id, "
+        "purpose, stack_level, transaction_id, limit_value, request, status, sent_at) VALUES ($1, $2, $3, "
+        "'charger', $4, $5, $6, NULL, $7, $8, $9, $10)",
+        r.charge_point_id, std::int64_t{r.connector_id}, r.action, r.charging_profile_id, r.purpose, r.stack_level,
+        r.limit, r.request, r.status, r.at);
+  }
+
   void set_charger_ocpp_version(std::int64_t charger_id, std::string_view version) override {
     tx_.exec_params("UPDATE chargers SET ocpp_version = $2 WHERE id = $1", charger_id, str(version));
   }
@@ -1628,23 +1637,26 @@ class PostgresStore final : public Store {
   }
   static smart::SiteSettings site_row(const pqxx::row& r) {
     return smart::SiteSettings{text(r[0]), text(r[1]), r[2].as<double>(), static_cast<int>(integer(r[3])),
-                               r[4].as<double>()};
+                               r[4].as<double>(), opt_real(r[5])};
   }
 
   void put_site(const smart::SiteSettings& site) override {
     write([&](Tx& tx) {
       tx.exec_params(
-          "INSERT INTO sites (id, name, max_current_a, phases, min_current_a, updated_at) VALUES ($1, $2, $3, $4, "
-          "$5, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, max_current_a = excluded.max_current_a, "
-          "phases = excluded.phases, min_current_a = excluded.min_current_a, updated_at = excluded.updated_at",
-          site.id, site.name, site.max_current_a, std::int64_t{site.phases}, site.min_current_a, now_text());
+          "INSERT INTO sites (id, name, max_current_a, phases, min_current_a, updated_at, max_power_w) VALUES ($1, "
+          "$2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+          "max_current_a = excluded.max_current_a, phases = excluded.phases, "
+          "min_current_a = excluded.min_current_a, updated_at = excluded.updated_at, "
+          "max_power_w = excluded.max_power_w",
+          site.id, site.name, site.max_current_a, std::int64_t{site.phases}, site.min_current_a, now_text(),
+          site.max_power_w);
     });
   }
 
   std::vector<smart::SiteSettings> list_sites() override {
     std::vector<smart::SiteSettings> sites;
     read([&](Tx& tx) {
-      for (const auto& r : tx.exec("SELECT id, name, max_current_a, phases, min_current_a FROM sites ORDER BY id")) {
+      for (const auto& r : tx.exec("SELECT id, name, max_current_a, phases, min_current_a, max_power_w FROM sites ORDER BY id")) {
         sites.push_back(site_row(r));
       }
     });
@@ -1654,7 +1666,7 @@ class PostgresStore final : public Store {
   std::optional<smart::SiteSettings> find_site(std::string_view site_id) override {
     std::optional<smart::SiteSettings> site;
     read([&](Tx& tx) {
-      auto r = tx.exec_params("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = $1",
+      auto r = tx.exec_params("SELECT id, name, max_current_a, phases, min_current_a, max_power_w FROM sites WHERE id = $1",
                               str(site_id));
       if (!r.empty()) site = site_row(r[0]);
     });
@@ -1664,6 +1676,7 @@ class PostgresStore final : public Store {
   bool delete_site(std::string_view site_id) override {
     bool deleted = false;
     write([&](Tx& tx) {
+      record_departures(tx, "site_id = $1 AND (charge_point_id = $2 OR $2 = '')", site_id, "");
       tx.exec_params("DELETE FROM site_session_limits WHERE site_id = $1", str(site_id));
       tx.exec_params("DELETE FROM site_leases WHERE site_id = $1", str(site_id));
       tx.exec_params("DELETE FROM site_chargers WHERE site_id = $1", str(site_id));
@@ -1674,6 +1687,11 @@ class PostgresStore final : public Store {
 
   void put_site_member(std::string_view site_id, const smart::SiteMember& member) override {
     write([&](Tx& tx) {
+      // Moving from another site: that site's profiles are cleared first; back in the
+      // same site (or new): nothing to clear any more.
+      record_departures(tx, "charge_point_id = $2 AND site_id <> $1", site_id, member.charge_point_id);
+      tx.exec_params("DELETE FROM site_departures WHERE charge_point_id = $1 AND site_id = $2",
+                     member.charge_point_id, str(site_id));
       tx.exec_params(
           "INSERT INTO site_chargers (charge_point_id, site_id, max_current_a, min_current_a, priority, joined_at) "
           "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (charge_point_id) DO UPDATE SET "
@@ -1691,6 +1709,7 @@ class PostgresStore final : public Store {
   bool delete_site_member(std::string_view site_id, std::string_view charge_point_id) override {
     bool deleted = false;
     write([&](Tx& tx) {
+      record_departures(tx, "site_id = $1 AND charge_point_id = $2", site_id, charge_point_id);
       deleted = tx.exec_params("DELETE FROM site_chargers WHERE site_id = $1 AND charge_point_id = $2",
                                str(site_id), str(charge_point_id))
                     .affected_rows() > 0;
@@ -1710,11 +1729,18 @@ class PostgresStore final : public Store {
     std::vector<smart::SiteMember> members;
     {
       for (const auto& r : tx.exec_params(
-               "SELECT charge_point_id, max_current_a, min_current_a, priority, default_limit_a, default_status "
-               "FROM site_chargers WHERE site_id = $1 ORDER BY charge_point_id",
+               "SELECT s.charge_point_id, s.max_current_a, s.min_current_a, s.priority, s.default_limit_a, "
+               "s.default_status, cc.value, c.ocpp_version FROM site_chargers s "
+               "LEFT JOIN chargers c ON c.charge_point_id = s.charge_point_id "
+               "LEFT JOIN charger_configuration cc ON cc.charger_id = c.id "
+               "AND cc.key = 'ChargingScheduleAllowedChargingRateUnit' AND cc.known = 1 "
+               "WHERE s.site_id = $1 ORDER BY s.charge_point_id",
                str(site_id))) {
-        members.push_back(smart::SiteMember{text(r[0]), opt_real(r[1]), opt_real(r[2]),
-                                            static_cast<int>(integer(r[3])), opt_real(r[4]), text(r[5])});
+        smart::SiteMember m{text(r[0]), opt_real(r[1]), opt_real(r[2]), static_cast<int>(integer(r[3])),
+                            opt_real(r[4]), text(r[5])};
+        if (!r[6].is_null()) m.allowed_rate_units = text(r[6]);
+        if (!r[7].is_null()) m.ocpp_version = text(r[7]);
+        members.push_back(std::move(m));
       }
     }
     return members;
@@ -1730,13 +1756,18 @@ class PostgresStore final : public Store {
     std::vector<smart::SiteSession> sessions;
     {
       for (const auto& r : tx.exec_params(
-               "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at FROM site_chargers s "
+               "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at, t.id_tag, p.priority, "
+               "t.ocpp_transaction_id FROM site_chargers s "
                "JOIN chargers c ON c.charge_point_id = s.charge_point_id "
                "JOIN transactions t ON t.charger_id = c.id AND t.stopped_at IS NULL "
+               "LEFT JOIN tag_priorities p ON p.id_tag = t.id_tag "
                "WHERE s.site_id = $1 ORDER BY c.charge_point_id, t.connector_id",
                str(site_id))) {
-        sessions.push_back(
-            smart::SiteSession{text(r[0]), static_cast<int>(integer(r[1])), integer(r[2]), text(r[3]), {}});
+        smart::SiteSession session{text(r[0]), static_cast<int>(integer(r[1])), integer(r[2]), text(r[3]), {}};
+        session.id_tag = text(r[4]);
+        if (!r[5].is_null()) session.tag_priority = static_cast<int>(integer(r[5]));
+        if (!r[6].is_null()) session.ocpp_transaction_id = text(r[6]);
+        sessions.push_back(std::move(session));
       }
       for (auto& session : sessions) {
         std::string at;
@@ -1781,7 +1812,7 @@ class PostgresStore final : public Store {
   std::optional<smart::SiteState> site_state(std::string_view site_id) override {
     std::optional<smart::SiteState> state;
     read([&](Tx& tx) {
-      auto r = tx.exec_params("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = $1",
+      auto r = tx.exec_params("SELECT id, name, max_current_a, phases, min_current_a, max_power_w FROM sites WHERE id = $1",
                               str(site_id));
       if (r.empty()) return;
       state = smart::SiteState{site_row(r[0]), read_members(tx, site_id), read_sessions(tx, site_id),
@@ -1860,6 +1891,65 @@ class PostgresStore final : public Store {
                      .affected_rows() > 0;
     });
     return acquired;
+  }
+
+  void record_departures(Tx& tx, const std::string& where, std::string_view site_id,
+                         std::string_view charge_point_id) {
+    tx.exec_params(
+        "INSERT INTO site_departures (charge_point_id, site_id, left_at) SELECT charge_point_id, site_id, $3 "
+        "FROM site_chargers WHERE " +
+            where + " ON CONFLICT (charge_point_id) DO UPDATE SET site_id = excluded.site_id, "
+                    "left_at = excluded.left_at",
+        str(site_id), str(charge_point_id), now_text());
+  }
+
+  void put_tag_priority(std::string_view id_tag, int priority) override {
+    write([&](Tx& tx) {
+      tx.exec_params(
+          "INSERT INTO tag_priorities (id_tag, priority, updated_at) VALUES ($1, $2, $3) ON CONFLICT (id_tag) DO "
+          "UPDATE SET priority = excluded.priority, updated_at = excluded.updated_at",
+          str(id_tag), std::int64_t{priority}, now_text());
+    });
+  }
+
+  bool delete_tag_priority(std::string_view id_tag) override {
+    bool deleted = false;
+    write([&](Tx& tx) {
+      deleted = tx.exec_params("DELETE FROM tag_priorities WHERE id_tag = $1", str(id_tag)).affected_rows() > 0;
+    });
+    return deleted;
+  }
+
+  std::vector<smart::TagPriority> tag_priorities() override {
+    std::vector<smart::TagPriority> out;
+    read([&](Tx& tx) {
+      for (const auto& r : tx.exec("SELECT id_tag, priority, updated_at FROM tag_priorities ORDER BY id_tag")) {
+        out.push_back({text(r[0]), static_cast<int>(integer(r[1])), text(r[2])});
+      }
+    });
+    return out;
+  }
+
+  std::vector<smart::SiteDeparture> site_departures() override {
+    std::vector<smart::SiteDeparture> out;
+    read([&](Tx& tx) {
+      for (const auto& r : tx.exec(
+               "SELECT d.charge_point_id, d.site_id, d.left_at, c.ocpp_version, s.site_id FROM site_departures d "
+               "LEFT JOIN chargers c ON c.charge_point_id = d.charge_point_id "
+               "LEFT JOIN site_chargers s ON s.charge_point_id = d.charge_point_id "
+               "ORDER BY d.left_at, d.charge_point_id")) {
+        out.push_back({text(r[0]), text(r[1]), text(r[2]), r[3].is_null() ? std::string() : text(r[3]),
+                       r[4].is_null() ? std::string() : text(r[4])});
+      }
+    });
+    return out;
+  }
+
+  void forget_departure(std::string_view charge_point_id, std::string_view left_at) override {
+    write([&](Tx& tx) {
+      tx.exec_params("DELETE FROM site_departures WHERE charge_point_id = $1 AND left_at = $2",
+                     str(charge_point_id), str(left_at));
+    });
   }
 
   void release_site_lease(std::string_view site_id, std::string_view holder) override {

@@ -806,6 +806,22 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
 
   // ---- OCPP 2.0.1 ----
 
+  void record_reported_profile(const csms::ReportedProfile& r) override {
+    auto q = query(
+        "INSERT INTO charging_profiles (charge_point_id, connector_id, action, source, charging_profile_id, "
+        "purpose, stack_level, transaction_id, limit_value, request, status, sent_at) VALUES (?1, ?2, ?3, "
+        "'charger', ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10)");
+    q.bind(1, r.charge_point_id).bind(2, r.connector_id).bind(3, r.action).bind(4, r.charging_profile_id)
+        .bind(5, r.purpose).bind(6, r.stack_level);
+    if (r.limit) {
+      q.bind_real(7, *r.limit);
+    } else {
+      q.bind(7, std::optional<std::int64_t>());
+    }
+    q.bind(8, r.request).bind(9, r.status).bind(10, r.at);
+    q.run();
+  }
+
   void set_charger_ocpp_version(std::int64_t charger_id, std::string_view version) override {
     auto q = query("UPDATE chargers SET ocpp_version = ?2 WHERE id = ?1");
     q.bind(1, charger_id).bind(2, version);
@@ -1770,7 +1786,8 @@ std::optional<double> optional_real(const Query& q, int column) {
 }
 
 smart::SiteSettings read_site(const Query& q) {
-  return smart::SiteSettings{q.text(0), q.text(1), q.real(2), static_cast<int>(q.integer(3)), q.real(4)};
+  return smart::SiteSettings{q.text(0), q.text(1), q.real(2), static_cast<int>(q.integer(3)), q.real(4),
+                             optional_real(q, 5)};
 }
 
 // The highest phase of the latest Current.Import reading of a transaction.
@@ -1795,11 +1812,13 @@ std::optional<double> latest_current(Query& q) {
 void SqliteStore::put_site(const smart::SiteSettings& site) {
   impl_->transaction("BEGIN IMMEDIATE", [&] {
     auto q = impl_->query(
-        "INSERT INTO sites (id, name, max_current_a, phases, min_current_a, updated_at) VALUES (?1, ?2, ?3, ?4, "
-        "?5, ?6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, max_current_a = excluded.max_current_a, "
-        "phases = excluded.phases, min_current_a = excluded.min_current_a, updated_at = excluded.updated_at");
+        "INSERT INTO sites (id, name, max_current_a, phases, min_current_a, updated_at, max_power_w) VALUES (?1, "
+        "?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+        "max_current_a = excluded.max_current_a, phases = excluded.phases, min_current_a = excluded.min_current_a, "
+        "updated_at = excluded.updated_at, max_power_w = excluded.max_power_w");
     q.bind(1, site.id).bind(2, site.name).bind_real(3, site.max_current_a).bind(4, site.phases)
         .bind_real(5, site.min_current_a).bind(6, now_text());
+    bind_real(q, 7, site.max_power_w);
     q.run();
   });
 }
@@ -1807,7 +1826,7 @@ void SqliteStore::put_site(const smart::SiteSettings& site) {
 std::vector<smart::SiteSettings> SqliteStore::list_sites() {
   std::vector<smart::SiteSettings> sites;
   impl_->transaction("BEGIN", [&] {
-    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a FROM sites ORDER BY id");
+    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a, max_power_w FROM sites ORDER BY id");
     while (q.step()) sites.push_back(read_site(q));
   });
   return sites;
@@ -1816,7 +1835,7 @@ std::vector<smart::SiteSettings> SqliteStore::list_sites() {
 std::optional<smart::SiteSettings> SqliteStore::find_site(std::string_view site_id) {
   std::optional<smart::SiteSettings> site;
   impl_->transaction("BEGIN", [&] {
-    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = ?1");
+    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a, max_power_w FROM sites WHERE id = ?1");
     q.bind(1, site_id);
     if (q.step()) site = read_site(q);
   });
@@ -1826,6 +1845,7 @@ std::optional<smart::SiteSettings> SqliteStore::find_site(std::string_view site_
 bool SqliteStore::delete_site(std::string_view site_id) {
   bool deleted = false;
   impl_->transaction("BEGIN IMMEDIATE", [&] {
+    record_departures(site_id, "site_id = ?1 AND (charge_point_id = ?2 OR ?2 = '')", "");
     for (const char* sql : {"DELETE FROM site_session_limits WHERE site_id = ?1",
                             "DELETE FROM site_leases WHERE site_id = ?1", "DELETE FROM site_chargers WHERE site_id = ?1"}) {
       auto q = impl_->query(sql);
@@ -1842,6 +1862,14 @@ bool SqliteStore::delete_site(std::string_view site_id) {
 
 void SqliteStore::put_site_member(std::string_view site_id, const smart::SiteMember& member) {
   impl_->transaction("BEGIN IMMEDIATE", [&] {
+    // Moving from another site: that site's profiles are cleared first; back in the same
+    // site (or new): nothing to clear any more.
+    record_departures(site_id, "charge_point_id = ?2 AND site_id <> ?1", member.charge_point_id);
+    {
+      auto d = impl_->query("DELETE FROM site_departures WHERE charge_point_id = ?1 AND site_id = ?2");
+      d.bind(1, member.charge_point_id).bind(2, site_id);
+      d.run();
+    }
     // Moving to another site forgets the TxDefaultProfile state: the new site sends its own.
     auto q = impl_->query(
         "INSERT INTO site_chargers (charge_point_id, site_id, max_current_a, min_current_a, priority, joined_at) "
@@ -1863,6 +1891,7 @@ void SqliteStore::put_site_member(std::string_view site_id, const smart::SiteMem
 bool SqliteStore::delete_site_member(std::string_view site_id, std::string_view charge_point_id) {
   bool deleted = false;
   impl_->transaction("BEGIN IMMEDIATE", [&] {
+    record_departures(site_id, "site_id = ?1 AND charge_point_id = ?2", charge_point_id);
     auto q = impl_->query("DELETE FROM site_chargers WHERE site_id = ?1 AND charge_point_id = ?2");
     q.bind(1, site_id).bind(2, charge_point_id);
     q.run();
@@ -1884,12 +1913,19 @@ std::vector<smart::SiteMember> SqliteStore::read_members(std::string_view site_i
   std::vector<smart::SiteMember> members;
   {
     auto q = impl_->query(
-        "SELECT charge_point_id, max_current_a, min_current_a, priority, default_limit_a, default_status "
-        "FROM site_chargers WHERE site_id = ?1 ORDER BY charge_point_id");
+        "SELECT s.charge_point_id, s.max_current_a, s.min_current_a, s.priority, s.default_limit_a, "
+        "s.default_status, cc.value, c.ocpp_version FROM site_chargers s "
+        "LEFT JOIN chargers c ON c.charge_point_id = s.charge_point_id "
+        "LEFT JOIN charger_configuration cc ON cc.charger_id = c.id "
+        "AND cc.key = 'ChargingScheduleAllowedChargingRateUnit' AND cc.known = 1 "
+        "WHERE s.site_id = ?1 ORDER BY s.charge_point_id");
     q.bind(1, site_id);
     while (q.step()) {
-      members.push_back(smart::SiteMember{q.text(0), optional_real(q, 1), optional_real(q, 2),
-                                         static_cast<int>(q.integer(3)), optional_real(q, 4), q.text(5)});
+      smart::SiteMember m{q.text(0), optional_real(q, 1), optional_real(q, 2),
+                          static_cast<int>(q.integer(3)), optional_real(q, 4), q.text(5)};
+      if (!q.is_null(6)) m.allowed_rate_units = q.text(6);
+      if (!q.is_null(7)) m.ocpp_version = q.text(7);
+      members.push_back(std::move(m));
     }
   }
   return members;
@@ -1905,13 +1941,19 @@ std::vector<smart::SiteSession> SqliteStore::read_sessions(std::string_view site
   std::vector<smart::SiteSession> sessions;
   {
     auto q = impl_->query(
-        "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at FROM site_chargers s "
+        "SELECT c.charge_point_id, t.connector_id, t.id, t.started_at, t.id_tag, p.priority, "
+        "t.ocpp_transaction_id FROM site_chargers s "
         "JOIN chargers c ON c.charge_point_id = s.charge_point_id "
         "JOIN transactions t ON t.charger_id = c.id AND t.stopped_at IS NULL "
+        "LEFT JOIN tag_priorities p ON p.id_tag = t.id_tag "
         "WHERE s.site_id = ?1 ORDER BY c.charge_point_id, t.connector_id");
     q.bind(1, site_id);
     while (q.step()) {
-      sessions.push_back(smart::SiteSession{q.text(0), static_cast<int>(q.integer(1)), q.integer(2), q.text(3), {}});
+      smart::SiteSession session{q.text(0), static_cast<int>(q.integer(1)), q.integer(2), q.text(3), {}};
+      session.id_tag = q.text(4);
+      if (!q.is_null(5)) session.tag_priority = static_cast<int>(q.integer(5));
+      if (!q.is_null(6)) session.ocpp_transaction_id = q.text(6);
+      sessions.push_back(std::move(session));
     }
     for (auto& session : sessions) {
       auto m = impl_->query(
@@ -1933,7 +1975,7 @@ std::vector<smart::SessionLimit> SqliteStore::session_limits(std::string_view si
 std::optional<smart::SiteState> SqliteStore::site_state(std::string_view site_id) {
   std::optional<smart::SiteState> state;
   impl_->transaction("BEGIN", [&] {
-    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a FROM sites WHERE id = ?1");
+    auto q = impl_->query("SELECT id, name, max_current_a, phases, min_current_a, max_power_w FROM sites WHERE id = ?1");
     q.bind(1, site_id);
     if (!q.step()) return;
     smart::SiteSettings site = read_site(q);
@@ -2036,6 +2078,70 @@ bool SqliteStore::acquire_site_lease(std::string_view site_id, std::string_view 
     acquired = sqlite3_changes(impl_->db()) > 0;
   });
   return acquired;
+}
+
+void SqliteStore::record_departures(std::string_view site_id, std::string_view where,
+                                    std::string_view charge_point_id) {
+  auto q = impl_->built_query(
+      "INSERT INTO site_departures (charge_point_id, site_id, left_at) SELECT charge_point_id, site_id, ?3 "
+      "FROM site_chargers WHERE " +
+      std::string(where) +
+      " ON CONFLICT (charge_point_id) DO UPDATE SET site_id = excluded.site_id, left_at = excluded.left_at");
+  q.bind(1, site_id).bind(2, charge_point_id).bind(3, now_text());
+  q.run();
+}
+
+void SqliteStore::put_tag_priority(std::string_view id_tag, int priority) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query(
+        "INSERT INTO tag_priorities (id_tag, priority, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (id_tag) DO "
+        "UPDATE SET priority = excluded.priority, updated_at = excluded.updated_at");
+    q.bind(1, id_tag).bind(2, priority).bind(3, now_text());
+    q.run();
+  });
+}
+
+bool SqliteStore::delete_tag_priority(std::string_view id_tag) {
+  bool deleted = false;
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query("DELETE FROM tag_priorities WHERE id_tag = ?1");
+    q.bind(1, id_tag);
+    q.run();
+    deleted = sqlite3_changes(impl_->db()) > 0;
+  });
+  return deleted;
+}
+
+std::vector<smart::TagPriority> SqliteStore::tag_priorities() {
+  std::vector<smart::TagPriority> out;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query("SELECT id_tag, priority, updated_at FROM tag_priorities ORDER BY id_tag");
+    while (q.step()) out.push_back({q.text(0), static_cast<int>(q.integer(1)), q.text(2)});
+  });
+  return out;
+}
+
+std::vector<smart::SiteDeparture> SqliteStore::site_departures() {
+  std::vector<smart::SiteDeparture> out;
+  impl_->transaction("BEGIN", [&] {
+    auto q = impl_->query(
+        "SELECT d.charge_point_id, d.site_id, d.left_at, c.ocpp_version, s.site_id FROM site_departures d "
+        "LEFT JOIN chargers c ON c.charge_point_id = d.charge_point_id "
+        "LEFT JOIN site_chargers s ON s.charge_point_id = d.charge_point_id ORDER BY d.left_at, d.charge_point_id");
+    while (q.step()) {
+      out.push_back({q.text(0), q.text(1), q.text(2), q.is_null(3) ? std::string() : q.text(3),
+                     q.is_null(4) ? std::string() : q.text(4)});
+    }
+  });
+  return out;
+}
+
+void SqliteStore::forget_departure(std::string_view charge_point_id, std::string_view left_at) {
+  impl_->transaction("BEGIN IMMEDIATE", [&] {
+    auto q = impl_->query("DELETE FROM site_departures WHERE charge_point_id = ?1 AND left_at = ?2");
+    q.bind(1, charge_point_id).bind(2, left_at);
+    q.run();
+  });
 }
 
 void SqliteStore::release_site_lease(std::string_view site_id, std::string_view holder) {

@@ -111,6 +111,11 @@ class SqliteStore final : public Store {
   bool acquire_site_lease(std::string_view site_id, std::string_view holder, std::int64_t now_ms,
                           std::int64_t ttl_ms) override;
   void release_site_lease(std::string_view site_id, std::string_view holder) override;
+  void put_tag_priority(std::string_view id_tag, int priority) override;
+  bool delete_tag_priority(std::string_view id_tag) override;
+  std::vector<smart::TagPriority> tag_priorities() override;
+  std::vector<smart::SiteDeparture> site_departures() override;
+  void forget_departure(std::string_view charge_point_id, std::string_view left_at) override;
 
   // The highest migration applied to this database.
   int schema_version() override;
@@ -122,6 +127,8 @@ class SqliteStore final : public Store {
   std::vector<smart::SiteMember> read_members(std::string_view site_id);
   std::vector<smart::SiteSession> read_sessions(std::string_view site_id);
   std::vector<smart::SessionLimit> read_limits(std::string_view site_id);
+  // Records that chargers left a site (the caller's transaction); `where` selects them.
+  void record_departures(std::string_view site_id, std::string_view where, std::string_view charge_point_id);
   class Impl;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<csms::FirmwareStore> firmware_store_;
