@@ -250,6 +250,7 @@ ApiHandler::CommandEnd ApiHandler::conclude_command(const CommandResult& result)
   }
   if (answered) record_reservation_effect(request, result.reply->payload);
   if (answered) record_certificate_effect(request, result.reply->payload);
+  if (answered) record_firmware_effect(request, result.reply->payload);
   if (site_store_ != nullptr && (request.action == "SetChargingProfile" || request.action == "ClearChargingProfile" ||
                                  (request.action == "RemoteStartTransaction" && request.payload.contains("chargingProfile")))) {
     // Every charging-profile command with what the charger answered (or why it did not).
@@ -462,6 +463,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
   }
   try {
     if (auto sites = handle_sites(method, path, body, site_store_, options_.nominal_voltage)) return *sites;
+    if (auto firmware = firmware_route(method, path, parse_query(query), body)) return *firmware;
   } catch (const TransientStoreError& e) {
     spdlog::warn("api: database unavailable: {}", e.what());
     return error_response(503, std::string("database unavailable: ") + e.what());

@@ -45,6 +45,7 @@
 #include "api/reservation_store.hpp"
 #include "api/diagnostics_store.hpp"
 #include "security/certificate_store.hpp"
+#include "csms/firmware.hpp"
 #include "security/credential_store.hpp"
 
 namespace genx::api {
@@ -179,6 +180,9 @@ class ApiHandler {
   // Enables the security extension's routes (api/certificate_routes.cpp: certificates per
   // charger, security events) and records the certificate commands' answers there.
   void enable_certificates(security::CertificateStore& store) { certificate_store_ = &store; }
+  // Enables the firmware routes (api/firmware_routes.cpp) and records answered
+  // UpdateFirmware / SignedUpdateFirmware passthroughs there; used on the api's thread.
+  void enable_firmware(csms::FirmwareStore& store) { firmware_store_ = &store; }
   // When target is a command route: handles it and returns true; respond is called
   // exactly once (maybe before this returns, maybe later on the api's thread).
   // Otherwise returns false and leaves the request to handle().
@@ -230,6 +234,11 @@ class ApiHandler {
   std::optional<HttpResponse> certificate_read_route(std::string_view path,
                                                      const std::map<std::string, std::string>& params);
   security::CertificateStore* certificate_store_ = nullptr;
+  // The firmware routes (firmware_routes.cpp).
+  void record_firmware_effect(const messages::CommandRequest& request, const nlohmann::json& response);
+  std::optional<HttpResponse> firmware_route(std::string_view method, std::string_view path,
+                                             const std::map<std::string, std::string>& params, std::string_view body);
+  csms::FirmwareStore* firmware_store_ = nullptr;
   ApiOptions options_;
   std::map<std::string, std::uint64_t> command_outcomes_;  // outcome -> count, for /metrics
   CommandClient* commands_ = nullptr;

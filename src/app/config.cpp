@@ -245,6 +245,9 @@ const std::vector<SettingInfo>& settings_table() {
       {"GENX_SMART_NOMINAL_VOLTAGE", "--smart-nominal-voltage", "230",
        "volts per phase for site limits in watts (maxPowerW) and profiles sent in W",
        R"md(volts per phase the site allocation converts with (README "Smart charging and sites"): a site limit in watts (`maxPowerW`) is `maxPowerW / (volts x phases)` amperes per phase, and a charger that takes only `W` profiles (`ChargingScheduleAllowedChargingRateUnit` = `Power`) gets `amperes x volts x phases` watts; 100-1000)md"},
+      {"GENX_FIRMWARE_INTERVAL_MS", "--firmware-interval-ms", "1000",
+       "how often the ocpp-worker holding the campaign lease advances firmware campaigns; 0 = none",
+       R"md(how often the ocpp-worker holding the firmware campaign lease times out overdue targets and sends `UpdateFirmware` / `SignedUpdateFirmware` to as many pending chargers as each campaign's `maxConcurrent` leaves free (README "Firmware management"); `0` = this worker runs no campaigns)md"},
       {"GENX_COMMAND_QUEUE_LIMIT", "--command-queue-limit", "16",
        "commands waiting per charger in the gateway; more get HTTP 429",
        R"md(commands waiting per charger in its gateway behind the outstanding one; more get HTTP 429)md"},
@@ -654,6 +657,7 @@ Config load_config(const Variables& environment, const std::vector<std::string>&
   c.smart_interval = std::chrono::milliseconds(get_int("GENX_SMART_INTERVAL_MS", 0, 3600000));
   c.smart_command_timeout = std::chrono::milliseconds(get_int("GENX_SMART_COMMAND_TIMEOUT_MS", 100, 600000));
   c.smart_nominal_voltage = static_cast<double>(get_int("GENX_SMART_NOMINAL_VOLTAGE", 100, 1000));
+  c.firmware_interval = std::chrono::milliseconds(get_int("GENX_FIRMWARE_INTERVAL_MS", 0, 3600000));
   c.schema_wait = std::chrono::seconds(get_int("GENX_SCHEMA_WAIT_SECONDS", 0, 86400));
   c.command_queue_limit = static_cast<std::size_t>(get_int("GENX_COMMAND_QUEUE_LIMIT", 1, 1000));
   // SQLite has one writer: a second worker process only waits for its lock (and re-reads

@@ -69,6 +69,9 @@ struct Config {
   // The CSMS-side CA of the security extension (docs/security.md): SignCertificate is
   // signed when cert_file is set (GENX_CA_*).
   security::CaSettings ca;
+  // Firmware campaigns (README "Firmware management"): how often the runner in the
+  // ocpp-worker holding the campaign lease sends what the concurrency limits allow (0 = never).
+  std::chrono::milliseconds firmware_interval{1000};
   // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
   std::chrono::seconds schema_wait{120};
   std::size_t command_queue_limit = 16;

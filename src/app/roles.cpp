@@ -168,6 +168,7 @@ int run_api(const Config& config) {
   } catch (const std::invalid_argument& e) {
     spdlog::warn("api: certificate and security-event routes off: {}", e.what());
   }
+  handler.enable_firmware(command_store->firmware_store());
   // Reservations past their expiryDate end within a second (README "Reservations").
   std::function<void()> sweep_reservations = [&] {
     handler.expire_reservations();

@@ -179,6 +179,7 @@ class Handler final : public V201Context {
     }
     if (action == "FirmwareStatusNotification" || action == "SignedFirmwareStatusNotification") {
       uow_.set_firmware_status(charger_id_, payload_.at("status").get<std::string>());
+      firmware_status_notification(action);
       return ok(json::object());
     }
     if (action == "SignCertificate") return ok(sign_certificate());
@@ -294,6 +295,7 @@ class Handler final : public V201Context {
     boot.registration_status = status;
     boot.boot_at = received_at_;
     uow_.upsert_charger_boot(boot);
+    firmware_boot(boot.firmware_version);
     if (status == "Rejected") {
       emit("error.occurred", {{"code", "BootRejected"},
                               {"message", "BootNotification from unknown charger " +
@@ -304,6 +306,52 @@ class Handler final : public V201Context {
     const int interval =
         status == "Accepted" ? policy_.heartbeat_interval_seconds : policy_.pending_retry_seconds;
     return {{"status", status}, {"currentTime", now_}, {"interval", interval}};
+  }
+
+  // Firmware management (README "Firmware management"): the status in the charger's
+  // history and, when it is about a campaign's request, the campaign's progress.
+  void firmware_status_notification(const std::string& action) {
+    FirmwareUnit* firmware = uow_.firmware();
+    if (firmware == nullptr) return;
+    const std::string status = payload_.at("status").get<std::string>();
+    std::optional<std::int64_t> request_id;
+    if (const auto it = payload_.find("requestId"); it != payload_.end() && it->is_number_integer()) {
+      request_id = it->get<std::int64_t>();
+    }
+    const auto recorded = firmware->record_firmware_status(envelope_.device_id, action, status, request_id, received_at_);
+    if (recorded.applied) {
+      emit("firmware.status.changed", {{"status", status},
+                                       {"previousStatus", nullable(recorded.previous_status)},
+                                       {"statusAt", received_at_},
+                                       {"requestId", request_id ? json(*request_id) : json(nullptr)},
+                                       {"campaignId", recorded.campaign_id ? json(*recorded.campaign_id) : json(nullptr)},
+                                       {"firmwareVersion", nullptr}});
+    }
+    if (recorded.campaign_id && recorded.target_status) {
+      auto event = firmware_campaign_event(recorded.campaign, envelope_.device_id, *recorded.target_status);
+      event.fields.erase("eventId");
+      emit(event.type, event.fields);
+    }
+  }
+
+  // The firmwareVersion of the first boot after an install is the version it installed.
+  void firmware_boot(const std::optional<std::string>& version) {
+    FirmwareUnit* firmware = uow_.firmware();
+    if (firmware == nullptr) return;
+    const auto recorded = firmware->record_firmware_boot(envelope_.device_id, version.value_or(""), received_at_);
+    if (!recorded) return;
+    emit("firmware.status.changed", {{"status", recorded->status},
+                                     {"previousStatus", recorded->status},
+                                     {"statusAt", received_at_},
+                                     {"requestId", nullptr},
+                                     {"campaignId", recorded->campaign_id ? json(*recorded->campaign_id) : json(nullptr)},
+                                     {"firmwareVersion", recorded->firmware_version}});
+    if (recorded->campaign_id) {
+      auto event = firmware_campaign_event(recorded->campaign, envelope_.device_id, recorded->target_status);
+      event.fields.erase("eventId");
+      event.fields["firmwareVersion"] = recorded->firmware_version;
+      emit(event.type, event.fields);
+    }
   }
 
   json status_notification() {

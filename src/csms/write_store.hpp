@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "csms/diagnostics.hpp"
+#include "csms/firmware.hpp"
 #include "csms/reservations.hpp"
 #include "csms/tariff.hpp"
 #include "csms/store_error.hpp"
@@ -308,6 +309,9 @@ class UnitOfWork {
                                                                            std::optional<std::int64_t> request_id,
                                                                            std::string_view status,
                                                                            std::string_view at) = 0;
+  // Firmware management (csms/firmware.hpp) on this unit's transaction; null for a store
+  // that keeps no firmware state (test fakes).
+  virtual FirmwareUnit* firmware() { return nullptr; }
 };
 
 class WriteStore {

@@ -36,7 +36,8 @@ const std::vector<std::string> kTables = {
     "site_session_limits", "site_leases",    "charging_profiles",
     "tag_priorities",    "site_departures",  "diagnostics_files",
     "local_list_state",  "local_list_entries", "security_events",
-    "issued_certificates", "installed_certificates"};
+    "issued_certificates", "installed_certificates",
+    "firmware_state",    "firmware_history", "firmware_campaigns", "firmware_campaign_targets"};
 
 // Tables whose arrival order is the SQLite rowid and a PostgreSQL identity column "id"
 // (retention prunes them in that order).

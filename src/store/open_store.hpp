@@ -52,7 +52,11 @@ class Store : public csms::WriteStore,
               public auth::TokenStore,
               public security::CredentialStore,
               public smart::SiteStore,
-              public AdminStore {};
+              public AdminStore {
+ public:
+  // Firmware management (csms/firmware.hpp): on this object's connection, same thread.
+  virtual csms::FirmwareStore& firmware_store() = 0;
+};
 
 enum class Schema {
   migrate,          // apply pending migrations at open (genx db migrate, the ocpp-worker)

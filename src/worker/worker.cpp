@@ -36,6 +36,7 @@
 #include "worker/group_commit.hpp"
 #include "worker/certificate_signer.hpp"
 #include "worker/site_allocator.hpp"
+#include "worker/firmware_campaigns.hpp"
 #include "worker/worker.hpp"
 #include "worker/worker_metrics.hpp"
 
@@ -108,6 +109,7 @@ int run(const Config& config) {
   if (!config.ca.cert_file.empty()) ca = security::CertificateAuthority::load(config.ca);
   auto topology = site_allocator_topology(config);
   add_certificate_signer_topology(config, topology);
+  add_firmware_campaign_topology(topology, config);
   runtime::Role role(config, "ocpp-worker", topology);
   role.on_signal_log("finishing the current message");
   worker_metrics::declare();
@@ -150,6 +152,8 @@ int run(const Config& config) {
   SiteAllocator allocator(config, broker);
   // Security events and certificate signing (worker/certificate_signer.hpp).
   CertificateSigner signer(config, broker, ca);
+  // Firmware campaigns on their own thread (worker/firmware_campaigns.hpp).
+  FirmwareCampaignRunner firmware_campaigns(config, broker);
   spdlog::info("ocpp-worker consuming {}{} (prefetch {})", quorum ? high_queue + " first, then " : "",
                config.names.queue_ocpp_messages, config.worker_prefetch);
 
@@ -335,6 +339,7 @@ int run(const Config& config) {
   return role.run([&] {
     allocator.start();
     signer.start();
+    firmware_campaigns.start();
     // Everything waiting (up to the group size) in one go: one wake-up, each envelope
     // decoded once, the group committed together, then each message replied to and acked
     // on its own. A stop hands the rest back (their redelivery is answered from the
@@ -368,6 +373,7 @@ int run(const Config& config) {
     }
     allocator.stop();
     signer.stop();
+    firmware_campaigns.stop();
     if (pruner) pruner->stop();
     // Deliveries held for a republish are handed back now, before the broker closes.
     later.stop();

@@ -2,7 +2,8 @@
 // consumer of events_exchange) receives: one JSON Schema per event type, strict (no
 // field it does not name). Here a real stack emits them all: a charger connects, boots,
 // an unregistered one is rejected, a connector reports a fault, runs a session with meter values, gets a command,
-// has reservations cancelled, expired and used, diagnostics requested, gets the local list, sends a message no
+// has reservations cancelled, expired and used, diagnostics requested, gets the local list,
+// reports a firmware status and is in a firmware campaign, sends a message no
 // worker can read (dead-lettered: ProcessingFailed and the DeadLetters alert) and leaves.
 // Every event the official socket.io-client receives must match the schema of its type,
 // every type of the schema must have been seen, and no type may arrive that the schema
@@ -84,6 +85,14 @@ test('events: every event a Socket.IO client receives matches docs/events.schema
     await cp.checkedCall('StopTransaction', { transactionId, meterStop: 2100, timestamp: at(120), reason: 'EVDisconnected' });
     const reset = await fetch(`${stack.apiUrl}/api/chargers/EVS-CP1/commands/Reset`, { method: 'POST', body: JSON.stringify({ type: 'Soft' }) });
     assert.equal(reset.status, 200);
+
+    // Firmware: a status report (firmware.status.changed) and a campaign over the charger
+    // (firmware.campaign.changed: created, then its target Rejected: no UpdateFirmware here).
+    await cp.checkedCall('FirmwareStatusNotification', { status: 'Downloading' });
+    const campaign = await fetch(`${stack.apiUrl}/api/firmware/campaigns`, {
+      method: 'POST', body: JSON.stringify({ location: 'https://firmware.example.com/evs.bin', chargePointIds: ['EVS-CP1'] }),
+    });
+    assert.equal(campaign.status, 200);
 
     // Reservations: one cancelled, one expiring, one used by a StartTransaction.
     const reserve = async (connectorId, ms) => {

@@ -156,6 +156,14 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
     // A root certificate to install (POST .../certificates), then delete by its serial.
     const root = new TestPki(path.join(stack.dir, 'pki')).ca('oas-root');
     const rootPem = fs.readFileSync(root.cert, 'utf8');
+    // A firmware campaign whose one target failed (the charger does not implement
+    // UpdateFirmware: CALLERROR, Rejected), for its GET, retry and cancel operations.
+    const firmware = await request(stack, 'POST', '/api/firmware/campaigns', {
+      body: { location: 'https://firmware.example.com/oas.bin', chargePointIds: ['OAS-CP1'] },
+    });
+    assert.equal(firmware.status, 200, JSON.stringify(firmware.body));
+    await poll(async () => (await request(stack, 'GET', `/api/firmware/campaigns/${firmware.body.id}`)).body.counts?.Rejected === 1,
+      { timeout: 30000, what: 'the firmware campaign\'s target Rejected' });
     const sample = {
       serialNumber: BigInt(`0x${new crypto.X509Certificate(rootPem).serialNumber}`).toString(16),
       chargePointId: 'OAS-CP1', id: String(started.transactionId), action: 'Reset', messageId: letters[0].id,
@@ -163,6 +171,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       siteId: 'oas-site',
       idTag: 'OAS-TAG', // both id-tag resources: tag priorities and the local list's tags
       diagnosticsId: String(withFile.id), fileName: 'oas.log',
+      campaignId: String(firmware.body.id),
     };
     // An id tag in the local list (GET/PUT /api/id-tags/{idTag}; the pushes send it).
     assert.equal((await request(stack, 'PUT', '/api/id-tags/OAS-TAG', { body: { status: 'Accepted', localList: true } })).status, 201);
@@ -182,6 +191,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       'PUT /api/tag-priorities/{idTag}': { priority: 5 },
       'PUT /api/id-tags/{idTag}': { status: 'Accepted', parentIdTag: 'OAS-FLEET', localList: true },
       'POST /api/chargers/{chargePointId}/certificates': { certificateType: 'CentralSystemRootCertificate', certificate: rootPem },
+      'POST /api/firmware/campaigns': { location: 'https://firmware.example.com/oas-2.bin', chargePointIds: ['OAS-CP1'] },
     };
     const seen = [];
     const destructive = (o) => {

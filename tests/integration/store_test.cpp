@@ -97,7 +97,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postg
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteOnlyTest, ::testing::Values("sqlite"), testing::backend_name);
 
 constexpr int kLatestSchemaVersion = 17;  // store/sqlite/migrations/0017_*.sql
-constexpr int kMigrationFiles = 13;
+constexpr int kMigrationFiles = 17;
 
 TEST_P(StoreTest, MigrationsApplyOnceAndReopenIsIdempotent) {
   {

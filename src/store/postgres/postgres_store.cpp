@@ -23,6 +23,8 @@
 #include "store/charger_listing.hpp"
 #include "smart/profiles.hpp"
 #include "store/migration.hpp"
+#include "store/firmware_sql.hpp"
+#include "store/postgres/postgres_sql.hpp"
 
 namespace genx::store {
 namespace postgres {
@@ -280,6 +282,14 @@ constexpr std::string_view kIdTagStatuses[] = {"Accepted", "Blocked", "Expired",
 class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
  public:
   explicit Unit(Tx& tx) : tx_(tx) {}
+
+  csms::FirmwareUnit* firmware() override {
+    if (!firmware_unit_) {
+      firmware_sql_ = std::make_unique<PostgresSqlTx>(tx_);
+      firmware_unit_ = make_firmware_unit(*firmware_sql_);
+    }
+    return firmware_unit_.get();
+  }
 
   std::optional<csms::ProcessedMessage> find_processed_reply(const csms::MessageKey& key) override {
     auto r = tx_.exec_params(
@@ -725,6 +735,8 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
 
  private:
   Tx& tx_;
+  std::unique_ptr<SqlTx> firmware_sql_;
+  std::unique_ptr<csms::FirmwareUnit> firmware_unit_;
 };
 
 json connectors_json(Tx& tx, std::int64_t charger_id) {
@@ -1954,6 +1966,35 @@ class PostgresStore final : public Store {
   }
 
 
+  csms::FirmwareStore& firmware_store() override {
+    if (!firmware_store_) {
+      firmware_store_ = make_firmware_store([this](bool is_write, const std::function<void(SqlTx&)>& work) {
+        if (!is_write) {
+          read([&](Tx& tx) {
+            PostgresSqlTx sql(tx);
+            work(sql);
+          });
+          return;
+        }
+        // As in_transaction: a unit that lost a race is run again at once, a few times.
+        for (int attempt = 1;; ++attempt) {
+          try {
+            write([&](Tx& tx) {
+              PostgresSqlTx sql(tx);
+              work(sql);
+            });
+            return;
+          } catch (const Conflict&) {
+            if (attempt >= 8) throw;
+            thread_local std::minstd_rand random(std::random_device{}());
+            std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % (5 * attempt)));
+          }
+        }
+      });
+    }
+    return *firmware_store_;
+  }
+
   int schema_version() override {
     int version = 0;
     read([&](Tx& tx) {
@@ -1989,6 +2030,7 @@ class PostgresStore final : public Store {
   }
 
   std::shared_ptr<Pool> pool_;
+  std::unique_ptr<csms::FirmwareStore> firmware_store_;
 };
 
 namespace {

@@ -17,6 +17,8 @@
 #include "smart/profiles.hpp"
 #include "store/migration.hpp"
 #include "store/sqlite/sqlite_retention.hpp"
+#include "store/firmware_sql.hpp"
+#include "store/sqlite/sqlite_sql.hpp"
 
 namespace genx::store {
 namespace sqlite {
@@ -351,6 +353,14 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   }
 
   // ---- UnitOfWork ----
+
+  csms::FirmwareUnit* firmware() override {
+    if (!firmware_unit_) {
+      firmware_sql_ = make_sqlite_sql_tx(db_);
+      firmware_unit_ = make_firmware_unit(*firmware_sql_);
+    }
+    return firmware_unit_.get();
+  }
 
   std::optional<csms::ProcessedMessage> find_processed_reply(const csms::MessageKey& key) override {
     auto q = query(
@@ -1145,6 +1155,8 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
 
   sqlite3* db_ = nullptr;
   bool in_transaction_ = false;
+  std::unique_ptr<SqlTx> firmware_sql_;  // firmware(): statements on db_, no cache
+  std::unique_ptr<csms::FirmwareUnit> firmware_unit_;
   // Keyed by the SQL text's address: every statement is a string literal in this file.
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
   std::unordered_map<std::string, sqlite3_stmt*> built_statements_;
@@ -1154,6 +1166,18 @@ SqliteStore::SqliteStore(const std::string& path, SqliteOptions options)
     : impl_(std::make_unique<Impl>(path, options)) {}
 
 SqliteStore::~SqliteStore() = default;
+
+csms::FirmwareStore& SqliteStore::firmware_store() {
+  if (!firmware_store_) {
+    firmware_store_ = make_firmware_store([this](bool write, const std::function<void(SqlTx&)>& work) {
+      impl_->transaction(write ? "BEGIN IMMEDIATE" : "BEGIN", [&] {
+        auto tx = make_sqlite_sql_tx(impl_->db());
+        work(*tx);
+      });
+    });
+  }
+  return *firmware_store_;
+}
 
 void SqliteStore::in_transaction(const std::function<void(csms::UnitOfWork&)>& work) {
   impl_->transaction("BEGIN IMMEDIATE", [&] { work(*impl_); });

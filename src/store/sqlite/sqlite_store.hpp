@@ -120,6 +120,8 @@ class SqliteStore final : public Store {
   // The highest migration applied to this database.
   int schema_version() override;
 
+  csms::FirmwareStore& firmware_store() override;
+
  private:
   // The site reads without a transaction of their own (the caller's).
   std::vector<smart::SiteMember> read_members(std::string_view site_id);
@@ -129,6 +131,7 @@ class SqliteStore final : public Store {
   void record_departures(std::string_view site_id, std::string_view where, std::string_view charge_point_id);
   class Impl;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<csms::FirmwareStore> firmware_store_;
 };
 
 // Opens (creating the parent directory when missing) and, unless options.migrate is
