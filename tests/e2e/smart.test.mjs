@@ -328,6 +328,39 @@ test('dashboard Sites view: limit, allocated and measured charted live, each ses
     }, { what: 'limit history in the chart', timeout: 10000 }).catch(async (e) => {
       throw new Error(`${e.message}: ${JSON.stringify(await chartState())}`);
     });
+
+    // The operator sets a site up from the page: a limit in kW, a charger in and out.
+    await page.locator('[data-testid="site-new"]').click();
+    await page.locator('[data-testid="site-form-id"]').fill('dash-site');
+    await page.locator('[data-testid="site-form-name"]').fill('Dashboard depot');
+    await page.locator('[data-testid="site-form-limit"]').fill('11');
+    await page.locator('[data-testid="site-form-unit"]').selectOption('kW');
+    await page.locator('[data-testid="site-form-phases"]').selectOption('3');
+    await page.locator('[data-testid="site-form-min"]').fill('8');
+    await page.locator('[data-testid="site-form-save"]').click();
+    const said = page.locator('[data-testid="site-message"]');
+    await said.filter({ hasText: 'Site dash-site created' }).waitFor({ timeout: 10000 });
+    const created = await site('dash-site');
+    assert.equal(created.name, 'Dashboard depot');
+    assert.equal(created.maxPowerW, 11000);
+    assert.equal(created.phases, 3);
+    assert.equal(created.minCurrentA, 8);
+    await page.locator('[data-testid="site-member-id"]').fill('DASH-CP1');
+    await page.locator('[data-testid="site-member-add"]').click();
+    await page.locator('[data-testid="site-members"] li[data-member="DASH-CP1"]').waitFor({ timeout: 10000 });
+    assert.deepEqual((await site('dash-site')).chargers, ['DASH-CP1']);
+    await page.locator('[data-testid="site-member-remove"]').click();
+    await said.filter({ hasText: 'DASH-CP1 left dash-site' }).waitFor({ timeout: 10000 });
+    assert.deepEqual((await site('dash-site')).chargers, []);
+    await poll(async () => (await page.locator('[data-testid="site-members"] li').count()) === 0,
+      { what: 'the form showing the site again, without the charger' });
+    // A limit the api refuses: its reason on the page, the site unchanged.
+    await page.locator('[data-testid="site-form-unit"]').selectOption('A');
+    await page.locator('[data-testid="site-form-limit"]').fill('200000');
+    await page.locator('[data-testid="site-form-save"]').click();
+    await said.filter({ hasText: 'Not saved (HTTP 400): maxCurrentA' }).waitFor({ timeout: 10000 });
+    assert.equal((await site('dash-site')).maxPowerW, 11000);
+
     await expectNoCspViolation(page);
     await saveScreenshot(page, 'dashboard-sites.png');
   } finally {

@@ -4,7 +4,12 @@
 // site.allocation.changed event (Socket.IO, the socket app.js opened); the chart keeps the
 // last 10 minutes seen by this page.
 //
-// Uses from app.js: api(path) (JSON with the API token, asks for it on 401).
+// The settings card creates or changes a site (PUT /api/sites/{id}: a limit in A per phase
+// or in kW, phases, the minimum per session) and puts chargers in it or takes them out
+// (PUT/DELETE /api/sites/{id}/chargers/{cp}); the api's own error is shown as it came.
+//
+// Uses from app.js: api(path) (JSON with the API token, asks for it on 401), state.token,
+// askToken().
 (() => {
   'use strict';
 
@@ -14,7 +19,7 @@
   const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
   const amps = (a) => `${Number(a).toFixed(1)} A`;
 
-  const view = { visible: false, site: '', history: [], chart: null, timer: null, sites: [] };
+  const view = { visible: false, site: '', history: [], chart: null, timer: null, sites: [], editing: '', creating: false };
   window.genxSites = view; // for tests and the console
 
   function route() {
@@ -54,6 +59,7 @@
       sel.value = view.site;
       const site = view.sites.find((s) => s.id === view.site);
       if (site) show(site);
+      if (site && !view.creating && view.editing !== site.id) fillForm(site);
       $('site-status').textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
       $('site-status').textContent = `could not load sites: ${e.message}`;
@@ -101,6 +107,105 @@
       view.chart.setData(data);
     }
   }
+
+  // ---- Settings: the site's limit and its chargers --------------------------------------
+
+  async function send(method, path, payload) {
+    const headers = { 'Content-Type': 'application/json' };
+    if (state.token) headers.Authorization = `Bearer ${state.token}`;
+    const res = await fetch(path, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
+    if (res.status === 401) {
+      await askToken();
+      return send(method, path, payload);
+    }
+    let body = {};
+    try { body = await res.json(); } catch { /* an empty answer */ }
+    return { status: res.status, body };
+  }
+
+  function message(kind, text) {
+    const el = $('site-message');
+    el.dataset.state = kind;
+    el.textContent = text;
+  }
+
+  // The form shows the selected site (once per selection: typing is not overwritten).
+  function fillForm(site) {
+    view.editing = site.id;
+    const f = $('site-form').elements;
+    f.id.value = site.id;
+    f.id.readOnly = true;
+    f.name.value = site.name;
+    const kw = site.maxPowerW !== null && site.maxPowerW !== undefined;
+    f.unit.value = kw ? 'kW' : 'A';
+    f.limit.value = kw ? site.maxPowerW / 1000 : site.maxCurrentA;
+    f.phases.value = String(site.phases);
+    f.min.value = site.minCurrentA;
+    $('site-members').innerHTML = site.chargers.map((cp) => `<li data-member="${esc(cp)}">${esc(cp)}
+      <button type="button" data-remove="${esc(cp)}" data-testid="site-member-remove" aria-label="Take ${esc(cp)} out of the site">×</button></li>`).join('');
+  }
+
+  // A new site: the form stays the operator's until it is saved (no refresh fills it).
+  $('site-new').addEventListener('click', () => {
+    view.creating = true;
+    view.editing = '';
+    const f = $('site-form');
+    f.reset();
+    f.elements.id.readOnly = false;
+    $('site-members').innerHTML = '';
+    f.elements.id.focus();
+    message('', '');
+  });
+
+  $('site-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const id = f.id.value.trim();
+    const limit = Number(f.limit.value);
+    const body = { name: f.name.value.trim() || id, phases: Number(f.phases.value), minCurrentA: Number(f.min.value) };
+    if (f.unit.value === 'kW') body.maxPowerW = Math.round(limit * 1000);
+    else body.maxCurrentA = limit;
+    const r = await send('PUT', `/api/sites/${encodeURIComponent(id)}`, body);
+    if (r.status !== 200 && r.status !== 201) {
+      message('error', `Not saved (HTTP ${r.status}): ${r.body.error || 'no reason given'}`);
+      return;
+    }
+    message('ok', r.status === 201 ? `Site ${id} created` : `Site ${id} saved`);
+    view.creating = false;
+    select(id);
+    view.editing = '';
+    history.replaceState(null, '', `#sites?site=${encodeURIComponent(id)}`);
+    refresh();
+  });
+
+  $('site-member-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!view.site) { message('error', 'Save a site first'); return; }
+    const cp = ev.target.elements.cp.value.trim();
+    const r = await send('PUT', `/api/sites/${encodeURIComponent(view.site)}/chargers/${encodeURIComponent(cp)}`);
+    if (r.status !== 200) {
+      message('error', `${cp} not added (HTTP ${r.status}): ${r.body.error || 'no reason given'}`);
+      return;
+    }
+    message('ok', `${cp} is in ${view.site}`);
+    ev.target.reset();
+    view.editing = '';
+    refresh();
+  });
+
+  $('site-members').addEventListener('click', async (ev) => {
+    const button = ev.target.closest('button[data-remove]');
+    if (!button) return;
+    const cp = button.dataset.remove;
+    const r = await send('DELETE', `/api/sites/${encodeURIComponent(view.site)}/chargers/${encodeURIComponent(cp)}`);
+    if (r.status !== 200 && r.status !== 204) {
+      message('error', `${cp} not taken out (HTTP ${r.status}): ${r.body.error || 'no reason given'}`);
+      return;
+    }
+    message('ok', `${cp} left ${view.site}`);
+    view.editing = '';
+    refresh();
+  });
 
   $('site-select').addEventListener('change', (e) => {
     select(e.target.value);
