@@ -39,6 +39,22 @@ async function api(path) {
   return (await apiResponse(path)).json();
 }
 
+// A write (or any method) with the API token; asks for the token on 401 and tries again.
+// {status, body}: the body is the answer's JSON, {} when it has none. The panels show the
+// api's own status and error, so a refusal is returned, not thrown.
+async function apiSend(method, path, payload) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  const res = await fetch(path, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
+  if (res.status === 401) {
+    await askToken();
+    return apiSend(method, path, payload);
+  }
+  let body = {};
+  try { body = await res.json(); } catch { /* an empty answer */ }
+  return { status: res.status, body };
+}
+
 // One prompt however many requests were refused at once (each waits for the same answer).
 let tokenPrompt = null;
 function askToken() {

@@ -70,18 +70,7 @@
     return section;
   }
 
-  async function send(method, path) {
-    const headers = { 'Content-Type': 'application/json' };
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const res = await fetch(path, { method, headers });
-    if (res.status === 401) {
-      await askToken();
-      return send(method, path);
-    }
-    let body = {};
-    try { body = await res.json(); } catch { /* empty */ }
-    return { status: res.status, body };
-  }
+  const send = (method, path) => apiSend(method, path);
 
   function show(kind, html) {
     const out = panel.root.querySelector('.cmd-output');

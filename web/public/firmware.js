@@ -19,18 +19,7 @@
   const view = { visible: false, campaign: null, timer: null };
   window.genxFirmware = view; // for tests and the console
 
-  async function send(method, path, payload) {
-    const headers = { 'Content-Type': 'application/json' };
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const res = await fetch(path, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
-    if (res.status === 401) {
-      await askToken();
-      return send(method, path, payload);
-    }
-    let body = {};
-    try { body = await res.json(); } catch { /* empty */ }
-    return { status: res.status, body };
-  }
+  const send = apiSend;
 
   // ---- the charger page's panel ----
 

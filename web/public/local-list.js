@@ -40,18 +40,7 @@
     return section;
   }
 
-  async function send(path) {
-    const headers = { 'Content-Type': 'application/json' };
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const res = await fetch(path, { method: 'POST', headers });
-    if (res.status === 401) {
-      await askToken();
-      return send(path);
-    }
-    let body = {};
-    try { body = await res.json(); } catch { /* empty */ }
-    return { status: res.status, body };
-  }
+  const send = (path) => apiSend('POST', path);
 
   function show(kind, html) {
     const out = panel.root.querySelector('.cmd-output');

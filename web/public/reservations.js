@@ -46,18 +46,7 @@
     return section;
   }
 
-  async function send(method, path, payload) {
-    const headers = { 'Content-Type': 'application/json' };
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const res = await fetch(path, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
-    if (res.status === 401) {
-      await askToken();
-      return send(method, path, payload);
-    }
-    let body = {};
-    try { body = await res.json(); } catch { /* empty */ }
-    return { status: res.status, body };
-  }
+  const send = apiSend;
 
   function show(kind, html) {
     const out = panel.root.querySelector('.cmd-output');

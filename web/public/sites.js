@@ -8,8 +8,8 @@
 // or in kW, phases, the minimum per session) and puts chargers in it or takes them out
 // (PUT/DELETE /api/sites/{id}/chargers/{cp}); the api's own error is shown as it came.
 //
-// Uses from app.js: api(path) (JSON with the API token, asks for it on 401), state.token,
-// askToken().
+// Uses from app.js: api(path) (JSON with the API token, asks for it on 401) and
+// apiSend(method, path, payload) for the writes.
 (() => {
   'use strict';
 
@@ -110,18 +110,7 @@
 
   // ---- Settings: the site's limit and its chargers --------------------------------------
 
-  async function send(method, path, payload) {
-    const headers = { 'Content-Type': 'application/json' };
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const res = await fetch(path, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
-    if (res.status === 401) {
-      await askToken();
-      return send(method, path, payload);
-    }
-    let body = {};
-    try { body = await res.json(); } catch { /* an empty answer */ }
-    return { status: res.status, body };
-  }
+  const send = apiSend;
 
   function message(kind, text) {
     const el = $('site-message');
