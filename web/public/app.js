@@ -27,9 +27,10 @@ const $ = (id) => document.getElementById(id);
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
 async function apiResponse(path) {
-  const res = await fetch(path, { headers: state.token ? { Authorization: `Bearer ${state.token}` } : {} });
+  const sent = state.token;
+  const res = await fetch(path, { headers: sent ? { Authorization: `Bearer ${sent}` } : {} });
   if (res.status === 401) {
-    await askToken();
+    await askToken(sent);
     return apiResponse(path);
   }
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
@@ -43,11 +44,12 @@ async function api(path) {
 // {status, body}: the body is the answer's JSON, {} when it has none. The panels show the
 // api's own status and error, so a refusal is returned, not thrown.
 async function apiSend(method, path, payload) {
+  const sent = state.token;
   const headers = { 'Content-Type': 'application/json' };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  if (sent) headers.Authorization = `Bearer ${sent}`;
   const res = await fetch(path, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
   if (res.status === 401) {
-    await askToken();
+    await askToken(sent);
     return apiSend(method, path, payload);
   }
   let body = {};
@@ -56,8 +58,12 @@ async function apiSend(method, path, payload) {
 }
 
 // One prompt however many requests were refused at once (each waits for the same answer).
+// `refused` is the token a refused request carried: when the operator has entered another
+// one since (a slow request, such as the queue poll, sent before the new token came back
+// after it), the request is simply tried again with the new token instead of asking twice.
 let tokenPrompt = null;
-function askToken() {
+function askToken(refused = state.token) {
+  if (!tokenPrompt && refused !== state.token) return Promise.resolve();
   tokenPrompt ??= new Promise((resolve) => {
     const dialog = $('token-dialog');
     $('token-form').onsubmit = () => {

@@ -267,8 +267,9 @@
   }
 
   async function post(path, payload) {
+    const sent = state.token;
     const headers = { 'Content-Type': 'application/json' };
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
+    if (sent) headers.Authorization = `Bearer ${sent}`;
     const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(payload) });
     const text = await res.text();
     let body = null;
@@ -277,7 +278,7 @@
     } catch {
       body = { error: text };
     }
-    return { status: res.status, body: body && typeof body === 'object' ? body : { value: body } };
+    return { status: res.status, body: body && typeof body === 'object' ? body : { value: body }, sent };
   }
 
   function setPending(on) {
@@ -316,7 +317,7 @@
     if (generation !== panel.generation) return; // another charger is shown now
     setPending(false);
     render(form, cmd, cp, result);
-    if (result.status === 401 || result.status === 403) askToken();
+    if (result.status === 401 || result.status === 403) askToken(result.sent);
     if (result.status === 200 && cmd.action === 'GetConfiguration') suggestKeys(result.body.configurationKey);
   }
 

@@ -96,13 +96,14 @@
     const since = new Date(Date.now() - 1000).toISOString();
     const requestId = Math.floor(Math.random() * 1e9);
     show('pending', 'Sending GetBaseReport…');
+    const sent = state.token;
     const headers = { 'Content-Type': 'application/json' };
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
+    if (sent) headers.Authorization = `Bearer ${sent}`;
     const res = await fetch(`/api/chargers/${enc(cp)}/commands/GetBaseReport`, {
       method: 'POST', headers, body: JSON.stringify({ requestId, reportBase: 'FullInventory' }),
     });
     if (res.status === 401) {
-      await askToken();
+      await askToken(sent);
       return askReport();
     }
     let body = {};

@@ -73,11 +73,12 @@
   }
 
   async function download(id, name) {
+    const sent = state.token;
     const headers = {};
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
+    if (sent) headers.Authorization = `Bearer ${sent}`;
     const res = await fetch(`/api/diagnostics/${id}/file`, { headers });
     if (res.status === 401) {
-      await askToken();
+      await askToken(sent);
       return download(id, name);
     }
     if (!res.ok) {
