@@ -229,7 +229,7 @@ export RABBITMQ_URL="$genx_amqp_url" DATABASE_URL="sqlite://$work/genx.db" GATEW
   GENX_HEARTBEAT_INTERVAL=3600 GENX_HEALTH_PORT="${GENX_BENCH_HEALTH_PORT:-0}" \
   GENX_MAX_CONNECTIONS_PER_ADDRESS=0 GENX_MAX_CONNECTIONS=0 GENX_CALL_RATE=0
 # (every simulated charger comes from 127.0.0.1, tens of thousands of them, flat out: the
-# abuse limits of README "Abuse limits" would refuse the benchmark's own load)
+# abuse limits of docs/security.md "Abuse limits" would refuse the benchmark's own load)
 start_stack() { # start_stack [VAR=VALUE...]: genx run with extra environment
   for p in $gw_port $api_port; do tcp_open 127.0.0.1 "$p" && die "port $p is in use (set GENX_BENCH_PORT_BASE)"; done
   log "starting GenX (gateway, ocpp-workers, api, notifier, analytics) on ports $gw_port/$api_port $*"

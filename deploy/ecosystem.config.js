@@ -7,11 +7,11 @@
 // Configuration comes from the environment of `pm2 start` (and from the .env file in
 // `cwd`, which genx reads itself): RABBITMQ_*, DATABASE_URL, *_PORT, GENX_*, GATEWAY_*
 // (TLS files, security profile), API_TOKEN. `pm2 sendSignal SIGHUP genx-gateway-0`
-// reloads the gateway's TLS certificate (README "Security").
+// reloads the gateway's TLS certificate (docs/security.md).
 // GENX_BIN overrides the binary (default build/genx next to this folder), GENX_CWD the
 // working directory (default the repository root: var/genx.db lives there).
 // Each instance gets GENX_ROLE_INDEX, so its /health and /metrics listen on
-// GENX_HEALTH_PORT + the role's offset (README "Operations").
+// GENX_HEALTH_PORT + the role's offset (docs/operations.md).
 'use strict';
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');

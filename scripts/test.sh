@@ -241,7 +241,7 @@ export GENX_BIN="$build_dir/genx"
 run_stage e2e 1800 bash -c "cd tests/e2e && npm ci --no-audit --no-fund && node --test *.test.mjs"
 # The e2e suite a second time with every stack on PostgreSQL (a database of its own on
 # the private cluster, tests/e2e/lib/stack.mjs): the files that exercise the store
-# (README "Tests" says which and why not all).
+# (docs/development.md "Tests" says which and why not all).
 e2e_postgres_files="session.test.mjs durability.test.mjs resend.test.mjs analytics.test.mjs commands.test.mjs paging.test.mjs policies.test.mjs ocpp201.test.mjs sim_ocpp201.test.mjs reservations.test.mjs smart.test.mjs smart_more.test.mjs diagnostics.test.mjs local_list.test.mjs certificates.test.mjs firmware.test.mjs"
 run_stage e2e-postgres 1200 env GENX_E2E_DATABASE=postgres bash -c "cd tests/e2e && node --test $e2e_postgres_files"
 # deploy/: RabbitMQ definitions on their own private node (GENX_DEPLOY_RABBITMQ_PORT,

@@ -4,7 +4,7 @@
 // bucket. Pure and deterministic: the same facts always give the same figures, which is
 // what makes live aggregation, replay and `genx analytics rebuild` agree exactly.
 //
-// Rules (README "Analytics"):
+// Rules (docs/analytics.md):
 // - sessionsStarted counts in the bucket of the start; sessionsCompleted and revenue in
 //   the bucket of the stop (completed transactions only).
 // - A completed session's energy is spread over time along its register readings:

@@ -172,7 +172,7 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   const bool command_route =
       tail.substr(0, 9) == "commands/" && tail.size() > 9 && tail.find('/', 9) == std::string_view::npos;
   if (!command_route && !csms::convenience_action(tail)) return false;
-  // The charger's protocol version picks the message and the schema (README "OCPP 2.0.1");
+  // The charger's protocol version picks the message and the schema (docs/ocpp201.md);
   // a charger the database does not know is checked as 1.6.
   bool v201 = false;
   try {
@@ -580,7 +580,7 @@ HttpResponse ApiHandler::handle(std::string_view method, std::string_view target
     }
     if (path.substr(0, kTransactions.size() + 1) == "/api/transactions/") {
       // The api's id (an integer, both versions), or a 2.0.1 station's transactionId
-      // (URL-encoded; README "OCPP 2.0.1"). All digits is read as the api's id first.
+      // (URL-encoded; docs/ocpp201.md). All digits is read as the api's id first.
       std::string raw = url_decode(path.substr(kTransactions.size() + 1));
       if (raw.empty()) return error_response(400, "transaction id missing");
       if (auto id = to_long(raw)) {

@@ -12,7 +12,7 @@
 // /reset, /unlock) are asynchronous: the request is validated and published at once,
 // and the HTTP answer is written when the charger's answer (or the timeout) comes back,
 // so one waiting command never holds up other requests (no thread per command).
-// Authentication (README "Security"): when a token is configured (API_TOKEN or a
+// Authentication (docs/security.md): when a token is configured (API_TOKEN or a
 // database token, auth/access_control.hpp), GET/HEAD of /api/* needs a token of any role
 // ("Authorization: Bearer TOKEN"), every other method an operator token (401 without or
 // with a wrong token, 403 for a read token); /health, /api/config, the dashboard files
@@ -141,7 +141,7 @@ class ApiHandler {
   // same database as the read store (effects are recorded there, on the api's thread).
   void enable_commands(CommandClient& commands, CommandStore& store,
                        security::CredentialStore& credentials);
-  // Enables the reservation routes (README "Reservations"; needs enable_commands too):
+  // Enables the reservation routes (docs/reservations.md; needs enable_commands too):
   // POST /api/chargers/{id}/reservations, DELETE /api/reservations/{id}, GET
   // /api/reservations[/{id}], /api/chargers/{id}/reservations, and the active ones in
   // GET /api/chargers/{id}. Same database and thread as the read store.

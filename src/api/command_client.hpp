@@ -1,5 +1,5 @@
 #pragma once
-// CommandClient: the api's side of commands to chargers (README "Remote commands").
+// CommandClient: the api's side of commands to chargers (docs/api.md "Remote commands").
 // send() publishes the command on the commands exchange with routing key = charge point
 // id, mandatory, a TTL (expiration = the timeout), reply_to = this api's exclusive reply
 // queue and correlation_id = the command id; then exactly one of these ends it:

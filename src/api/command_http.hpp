@@ -1,6 +1,6 @@
 #pragma once
 // How the outcome of a command to a charger becomes the api's HTTP answer
-// (README "Remote commands"). Pure.
+// (docs/api.md "Remote commands"). Pure.
 #include <string_view>
 
 #include <nlohmann/json.hpp>

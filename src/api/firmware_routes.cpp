@@ -1,4 +1,4 @@
-// The firmware routes of the api (README "Firmware management", docs/firmware.md):
+// The firmware routes of the api (docs/firmware.md):
 //   GET  /api/chargers/{id}/firmware            the charger's firmware status, request, history
 //   GET  /api/firmware/campaigns                campaigns, newest first (counts, no targets)
 //   POST /api/firmware/campaigns                create a campaign (the workers roll it out)

@@ -1,5 +1,5 @@
 #pragma once
-// The paging contract of the api's listings (README "REST API", "Paging"): reading
+// The paging contract of the api's listings (docs/api.md, "Paging"): reading
 // limit/offset/sort/status/q of GET /api/chargers, and the X-Total-Count and RFC 8288
 // Link headers of every paged answer. Pure.
 #include <chrono>

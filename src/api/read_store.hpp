@@ -29,7 +29,7 @@ struct TransactionFilter {
   int offset = 0;
 };
 
-// One page of the fleet (README "REST API", GET /api/chargers).
+// One page of the fleet (docs/api.md, GET /api/chargers).
 enum class ChargerSort { kId, kLastSeen, kStatus };
 
 struct ChargerQuery {
@@ -53,7 +53,7 @@ inline constexpr const char* kChargerStatuses[] = {"Available", "Preparing",   "
                                                     "SuspendedEVSE", "SuspendedEV", "Finishing",
                                                     "Reserved",  "Unavailable", "Faulted"};
 
-// A range of aggregates (README "Analytics").
+// A range of aggregates (docs/analytics.md).
 struct StatsQuery {
   std::string bucket = "hour";          // "hour": UTC hours; "day": days of the operator's zone
   std::optional<std::string> from;      // hour: canonical ISO UTC; day: YYYY-MM-DD (inclusive)
@@ -100,7 +100,7 @@ class ReadStore {
   virtual std::int64_t stats_connector_count(const std::optional<std::string>& charger) = 0;
 };
 
-// What answered commands teach (api commands; README "Commands").
+// What answered commands teach (api commands; docs/commands.md).
 class CommandStore {
  public:
   virtual ~CommandStore() = default;

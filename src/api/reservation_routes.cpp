@@ -1,4 +1,4 @@
-// The reservation routes of the api (README "Reservations"): an operator reserves a
+// The reservation routes of the api (docs/reservations.md): an operator reserves a
 // connector (GenX picks the reservationId, sends ReserveNow, stores what the charger
 // answered), cancels it (CancelReservation), lists them; expired ones are swept here.
 // Runs on the api's one I/O thread, like the rest of ApiHandler.

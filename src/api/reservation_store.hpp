@@ -1,5 +1,5 @@
 #pragma once
-// The api's reservation port (README "Reservations"): reservations as the operator's
+// The api's reservation port (docs/reservations.md): reservations as the operator's
 // resource endpoints and the ReserveNow / CancelReservation answers keep them. Implemented
 // by each backend in store/. Errors and threading as the other api ports (read_store.hpp):
 // TransientStoreError when the database is busy or away; one object per thread.

@@ -1,5 +1,5 @@
 #pragma once
-// Charger security over REST (README "Security"):
+// Charger security over REST (docs/security.md):
 //   GET /api/chargers/{id}/security  -> {chargePointId, securityProfile, passwordSet, updatedAt}
 //   PUT /api/chargers/{id}/security  <- {"profile": 0-3, "password": "..."} (either or both)
 // The password is hashed (security/password_hash.hpp, ~50 ms on the api's thread: an

@@ -1,5 +1,5 @@
 #pragma once
-// Sites and charging profiles over REST (README "Smart charging and sites"):
+// Sites and charging profiles over REST (docs/smart-charging.md):
 //   GET    /api/sites                                 -> [site document]
 //   PUT    /api/sites/{siteId}                        <- {name, maxCurrentA | maxPowerW, phases, minCurrentA}
 //   GET    /api/sites/{siteId}                        -> site document with allocations

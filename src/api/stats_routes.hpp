@@ -1,5 +1,5 @@
 #pragma once
-// GET /api/stats/{summary,energy,sessions,revenue,utilization} (README "Analytics"):
+// GET /api/stats/{summary,energy,sessions,revenue,utilization} (docs/analytics.md):
 // figures read from the aggregates, as JSON or, with `Accept: text/csv` or
 // `?format=csv`, as CSV with a header line. Bad parameters answer 400.
 #include <map>

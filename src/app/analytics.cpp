@@ -162,7 +162,7 @@ int run_analytics_rebuild(const Config& config, const std::string& from) {
   }
   auto store = store::open_store(config.database_url, store::Schema::require_current);
   // Facts older than the retained horizon were pruned: refuse rather than silently
-  // produce different figures (README "Data retention").
+  // produce different figures (docs/operations.md "Data retention").
   check_rebuild_horizon(store->retained_horizon(), zone, from_ms);
   analytics::Aggregator aggregator(*store, zone);
   const int days = aggregator.rebuild(from_ms, now_millis());

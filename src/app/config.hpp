@@ -23,7 +23,7 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The charger side of README "Security" (gateway: wss:// listener, profile checks).
+// The charger side of docs/security.md (gateway: wss:// listener, profile checks).
 struct ChargerSecurityConfig {
   int tls_port = 0;  // 0: no wss:// listener
   std::string tls_cert_file;
@@ -50,7 +50,7 @@ struct Config {
   std::string log_level;
   csms::Policy policy;
   std::size_t max_frame_bytes = 65536;
-  // Gateway abuse limits (README "Abuse limits"); 0 = unlimited where noted.
+  // Gateway abuse limits (docs/security.md "Abuse limits"); 0 = unlimited where noted.
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::seconds idle_timeout{900};  // default: 3 heartbeat intervals
   bool prefer_ocpp201 = true;              // OCPP_PREFERRED_VERSION
@@ -61,7 +61,7 @@ struct Config {
   std::size_t max_connections = 10000;             // 0 = unlimited
   std::chrono::milliseconds reply_timeout{30000};
   std::chrono::milliseconds command_timeout{30000};
-  // Site load management (README "Smart charging and sites"): how often each ocpp-worker
+  // Site load management (docs/smart-charging.md): how often each ocpp-worker
   // re-runs the allocation (0 = never), and how long it waits for a charger's answer.
   std::chrono::milliseconds smart_interval{1000};
   std::chrono::milliseconds smart_command_timeout{10000};
@@ -69,7 +69,7 @@ struct Config {
   // The CSMS-side CA of the security extension (docs/security.md): SignCertificate is
   // signed when cert_file is set (GENX_CA_*).
   security::CaSettings ca;
-  // Firmware campaigns (README "Firmware management"): how often the runner in the
+  // Firmware campaigns (docs/firmware.md): how often the runner in the
   // ocpp-worker holding the campaign lease sends what the concurrency limits allow (0 = never).
   std::chrono::milliseconds firmware_interval{1000};
   // How long a role that does not migrate waits for the schema (app/schema_wait.hpp).
@@ -112,7 +112,8 @@ struct Config {
   std::chrono::milliseconds analytics_batch_wait{1000};
   std::string time_zone = "UTC";
   ChargerSecurityConfig charger_security;
-  // Data retention (README "Data retention"); pruned by ocpp-worker 0 and genx db prune.
+  // Data retention (docs/operations.md "Data retention"); pruned by ocpp-worker 0 and genx db
+  // prune.
   store::RetentionPolicy retention;
   std::chrono::seconds prune_interval{3600};  // 0: no periodic pruning
 };

@@ -1,5 +1,5 @@
 #pragma once
-// Wiring of the gateway's charger security (README "Security"): settings from the
+// Wiring of the gateway's charger security (docs/security.md): settings from the
 // configuration, charger credentials read from the database, SIGHUP for TLS reloads.
 #include <functional>
 

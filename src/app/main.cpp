@@ -55,7 +55,7 @@ Commands:
                  stdin (prompted on a terminal; never from the command line);
                  --generate makes a random one and prints it once
   chargers set-profile ID 0|1|2|3
-                 set a charger's OCPP security profile (README "Security")
+                 set a charger's OCPP security profile (docs/security.md)
   chargers security ID
                  print a charger's profile and whether a password is set
   sim            charger simulator / load generator (genx sim --help)

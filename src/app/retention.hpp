@@ -1,5 +1,5 @@
 #pragma once
-// Data retention in the processes (README "Data retention"): the periodic pruner that
+// Data retention in the processes (docs/operations.md "Data retention"): the periodic pruner that
 // ocpp-worker 0 runs, `genx db prune`, and the horizon check of `genx analytics rebuild`.
 #include <atomic>
 #include <chrono>

@@ -169,7 +169,7 @@ int run_api(const Config& config) {
     spdlog::warn("api: certificate and security-event routes off: {}", e.what());
   }
   handler.enable_firmware(command_store->firmware_store());
-  // Reservations past their expiryDate end within a second (README "Reservations").
+  // Reservations past their expiryDate end within a second (docs/reservations.md).
   std::function<void()> sweep_reservations = [&] {
     handler.expire_reservations();
     server.schedule(std::chrono::seconds(1), sweep_reservations);

@@ -1,5 +1,5 @@
 #pragma once
-// Operator commands for charger security (README "Security"):
+// Operator commands for charger security (docs/security.md):
 //   genx chargers set-password ID [--generate]   password from stdin (prompted on a
 //                                                terminal, never from argv); --generate
 //                                                makes one and prints it once

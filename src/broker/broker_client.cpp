@@ -709,7 +709,7 @@ struct BrokerClient::Impl {
         spdlog::error(
             "broker: queue {} exists on RabbitMQ with other properties than this GenX declares "
             "({}). Delete it (after draining it: genx dlq list/replay for a DLQ), e.g. "
-            "`rabbitmqctl -p '{}' delete_queue {}`, and GenX declares it anew; see README "
+            "`rabbitmqctl -p '{}' delete_queue {}`, and GenX declares it anew; see docs/operations.md "
             "\"Queues and their bounds\", upgrading",
             q.name, describe_reply(r), settings.vhost, q.name);
       }

@@ -33,8 +33,9 @@ struct BindingDecl {
   bool to_exchange = false;  // exchange-to-exchange binding (exchange.bind)
 };
 
-// GENX_QUEUE_TYPE (README "Queue types"). classic: one node, priorities in ocpp_messages.
-// quorum: replicated queues for a cluster; priorities by a second queue (see core_topology).
+// GENX_QUEUE_TYPE (docs/operations.md "RabbitMQ cluster: node lists and quorum queues"). classic:
+// one node, priorities in ocpp_messages. quorum: replicated queues for a cluster; priorities by
+// a second queue (see core_topology).
 enum class QueueType { kClassic, kQuorum };
 
 struct Topology {
@@ -80,7 +81,7 @@ inline constexpr std::int64_t kOcppMaxPriority = 9;
 inline constexpr std::int64_t kNotificationTtlMs = 60 * 60 * 1000;
 inline constexpr const char* kOverflowDropHead = "drop-head";
 
-// Every queue is read by a GenX role or bounded (README "Queues and their bounds"):
+// Every queue is read by a GenX role or bounded (docs/operations.md "Queues and their bounds"):
 // ocpp_exchange + ocpp_messages (x-max-priority = kOcppMaxPriority, bound with
 // "ocpp.message.#", dead-lettered with its original routing key through the topic
 // exchange "<ocpp_exchange>.dlx" to "<ocpp_messages>.dlq", bound with "#"),

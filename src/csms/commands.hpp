@@ -1,5 +1,5 @@
 #pragma once
-// Commands to chargers (CSMS -> charger calls, README "Remote commands"): which commands
+// Commands to chargers (CSMS -> charger calls, docs/api.md "Remote commands"): which commands
 // exist, how an api request is checked, the convenience endpoints, and the effects the
 // CSMS records. The messages themselves are in messages/commands.hpp.
 // Pure: JSON in, JSON out, no I/O; every function is thread-safe and never throws.

@@ -13,7 +13,7 @@ const std::vector<std::string>& supported_commands_v201() {
       "ChangeAvailability",      "GetVariables",           "SetVariables",   "GetBaseReport",
       "GetReport",               "TriggerMessage",         "ClearCache",     "DataTransfer",
       "GetTransactionStatus",    "ReserveNow",             "CancelReservation",
-      // K Smart charging (README "Smart charging and sites")
+      // K Smart charging (docs/smart-charging.md)
       "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"};
   return kCommands;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Commands to OCPP 2.0.1 stations (README "OCPP 2.0.1"): which commands GenX sends to a
+// Commands to OCPP 2.0.1 stations (docs/ocpp201.md): which commands GenX sends to a
 // 2.0.1 station, the convenience endpoints in 2.0.1 form and the api's check of a
 // request against the 2.0.1 schemas. The 1.6 side is commands.hpp.
 // Pure, thread-safe, never throws.

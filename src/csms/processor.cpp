@@ -308,7 +308,7 @@ class Handler final : public V201Context {
     return {{"status", status}, {"currentTime", now_}, {"interval", interval}};
   }
 
-  // Firmware management (README "Firmware management"): the status in the charger's
+  // Firmware management (docs/firmware.md): the status in the charger's
   // history and, when it is about a campaign's request, the campaign's progress.
   void firmware_status_notification(const std::string& action) {
     FirmwareUnit* firmware = uow_.firmware();
@@ -554,7 +554,7 @@ class Handler final : public V201Context {
     return {{"transactionId", id}, {"idTagInfo", info}};
   }
 
-  // A StartTransaction carrying a reservationId ends that reservation (README "Reservations").
+  // A StartTransaction carrying a reservationId ends that reservation (docs/reservations.md).
   void consume_reservation(std::int64_t reservation_id, std::int64_t transaction_id) {
     const auto used = uow_.use_reservation(reservation_id, charger_id_, transaction_id, received_at_);
     if (!used) {

@@ -1,5 +1,5 @@
 #pragma once
-// Reservations (OCPP 1.6 Reservation profile; README "Reservations"): what an operator's
+// Reservations (OCPP 1.6 Reservation profile; docs/reservations.md): what an operator's
 // request to reserve a connector must hold, what a ReserveNow / CancelReservation answer
 // changes, and the reservation.* events. Pure: JSON in, values out, no I/O; thread-safe.
 //

@@ -1,5 +1,5 @@
 // OCPP 2.0.1 station-to-CSMS rules (v201_handlers.hpp). How 2.0.1 maps onto the one data
-// model (README "OCPP 2.0.1"):
+// model (docs/ocpp201.md):
 //   - chargingStation.vendorName / model are the charger's vendor / model; the charger's
 //     ocpp_version becomes "2.0.1" at its boot.
 //   - An EVSE is an api connector: StatusNotification(evseId, connectorId) sets connector

@@ -1,5 +1,5 @@
 #pragma once
-// The CSMS business rules for OCPP 2.0.1 station-to-CSMS calls (README "OCPP 2.0.1"),
+// The CSMS business rules for OCPP 2.0.1 station-to-CSMS calls (docs/ocpp201.md),
 // beside the 1.6 rules of processor.cpp: the same data model (a 2.0.1 station is a
 // charger, an EVSE is a connector, a 2.0.1 transaction is a transaction row that keeps
 // the station's string transactionId), the same billing and events. Pure: works against

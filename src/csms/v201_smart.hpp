@@ -1,5 +1,5 @@
 #pragma once
-// OCPP 2.0.1 smart-charging calls from a station (README "Smart charging and sites"):
+// OCPP 2.0.1 smart-charging calls from a station (docs/smart-charging.md):
 // NotifyChargingLimit and ReportChargingProfiles are stored beside the profiles GenX sent
 // (charging_profiles, source "charger"; GET /api/chargers/{id}/charging-profiles).
 // Pure: works against the unit of work; nlohmann::json errors only on payloads that are

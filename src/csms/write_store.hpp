@@ -30,8 +30,8 @@
 
 namespace genx::csms {
 
-// A charging profile or charging limit a 2.0.1 station reported (README "Smart charging
-// and sites"): listed by GET /api/chargers/{id}/charging-profiles with source "charger".
+// A charging profile or charging limit a 2.0.1 station reported (docs/smart-charging.md): listed by
+// GET /api/chargers/{id}/charging-profiles with source "charger".
 struct ReportedProfile {
   std::string charge_point_id;
   int connector_id = 0;  // the EVSE (0: the station)
@@ -278,7 +278,7 @@ class UnitOfWork {
   virtual std::optional<Tariff> find_tariff(std::string_view charge_point_id) = 0;
   virtual void append_message_log(const MessageLogEntry& entry) = 0;
 
-  // ---- OCPP 2.0.1 (README "OCPP 2.0.1") ----
+  // ---- OCPP 2.0.1 (docs/ocpp201.md) ----
   // A charging profile or limit a station reported (ReportChargingProfiles,
   // NotifyChargingLimit), kept beside the profiles GenX sent (charging_profiles).
   virtual void record_reported_profile(const ReportedProfile& report) = 0;

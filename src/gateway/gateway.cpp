@@ -187,13 +187,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   std::string command_queue;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> connected{0};
-  // Charger security (README "Security"): the TLS listener and the handshake checks.
+  // Charger security (docs/security.md): the TLS listener and the handshake checks.
   // Declared after ioc: the authenticator's threads post to it until they are joined.
   tcp::acceptor tls_acceptor{ioc};
   std::unique_ptr<TlsServer> tls;
   std::unique_ptr<ChargerAuthenticator> auth;
 
-  // Abuse limits (README "Abuse limits"), owned by the I/O thread; open_connections
+  // Abuse limits (docs/security.md "Abuse limits"), owned by the I/O thread; open_connections
   // mirrors connections.total() for other threads (metrics).
   ConnectionCounter connections{options.connection_limits};
   CallRateLimiter call_limiter{options.call_rate};
@@ -513,7 +513,7 @@ class Session : public std::enable_shared_from_this<Session> {
     authorize(req);
   }
 
-  // ---- Charger security (README "Security"; checks in charger_auth.hpp) ----
+  // ---- Charger security (docs/security.md; checks in charger_auth.hpp) ----
 
   // Hands what the handshake showed to the authenticator (off this thread); the answer
   // comes back here. The handshake timeout keeps running meanwhile.
@@ -752,7 +752,7 @@ class Session : public std::enable_shared_from_this<Session> {
     return nullptr;
   }
 
-  // The per-charger call rate (README "Abuse limits"). False when the call was refused:
+  // The per-charger call rate (docs/security.md "Abuse limits"). False when the call was refused:
   // answered with the rate-limit CALLERROR, or, for a charger that keeps flooding, the
   // connection closed with 1008.
   bool admit_call(const std::string& unique_id) {

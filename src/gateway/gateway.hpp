@@ -1,12 +1,12 @@
 #pragma once
 // The OCPP-J WebSocket edge (DESIGN.md "gateway"): accepts ws://HOST:PORT/ocpp/{id}
-// with subprotocol ocpp1.6 or ocpp2.0.1 (README "OCPP 2.0.1": when a charger offers both,
+// with subprotocol ocpp1.6 or ocpp2.0.1 (docs/ocpp201.md: when a charger offers both,
 // options.preferred_ocpp decides), validates every frame against its version, publishes valid calls to
 // ocpp_exchange and answers the charger only when the call is safe: telemetry on the
 // broker's publisher confirm, calls that need a decision with the worker's reply.
 // No business rule lives here.
 //
-// Commands (CSMS -> charger, README "Remote commands"): while a charger is connected,
+// Commands (CSMS -> charger, docs/api.md "Remote commands"): while a charger is connected,
 // its id is bound to this instance's command queue on the commands exchange (unbound
 // when it goes; a replacing connection on this instance keeps the binding). Each
 // command is written to the charger as a CALL; at most one is outstanding per charger
@@ -20,7 +20,7 @@
 // takeover notice on the commands exchange before binding; the other instance closes
 // its older connection (1008) and so unbinds. The newest connection wins everywhere.
 //
-// Security (README "Security"): with options.security.tls_port, a wss:// listener runs
+// Security (docs/security.md): with options.security.tls_port, a wss:// listener runs
 // beside ws:// (port 0 = none). Before the WebSocket upgrade each handshake is checked
 // against the charger's security profile (charger_auth.hpp, off the I/O thread); a
 // refused one gets 401/403/503 and never reaches OCPP.
@@ -51,7 +51,7 @@ struct GatewayOptions {
   std::chrono::milliseconds reply_timeout{30000};
   std::chrono::milliseconds command_timeout{30000};  // the charger's time to answer a command
   std::size_t max_queued_commands = 16;              // per charger, waiting behind the outstanding one
-  // Abuse limits (README "Abuse limits", gateway/limits.hpp).
+  // Abuse limits (docs/security.md "Abuse limits", gateway/limits.hpp).
   std::chrono::milliseconds handshake_timeout{10000};  // to send the upgrade request; again for the 101
   std::chrono::seconds idle_timeout{900};  // pinged every half; nothing since the last ping closes it
   CallRateSettings call_rate;              // per charger; excess answered GenericError

@@ -1,5 +1,5 @@
 #pragma once
-// Charger security settings of the gateway (README "Security"): the wss:// listener
+// Charger security settings of the gateway (docs/security.md): the wss:// listener
 // (tls_listener.hpp) and the handshake checks (charger_auth.hpp).
 #include <functional>
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// Prometheus counters of the gateway's abuse limits (README "Abuse limits"), in the
+// Prometheus counters of the gateway's abuse limits (docs/security.md "Abuse limits"), in the
 // process registry (metrics/metrics.hpp); kept apart from gateway_metrics so each limit
 // costs the session code one call. Thread-safe.
 #include "gateway/limits.hpp"

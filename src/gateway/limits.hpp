@@ -1,5 +1,5 @@
 #pragma once
-// The gateway's abuse limits (README "Security" > "Abuse limits") as pure values: no
+// The gateway's abuse limits (docs/security.md > "Abuse limits") as pure values: no
 // I/O, no clock of their own (every call that depends on time takes `now`), so unit
 // tests drive them with a fake clock. Not thread-safe: the gateway uses them on its
 // I/O thread only.

@@ -1,5 +1,5 @@
 #pragma once
-// Commands to chargers (CSMS -> charger calls, README "Remote commands") as the api and
+// Commands to chargers (CSMS -> charger calls, docs/api.md "Remote commands") as the api and
 // the gateways exchange them over RabbitMQ, and the command.sent / command.completed
 // events. What the CSMS records of an answer lives in csms/commands.hpp; how an outcome
 // becomes an HTTP answer in api/command_http.hpp.

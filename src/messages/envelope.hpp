@@ -4,7 +4,7 @@
 // and domain events on events_exchange. One encoder and one decoder each.
 // Pure: JSON in, JSON out, no I/O.
 //
-// Envelope versions (README "Message envelope"):
+// Envelope versions (docs/design.md "Message envelope versions"):
 //   1  the frame twice: "payload" (the call's payload as JSON) and "rawData" (the frame
 //      as received, as a string).
 //   2  the frame once, in "rawData"; no "payload". decode_envelope() reads the payload out

@@ -1,6 +1,6 @@
 #pragma once
 // RecentIds: a bounded memory of the last `capacity` event ids, so the notifier forwards
-// an at-least-once event (README "Reliability": a redelivered message republishes its
+// an at-least-once event (docs/design.md "Reliability": a redelivered message republishes its
 // stored events, same eventId) to its clients only once. The oldest id is forgotten
 // first; a duplicate arriving after `capacity` newer ids is forwarded again. Pure, not
 // thread-safe (the notifier uses it on its consumer thread only).

@@ -1,5 +1,5 @@
 #pragma once
-// Who may open an OCPP connection (README "Security"): the charger's security profile
+// Who may open an OCPP connection (docs/security.md): the charger's security profile
 // decides what the handshake must prove. Pure: no I/O, no OpenSSL types.
 //
 //   profile 0  nothing (unsecured; development and the behaviour before profiles)

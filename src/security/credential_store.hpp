@@ -1,5 +1,5 @@
 #pragma once
-// The charger-credential port (README "Security"): the gateway reads a charger's
+// The charger-credential port (docs/security.md): the gateway reads a charger's
 // security profile and password hash; the api shows and sets them. Implemented by each
 // backend in store/. Errors: csms::TransientStoreError when the database is busy or
 // unreachable; one object per thread.

@@ -1,5 +1,5 @@
 #pragma once
-// Site load management (README "Smart charging and sites"): how a site's grid limit is
+// Site load management (docs/smart-charging.md): how a site's grid limit is
 // shared between the chargers in it, and in which order the new limits go out.
 // Pure: values in, values out; no clock, no I/O; every function is thread-safe.
 //
@@ -60,7 +60,7 @@ struct AllocationResult {
                                             // unless the worst cases alone exceed it
 };
 
-// Tunables of the rules (README "Allocation rules").
+// Tunables of the rules (docs/smart-charging.md "Allocation rules").
 struct AllocationOptions {
   double step_a = 0.1;           // limits are rounded down to this step
   double draw_margin_a = 2.0;    // a car drawing this much below its limit is capped at draw + margin

@@ -11,8 +11,8 @@
 
 namespace genx::smart {
 
-// The ids and stack level of the profiles the site allocation sends (README "Smart
-// charging and sites"). A new one with the same id replaces the old one on the charger.
+// The ids and stack level of the profiles the site allocation sends (docs/smart-charging.md). A new
+// one with the same id replaces the old one on the charger.
 inline constexpr int kSiteDefaultProfileId = 9001;  // TxDefaultProfile, connector 0
 inline constexpr int kSiteTxProfileId = 9002;       // TxProfile of the running transaction
 inline constexpr int kSiteStackLevel = 1;

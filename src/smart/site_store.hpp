@@ -1,5 +1,5 @@
 #pragma once
-// The port of smart charging (README "Smart charging and sites"): sites, the chargers in
+// The port of smart charging (docs/smart-charging.md): sites, the chargers in
 // them, the limits GenX sent and what the chargers answered, the per-site allocation
 // lease. Implemented by each backend in store/ (SQLite, PostgreSQL).
 //

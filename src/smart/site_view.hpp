@@ -1,5 +1,5 @@
 #pragma once
-// Sites as the api reads and shows them (README "Smart charging and sites"): request
+// Sites as the api reads and shows them (docs/smart-charging.md): request
 // bodies checked into values, and the site document of GET /api/sites/{id} and of the
 // site.allocation.changed event. Pure; thread-safe; never throws on any JSON input.
 #include <optional>

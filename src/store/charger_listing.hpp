@@ -2,7 +2,7 @@
 // The SQL of the fleet listing (GET /api/chargers), shared by both backends so that they
 // filter, rank and sort alike. Pure: builds text and parameters, runs nothing.
 //
-// Every condition and sort key matches an index of migration 0009 (README "REST API",
+// Every condition and sort key matches an index of migration 0009 (docs/api.md,
 // "What is indexed"): natural order of ids (chargers_natural), status (chargers_status),
 // last seen (chargers_last_seen). The substring search reads every row's id, vendor,
 // model and serial (no b-tree helps a substring); at 50,000 chargers that is a few

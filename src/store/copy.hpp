@@ -1,6 +1,6 @@
 #pragma once
 // genx db copy: moves an installation's data from one database to another (SQLite to
-// PostgreSQL, and back; README "PostgreSQL operations").
+// PostgreSQL, and back; docs/operations.md "PostgreSQL operations").
 //
 // - The source must be at this build's schema version (it is never changed: it is read
 //   in one snapshot). The target is migrated to that version first.

@@ -61,7 +61,7 @@ std::unique_ptr<Store> open_store_with(const std::string& database_url, Schema s
     return open_sqlite_store(path, options);
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    // Settings of the PostgreSQL backend (README "Configuration"), validated by app/config.
+    // Settings of the PostgreSQL backend (docs/configuration.md), validated by app/config.
     PostgresOptions pg;
     pg.migrate = schema == Schema::migrate;
     if (const char* size = std::getenv("DATABASE_POOL_SIZE"); size != nullptr && *size != '\0') {

@@ -90,8 +90,8 @@ std::unique_ptr<api::DiagnosticsStore> open_diagnostics_store(const std::string&
 // another database).
 std::unique_ptr<api::LocalListStore> open_local_list_store(const std::string& database_url);
 
-// The api's read side (DATABASE_READ_URL, README "PostgreSQL operations"): read_url when
-// not empty, with the password of DATABASE_READ_PASSWORD_FILE (else
+// The api's read side (DATABASE_READ_URL, docs/operations.md "PostgreSQL operations"): read_url
+// when not empty, with the password of DATABASE_READ_PASSWORD_FILE (else
 // DATABASE_PASSWORD_FILE); database_url when read_url is empty. Never migrates.
 std::unique_ptr<api::ReadStore> open_api_read_store(const std::string& database_url, const std::string& read_url);
 std::unique_ptr<auth::TokenStore> open_api_token_store(const std::string& database_url, const std::string& read_url);

@@ -1,5 +1,5 @@
 #pragma once
-// Data retention (README "Data retention"): how long each class of growing table keeps
+// Data retention (docs/operations.md "Data retention"): how long each class of growing table keeps
 // its rows, and what one pruning pass removed.
 //
 // A pass deletes in small batches, each its own short write transaction, so SQLite's

@@ -1,5 +1,5 @@
 #pragma once
-// The firmware campaign runner in the ocpp-worker (README "Firmware management",
+// The firmware campaign runner in the ocpp-worker (docs/firmware.md,
 // docs/firmware.md): a thread of its own that, every GENX_FIRMWARE_INTERVAL_MS, times out
 // overdue targets, sends UpdateFirmware (or SignedUpdateFirmware) to as many Pending
 // targets as each Running campaign's maxConcurrent leaves free, records each answer and

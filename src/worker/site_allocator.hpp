@@ -1,5 +1,5 @@
 #pragma once
-// The site allocation in the ocpp-worker (README "Smart charging and sites"): a thread of
+// The site allocation in the ocpp-worker (docs/smart-charging.md): a thread of
 // its own that, every GENX_SMART_INTERVAL_MS and at once when poked (a session started
 // or stopped, meter values arrived), runs smart::allocate for every site whose lease it
 // holds and sends the change plan as SetChargingProfile commands through the gateways:

@@ -5,7 +5,7 @@
 // are confirmed. The broker connection, ops server, signals, hand-off queue and stop
 // order are the role runtime's (runtime/role.hpp).
 //
-// Failures (README "Reliability"): a transient one (database busy or gone) sends the
+// Failures (docs/design.md "Reliability"): a transient one (database busy or gone) sends the
 // message to the next delay queue "<queue>.retry.<delay>" (broker/retry.hpp); after the
 // last delay, or at once when the message can never succeed (unparseable, unknown
 // envelope version, a rule that throws), it goes to "<queue>.dlq" with the reason in its
@@ -90,7 +90,7 @@ void settle_after_publishes(broker::BrokerClient& broker, broker::DelayedTasks& 
 
 // The ready frame for a gateway that sends envelope version 2 (it forwards it to the
 // charger as is); the older {"uniqueId",...} form for a gateway not yet upgraded, which
-// sends version 1 and reads only that (README "Message envelope versions").
+// sends version 1 and reads only that (docs/design.md "Message envelope versions").
 std::string reply_body(int envelope_version, const messages::Reply& reply) {
   return envelope_version >= 2 ? messages::reply_frame(reply) : messages::encode_stored_reply(reply);
 }

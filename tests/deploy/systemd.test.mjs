@@ -107,7 +107,7 @@ test('genx.target wants exactly units that exist, and every service belongs to i
   }
 });
 
-// Only `genx db migrate` and the ocpp-worker migrate (README "PostgreSQL operations"):
+// Only `genx db migrate` and the ocpp-worker migrate (docs/operations.md "PostgreSQL operations"):
 // the workers start after a oneshot `genx db migrate`, which may connect as the schema
 // owner (migrate.env) while the workers use a role without DDL.
 test('the workers require and follow genx-migrate, a oneshot genx db migrate', async () => {

@@ -1,4 +1,4 @@
-// Slow api routes do not hold up the others (README "REST API"): GET /api/queues waits on
+// Slow api routes do not hold up the others (docs/api.md): GET /api/queues waits on
 // the RabbitMQ management API, which here is a small HTTP server of the test that keeps
 // its answer until the test releases it. While /api/queues waits, /api/chargers and
 // /health answer; once released, /api/queues answers with the management API's data.

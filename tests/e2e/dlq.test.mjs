@@ -1,6 +1,6 @@
-// README "Queue monitoring", "REST API" (dead letters, /api/queues) and "Reliability":
-// the api's queue monitor raises one `error.occurred` DeadLetters event when the DLQ
-// reaches GENX_DLQ_ALERT_DEPTH and again only after the depth fell below it;
+// docs/operations.md "Queues and their bounds", docs/api.md (dead letters, /api/queues) and
+// docs/design.md "Reliability": the api's queue monitor raises one `error.occurred` DeadLetters
+// event when the DLQ reaches GENX_DLQ_ALERT_DEPTH and again only after the depth fell below it;
 // `POST /api/dlq/replay {"all":true}` republishes every dead letter, which the workers then
 // process; `DELETE /api/dlq` with an operator token empties the DLQ; `/api/queues` falls
 // back to passive declares (`source: "amqp"`) when the management API is unreachable.

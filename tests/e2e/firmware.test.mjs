@@ -1,4 +1,4 @@
-// Firmware management (issue #14 item 1, README "Firmware management", docs/firmware.md)
+// Firmware management (issue #14 item 1, docs/firmware.md)
 // against `genx run` with two ocpp-workers and real RabbitMQ (SQLite, or PostgreSQL with
 // GENX_E2E_DATABASE=postgres). Strict ocpp-rpc 1.6 chargers (every call checked against
 // the official schemas, the security extension's included) play the update: they answer

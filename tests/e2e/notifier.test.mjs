@@ -106,7 +106,7 @@ test('socket.io-client receives every event of a charging session, in order, fro
       .filter((e) => e.payload?.deviceId === cp)
       .map((e) => (e.name === 'charger.status.changed' ? `${e.name}:${e.payload.status}` : e.name));
 
-    // Every event exactly once. Their order is what GenX promises (README "Per-charger
+    // Every event exactly once. Their order is what GenX promises (docs/design.md "Per-charger
     // ordering"): the calls that need a decision (Boot, Authorize, Start, Stop) are
     // processed in the charger's order, while telemetry (status, meter values) is answered
     // on the broker's confirm and may be processed by either worker, before or after its

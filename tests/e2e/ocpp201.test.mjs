@@ -1,4 +1,4 @@
-// OCPP 2.0.1 beside 1.6 on one stack (README "OCPP 2.0.1"): an independent strict
+// OCPP 2.0.1 beside 1.6 on one stack (docs/ocpp201.md): an independent strict
 // ocpp-rpc 2.0.1 station and a strict 1.6 charger; the 2.0.1 session shows in the api
 // with the right energy and cost; every bad-input class gets its 2.0.1 code; a command
 // round-trips; a transaction started offline and replayed after reconnecting counts once.

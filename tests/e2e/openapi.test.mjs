@@ -1,4 +1,4 @@
-// README "REST API" / docs: the api describes itself in OpenAPI 3.1 at GET /api/openapi.json,
+// docs/api.md / docs: the api describes itself in OpenAPI 3.1 at GET /api/openapi.json,
 // and that document is its route table (src/api/routes.hpp): a path or method it does
 // not name answers 404 / 405 before any handler runs. Here, against a live stack with a
 // real charger and a real session:

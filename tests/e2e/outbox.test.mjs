@@ -1,4 +1,4 @@
-// Events and answers that survive failures (README "Reliability"):
+// Events and answers that survive failures (docs/design.md "Reliability"):
 // 1. A worker killed between its commit and its publishes (GENX_TEST_FAULT, tests only):
 //    the restarted worker answers the redelivered call from the stored reply and
 //    publishes the stored events with their original ids; analytics counts the session

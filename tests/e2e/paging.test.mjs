@@ -1,4 +1,4 @@
-// README "REST API": `GET /api/transactions?chargerId=&active=&limit=100&offset=0` pages
+// docs/api.md: `GET /api/transactions?chargerId=&active=&limit=100&offset=0` pages
 // newest first, 100 rows by default; limit 1..1000, offset >= 0, anything else 400.
 // The expected rows come from what the charger was answered (its transaction ids).
 import { test, after } from 'node:test';
@@ -83,7 +83,7 @@ test('transactions: limit and offset page the list newest first, with filters', 
   });
 });
 
-// README "REST API": GET /api/chargers pages the fleet in natural id order, filters by
+// docs/api.md: GET /api/chargers pages the fleet in natural id order, filters by
 // status (and online/offline) and searches; X-Total-Count and Link as for transactions.
 // On SQLite and, in the e2e-postgres stage, on PostgreSQL.
 test('chargers: natural order, status filter, search and the summary, paged with headers', async () => {

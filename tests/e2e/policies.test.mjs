@@ -1,6 +1,6 @@
-// README "Configuration" and "Business rules": the unknown-charger policies `reject` and
-// `pending` and the unknown-tag policy `reject`, end to end with an ocpp-rpc charger in
-// strict mode; README "Abuse limits": the call-rate bucket belongs to the charge point id
+// docs/configuration.md and docs/design.md "Business rules (OCPP 1.6)": the unknown-charger
+// policies `reject` and `pending` and the unknown-tag policy `reject`, end to end with an
+// ocpp-rpc charger in strict mode; docs/security.md "Abuse limits": the call-rate bucket belongs to the charge point id
 // and survives a reconnect.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

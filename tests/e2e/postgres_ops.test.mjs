@@ -1,4 +1,4 @@
-// PostgreSQL operations (README "PostgreSQL operations"), with real SQLite, a real
+// PostgreSQL operations (docs/operations.md "PostgreSQL operations"), with real SQLite, a real
 // PostgreSQL cluster (GENX_TEST_POSTGRES_URL: scripts/test.sh's private one) and real
 // chargers (ocpp-rpc, strict):
 // - genx db copy moves a SQLite installation to PostgreSQL: a stack on PostgreSQL then

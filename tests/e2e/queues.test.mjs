@@ -1,4 +1,4 @@
-// README "Queues and their bounds": every queue GenX declares is read by a GenX role or
+// docs/operations.md "Queues and their bounds": every queue GenX declares is read by a GenX role or
 // bounded. `charging_events` (outside integrations) and `notifications` exist only when
 // configured; `charging_events` then holds at most GENX_CHARGING_EVENTS_MAX_LENGTH
 // messages and drops its oldest (x-overflow drop-head), so a full integration queue

@@ -1,4 +1,4 @@
-// Reliability seen from outside (README "Reliability"): messages that can never succeed
+// Reliability seen from outside (docs/design.md "Reliability"): messages that can never succeed
 // land in the dead-letter queue with their reason and operators list, show, replay and
 // purge them (CLI and REST); a database locked beyond its busy timeout is retried
 // through the delay queues, not dropped, and after the last attempt the message waits

@@ -1,4 +1,4 @@
-// Resent transaction messages (README "Resent calls"): a charger that gets an error or no
+// Resent transaction messages (docs/design.md "Resent calls"): a charger that gets an error or no
 // answer resends the same call under a new message id, as OCPP-J chargers do. An
 // independent strict client (ocpp-rpc gives every call a fresh uniqueId) resends
 // StartTransaction, MeterValues and StopTransaction: one transaction, one id, each meter

@@ -1,4 +1,4 @@
-// Reservations (issue #14, README "Reservations") against `genx run` with real RabbitMQ:
+// Reservations (issue #14, docs/reservations.md) against `genx run` with real RabbitMQ:
 // a strict ocpp-rpc charger (every CALL checked against the official 1.6 schemas)
 // answers ReserveNow / CancelReservation; a reservation is used by a StartTransaction,
 // one expires, one is cancelled and the connector reserved again; bad input is refused

@@ -1,4 +1,4 @@
-// Data retention in the running system (README "Data retention"): ocpp-worker 0 prunes
+// Data retention in the running system (docs/operations.md "Data retention"): ocpp-worker 0 prunes
 // periodically on its own; rows older than their retention go, recent traffic stays,
 // /metrics of worker 0 counts the rows per table and no other worker prunes; and
 // `genx db prune --dry-run` / `genx analytics rebuild` as an operator runs them.

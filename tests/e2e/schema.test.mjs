@@ -1,4 +1,4 @@
-// Only `genx db migrate` and the ocpp-worker migrate the database (README "Commands"):
+// Only `genx db migrate` and the ocpp-worker migrate the database (docs/commands.md):
 // on an empty database the api and the gateway wait for the schema with a clear log line,
 // operator commands refuse it, and everything starts once a worker has migrated.
 import { test, after } from 'node:test';

@@ -1,4 +1,4 @@
-// Security of the broker and API side (README "Security"): API tokens with roles made
+// Security of the broker and API side (docs/security.md): API tokens with roles made
 // with `genx tokens`, against read and command routes and Socket.IO (the official
 // socket.io-client); revocation; API_TOKEN kept as an operator token; CORS for the api
 // and the notifier's long-polling; the dashboard's security headers; and RabbitMQ over

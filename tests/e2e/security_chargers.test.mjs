@@ -1,4 +1,4 @@
-// OCPP security profiles 1-3 at the gateway (README "Security"), over real TLS
+// OCPP security profiles 1-3 at the gateway (docs/security.md), over real TLS
 // handshakes with independent clients: ocpp-rpc (strict mode, TLS options passed to
 // `ws`) and Node's `tls`. The certificates are made with `openssl` for this run
 // (lib/pki.mjs). Charger credentials are set the ways an operator sets them: the CLI

@@ -1,4 +1,4 @@
-// Abuse limits of the gateway (README "Security" > "Abuse limits"), each set small in the
+// Abuse limits of the gateway (docs/security.md > "Abuse limits"), each set small in the
 // environment and checked as a charger sees it: the socket closed after the handshake
 // timeout and after the idle timeout, close code 1009 past the frame limit, the rate-limit
 // CALLERROR and the 1008 close of a flooding charger, HTTP 429 and 503 at the handshake

@@ -1,4 +1,4 @@
-// README "Reliability" (Graceful shutdown) and the systemd units' SIGTERM notes, with work
+// docs/design.md "Reliability" (Graceful shutdown) and the systemd units' SIGTERM notes, with work
 // in hand: an ocpp-worker SIGTERMed in the middle of a backlog finishes the message it
 // is on, hands back the rest and exits 0, and the database ends with every message
 // exactly once; the notifier closes its Socket.IO clients and exits 0; the analytics

@@ -1,4 +1,4 @@
-// Smart charging and site load management (README "Smart charging and sites"): the
+// Smart charging and site load management (docs/smart-charging.md): the
 // real genx stack (gateway, two ocpp-workers sharing the allocation, api, notifier)
 // against `genx sim` chargers that honour the profiles they accept, and a strict
 // ocpp-rpc charger that validates every profile GenX sends against the OCPP 1.6 schemas.

@@ -1,4 +1,4 @@
-// Smart charging, the rest (README "Smart charging and sites"): a site limit in watts and
+// Smart charging, the rest (docs/smart-charging.md): a site limit in watts and
 // profiles in W for a charger that takes only Power; priorities per id tag; the site's
 // profiles cleared when a charger leaves its site or its site is deleted; OCPP 2.0.1
 // smart charging: the allocation's profiles in the 2.0.1 form to a strict 2.0.1 station

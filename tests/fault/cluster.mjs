@@ -1,5 +1,5 @@
-// Several hosts on one machine (README "RabbitMQ cluster: node lists and quorum queues",
-// deploy/README.md): a three-node RabbitMQ cluster (scripts/rabbitmq-cluster.sh), one
+// Several hosts on one machine (docs/operations.md "RabbitMQ cluster: node lists and quorum
+// queues", deploy/README.md): a three-node RabbitMQ cluster (scripts/rabbitmq-cluster.sh), one
 // PostgreSQL database, and two `genx run` supervisors that share nothing but the broker
 // and the database, as two hosts would: different instance ids, working directories,
 // ports and logs, the node list in a different order, GENX_QUEUE_TYPE=quorum.

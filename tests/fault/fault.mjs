@@ -1,4 +1,4 @@
-// Fault-injection suite (README "Reliability"): a few hundred simulated chargers at a
+// Fault-injection suite (docs/design.md "Reliability"): a few hundred simulated chargers at a
 // steady load against a private stack (gateway, 4 ocpp-workers, api) on a private
 // RabbitMQ node reached through a TCP proxy, while a child process keeps one core busy
 // (a loaded host) and the driver SIGKILLs a worker, SIGKILLs the gateway (and restarts
@@ -200,7 +200,7 @@ export class Charger {
       if (answer.ok) return { result: answer.ok, ids };
       if (answer.callError) {
         this.stats.callErrors[answer.callError] = (this.stats.callErrors[answer.callError] ?? 0) + 1;
-        // Which failure answered it (README "Resent calls" lists them).
+        // Which failure answered it (docs/design.md "Resent calls" lists them).
         this.stats.callErrorReasons[answer.description] = (this.stats.callErrorReasons[answer.description] ?? 0) + 1;
       }
       if (answer.timeout) this.stats.timeouts += 1;

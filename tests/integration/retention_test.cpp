@@ -1,4 +1,4 @@
-// Data retention on a real SQLite file (README "Data retention"): charger traffic of
+// Data retention on a real SQLite file (docs/operations.md "Data retention"): charger traffic of
 // known ages through the business rules, then pruning passes with an injected "now":
 // exactly the rows older than their retention go, data of open transactions stays,
 // deletes come in batches, the retained horizon makes a too-early rebuild fail while a

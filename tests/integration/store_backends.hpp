@@ -1,5 +1,5 @@
 #pragma once
-// The store tests run against every backend (README "Tests"): the same test source,
+// The store tests run against every backend (docs/development.md "Tests"): the same test source,
 // parameterised by a Backend. Each test gets a database of its own:
 //   sqlite    a file in a temp directory
 //   postgres  CREATE DATABASE genx_test_<random> on the cluster of

@@ -1,4 +1,4 @@
-// The fleet listing and summary (README "REST API": paging, natural order, filters,
+// The fleet listing and summary (docs/api.md: paging, natural order, filters,
 // search, counts) on each backend.
 #include <gtest/gtest.h>
 

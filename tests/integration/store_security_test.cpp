@@ -1,5 +1,5 @@
 // charger_security (migration 4) on a real SQLite file: what the CLI and the REST API
-// write and the gateway reads (README "Security").
+// write and the gateway reads (docs/security.md).
 #include <gtest/gtest.h>
 
 #include "security/password_hash.hpp"

@@ -492,7 +492,7 @@ TEST_P(StoreTest, CommandEffectsAreRememberedPerCharger) {
 }
 
 
-// ---- Resent transaction messages (README "Resent calls") on the real database.
+// ---- Resent transaction messages (docs/design.md "Resent calls") on the real database.
 
 // Runs SQL on the file outside the store (as an older GenX or an operator would).
 std::int64_t sql(const std::string& path, const std::string& statement) {

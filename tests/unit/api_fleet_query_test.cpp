@@ -1,4 +1,4 @@
-// The paging contract of the listings (README "REST API", "Paging"): parameters of
+// The paging contract of the listings (docs/api.md, "Paging"): parameters of
 // GET /api/chargers and the X-Total-Count / Link headers.
 #include <gtest/gtest.h>
 

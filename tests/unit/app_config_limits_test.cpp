@@ -1,4 +1,4 @@
-// The gateway's abuse-limit settings (README "Abuse limits").
+// The gateway's abuse-limit settings (docs/security.md "Abuse limits").
 #include <gtest/gtest.h>
 
 #include "app/config.hpp"

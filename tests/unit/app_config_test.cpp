@@ -70,7 +70,7 @@ TEST(Config, MalformedValuesNameTheSetting) {
   EXPECT_THROW(load_config(env({}), {"--gateway-port"}), ConfigError);
 }
 
-// The api's read side (README "PostgreSQL operations"): unset means DATABASE_URL; a
+// The api's read side (docs/operations.md "PostgreSQL operations"): unset means DATABASE_URL; a
 // URL of another scheme is refused by name, without echoing it (it may hold a password).
 TEST(Config, DatabaseReadUrl) {
   EXPECT_EQ(load_config(env({}), {}).database_read_url, "");

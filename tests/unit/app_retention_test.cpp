@@ -1,4 +1,4 @@
-// Retention settings and who prunes (README "Data retention"); the pruning itself runs
+// Retention settings and who prunes (docs/operations.md "Data retention"); the pruning itself runs
 // against a real SQLite file in tests/integration/retention_test.cpp.
 #include <gtest/gtest.h>
 

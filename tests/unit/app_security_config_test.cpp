@@ -1,4 +1,4 @@
-// The gateway's charger-security settings (README "Security", configuration table).
+// The gateway's charger-security settings (docs/security.md, configuration table).
 #include <gtest/gtest.h>
 
 #include "app/config.hpp"

@@ -991,7 +991,7 @@ TEST_F(ProcessorTest, DuplicateWithUnreadableStoredEventsIsStillAnswered) {
 }
 
 
-// ---- Resent transaction messages (README "Resent calls"): a charger resends a call under
+// ---- Resent transaction messages (docs/design.md "Resent calls"): a charger resends a call under
 // a new message id after an error or a timeout, so transaction messages are idempotent by
 // their content, not only by (deviceId, uniqueId, action).
 

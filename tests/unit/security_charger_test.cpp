@@ -1,4 +1,4 @@
-// Pure parts of charger security (README "Security"): HTTP Basic parsing, password
+// Pure parts of charger security (docs/security.md): HTTP Basic parsing, password
 // hashing, the verification cache, the profile decision and CN matching.
 #include <gtest/gtest.h>
 

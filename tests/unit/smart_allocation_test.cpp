@@ -1,4 +1,4 @@
-// The site allocation rules (README "Allocation rules") and the change plan.
+// The site allocation rules (docs/smart-charging.md "Allocation rules") and the change plan.
 #include <gtest/gtest.h>
 
 #include <numeric>

@@ -1,5 +1,5 @@
 // Site limits in watts, profiles in A or W, 2.0.1 profile forms, and priorities per id tag
-// (README "Smart charging and sites").
+// (docs/smart-charging.md).
 #include <gtest/gtest.h>
 
 #include "smart/allocation.hpp"

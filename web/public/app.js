@@ -19,7 +19,7 @@ const state = {
   selected: null,
   events: 0,
 };
-// Charger states, most urgent first (the api's ranking; README "REST API").
+// Charger states, most urgent first (the api's ranking; docs/api.md).
 const kStatusRank = ['Faulted', 'Unavailable', 'Charging', 'SuspendedEVSE', 'SuspendedEV', 'Finishing', 'Preparing', 'Reserved', 'Available'];
 const kFeedMax = 80;
 

@@ -1,4 +1,4 @@
-// Firmware management on the dashboard (README "Firmware management", docs/firmware.md):
+// Firmware management on the dashboard (docs/firmware.md):
 // - the charger page's Firmware panel: the charger's firmware version, its latest firmware
 //   status, the last update request (with its campaign), the version installed at the boot
 //   after the update, and the status history;

@@ -1,4 +1,4 @@
-// Reservations on the charger page (README "Reservations"): the charger's reservations
+// Reservations on the charger page (docs/reservations.md): the charger's reservations
 // (active first), a form to reserve a connector for an id tag until a time, and a Cancel
 // button per active reservation. Everything goes through the REST API resource
 // endpoints; reservation.* events (and the charger's Reserved status) refresh it live.

@@ -1,6 +1,6 @@
 // GenX dashboard, Sites view (#sites[?site=ID]): a site's grid limit, what GenX allocated
 // and what the chargers measure, charted over time, and each session's share
-// (README "Smart charging and sites"). Live: GET /api/sites/{id} every 2 s and at once on a
+// (docs/smart-charging.md). Live: GET /api/sites/{id} every 2 s and at once on a
 // site.allocation.changed event (Socket.IO, the socket app.js opened); the chart keeps the
 // last 10 minutes seen by this page.
 //

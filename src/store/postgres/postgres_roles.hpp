@@ -1,6 +1,6 @@
 #pragma once
-// Least privilege on PostgreSQL (README "PostgreSQL operations"): what each part of GenX
-// needs, granted to roles the database administrator created (genx db grant).
+// Least privilege on PostgreSQL (docs/operations.md "PostgreSQL operations"): what each part of
+// GenX needs, granted to roles the database administrator created (genx db grant).
 //
 //   owner   owns the schema: genx db migrate, genx db copy, the operator commands
 //           (the role of DATABASE_URL when `genx db migrate` first ran)

@@ -214,7 +214,7 @@ json transaction_json(const pqxx::row& r) {
   j["costMinor"] = integer_json(r[13]);
   j["cost"] = r[13].is_null() ? json(nullptr) : json(csms::format_minor(integer(r[13])));
   j["currency"] = text_json(r[14]);
-  // OCPP 2.0.1: the station's string transactionId (null for 1.6; README "OCPP 2.0.1").
+  // OCPP 2.0.1: the station's string transactionId (null for 1.6; docs/ocpp201.md).
   j["ocppTransactionId"] = text_json(r[15]);
   return j;
 }
@@ -1638,7 +1638,7 @@ class PostgresStore final : public Store {
     return result;
   }
 
-  // ---- smart::SiteStore (README "Smart charging and sites") ----
+  // ---- smart::SiteStore (docs/smart-charging.md) ----
   static std::optional<double> opt_real(const pqxx::field& f) {
     return f.is_null() ? std::nullopt : std::optional<double>(f.as<double>());
   }
@@ -2007,7 +2007,7 @@ class PostgresStore final : public Store {
  private:
   void migrate() {
     // A current schema needs no lock and no DDL: a role without CREATE on the schema (the
-    // worker's least-privilege role, README "PostgreSQL operations") opens it too.
+    // worker's least-privilege role, docs/operations.md "PostgreSQL operations") opens it too.
     if (schema_version() >= postgres::kMigrationCount) return;
     // READ COMMITTED, not SERIALIZABLE: the snapshot of a serializable transaction is
     // taken at its first statement, before the lock below is granted, so a migrator that

@@ -1,5 +1,5 @@
 #pragma once
-// The PostgreSQL backend of Store (DESIGN.md "Storage"; README "Reliability"): one
+// The PostgreSQL backend of Store (DESIGN.md "Storage"; docs/design.md "Reliability"): one
 // database shared by every process on every host, through libpqxx (Debian 12's
 // libpqxx-dev 6.4, the C++ wrapper of libpq).
 //

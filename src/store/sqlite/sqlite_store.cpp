@@ -169,7 +169,7 @@ json transaction_json(const Query& q) {
   j["costMinor"] = q.integer_json(13);
   j["cost"] = q.is_null(13) ? json(nullptr) : json(csms::format_minor(q.integer(13)));
   j["currency"] = q.text_json(14);
-  // OCPP 2.0.1: the station's string transactionId (null for 1.6; README "OCPP 2.0.1").
+  // OCPP 2.0.1: the station's string transactionId (null for 1.6; docs/ocpp201.md).
   j["ocppTransactionId"] = q.text_json(15);
   return j;
 }
@@ -1775,7 +1775,7 @@ std::unique_ptr<SqliteStore> open_sqlite_store(const std::string& path, SqliteOp
 
 }  // namespace genx::store
 
-// ---- smart::SiteStore (README "Smart charging and sites") ----
+// ---- smart::SiteStore (docs/smart-charging.md) ----
 namespace genx::store {
 namespace {
 

@@ -71,7 +71,7 @@ export async function health(stack) {
   return getJson(stack, '/health');
 }
 
-// Every charger, page by page (GET /api/chargers pages: README "REST API").
+// Every charger, page by page (GET /api/chargers pages: docs/api.md).
 export async function chargers(stack) {
   const all = [];
   for (let offset = 0; ; offset += 1000) {

@@ -1,5 +1,5 @@
 // A throw-away PKI for the TLS tests, made with the `openssl` command during the run:
-// CAs, server certificates and charger client certificates (README "Security" shows
+// CAs, server certificates and charger client certificates (docs/security.md shows
 // the same commands for operators). Every private key's first base64 line is recorded
 // as a secret used, so the end-of-run log grep can look for it.
 import { execFileSync } from 'node:child_process';
