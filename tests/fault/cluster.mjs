@@ -7,7 +7,8 @@
 //   host B: gateway, 2 ocpp-workers, api, notifier, analytics
 //
 // 1. Multi-host: a charger on each gateway; each api sends a command to the charger on
-//    the OTHER host's gateway and gets the charger's answer; both apis list both chargers.
+//    the OTHER host's gateway and gets the charger's answer; both apis list both chargers;
+//    host B's dashboard, in headless Chromium, shows both and follows host A's charger live.
 // 2. Faults under load, judged with the ledger of tests/fault/fault.mjs (every answered
 //    call in the database exactly once; read with psql, not through GenX): chargers spread
 //    over both gateways (a charger whose gateway is gone reconnects to the other, as
@@ -38,6 +39,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { closeChromium, launchChromium } from '../e2e/lib/browser.mjs';
 import { Charger, ledger, waitDrained } from './fault.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -236,6 +238,25 @@ async function main() {
       const list = await (await fetch(`${host.apiUrl}/api/chargers`)).json();
       const ids = (Array.isArray(list) ? list : list.chargers ?? list.items ?? []).map((c) => c.chargePointId ?? c.id);
       check(ids.includes('CLUSTER-ON-A') && ids.includes('CLUSTER-ON-B'), `${host.label}'s api lists both chargers: ${JSON.stringify(ids)}`);
+    }
+    // The dashboard (host B's, whose notifier serves the live feed) shows both chargers in
+    // a real Chromium, and follows host A's charger going offline without a reload: the
+    // event comes from host A's gateway through the broker to host B's notifier.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${hostB.apiUrl}/`);
+      await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 30000 });
+      const state = (id) => page.locator('[data-testid="charger-row"]', { hasText: id }).locator('[data-testid="charger-state"]');
+      for (const id of ['CLUSTER-ON-A', 'CLUSTER-ON-B']) await state(id).filter({ hasText: 'Online' }).waitFor({ timeout: 30000 });
+      await onA.close({ force: true });
+      await state('CLUSTER-ON-A').filter({ hasText: 'Offline' }).waitFor({ timeout: 30000 });
+      check(await state('CLUSTER-ON-B').textContent() === 'Online',
+        "host B's dashboard shows both hosts' chargers and, live, host A's charger going offline");
+    } catch (err) {
+      check(false, `host B's dashboard shows both hosts' chargers live: ${err.message.split('\n')[0]}`);
+    } finally {
+      await closeChromium(browser);
     }
     for (const c of rpcClients) await c.close({ force: true }).catch(() => {});
 
