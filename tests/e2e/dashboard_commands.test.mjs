@@ -304,18 +304,21 @@ test('the page explains offline, CALLERROR, invalid input, busy, timeout and a w
       assert.match(shown.text, /charger offline DASH-CMD-ERR is not connected to any gateway, so nothing was sent\./);
 
       // A wrong token: 401 explained, the token asked for, the next click works.
-      // The page's own queue poll (every 3 s) also goes out with the wrong token; one is
-      // held back here and refused only after the new token was entered, as a slow
-      // answer would be: it must be retried with the new token, not ask a second time.
+      // The page's own reads (the queue poll every 3 s, refreshes after live events) also
+      // go out with the wrong token. They are held back here and refused only after the
+      // new token was entered, as slow answers would be: each must be retried with the
+      // new token, not ask a second time. (Holding them also keeps the prompt the
+      // command's own: a read refused first would open it before the click.)
       await page.evaluate(() => { state.token = 'not-the-token'; });
-      let releaseQueues;
-      const queuesReleased = new Promise((r) => { releaseQueues = r; });
+      let releaseReads;
+      const readsReleased = new Promise((r) => { releaseReads = r; });
       let heldQueues;
       const queuesHeld = new Promise((r) => { heldQueues = r; });
-      await page.route('**/api/queues', async (route) => {
-        if (route.request().headers().authorization !== 'Bearer not-the-token') return route.continue();
-        heldQueues();
-        await queuesReleased;
+      await page.route('**/api/**', async (route) => {
+        const request = route.request();
+        if (request.method() !== 'GET' || request.headers().authorization !== 'Bearer not-the-token') return route.continue();
+        if (request.url().endsWith('/api/queues')) heldQueues();
+        await readsReleased;
         return route.continue();
       });
       await queuesHeld;
@@ -328,12 +331,12 @@ test('the page explains offline, CALLERROR, invalid input, busy, timeout and a w
       const retried = page.waitForResponse((r) => r.url().endsWith('/api/queues') && r.status() === 200
         && r.request().headers().authorization === `Bearer ${kToken}`);
       const refusedLate = page.waitForResponse((r) => r.url().endsWith('/api/queues') && r.status() === 401);
-      releaseQueues();
+      releaseReads();
       await refusedLate;
       await retried;
       assert.equal(await page.locator('#token-dialog').evaluate((d) => d.open), false,
         'a request refused with the old token after the new one was entered does not ask again');
-      await page.unroute('**/api/queues');
+      await page.unroute('**/api/**');
       shown = await click(panel, 'cmd-reset');
       assert.equal(shown.http, '404', 'sent with the new token (and the charger is still offline)');
 
