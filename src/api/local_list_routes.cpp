@@ -10,6 +10,7 @@
 #include "api/command_http.hpp"
 #include "api/fleet_query.hpp"
 #include "csms/commands.hpp"
+#include "csms/commands_v201.hpp"
 #include "messages/timestamp.hpp"
 #include "util/url.hpp"
 
@@ -72,6 +73,15 @@ std::optional<Failure> failure_of(const CommandResult& r, std::chrono::milliseco
                    "timeout"};
   }
   return Failure{503, json{{"error", "command not sent: " + r.broker_error}}, "brokerUnavailable"};
+}
+
+// The version a GetLocalListVersion answer reports: listVersion (1.6; -1 = no list
+// support) or versionNumber (2.0.1; 0 = no list).
+std::int64_t reported_version(const messages::CommandReply& reply) {
+  if (auto it = reply.payload.find("versionNumber"); it != reply.payload.end() && it->is_number_integer()) {
+    return it->get<std::int64_t>();
+  }
+  return reply.payload.value("listVersion", std::int64_t{0});
 }
 
 }  // namespace
@@ -249,10 +259,6 @@ HttpResponse LocalListService::put_id_tag(std::string_view id_tag, std::string_v
 void LocalListService::ask_version(const std::string& cp, Done done) {
   auto state = store_.local_list_state(cp);
   if (!state) return done(404, json{{"error", "no charger " + cp}});
-  if (state->ocpp_version != "1.6") {
-    return done(409, json{{"error", "charger " + cp + " speaks OCPP " + state->ocpp_version +
-                                        "; the local list is kept for OCPP 1.6 chargers"}});
-  }
   commands_.send(cp, "GetLocalListVersion", json::object(), [this, cp, done](CommandResult result) {
     try {
       if (auto f = failure_of(result, commands_.timeout())) {
@@ -262,7 +268,7 @@ void LocalListService::ask_version(const std::string& cp, Done done) {
         body["localList"] = view(cp).value_or(json(nullptr));
         return done(f->status, body);
       }
-      const auto version = result.reply->payload.value("listVersion", std::int64_t{0});
+      const auto version = reported_version(*result.reply);
       const auto before = store_.local_list_state(cp).value_or(LocalListState{}).status;
       store_.record_reported_version(cp, version, now_text());
       auto state = store_.local_list_state(cp);
@@ -281,10 +287,6 @@ void LocalListService::ask_version(const std::string& cp, Done done) {
 void LocalListService::push(const std::string& cp, Done done) {
   auto state = store_.local_list_state(cp);
   if (!state) return done(404, json{{"error", "no charger " + cp}});
-  if (state->ocpp_version != "1.6") {
-    return done(409, json{{"error", "charger " + cp + " speaks OCPP " + state->ocpp_version +
-                                        "; the local list is kept for OCPP 1.6 chargers"}});
-  }
   if (running_.contains(cp)) {
     return done(409, json{{"error", "a local list push to " + cp + " is already under way"},
                           {"localList", view(*state, store_.local_list())}});
@@ -300,7 +302,7 @@ void LocalListService::push(const std::string& cp, Done done) {
         const auto current = store_.local_list_state(p->charge_point_id).value_or(LocalListState{}).status;
         return finish(p, f->status, current, f->answer, f->body);
       }
-      const auto version = result.reply->payload.value("listVersion", std::int64_t{0});
+      const auto version = reported_version(*result.reply);
       store_.record_reported_version(p->charge_point_id, version, now_text());
       if (version < 0) {
         return finish(p, 409, "Failed", "NotSupported",
@@ -337,8 +339,10 @@ void LocalListService::send_next(std::shared_ptr<Push> p) {
     return finish(p, 200, same ? "InSync" : "OutOfDate", "Accepted", json::object());
   }
   const auto& send = p->sends[p->next];
-  json payload = csms::send_local_list_payload(send);
-  if (auto problem = csms::check_command("SendLocalList", payload)) {  // never expected: a defect
+  const bool v201 = p->state.ocpp_version == "2.0.1";
+  json payload = v201 ? csms::send_local_list_payload_v201(send) : csms::send_local_list_payload(send);
+  if (auto problem = v201 ? csms::check_command_v201("SendLocalList", payload)
+                          : csms::check_command("SendLocalList", payload)) {  // never expected: a defect
     spdlog::error("api: SendLocalList for {} is not valid: {}", p->charge_point_id, *problem);
     return finish(p, 500, "Failed", "InvalidRequest", json{{"error", "internal error: " + *problem}});
   }

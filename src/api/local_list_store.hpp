@@ -54,7 +54,7 @@ class LocalListStore {
   virtual std::vector<csms::LocalListEntry> local_list() = 0;
   // nullopt: no such charger. A charger GenX never pushed to has status Unknown.
   virtual std::optional<LocalListState> local_list_state(std::string_view charge_point_id) = 0;
-  // OCPP 1.6 chargers last seen at or after online_since (all when empty), by id.
+  // OCPP 1.6 and 2.0.1 chargers last seen at or after online_since (all when empty), by id.
   virtual std::vector<std::string> local_list_chargers(std::string_view online_since) = 0;
   // A GetLocalListVersion answer. Status becomes OutOfDate when it differs from the
   // version GenX last sent (Unknown stays Unknown, Failed stays Failed).
@@ -68,7 +68,7 @@ class LocalListStore {
                                             std::string_view last_answer, std::string_view now) = 0;
   // After a change of the list: every InSync charger becomes OutOfDate; returns them.
   virtual std::vector<std::string> mark_local_lists_out_of_date(std::string_view now) = 0;
-  // Chargers whose list version GenX should ask (GetLocalListVersion): 1.6, seen at or
+  // Chargers whose list version GenX should ask (GetLocalListVersion): 1.6 or 2.0.1, seen at or
   // after online_since, booted since GenX last asked (or never asked) while the list is
   // in use (a tag is marked or GenX has a state for the charger). Each returned one is
   // claimed (asked_at = now): two processes never both get the same charger.

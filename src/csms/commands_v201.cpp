@@ -13,6 +13,8 @@ const std::vector<std::string>& supported_commands_v201() {
       "ChangeAvailability",      "GetVariables",           "SetVariables",   "GetBaseReport",
       "GetReport",               "TriggerMessage",         "ClearCache",     "DataTransfer",
       "GetTransactionStatus",    "ReserveNow",             "CancelReservation",
+      // D Local authorization list (docs/local-list.md)
+      "SendLocalList", "GetLocalListVersion",
       // K Smart charging (docs/smart-charging.md)
       "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"};
   return kCommands;

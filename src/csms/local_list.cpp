@@ -102,6 +102,52 @@ json send_local_list_payload(const LocalListSend& send) {
   return payload;
 }
 
+json send_local_list_payload_v201(const LocalListSend& send) {
+  json payload = {{"versionNumber", send.version}, {"updateType", send.update_type}};
+  if (!send.changes.empty()) {
+    json list = json::array();
+    for (const auto& change : send.changes) {
+      json line = {{"idToken", {{"idToken", change.id_tag}, {"type", kLocalListIdTokenType}}}};
+      if (change.entry) {
+        json info = {{"status", change.entry->status}};
+        if (change.entry->expiry_date) info["cacheExpiryDateTime"] = *change.entry->expiry_date;
+        if (change.entry->parent_id_tag) info["groupIdToken"] = {{"idToken", *change.entry->parent_id_tag}, {"type", "Central"}};
+        line["idTokenInfo"] = std::move(info);
+      }
+      list.push_back(std::move(line));
+    }
+    payload["localAuthorizationList"] = std::move(list);
+  }
+  return payload;
+}
+
+namespace {
+std::optional<std::int64_t> whole_number(const json& v) {
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_float() && v.get<double>() >= 0 && v.get<double>() < 1e12) {
+    return static_cast<std::int64_t>(v.get<double>());
+  }
+  if (v.is_string()) {
+    const auto parsed = json::parse(v.get<std::string>(), nullptr, false);
+    if (parsed.is_number_integer()) return parsed.get<std::int64_t>();
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+void add_device_model_limit(LocalListLimits& limits, std::string_view variable,
+                            const std::optional<std::string>& value,
+                            const std::optional<std::string>& characteristics) {
+  if (variable == "ItemsPerMessage" && value) {
+    if (auto n = whole_number(json(*value)); n && *n > 0) limits.max_per_send = n;
+  } else if (variable == "Entries" && characteristics) {
+    const auto parsed = json::parse(*characteristics, nullptr, false);
+    if (parsed.is_object() && parsed.contains("maxLimit")) {
+      if (auto n = whole_number(parsed.at("maxLimit")); n && *n >= 0) limits.max_entries = n;
+    }
+  }
+}
+
 json local_list_entry_json(const LocalListEntry& e) {
   return {{"idTag", e.id_tag},
           {"status", e.status},

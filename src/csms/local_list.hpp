@@ -1,5 +1,6 @@
 #pragma once
-// The OCPP 1.6 Local Authorization List as GenX derives and sends it (docs/local-list.md).
+// The Local Authorization List as GenX derives and sends it to OCPP 1.6 and 2.0.1 chargers
+// (docs/local-list.md).
 // Pure: no I/O. The list is the id tags marked for it, each with its idTagInfo; GenX
 // remembers per charger what it believes the charger holds (the entries of its last
 // accepted sends) and plans the SendLocalList calls that bring the charger to the list:
@@ -60,6 +61,13 @@ std::vector<LocalListEntry> apply_local_list_send(std::vector<LocalListEntry> he
 // The SendLocalList payload (valid against the 1.6 schema; an empty list is left out).
 nlohmann::json send_local_list_payload(const LocalListSend& send);
 
+// The same send in OCPP 2.0.1 form (valid against the 2.0.1 schema): versionNumber, and per
+// line an idToken of type kLocalListIdTokenType (GenX's id tags carry no token type; the
+// cards drivers present are ISO 14443 RFID) with an idTokenInfo: status, expiryDate as
+// cacheExpiryDateTime, the parent as a groupIdToken of type Central (as Authorize answers).
+inline constexpr const char* kLocalListIdTokenType = "ISO14443";
+nlohmann::json send_local_list_payload_v201(const LocalListSend& send);
+
 // {idTag, status, expiryDate, parentIdTag} as the api shows an entry.
 nlohmann::json local_list_entry_json(const LocalListEntry& entry);
 
@@ -71,6 +79,20 @@ struct IdTagUpdate {
 };
 // The update, or the problem naming the field. id_tag is the path's id tag.
 std::variant<IdTagUpdate, std::string> parse_id_tag_update(std::string_view id_tag, const nlohmann::json& body);
+
+// The list limits of an OCPP 2.0.1 station, from its device model (NotifyReport; component
+// LocalAuthListCtrlr, Actual attribute): ItemsPerMessage's value is the most entries one
+// SendLocalList may carry (1.6: SendLocalListMaxLength), the maxLimit of Entries'
+// variableCharacteristics the most the station holds (1.6: LocalAuthListMaxLength).
+struct LocalListLimits {
+  std::optional<std::int64_t> max_entries;
+  std::optional<std::int64_t> max_per_send;
+};
+// Takes one device-model row into `limits` (other variables and unreadable values are
+// ignored). characteristics: the stored variableCharacteristics JSON.
+void add_device_model_limit(LocalListLimits& limits, std::string_view variable,
+                            const std::optional<std::string>& value,
+                            const std::optional<std::string>& characteristics);
 
 // A problem with the list's size for a charger that holds at most `max` entries
 // (LocalAuthListMaxLength), or nullopt.

@@ -7,12 +7,15 @@
 // tag change, then in full again after a VersionMismatch; split into several sends when
 // the charger's SendLocalListMaxLength is small; a charger that booted is asked its
 // version without an operator; bad input is refused; the dashboard's charger page pushes
-// the list (Chromium). locallist.status.changed events are read from events_exchange.
+// the list (Chromium); an OCPP 2.0.1 station (strict ocpp-rpc, 2.0.1 schemas) gets the
+// same list in the 2.0.1 form, split by the ItemsPerMessage of its device model.
+// locallist.status.changed events are read from events_exchange.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { Stack, poll, rabbitUrl } from './lib/stack.mjs';
 import { connectAnsweringCharger } from './lib/ocpp.mjs';
+import { boot201, connectRpc201 } from './lib/ocpp201.mjs';
 import { closeChromium, launchChromium, saveScreenshot } from './lib/browser.mjs';
 
 const kToken = 'll-token';
@@ -322,6 +325,93 @@ test('the charger page shows the local list and pushes it (Chromium)', async () 
     } finally {
       await closeChromium(browser);
       await c.close();
+    }
+  });
+});
+
+test('an OCPP 2.0.1 station gets the list in 2.0.1 form, split by its device model, and asked its version after a boot', async () => {
+  await stack.diagnose(async () => {
+    const cp = 'LL-201';
+    assert.equal((await putTag('LL-201-TAG', { status: 'Accepted', expiryDate: '2032-01-01T00:00:00Z', parentIdTag: 'LL-FLEET', localList: true })).status, 201);
+    // A station that keeps its list as block D of 2.0.1 says (Full replaces, an idToken
+    // without idTokenInfo is removed) and refuses a send longer than its ItemsPerMessage.
+    const model = { version: 0, list: new Map() };
+    const received = [];
+    let versionMismatch = false;
+    const station = await connectRpc201(stack, cp);
+    station.handle('GetLocalListVersion', ({ params }) => { received.push(['GetLocalListVersion', params]); return { versionNumber: model.version }; });
+    station.handle('SendLocalList', ({ params }) => {
+      received.push(['SendLocalList', params]);
+      if (versionMismatch && params.updateType === 'Differential') {
+        versionMismatch = false; // once: as a station that lost its list would
+        return { status: 'VersionMismatch' };
+      }
+      const lines = params.localAuthorizationList ?? [];
+      if (lines.length > 2) return { status: 'Failed' };
+      if (params.updateType === 'Full') model.list.clear();
+      for (const line of lines) {
+        const key = `${line.idToken.type}:${line.idToken.idToken}`;
+        if (line.idTokenInfo) model.list.set(key, line.idTokenInfo); else model.list.delete(key);
+      }
+      model.version = params.versionNumber;
+      return { status: 'Accepted' };
+    });
+    const sends = () => received.filter(([a]) => a === 'SendLocalList').map(([, p]) => p);
+    try {
+      await station.checkedCall('BootNotification', boot201('ListCo', 'L1'));
+      await station.checkedCall('NotifyReport', {
+        requestId: 3, generatedAt: new Date().toISOString(), seqNo: 0,
+        reportData: [
+          { component: { name: 'LocalAuthListCtrlr' }, variable: { name: 'ItemsPerMessage' },
+            variableAttribute: [{ type: 'Actual', value: '2', mutability: 'ReadOnly' }],
+            variableCharacteristics: { dataType: 'integer', supportsMonitoring: false } },
+          { component: { name: 'LocalAuthListCtrlr' }, variable: { name: 'Entries' },
+            variableAttribute: [{ type: 'Actual', value: '0', mutability: 'ReadOnly' }],
+            variableCharacteristics: { dataType: 'integer', maxLimit: 40, supportsMonitoring: false } },
+        ],
+      });
+      // Booted while the list is in use: asked its version without an operator.
+      await poll(() => received.some(([a]) => a === 'GetLocalListVersion'), { timeout: 30000, what: 'GetLocalListVersion after the 2.0.1 boot' });
+      const known = await poll(async () => { const s = await status(cp); return s.sendLocalListMaxLength === 2 && s.reportedVersion === 0 && s; },
+        { timeout: 30000, what: 'the device model limits and version 0 recorded' });
+      assert.equal(known.ocppVersion, '2.0.1');
+      assert.equal(known.localAuthListMaxLength, 40);
+      assert.equal(known.status, 'OutOfDate');
+
+      // The whole list, two entries per send: Full first, then Differential, versions rising.
+      const wanted = (await request('GET', '/api/id-tags?localList=true')).body;
+      assert.ok(wanted.length >= 3, `the earlier tests left tags in the list: ${wanted.length}`);
+      let r = await push(cp);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const perSend = Array.from({ length: Math.ceil(wanted.length / 2) }, (_, i) => Math.min(2, wanted.length - 2 * i));
+      assert.deepEqual(r.body.sends, perSend.map((entries, i) => ({ updateType: i === 0 ? 'Full' : 'Differential', listVersion: i + 1, entries, status: 'Accepted' })));
+      assert.deepEqual(sends().map((p) => [p.updateType, p.versionNumber]), perSend.map((_, i) => [i === 0 ? 'Full' : 'Differential', i + 1]));
+      assert.deepEqual([...model.list.keys()].sort(), wanted.map((t) => `ISO14443:${t.idTag}`).sort());
+      for (const t of wanted) assert.equal(model.list.get(`ISO14443:${t.idTag}`).status, t.status, t.idTag);
+      assert.equal(r.body.localList.status, 'InSync');
+      assert.equal(r.body.localList.sentVersion, perSend.length);
+
+      // One tag changes: one Differential line, its idTokenInfo in 2.0.1 terms.
+      await putTag('LL-201-TAG', { status: 'Blocked', expiryDate: '2032-01-01T00:00:00Z', parentIdTag: 'LL-FLEET', localList: true });
+      assert.equal((await status(cp)).status, 'OutOfDate');
+      r = await push(cp);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual(sends().at(-1), { versionNumber: perSend.length + 1, updateType: 'Differential', localAuthorizationList: [{
+        idToken: { idToken: 'LL-201-TAG', type: 'ISO14443' },
+        idTokenInfo: { status: 'Blocked', cacheExpiryDateTime: '2032-01-01T00:00:00.000Z', groupIdToken: { idToken: 'LL-FLEET', type: 'Central' } } }] });
+      assert.equal(model.list.get('ISO14443:LL-201-TAG').status, 'Blocked');
+
+      // VersionMismatch to a Differential: the list again in full (split as before).
+      versionMismatch = true;
+      await putTag('LL-201-TAG', { status: 'Accepted', localList: false });
+      r = await push(cp);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual(r.body.sends.slice(0, 2).map((x) => [x.updateType, x.status]), [['Differential', 'VersionMismatch'], ['Full', 'Accepted']]);
+      assert.ok(!model.list.has('ISO14443:LL-201-TAG'), 'the tag that left the list is gone after the Full resend');
+      assert.equal(model.list.size, wanted.length - 1);
+      assert.equal((await status(cp)).status, 'InSync');
+    } finally {
+      await station.close({ force: true });
     }
   });
 });

@@ -1,8 +1,9 @@
 // The local authorization list plan (csms/local_list.hpp, docs/local-list.md): what
-// GenX sends a charger, checked against the OCPP 1.6 SendLocalList schema.
+// GenX sends a charger, checked against the OCPP 1.6 and 2.0.1 SendLocalList schemas.
 #include <gtest/gtest.h>
 
 #include "csms/commands.hpp"
+#include "csms/commands_v201.hpp"
 #include "csms/local_list.hpp"
 
 namespace genx::csms {
@@ -52,6 +53,41 @@ TEST(LocalList, DifferentialCarriesAdditionsChangesAndRemovals) {
     {"idTag":"C"},{"idTag":"D","idTagInfo":{"status":"Accepted"}}]})"));
   expect_valid(sends);
   EXPECT_TRUE(plan_local_list({tag("A")}, {tag("A")}, true, 7, std::nullopt).empty()) << "nothing changed: nothing sent";
+}
+
+TEST(LocalList, TheSameSendsInOcpp201Form) {
+  LocalListEntry changed = tag("B", "Blocked");
+  changed.expiry_date = "2030-01-01T00:00:00.000Z";
+  changed.parent_id_tag = "FLEET";
+  const auto sends = plan_local_list({tag("A"), changed, tag("D")}, {tag("A"), tag("B"), tag("C")}, true, 7, std::nullopt);
+  ASSERT_EQ(sends.size(), 1u);
+  const auto payload = send_local_list_payload_v201(sends[0]);
+  EXPECT_EQ(payload, json::parse(R"({"versionNumber":8,"updateType":"Differential","localAuthorizationList":[
+    {"idToken":{"idToken":"B","type":"ISO14443"},"idTokenInfo":{"status":"Blocked",
+     "cacheExpiryDateTime":"2030-01-01T00:00:00.000Z","groupIdToken":{"idToken":"FLEET","type":"Central"}}},
+    {"idToken":{"idToken":"C","type":"ISO14443"}},
+    {"idToken":{"idToken":"D","type":"ISO14443"},"idTokenInfo":{"status":"Accepted"}}]})"));
+  EXPECT_EQ(check_command_v201("SendLocalList", payload), std::nullopt) << payload.dump();
+  EXPECT_EQ(check_command("SendLocalList", payload).has_value(), true) << "not a 1.6 payload";
+  const auto empty = send_local_list_payload_v201(plan_local_list({}, {tag("A")}, false, 0, 3)[0]);
+  EXPECT_EQ(empty, json::parse(R"({"versionNumber":1,"updateType":"Full"})"));
+  EXPECT_EQ(check_command_v201("SendLocalList", empty), std::nullopt);
+}
+
+TEST(LocalList, Ocpp201LimitsComeFromTheDeviceModel) {
+  LocalListLimits limits;
+  add_device_model_limit(limits, "Entries", std::string("3"), std::string(R"({"dataType":"integer","maxLimit":250})"));
+  add_device_model_limit(limits, "ItemsPerMessage", std::string("20"), std::nullopt);
+  add_device_model_limit(limits, "BytesPerMessage", std::string("4096"), std::nullopt);
+  EXPECT_EQ(limits.max_entries, 250);
+  EXPECT_EQ(limits.max_per_send, 20);
+  LocalListLimits unreadable;
+  add_device_model_limit(unreadable, "ItemsPerMessage", std::string("many"), std::nullopt);
+  add_device_model_limit(unreadable, "ItemsPerMessage", std::string("0"), std::nullopt);
+  add_device_model_limit(unreadable, "Entries", std::string("3"), std::string("{not json"));
+  add_device_model_limit(unreadable, "Entries", std::string("3"), std::nullopt);
+  EXPECT_EQ(unreadable.max_entries, std::nullopt);
+  EXPECT_EQ(unreadable.max_per_send, std::nullopt);
 }
 
 TEST(LocalList, SplitBySendLocalListMaxLengthFullFirstThenDifferentialWithRisingVersions) {

@@ -76,7 +76,6 @@
     q('local-list-reported').textContent = s.reportedVersion ?? '—';
     q('local-list-entries').textContent = `${s.entries} held · ${s.listEntries} in the list${s.pendingChanges ? ` · ${s.pendingChanges} to send` : ''}`;
     q('local-list-answer').textContent = s.lastAnswer ?? '—';
-    panel.root.hidden = s.ocppVersion && s.ocppVersion !== '1.6';
   }
 
   async function load(cp) {

@@ -122,6 +122,17 @@ class PostgresLocalList final : public api::LocalListStore {
         (r[0].as<std::string>() == "LocalAuthListMaxLength" ? s.local_auth_list_max_length
                                                             : s.send_local_list_max_length) = v;
       }
+      if (s.ocpp_version == "2.0.1") {
+        csms::LocalListLimits limits;
+        for (const auto& r : tx.exec_params("SELECT variable, value, characteristics FROM device_model WHERE "
+                                            "charger_id = $1 AND component = 'LocalAuthListCtrlr' AND "
+                                            "attribute_type = 'Actual' AND variable IN ('Entries', 'ItemsPerMessage')",
+                                            id)) {
+          csms::add_device_model_limit(limits, r[0].as<std::string>(), opt_text(r[1]), opt_text(r[2]));
+        }
+        s.local_auth_list_max_length = limits.max_entries;
+        s.send_local_list_max_length = limits.max_per_send;
+      }
       out = std::move(s);
     });
     return out;
@@ -130,7 +141,7 @@ class PostgresLocalList final : public api::LocalListStore {
   std::vector<std::string> local_list_chargers(std::string_view online_since) override {
     std::vector<std::string> out;
     unit([&](pqxx::work& tx) {
-      for (const auto& r : tx.exec_params("SELECT charge_point_id FROM chargers WHERE ocpp_version = '1.6' AND "
+      for (const auto& r : tx.exec_params("SELECT charge_point_id FROM chargers WHERE ocpp_version IN ('1.6', '2.0.1') AND "
                                           "($1 = '' OR last_seen_at >= $1) ORDER BY charge_point_id",
                                           str(online_since))) {
         out.push_back(r[0].as<std::string>());
@@ -200,7 +211,7 @@ class PostgresLocalList final : public api::LocalListStore {
     std::vector<std::string> out;
     unit([&](pqxx::work& tx) {
       const auto due = [](const std::string& c, const std::string& s) {
-        return c + ".ocpp_version = '1.6' AND " + c + ".last_seen_at >= $1 AND " + c + ".last_boot_at IS NOT NULL AND (" +
+        return c + ".ocpp_version IN ('1.6', '2.0.1') AND " + c + ".last_seen_at >= $1 AND " + c + ".last_boot_at IS NOT NULL AND (" +
                s + ".asked_at IS NULL OR " + s + ".asked_at < " + c + ".last_boot_at)";
       };
       tx.exec_params("INSERT INTO local_list_state (charger_id, status, updated_at) "

@@ -193,6 +193,17 @@ class SqliteLocalList final : public api::LocalListStore {
         const auto v = to_integer(k.opt_text(1));
         (k.text(0) == "LocalAuthListMaxLength" ? s.local_auth_list_max_length : s.send_local_list_max_length) = v;
       }
+      if (s.ocpp_version == "2.0.1") {
+        csms::LocalListLimits limits;
+        Statement d(db_,
+                    "SELECT variable, value, characteristics FROM device_model WHERE charger_id = ?1 AND "
+                    "component = 'LocalAuthListCtrlr' AND attribute_type = 'Actual' AND "
+                    "variable IN ('Entries', 'ItemsPerMessage')");
+        d.bind(1, id);
+        while (d.step()) csms::add_device_model_limit(limits, d.text(0), d.opt_text(1), d.opt_text(2));
+        s.local_auth_list_max_length = limits.max_entries;
+        s.send_local_list_max_length = limits.max_per_send;
+      }
       out = std::move(s);
     });
     return out;
@@ -202,7 +213,7 @@ class SqliteLocalList final : public api::LocalListStore {
     std::vector<std::string> out;
     read([&] {
       Statement q(db_,
-                  "SELECT charge_point_id FROM chargers WHERE ocpp_version = '1.6' AND "
+                  "SELECT charge_point_id FROM chargers WHERE ocpp_version IN ('1.6', '2.0.1') AND "
                   "(?1 = '' OR last_seen_at >= ?1) ORDER BY charge_point_id");
       q.bind(1, online_since);
       while (q.step()) out.push_back(q.text(0));
@@ -278,7 +289,7 @@ class SqliteLocalList final : public api::LocalListStore {
     write([&] {
       Statement q(db_,
                   "SELECT c.id, c.charge_point_id FROM chargers c LEFT JOIN local_list_state s ON s.charger_id = c.id "
-                  "WHERE c.ocpp_version = '1.6' AND c.last_seen_at >= ?1 AND c.last_boot_at IS NOT NULL "
+                  "WHERE c.ocpp_version IN ('1.6', '2.0.1') AND c.last_seen_at >= ?1 AND c.last_boot_at IS NOT NULL "
                   "AND (s.asked_at IS NULL OR s.asked_at < c.last_boot_at) "
                   "AND (s.charger_id IS NOT NULL OR EXISTS (SELECT 1 FROM id_tags WHERE local_list = 1)) "
                   "ORDER BY c.id LIMIT ?2");
