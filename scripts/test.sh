@@ -77,7 +77,9 @@ summary() {
   for i in "${!stages[@]}"; do
     printf '  %-12s %s\n' "${stages[$i]}" "${results[$i]}" >&2
   done
-  if [[ $failed -eq 0 ]]; then
+  if [[ -n $interrupted ]]; then
+    printf '  INTERRUPTED (%s): the stages above ran, the rest did not\n' "$interrupted" >&2
+  elif [[ $failed -eq 0 ]]; then
     printf '  ALL PASSED\n' >&2
   else
     printf '  FAILED\n' >&2
@@ -117,8 +119,9 @@ cleanup() {
   summary
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+interrupted=""
+trap 'interrupted=SIGINT; exit 130' INT
+trap 'interrupted=SIGTERM; exit 143' TERM
 
 # 1. Install.
 if [[ ${GENX_SKIP_INSTALL:-0} == 1 ]]; then
