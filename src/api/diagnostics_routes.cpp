@@ -171,7 +171,8 @@ void ApiHandler::request_diagnostics(const std::string& device_id, std::string_v
     respond(reply_error(400, *problem));
     return;
   }
-  const auto request = std::get<csms::DiagnosticsRequest>(parsed);
+  auto request = std::get<csms::DiagnosticsRequest>(parsed);
+  const bool kind_given = payload.contains("kind");
   std::string base = options_.public_api_url;
   if (base.empty()) {
     base = "http://" + (host.empty() ? "localhost:" + std::to_string(options_.port) : std::string(host));
@@ -181,7 +182,16 @@ void ApiHandler::request_diagnostics(const std::string& device_id, std::string_v
   const std::string upload_url = base + std::string(kUploads) + token;
   std::optional<csms::DiagnosticsFile> created;
   const HttpResponse refusal = guarded("diagnostics request", [&]() -> HttpResponse {
-    if (!store_.charger(device_id)) return reply_error(404, "no charger " + device_id);
+    const auto charger = store_.charger(device_id);
+    if (!charger) return reply_error(404, "no charger " + device_id);
+    // OCPP 2.0.1 has no GetDiagnostics: its diagnostics come through GetLog.
+    if (charger->value("ocppVersion", "1.6") == "2.0.1" && request.kind == csms::kDiagnosticsKind) {
+      if (kind_given) {
+        return reply_error(400, "kind: Diagnostics (GetDiagnostics) is OCPP 1.6; ask the 2.0.1 station " + device_id +
+                                    " for DiagnosticsLog or SecurityLog");
+      }
+      request.kind = std::string(csms::kDiagnosticsLogKind);
+    }
     created = diagnostics_store_->create_diagnostics(device_id, request.kind, auth::token_digest(token), now_text());
     return HttpResponse{0, "", ""};
   });

@@ -15,6 +15,8 @@ const std::vector<std::string>& supported_commands_v201() {
       "GetTransactionStatus",    "ReserveNow",             "CancelReservation",
       // D Local authorization list (docs/local-list.md)
       "SendLocalList", "GetLocalListVersion",
+      // N Diagnostics (docs/diagnostics.md)
+      "GetLog",
       // K Smart charging (docs/smart-charging.md)
       "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"};
   return kCommands;

@@ -184,12 +184,7 @@ class Handler final : public V201Context {
     }
     if (action == "SignCertificate") return ok(sign_certificate());
     if (action == "SecurityEventNotification") {
-      // Stored per charger by the worker (security/certificate_store.hpp); the event here.
-      json fields{{"securityEventType", payload_.at("type")},
-                  {"occurredAt", canonical(payload_.at("timestamp").get<std::string>())}};
-      fields["techInfo"] = payload_.contains("techInfo") ? payload_["techInfo"] : json(nullptr);
-      fields["source"] = "charger";
-      emit("security.event", std::move(fields));
+      security_event();
       return ok(json::object());
     }
     if (action == "LogStatusNotification") {
@@ -247,6 +242,15 @@ class Handler final : public V201Context {
   }
   void use_reservation(std::int64_t reservation_id, std::int64_t transaction_id) override {
     consume_reservation(reservation_id, transaction_id);
+  }
+  void log_status() override { diagnostics_status(true); }
+  // Stored per charger by the worker (security/certificate_store.hpp); the event here.
+  void security_event() override {
+    json fields{{"securityEventType", payload_.at("type")},
+                {"occurredAt", canonical(payload_.at("timestamp").get<std::string>())}};
+    fields["techInfo"] = payload_.contains("techInfo") ? payload_["techInfo"] : json(nullptr);
+    fields["source"] = "charger";
+    emit("security.event", std::move(fields));
   }
   void stopped_events(const TransactionRecord& transaction, const TransactionStop& stop) override {
     transaction_stopped_events(transaction, stop);

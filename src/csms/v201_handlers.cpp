@@ -80,10 +80,15 @@ class V201 {
       uow_.set_firmware_status(c_.charger_id(), p_.at("status").get<std::string>());
       return ok(envelope_, json::object());
     }
-    if (action == "SecurityEventNotification" || action == "LogStatusNotification" ||
-        action == "NotifyEvent") {
-      return ok(envelope_, json::object());  // kept in the message log
+    if (action == "LogStatusNotification") {
+      c_.log_status();  // moves the GetLog request (docs/diagnostics.md)
+      return ok(envelope_, json::object());
     }
+    if (action == "SecurityEventNotification") {
+      c_.security_event();  // stored per charger by the worker, as for 1.6
+      return ok(envelope_, json::object());
+    }
+    if (action == "NotifyEvent") return ok(envelope_, json::object());  // kept in the message log
     if (action == "ReservationStatusUpdate") {
       // The reservation ends at its expiry (the api's sweep) or by CancelReservation, as
       // for 1.6; the station's word is kept in the message log.

@@ -45,6 +45,11 @@ class V201Context {
   // A transaction's start named a reservation: it is used (reservation.used), or a
   // warning says why not.
   virtual void use_reservation(std::int64_t reservation_id, std::int64_t transaction_id) = 0;
+  // A LogStatusNotification (the same payload in 1.6's security extension and 2.0.1) moves
+  // the log request GenX made (docs/diagnostics.md); a SecurityEventNotification (also
+  // the same payload) announces security.event.
+  virtual void log_status() = 0;
+  virtual void security_event() = 0;
 };
 
 // The CALLRESULT payload or CALLERROR for one 2.0.1 call.

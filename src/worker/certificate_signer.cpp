@@ -197,8 +197,9 @@ CertificateSigner::~CertificateSigner() { stop(); }
 
 std::optional<std::string> CertificateSigner::record(const messages::Envelope& envelope,
                                                      const csms::Outcome& outcome) {
-  if (envelope.ocpp_version != "1.6" || !outcome.reply.result) return std::nullopt;
+  if (!outcome.reply.result) return std::nullopt;
   const std::string& action = envelope.message_type;
+  // The same payload in the 1.6 security extension and 2.0.1.
   if (action == "SecurityEventNotification") {
     const auto& p = envelope.payload;
     security::SecurityEvent event;
@@ -217,7 +218,7 @@ std::optional<std::string> CertificateSigner::record(const messages::Envelope& e
     }
     return std::nullopt;
   }
-  if (action != "SignCertificate") return std::nullopt;
+  if (action != "SignCertificate" || envelope.ocpp_version != "1.6") return std::nullopt;
   if (answered_with(outcome, "Rejected")) {
     std::string reason = "rejected";
     for (const auto& e : outcome.events) {

@@ -8,7 +8,9 @@
 // GENX_DIAGNOSTICS_MAX_BYTES (413, with and without Content-Length), a wrong or used
 // token, a file name that tries to leave the directory, refused and unanswered commands,
 // too many refused uploads (429). The charger page (real Chromium) requests, follows and
-// downloads. diagnostics.status.changed events are read from events_exchange.
+// downloads. A strict 2.0.1 station (ocpp-rpc, 2.0.1 schemas) is asked for its logs
+// with the 2.0.1 GetLog and reports with LogStatusNotification and
+// SecurityEventNotification. diagnostics.status.changed events are read from events_exchange.
 // Runs on SQLite and (GENX_E2E_DATABASE=postgres) PostgreSQL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,7 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import { Stack, poll, rabbitUrl } from './lib/stack.mjs';
 import { connectAnsweringCharger } from './lib/ocpp.mjs';
+import { boot201, connectRpc201 } from './lib/ocpp201.mjs';
 import { closeChromium, launchChromium, saveScreenshot, watchCsp, expectNoCspViolation } from './lib/browser.mjs';
 import * as api from './lib/api.mjs';
 
@@ -365,6 +368,61 @@ test('the charger page requests diagnostics, shows the progress and downloads th
 });
 
 // Last: it leaves this address blocked for upload URLs for a minute.
+// Before the 429 test below: it spends this address's refused uploads for a minute.
+test('OCPP 2.0.1: diagnostics come through GetLog, LogStatusNotification moves the request, security events are stored', async () => {
+  await stack.diagnose(async () => {
+    const cp = 'DIAG-201';
+    const station = await connectRpc201(stack, cp);
+    const received = [];
+    station.handle('GetLog', ({ params }) => { received.push(params); return { status: 'Accepted', filename: 'station.tar.gz' }; });
+    try {
+      await station.checkedCall('BootNotification', boot201('LogCo', 'G1'));
+      await poll(async () => (await api.getJson(stack, `/api/chargers/${cp}`)).body?.ocppVersion === '2.0.1',
+        { timeout: 30000, what: `${cp} known as 2.0.1` });
+
+      // No kind: the station's diagnostics log (2.0.1 has no GetDiagnostics).
+      const asked = await ask(cp, { startTime: '2026-11-01T00:00:00Z', retries: 2 });
+      assert.equal(asked.status, 200, JSON.stringify(asked.body));
+      const d = asked.body;
+      assert.equal(d.kind, 'DiagnosticsLog');
+      assert.equal(d.fileName, 'station.tar.gz');
+      assert.deepEqual(received, [{ logType: 'DiagnosticsLog', requestId: d.id, retries: 2,
+        log: { remoteLocation: d.uploadUrl, oldestTimestamp: '2026-11-01T00:00:00.000Z' } }]);
+
+      await station.checkedCall('LogStatusNotification', { status: 'Uploading', requestId: d.id });
+      await poll(async () => (await api.getJson(stack, `/api/diagnostics/${d.id}`)).body.status === 'Uploading',
+        { what: 'status Uploading from the 2.0.1 LogStatusNotification' });
+      const bytes = binary(20000, 'station-201');
+      const put = await fetch(d.uploadUrl, { method: 'PUT', body: bytes });
+      assert.equal(put.status, 201, await put.clone().text());
+      await station.checkedCall('LogStatusNotification', { status: 'Uploaded', requestId: d.id });
+      const file = await download(d.id);
+      assert.equal(file.status, 200);
+      assert.equal(Buffer.compare(file.bytes, bytes), 0, 'the 2.0.1 upload downloads byte-identical');
+      await poll(() => eventsOf(d.id).length >= 3, { what: 'the 2.0.1 log request events' });
+      assert.deepEqual(eventsOf(d.id).map((e) => [e.source, e.kind, e.status]),
+        [['api', 'DiagnosticsLog', 'Accepted'], ['charger', 'DiagnosticsLog', 'Uploading'], ['upload', 'DiagnosticsLog', 'Uploaded']]);
+
+      // GetDiagnostics asked of a 2.0.1 station by name: refused, nothing sent.
+      const wrong = await ask(cp, { kind: 'Diagnostics' });
+      assert.equal(wrong.status, 400);
+      assert.equal(wrong.body.error, `kind: Diagnostics (GetDiagnostics) is OCPP 1.6; ask the 2.0.1 station ${cp} for DiagnosticsLog or SecurityLog`);
+      assert.equal(received.length, 1);
+
+      // A security event of the station is stored per charger, as a 1.6 charger's is.
+      await station.checkedCall('SecurityEventNotification', { type: 'FirmwareUpdated', timestamp: '2026-12-01T10:00:00Z', techInfo: 'fw 2.0.1-b' });
+      const stored = await poll(async () => {
+        const r = await request('GET', `/api/chargers/${cp}/security-events?type=FirmwareUpdated`);
+        return r.status === 200 && r.body.length === 1 && r.body;
+      }, { what: 'the 2.0.1 security event stored' });
+      assert.deepEqual(stored.map((e) => [e.type, e.timestamp, e.techInfo, e.source]),
+        [['FirmwareUpdated', '2026-12-01T10:00:00.000Z', 'fw 2.0.1-b', 'charger']]);
+    } finally {
+      await station.close({ force: true });
+    }
+  });
+});
+
 test('an address with too many refused uploads gets 429', async () => {
   await stack.diagnose(async () => {
     const statuses = [];
