@@ -417,6 +417,24 @@ test('OCPP 2.0.1: diagnostics come through GetLog, LogStatusNotification moves t
       }, { what: 'the 2.0.1 security event stored' });
       assert.deepEqual(stored.map((e) => [e.type, e.timestamp, e.techInfo, e.source]),
         [['FirmwareUpdated', '2026-12-01T10:00:00.000Z', 'fw 2.0.1-b', 'charger']]);
+
+      // The charger page offers the 2.0.1 station its logs only, and asks with GetLog.
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${stack.apiUrl}/?token=${kToken}`);
+        await page.locator('[data-testid="charger-row"]', { hasText: cp }).click();
+        const panel = page.locator('[data-testid="charger-diagnostics"]');
+        await panel.locator(`[data-testid="diagnostics-${d.id}"][data-status="Uploaded"]`).waitFor({ timeout: 20000 });
+        const kind = panel.locator('[data-testid="diagnostics-kind"]');
+        assert.equal(await kind.inputValue(), 'DiagnosticsLog');
+        assert.equal(await kind.locator('option[value="Diagnostics"]').isDisabled(), true);
+        await panel.locator('[data-testid="diagnostics-submit"]').click();
+        await panel.locator('[data-testid="diagnostics-status"]', { hasText: 'Accepted' }).waitFor({ timeout: 20000 });
+        assert.deepEqual(received.map((p) => p.logType), ['DiagnosticsLog', 'DiagnosticsLog']);
+      } finally {
+        await closeChromium(browser);
+      }
     } finally {
       await station.close({ force: true });
     }

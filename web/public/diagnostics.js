@@ -118,8 +118,13 @@
   }
 
   document.addEventListener('genx:detail', (ev) => {
-    const { chargePointId } = ev.detail;
+    const { chargePointId, charger } = ev.detail;
     if (!panel.root) panel.root = build();
+    // OCPP 2.0.1 has no GetDiagnostics: a 2.0.1 station is asked for its logs (GetLog).
+    const kind = panel.root.querySelector('select[name="kind"]');
+    const v201 = charger?.ocppVersion === '2.0.1';
+    kind.querySelector('option[value="Diagnostics"]').disabled = v201;
+    if (v201 && kind.value === 'Diagnostics') kind.value = 'DiagnosticsLog';
     if (chargePointId !== panel.chargePointId) {
       panel.chargePointId = chargePointId;
       panel.generation += 1;
