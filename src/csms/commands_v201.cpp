@@ -15,8 +15,8 @@ const std::vector<std::string>& supported_commands_v201() {
       "GetTransactionStatus",    "ReserveNow",             "CancelReservation",
       // D Local authorization list (docs/local-list.md)
       "SendLocalList", "GetLocalListVersion",
-      // N Diagnostics (docs/diagnostics.md)
-      "GetLog",
+      // L Firmware (docs/firmware.md), N Diagnostics (docs/diagnostics.md)
+      "UpdateFirmware", "GetLog",
       // K Smart charging (docs/smart-charging.md)
       "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"};
   return kCommands;

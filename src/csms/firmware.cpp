@@ -153,18 +153,21 @@ std::variant<FirmwareCampaignRequest, std::string> parse_firmware_campaign(const
 }
 
 std::string firmware_send_action(const FirmwareSend& send) {
-  return send.is_signed ? "SignedUpdateFirmware" : "UpdateFirmware";
+  return send.is_signed && !send.v201 ? "SignedUpdateFirmware" : "UpdateFirmware";
 }
+
+bool firmware_send_has_request_id(const FirmwareSend& send) { return send.is_signed || send.v201; }
 
 json firmware_send_payload(const FirmwareSend& send, std::string_view now) {
   const std::string retrieve = send.retrieve_date.value_or(std::string(now));
   json payload = json::object();
-  if (send.is_signed) {
+  if (firmware_send_has_request_id(send)) {
     payload["requestId"] = send.target_id;
-    json firmware = {{"location", send.location},
-                     {"retrieveDateTime", retrieve},
-                     {"signingCertificate", send.signing_certificate.value_or("")},
-                     {"signature", send.signature.value_or("")}};
+    json firmware = {{"location", send.location}, {"retrieveDateTime", retrieve}};
+    if (send.is_signed) {
+      firmware["signingCertificate"] = send.signing_certificate.value_or("");
+      firmware["signature"] = send.signature.value_or("");
+    }
     if (send.install_date) firmware["installDateTime"] = *send.install_date;
     payload["firmware"] = std::move(firmware);
   } else {
@@ -180,7 +183,7 @@ std::optional<FirmwareRequest> firmware_request(std::string_view action, const j
   if (!request.is_object()) return std::nullopt;
   FirmwareRequest r;
   r.action = std::string(action);
-  if (action == "UpdateFirmware") {
+  if (action == "UpdateFirmware" && !request.contains("firmware")) {  // 1.6
     r.location = request.value("location", "");
     if (request.contains("retrieveDate") && request["retrieveDate"].is_string()) {
       r.retrieve_date = request["retrieveDate"].get<std::string>();
@@ -188,7 +191,7 @@ std::optional<FirmwareRequest> firmware_request(std::string_view action, const j
     r.answer = "Accepted";  // UpdateFirmware.conf has no status: the charger took it
     return r;
   }
-  if (action == "SignedUpdateFirmware") {
+  if (action == "SignedUpdateFirmware" || action == "UpdateFirmware") {  // 1.6 signed, or 2.0.1
     const json firmware = request.value("firmware", json::object());
     r.location = firmware.value("location", "");
     if (firmware.contains("retrieveDateTime") && firmware["retrieveDateTime"].is_string()) {

@@ -70,9 +70,17 @@ struct FirmwareSend {
   std::optional<std::string> signing_certificate;
   std::optional<std::string> signature;
   std::optional<std::string> install_date;
+  // The target is an OCPP 2.0.1 station: its UpdateFirmware has the form of 1.6's
+  // SignedUpdateFirmware (requestId, firmware {location, retrieveDateTime, ...}), the
+  // signing certificate and signature only for a signed campaign, and answers a status.
+  bool v201 = false;
 };
-std::string firmware_send_action(const FirmwareSend& send);  // UpdateFirmware | SignedUpdateFirmware
-// Valid against UpdateFirmware.json / SignedUpdateFirmware.json; retrieveDate `now` when unset.
+// UpdateFirmware | SignedUpdateFirmware (1.6), UpdateFirmware (2.0.1).
+std::string firmware_send_action(const FirmwareSend& send);
+// Whether the target is told its requestId and answers with a status (signed or 2.0.1).
+bool firmware_send_has_request_id(const FirmwareSend& send);
+// Valid against UpdateFirmware.json / SignedUpdateFirmware.json (2.0.1: its
+// UpdateFirmware); retrieveDate `now` when unset.
 nlohmann::json firmware_send_payload(const FirmwareSend& send, std::string_view now);
 
 // An UpdateFirmware / SignedUpdateFirmware request with what the charger answered

@@ -244,6 +244,7 @@ class Handler final : public V201Context {
     consume_reservation(reservation_id, transaction_id);
   }
   void log_status() override { diagnostics_status(true); }
+  void firmware_status() override { firmware_status_notification(envelope_.message_type); }
   // Stored per charger by the worker (security/certificate_store.hpp); the event here.
   void security_event() override {
     json fields{{"securityEventType", payload_.at("type")},
@@ -339,7 +340,7 @@ class Handler final : public V201Context {
   }
 
   // The firmwareVersion of the first boot after an install is the version it installed.
-  void firmware_boot(const std::optional<std::string>& version) {
+  void firmware_boot(const std::optional<std::string>& version) override {
     FirmwareUnit* firmware = uow_.firmware();
     if (firmware == nullptr) return;
     const auto recorded = firmware->record_firmware_boot(envelope_.device_id, version.value_or(""), received_at_);

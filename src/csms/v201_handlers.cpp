@@ -77,7 +77,10 @@ class V201 {
     }
     if (action == "NotifyReport") return ok(envelope_, notify_report());
     if (action == "FirmwareStatusNotification") {
+      // The 1.6 signed status words and a requestId: moves the update GenX asked for
+      // (a campaign target), as for 1.6 (docs/firmware.md).
       uow_.set_firmware_status(c_.charger_id(), p_.at("status").get<std::string>());
+      c_.firmware_status();
       return ok(envelope_, json::object());
     }
     if (action == "LogStatusNotification") {
@@ -138,6 +141,7 @@ class V201 {
     boot.boot_at = c_.received_at();
     const auto id = uow_.upsert_charger_boot(boot);
     uow_.set_charger_ocpp_version(id, "2.0.1");
+    c_.firmware_boot(boot.firmware_version);  // the version an update installed
     if (status == "Rejected") {
       c_.emit("error.occurred", {{"code", "BootRejected"},
                                  {"message", "BootNotification from unknown charger " +

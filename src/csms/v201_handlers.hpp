@@ -50,6 +50,10 @@ class V201Context {
   // the same payload) announces security.event.
   virtual void log_status() = 0;
   virtual void security_event() = 0;
+  // A FirmwareStatusNotification moves the firmware update GenX asked for; a boot records
+  // the version an update installed (docs/firmware.md), as for 1.6.
+  virtual void firmware_status() = 0;
+  virtual void firmware_boot(const std::optional<std::string>& version) = 0;
 };
 
 // The CALLRESULT payload or CALLERROR for one 2.0.1 call.

@@ -473,8 +473,9 @@ class Store final : public csms::FirmwareStore {
                                          {id})[0][0]);
         const auto free = to_int(c[1]) - busy;
         if (free > 0) {
-          for (const auto& t : tx.exec("SELECT id, charge_point_id FROM firmware_campaign_targets WHERE "
-                                       "campaign_id = $1 AND status = 'Pending' ORDER BY id LIMIT $2",
+          for (const auto& t : tx.exec("SELECT t.id, t.charge_point_id, c.ocpp_version FROM firmware_campaign_targets t "
+                                       "LEFT JOIN chargers c ON c.charge_point_id = t.charge_point_id WHERE "
+                                       "t.campaign_id = $1 AND t.status = 'Pending' ORDER BY t.id LIMIT $2",
                                        {id, free})) {
             tx.exec("UPDATE firmware_campaign_targets SET status = 'Sent', sent_at = $2, sent_at_ms = $3, "
                     "status_at = NULL, charger_status = NULL, detail = NULL, firmware_version = NULL, "
@@ -492,6 +493,7 @@ class Store final : public csms::FirmwareStore {
             s.signing_certificate = c[8];
             s.signature = c[9];
             s.install_date = c[10];
+            s.v201 = t[2] == std::optional<std::string>("2.0.1");
             sends.push_back(std::move(s));
             touched = true;
           }
@@ -521,7 +523,7 @@ class Store final : public csms::FirmwareStore {
       request.action = csms::firmware_send_action(send);
       request.location = send.location;
       request.retrieve_date = send.retrieve_date;
-      if (send.is_signed) request.request_id = send.target_id;
+      if (csms::firmware_send_has_request_id(send)) request.request_id = send.target_id;
       request.answer = outcome == "Accepted" ? std::string("Accepted") : std::string(outcome) + ": " + std::string(detail);
       request.campaign_id = send.campaign_id;
       store_request(tx, send.charge_point_id, request, now);

@@ -125,11 +125,11 @@ struct FirmwareCampaignRunner::Impl {
       std::string outcome = "Accepted";
       std::string detail;
       if (result.reply && result.reply->outcome == messages::CommandOutcome::kResult) {
-        if (send.is_signed) {
+        if (csms::firmware_send_has_request_id(send)) {  // a signed or 2.0.1 update answers a status
           const auto status = result.reply->payload.value("status", "");
           if (status != "Accepted") {
             outcome = "Rejected";
-            detail = "SignedUpdateFirmware answered " + status;
+            detail = csms::firmware_send_action(send) + " answered " + status;
           }
         }
       } else if (result.reply && result.reply->outcome == messages::CommandOutcome::kCallError) {

@@ -6,12 +6,14 @@
 // with the new firmwareVersion; one fails its download once. What is asserted is what an
 // operator sees: the campaign's progress per charger, the concurrency limit observed at
 // the chargers themselves, the retry, the version after the reboot, the per-charger
-// history, the events, and the dashboard (Chromium under the product CSP).
+// history, the events, and the dashboard (Chromium under the product CSP). A campaign over
+// a 1.6 charger and strict 2.0.1 stations sends each the update in its own version.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { Stack, poll, rabbitUrl } from './lib/stack.mjs';
 import { connectRpc, kCommandAnswers } from './lib/ocpp.mjs';
+import { connectRpc201 } from './lib/ocpp201.mjs';
 import { closeChromium, expectNoCspViolation, launchChromium, saveScreenshot, watchCsp, withoutProbe } from './lib/browser.mjs';
 import * as api from './lib/api.mjs';
 
@@ -388,6 +390,77 @@ test('the dashboard shows the campaign per charger and the charger\'s firmware p
       assert.ok(errors.filter((e) => /status of 400/.test(e)).length <= 1);
     } finally {
       await closeChromium(browser);
+    }
+  });
+});
+
+// A strict 2.0.1 station that plays an update: UpdateFirmware answered `answer`, then
+// FirmwareStatusNotification with the requestId, a reboot and a boot with the new version.
+async function station201(cp, { version = '7.0', newVersion = '7.1', answer = 'Accepted' } = {}) {
+  const st = { cp, received: [], version, client: null };
+  const boot = () => st.client.checkedCall('BootNotification', {
+    reason: 'PowerUp', chargingStation: { vendorName: 'GenX-E2E', model: 'FW-201', serialNumber: `SN-${cp}`, firmwareVersion: st.version },
+  });
+  const play = async (params) => {
+    for (const status of ['Downloading', 'Downloaded', 'Installing', 'Installed']) {
+      await sleep(kStepMs / 2);
+      await st.client.checkedCall('FirmwareStatusNotification', { status, requestId: params.requestId });
+    }
+    await st.client.close();
+    st.version = newVersion;
+    await connect();
+  };
+  const connect = async () => {
+    st.client = await connectRpc201(stack, cp);
+    st.client.handle('UpdateFirmware', ({ params }) => {
+      st.received.push(params);
+      if (answer === 'Accepted') play(params).catch((e) => { st.error = e; });
+      return { status: answer };
+    });
+    await boot();
+  };
+  await connect();
+  return st;
+}
+
+test('a campaign over a 1.6 charger and 2.0.1 stations: each gets UpdateFirmware in its version, progress and version per station', async () => {
+  await stack.diagnose(async () => {
+    const v16 = await firmwareCharger('FW-MIX-16', { model: 'FW-Mixed', version: '7.0', newVersion: '7.1' });
+    const v201 = await station201('FW-MIX-201');
+    const refusing = await station201('FW-MIX-201R', { answer: 'Rejected' });
+    try {
+      const created = await request('POST', '/api/firmware/campaigns', {
+        location: 'https://firmware.example.com/fw-7.1.bin', chargePointIds: ['FW-MIX-16', 'FW-MIX-201', 'FW-MIX-201R'],
+        maxConcurrent: 3, retrieveDate: '2026-12-01T00:00:00Z',
+      });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const id = created.body.id;
+      const c = await poll(async () => {
+        const x = await campaign(id);
+        return x.status === 'Completed' && target(x, 'FW-MIX-16').firmwareVersion && target(x, 'FW-MIX-201').firmwareVersion && x;
+      }, { timeout: 60000, what: `mixed campaign ${id} Completed with both versions` });
+      assert.equal(v201.error, undefined);
+      const t201 = target(c, 'FW-MIX-201');
+      assert.deepEqual([t201.status, t201.firmwareVersion], ['Installed', '7.1']);
+      assert.deepEqual([target(c, 'FW-MIX-16').status, target(c, 'FW-MIX-16').firmwareVersion], ['Installed', '7.1']);
+      assert.deepEqual([target(c, 'FW-MIX-201R').status, target(c, 'FW-MIX-201R').detail], ['Rejected', 'UpdateFirmware answered Rejected']);
+
+      // Each in its own version: 1.6 {location, retrieveDate}; 2.0.1 {requestId, firmware}.
+      assert.deepEqual(v16.received.map((r) => [r.action, r.params]), [['UpdateFirmware',
+        { location: 'https://firmware.example.com/fw-7.1.bin', retrieveDate: '2026-12-01T00:00:00.000Z' }]]);
+      assert.deepEqual(v201.received, [{ requestId: t201.requestId,
+        firmware: { location: 'https://firmware.example.com/fw-7.1.bin', retrieveDateTime: '2026-12-01T00:00:00.000Z' } }]);
+
+      const fw = (await api.getJson(stack, '/api/chargers/FW-MIX-201/firmware')).body;
+      assert.equal(fw.request.action, 'UpdateFirmware');
+      assert.equal(fw.request.requestId, t201.requestId);
+      assert.equal(fw.installedVersion, '7.1');
+      const reported = fw.history.filter((h) => h.kind === 'status');
+      assert.deepEqual(reported.map((h) => h.status).sort(), ['Downloaded', 'Downloading', 'Installed', 'Installing']);
+      assert.ok(reported.every((h) => h.action === 'FirmwareStatusNotification' && h.requestId === t201.requestId));
+      assert.match((await api.getJson(stack, '/api/chargers/FW-MIX-201R/firmware')).body.request.answer, /Rejected/);
+    } finally {
+      await Promise.all([v16.client.close(), v201.client.close(), refusing.client.close()]);
     }
   });
 });

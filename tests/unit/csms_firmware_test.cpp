@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "csms/commands.hpp"
+#include "csms/commands_v201.hpp"
 #include "csms/firmware.hpp"
 
 namespace genx::csms {
@@ -61,6 +62,35 @@ TEST(FirmwareCampaignRequest, DefaultsAndTheRequestsAreSchemaValid) {
   EXPECT_EQ(firmware_send_action(signed_send), "SignedUpdateFirmware");
   EXPECT_EQ(signed_payload["requestId"], 42);
   EXPECT_FALSE(check_command("SignedUpdateFirmware", signed_payload));
+}
+
+TEST(FirmwareSend, Ocpp201StationsGetTheir201UpdateFirmware) {
+  FirmwareSend send;
+  send.location = "https://x/f.bin";
+  send.target_id = 7;
+  send.retries = 2;
+  send.v201 = true;
+  const auto payload = firmware_send_payload(send, "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(firmware_send_action(send), "UpdateFirmware");
+  EXPECT_TRUE(firmware_send_has_request_id(send));
+  EXPECT_EQ(payload, json::parse(R"({"requestId":7,"retries":2,
+    "firmware":{"location":"https://x/f.bin","retrieveDateTime":"2024-01-15T10:00:00.000Z"}})"));
+  EXPECT_EQ(check_command_v201("UpdateFirmware", payload), std::nullopt) << payload.dump();
+  send.is_signed = true;
+  send.signing_certificate = "CERT";
+  send.signature = "SIG";
+  send.install_date = "2030-01-01T00:00:00.000Z";
+  const auto signed_payload = firmware_send_payload(send, "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(firmware_send_action(send), "UpdateFirmware") << "2.0.1 has no SignedUpdateFirmware";
+  EXPECT_EQ(signed_payload["firmware"]["signature"], "SIG");
+  EXPECT_EQ(signed_payload["firmware"]["installDateTime"], "2030-01-01T00:00:00.000Z");
+  EXPECT_EQ(check_command_v201("UpdateFirmware", signed_payload), std::nullopt) << signed_payload.dump();
+  // A 2.0.1 passthrough teaches the request as a signed 1.6 one does.
+  const auto learnt = firmware_request("UpdateFirmware", payload, json{{"status", "Rejected"}});
+  ASSERT_TRUE(learnt);
+  EXPECT_EQ(learnt->location, "https://x/f.bin");
+  EXPECT_EQ(learnt->request_id, 7);
+  EXPECT_EQ(learnt->answer, "Rejected");
 }
 
 TEST(FirmwareTargetStep, MapsBothProtocolsStatusWords) {
