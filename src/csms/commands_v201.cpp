@@ -17,6 +17,8 @@ const std::vector<std::string>& supported_commands_v201() {
       "SendLocalList", "GetLocalListVersion",
       // L Firmware (docs/firmware.md), N Diagnostics (docs/diagnostics.md)
       "UpdateFirmware", "GetLog",
+      // A Security (docs/security.md)
+      "CertificateSigned", "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate",
       // K Smart charging (docs/smart-charging.md)
       "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"};
   return kCommands;

@@ -218,7 +218,7 @@ class Handler final : public V201Context {
   // will sign this CSR (the worker signs it and sends CertificateSigned after this answer),
   // else Rejected with the reason logged and a certificate.rejected event (never a
   // CALLERROR, which a charger would take for a broken CSMS).
-  json sign_certificate() {
+  json sign_certificate() override {
     std::optional<std::string> problem = "no certificate authority is configured (GENX_CA_CERT_FILE)";
     if (policy_.check_csr) problem = policy_.check_csr(payload_.at("csr").get<std::string>(), envelope_.device_id);
     if (!problem) return {{"status", "Accepted"}};

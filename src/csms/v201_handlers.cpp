@@ -92,6 +92,17 @@ class V201 {
       return ok(envelope_, json::object());
     }
     if (action == "NotifyEvent") return ok(envelope_, json::object());  // kept in the message log
+    if (action == "SignCertificate") {
+      // GenX's CA signs charging station certificates; a V2G (ISO 15118) certificate
+      // belongs to the V2G PKI, which GenX does not run.
+      if (optional_string(p_, "certificateType").value_or("ChargingStationCertificate") == "V2GCertificate") {
+        c_.warn("SignCertificate from " + envelope_.device_id +
+                " answered Rejected: V2GCertificate is signed by the V2G PKI, not by GenX's CA");
+        c_.emit("certificate.rejected", {{"reason", "V2GCertificate is signed by the V2G PKI, not by GenX's CA"}});
+        return ok(envelope_, {{"status", "Rejected"}});
+      }
+      return ok(envelope_, c_.sign_certificate());
+    }
     if (action == "ReservationStatusUpdate") {
       // The reservation ends at its expiry (the api's sweep) or by CancelReservation, as
       // for 1.6; the station's word is kept in the message log.

@@ -54,6 +54,10 @@ class V201Context {
   // the version an update installed (docs/firmware.md), as for 1.6.
   virtual void firmware_status() = 0;
   virtual void firmware_boot(const std::optional<std::string>& version) = 0;
+  // SignCertificate's answer for the station's CSR (docs/security.md): Accepted when the
+  // CSMS-side CA will sign it (the worker then sends CertificateSigned), else Rejected
+  // with the reason logged and certificate.rejected announced.
+  virtual nlohmann::json sign_certificate() = 0;
 };
 
 // The CALLRESULT payload or CALLERROR for one 2.0.1 call.

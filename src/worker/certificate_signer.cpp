@@ -43,6 +43,7 @@ struct Job {
   std::string charge_point_id;
   std::string request_id;
   std::string csr;
+  std::string ocpp_version;  // CertificateSigned in this version's form
 };
 
 }  // namespace
@@ -155,7 +156,9 @@ struct CertificateSigner::Impl {
     }
     auto promise = std::make_shared<std::promise<api::CommandResult>>();
     auto future = promise->get_future();
-    commands.send(job.charge_point_id, "CertificateSigned", json{{"certificateChain", issued->certificate_chain}},
+    json payload{{"certificateChain", issued->certificate_chain}};
+    if (job.ocpp_version == "2.0.1") payload["certificateType"] = "ChargingStationCertificate";
+    commands.send(job.charge_point_id, "CertificateSigned", std::move(payload),
                   [promise](api::CommandResult r) { promise->set_value(std::move(r)); });
     const auto result = future.get();  // the command timeout always ends it
     std::string status;
@@ -218,7 +221,7 @@ std::optional<std::string> CertificateSigner::record(const messages::Envelope& e
     }
     return std::nullopt;
   }
-  if (action != "SignCertificate" || envelope.ocpp_version != "1.6") return std::nullopt;
+  if (action != "SignCertificate") return std::nullopt;
   if (answered_with(outcome, "Rejected")) {
     std::string reason = "rejected";
     for (const auto& e : outcome.events) {
@@ -237,11 +240,13 @@ std::optional<std::string> CertificateSigner::record(const messages::Envelope& e
   return std::nullopt;
 }
 
-void CertificateSigner::submit(std::string charge_point_id, std::string request_id, std::string csr) {
+void CertificateSigner::submit(std::string charge_point_id, std::string request_id, std::string csr,
+                               std::string ocpp_version) {
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->started || impl_->stopping) return;
-    impl_->jobs.push_back({std::move(charge_point_id), std::move(request_id), std::move(csr)});
+    impl_->jobs.push_back(
+        {std::move(charge_point_id), std::move(request_id), std::move(csr), std::move(ocpp_version)});
   }
   impl_->wake.notify_one();
 }

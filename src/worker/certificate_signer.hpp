@@ -43,7 +43,8 @@ class CertificateSigner {
   // call was a SignCertificate answered Accepted: pass it to submit() once the answer is
   // published.
   std::optional<std::string> record(const messages::Envelope& envelope, const csms::Outcome& outcome);
-  void submit(std::string charge_point_id, std::string request_id, std::string csr);
+  // ocpp_version: "1.6" or "2.0.1", the form of the CertificateSigned sent.
+  void submit(std::string charge_point_id, std::string request_id, std::string csr, std::string ocpp_version);
 
   void start();
   void stop();

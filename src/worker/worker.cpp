@@ -329,9 +329,8 @@ int run(const Config& config) {
     // An accepted CSR is signed once its answer is on its way (every publish confirmed).
     std::function<void()> sign;
     if (csr_to_sign) {
-      sign = [&signer, device = envelope.device_id, request = envelope.unique_id, csr = *csr_to_sign] {
-        signer.submit(device, request, csr);
-      };
+      sign = [&signer, device = envelope.device_id, request = envelope.unique_id, csr = *csr_to_sign,
+              version = envelope.ocpp_version] { signer.submit(device, request, csr, version); };
     }
     settle_after_publishes(broker, later, std::move(*delivery), std::move(publishes), std::move(sign));
   };

@@ -23,6 +23,7 @@ import amqp from 'amqplib';
 import { RPCClient } from 'ocpp-rpc';
 import { Stack, poll, rabbitUrl, freePort, genxBin } from './lib/stack.mjs';
 import { connectAnsweringCharger } from './lib/ocpp.mjs';
+import { boot201, connectRpc201 } from './lib/ocpp201.mjs';
 import { TestPki } from './lib/pki.mjs';
 import { closeChromium, launchChromium, saveScreenshot } from './lib/browser.mjs';
 import * as api from './lib/api.mjs';
@@ -403,6 +404,44 @@ test('the charger page shows certificates and security events, filters and pages
     } finally {
       await closeChromium(browser);
       await c.close();
+    }
+  });
+});
+
+test('OCPP 2.0.1: a station\'s CSR is signed and CertificateSigned comes in 2.0.1 form; a V2G certificate is refused', async () => {
+  await stack.diagnose(async () => {
+    const id = 'CERT-201';
+    const station = await connectRpc201(stack, id);
+    const signed = [];
+    station.handle('CertificateSigned', ({ params }) => { signed.push(params); return { status: 'Accepted' }; });
+    try {
+      await station.checkedCall('BootNotification', boot201('CertCo', 'S1'));
+      const { key, csr } = makeCsr('cp201', id);
+      assert.deepEqual(await station.checkedCall('SignCertificate', { csr, certificateType: 'ChargingStationCertificate' }), { status: 'Accepted' });
+      await poll(() => signed.length === 1, { what: 'CertificateSigned at the 2.0.1 station', timeout: 30000 });
+      assert.equal(signed[0].certificateType, 'ChargingStationCertificate');
+      const blocks = pemBlocks(signed[0].certificateChain);
+      assert.equal(blocks.length, 2);
+      const leafFile = pki.file('cp201-signed.crt');
+      fs.writeFileSync(leafFile, blocks[0]);
+      assert.match(openssl(['verify', '-CAfile', ca.cert, leafFile]), /: OK/);
+      const leaf = new crypto.X509Certificate(blocks[0]);
+      assert.match(leaf.subject, new RegExp(`CN=${id}`));
+      assert.equal(leaf.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(key))), true);
+      await poll(async () => (await request('GET', `/api/chargers/${id}/certificates`)).body.issued?.[0]?.status === 'Accepted',
+        { what: 'the issued certificate of the 2.0.1 station, Accepted' });
+
+      // An ISO 15118 certificate is not GenX's CA's to sign: Rejected, recorded, nothing sent.
+      const v2g = makeCsr('cp201-v2g', id);
+      assert.deepEqual(await station.checkedCall('SignCertificate', { csr: v2g.csr, certificateType: 'V2GCertificate' }), { status: 'Rejected' });
+      const refused = await poll(async () => {
+        const { body } = await request('GET', `/api/chargers/${id}/security-events?type=SignCertificateRejected`);
+        return body.length === 1 && body;
+      }, { what: 'the V2G refusal as a security event' });
+      assert.equal(refused[0].techInfo, 'V2GCertificate is signed by the V2G PKI, not by GenX\'s CA');
+      assert.equal(signed.length, 1);
+    } finally {
+      await station.close({ force: true });
     }
   });
 });
