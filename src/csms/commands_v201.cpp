@@ -8,19 +8,38 @@
 namespace genx::csms {
 
 const std::vector<std::string>& supported_commands_v201() {
+  // Every CSMS-to-station call of OCPP 2.0.1, by functional block; each is checked against
+  // its 2.0.1 schema before it is sent. GenX itself sends the ones its features need (the
+  // rest reach the station as passthrough commands, their answers returned as they came).
   static const std::vector<std::string> kCommands = {
-      "RequestStartTransaction", "RequestStopTransaction", "Reset",          "UnlockConnector",
-      "ChangeAvailability",      "GetVariables",           "SetVariables",   "GetBaseReport",
-      "GetReport",               "TriggerMessage",         "ClearCache",     "DataTransfer",
-      "GetTransactionStatus",    "ReserveNow",             "CancelReservation",
+      // A Security
+      "CertificateSigned", "DeleteCertificate", "GetInstalledCertificateIds", "InstallCertificate",
+      // B Provisioning
+      "GetBaseReport", "GetReport", "GetVariables", "Reset", "SetNetworkProfile", "SetVariables",
+      // C Authorization
+      "ClearCache",
       // D Local authorization list (docs/local-list.md)
-      "SendLocalList", "GetLocalListVersion",
-      // L Firmware (docs/firmware.md), N Diagnostics (docs/diagnostics.md)
-      "UpdateFirmware", "GetLog",
-      // A Security (docs/security.md)
-      "CertificateSigned", "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate",
+      "GetLocalListVersion", "SendLocalList",
+      // E/F Transactions and remote control
+      "GetTransactionStatus", "RequestStartTransaction", "RequestStopTransaction", "TriggerMessage",
+      "UnlockConnector",
+      // G Availability
+      "ChangeAvailability",
+      // H Reservation
+      "CancelReservation", "ReserveNow",
+      // I Tariff and cost
+      "CostUpdated",
       // K Smart charging (docs/smart-charging.md)
-      "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"};
+      "ClearChargingProfile", "GetChargingProfiles", "GetCompositeSchedule", "SetChargingProfile",
+      // L Firmware (docs/firmware.md)
+      "PublishFirmware", "UnpublishFirmware", "UpdateFirmware",
+      // N Diagnostics (docs/diagnostics.md) and monitoring
+      "ClearVariableMonitoring", "CustomerInformation", "GetLog", "GetMonitoringReport", "SetMonitoringBase",
+      "SetMonitoringLevel", "SetVariableMonitoring",
+      // O Display messages
+      "ClearDisplayMessage", "GetDisplayMessages", "SetDisplayMessage",
+      // P Data transfer
+      "DataTransfer"};
   return kCommands;
 }
 

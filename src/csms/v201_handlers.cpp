@@ -91,7 +91,11 @@ class V201 {
       c_.security_event();  // stored per charger by the worker, as for 1.6
       return ok(envelope_, json::object());
     }
-    if (action == "NotifyEvent") return ok(envelope_, json::object());  // kept in the message log
+    // Reports with nothing for GenX to decide: answered and kept in the message log.
+    if (action == "NotifyEvent" || action == "NotifyDisplayMessages" || action == "NotifyCustomerInformation" ||
+        action == "NotifyMonitoringReport" || action == "PublishFirmwareStatusNotification") {
+      return ok(envelope_, json::object());
+    }
     if (action == "SignCertificate") {
       // GenX's CA signs charging station certificates; a V2G (ISO 15118) certificate
       // belongs to the V2G PKI, which GenX does not run.

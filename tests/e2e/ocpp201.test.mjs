@@ -199,6 +199,43 @@ test('commands reach a 2.0.1 station validated by its version, and the convenien
   });
 });
 
+test('every 2.0.1 command passes through checked by its schema, and the station\'s reports are answered', async () => {
+  await stack.diagnose(async () => {
+    const station = await connectRpc201(stack, 'CMD-201-ALL');
+    const seen = [];
+    station.handle('SetDisplayMessage', ({ params }) => { seen.push(['SetDisplayMessage', params]); return { status: 'Accepted' }; });
+    station.handle('SetMonitoringLevel', ({ params }) => { seen.push(['SetMonitoringLevel', params]); return { status: 'Accepted' }; });
+    station.handle('CostUpdated', ({ params }) => { seen.push(['CostUpdated', params]); return {}; });
+    try {
+      await station.checkedCall('BootNotification', boot201('AllCo', 'A1'));
+      await poll(async () => (await api.getJson(stack, '/api/chargers/CMD-201-ALL')).body?.ocppVersion === '2.0.1',
+        { timeout: 30000, what: 'CMD-201-ALL known as 2.0.1' });
+      const message = { message: { id: 5, priority: 'NormalCycle', message: { format: 'UTF8', content: 'Welcome' } } };
+      let r = await postJson('/api/chargers/CMD-201-ALL/commands/SetDisplayMessage', message);
+      assert.deepEqual([r.status, r.body], [200, { status: 'Accepted' }]);
+      r = await postJson('/api/chargers/CMD-201-ALL/commands/SetMonitoringLevel', { severity: 4 });
+      assert.deepEqual([r.status, r.body], [200, { status: 'Accepted' }]);
+      r = await postJson('/api/chargers/CMD-201-ALL/commands/CostUpdated', { totalCost: 12.5, transactionId: 'tx-cost-1' });
+      assert.deepEqual([r.status, r.body], [200, {}]);
+      assert.deepEqual(seen, [['SetDisplayMessage', message], ['SetMonitoringLevel', { severity: 4 }],
+        ['CostUpdated', { totalCost: 12.5, transactionId: 'tx-cost-1' }]]);
+      // Checked against the schema: nothing reaches the station.
+      const bad = await postJson('/api/chargers/CMD-201-ALL/commands/SetDisplayMessage', { message: { id: 5 } });
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.equal(seen.length, 3);
+
+      // Reports with nothing to decide are answered (kept in the message log).
+      const at = new Date().toISOString();
+      assert.deepEqual(await station.checkedCall('NotifyDisplayMessages', { requestId: 1 }), {});
+      assert.deepEqual(await station.checkedCall('NotifyMonitoringReport', { requestId: 2, seqNo: 0, generatedAt: at }), {});
+      assert.deepEqual(await station.checkedCall('NotifyCustomerInformation', { data: 'none', seqNo: 0, generatedAt: at, requestId: 3 }), {});
+      assert.deepEqual(await station.checkedCall('PublishFirmwareStatusNotification', { status: 'Idle' }), {});
+    } finally {
+      await station.close({ force: true });
+    }
+  });
+});
+
 test('a transaction started offline and replayed after reconnecting is counted once', async () => {
   await stack.diagnose(async () => {
     const t0 = Date.now() - 7200_000;
