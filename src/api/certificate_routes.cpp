@@ -5,12 +5,15 @@
 //   POST   /api/chargers/{id}/certificates/refresh  -> GetInstalledCertificateIds for both types
 //   DELETE /api/chargers/{id}/certificates/{serial} -> DeleteCertificate of a reported certificate
 //   POST   /api/chargers/{id}/certificates/renew    -> ExtendedTriggerMessage SignChargePointCertificate
+// (an OCPP 2.0.1 station: its InstallCertificate types, one GetInstalledCertificateIds for
+// every type, TriggerMessage SignChargingStationCertificate)
 //   GET    /api/security-events, /api/chargers/{id}/security-events (filters, paging)
 // The answers of InstallCertificate, GetInstalledCertificateIds and DeleteCertificate keep
 // the installed list whether they came through these routes or the passthrough.
 // Runs on the api's one I/O thread, like the rest of ApiHandler.
 #include <charconv>
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -19,6 +22,7 @@
 #include "api/command_client.hpp"
 #include "api/fleet_query.hpp"
 #include "csms/commands.hpp"
+#include "csms/commands_v201.hpp"
 #include "messages/timestamp.hpp"
 #include "security/certificate_authority.hpp"
 #include "security/certificate_store.hpp"
@@ -47,6 +51,18 @@ std::optional<std::int64_t> to_int(std::string_view text) {
 }
 
 constexpr const char* kCertificateTypes[] = {"CentralSystemRootCertificate", "ManufacturerRootCertificate"};
+// OCPP 2.0.1's GetCertificateIdUseEnumType: what GetInstalledCertificateIds without a type lists.
+constexpr const char* kCertificateTypes201[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate",
+                                                "V2GCertificateChain", "ManufacturerRootCertificate"};
+
+security::InstalledCertificate installed_from(const json& h) {
+  security::InstalledCertificate c;
+  c.hash_algorithm = h.value("hashAlgorithm", "");
+  c.issuer_name_hash = h.value("issuerNameHash", "");
+  c.issuer_key_hash = h.value("issuerKeyHash", "");
+  c.serial_number = h.value("serialNumber", "");
+  return c;
+}
 
 template <typename Fn>
 HttpResponse guarded(const char* what, Fn&& fn) {
@@ -75,18 +91,29 @@ void ApiHandler::record_certificate_effect(const messages::CommandRequest& reque
   if (certificate_store_ == nullptr || !response.is_object()) return;
   const std::string status = response.value("status", "");
   try {
-    if (request.action == "GetInstalledCertificateIds" && (status == "Accepted" || status == "NotFound")) {
-      const std::string type = request.payload.value("certificateType", "");
+    const auto asked_type = request.payload.find("certificateType");
+    const bool v16 = asked_type != request.payload.end() && asked_type->is_string();
+    if (request.action == "GetInstalledCertificateIds" && (status == "Accepted" || status == "NotFound") && v16) {
       std::vector<security::InstalledCertificate> list;
-      for (const auto& h : response.value("certificateHashData", json::array())) {
-        security::InstalledCertificate c;
-        c.hash_algorithm = h.value("hashAlgorithm", "");
-        c.issuer_name_hash = h.value("issuerNameHash", "");
-        c.issuer_key_hash = h.value("issuerKeyHash", "");
-        c.serial_number = h.value("serialNumber", "");
-        list.push_back(std::move(c));
+      for (const auto& h : response.value("certificateHashData", json::array())) list.push_back(installed_from(h));
+      certificate_store_->replace_installed(request.device_id, asked_type->get<std::string>(), list, now_text());
+    } else if (request.action == "GetInstalledCertificateIds" && (status == "Accepted" || status == "NotFound")) {
+      // OCPP 2.0.1: each certificate with its type; the types asked (every type when none)
+      // are replaced by what the station listed.
+      std::map<std::string, std::vector<security::InstalledCertificate>> by_type;
+      if (asked_type != request.payload.end() && asked_type->is_array()) {
+        for (const auto& t : *asked_type) {
+          if (t.is_string()) by_type[t.get<std::string>()];
+        }
+      } else {
+        for (const char* t : kCertificateTypes201) by_type[t];
       }
-      certificate_store_->replace_installed(request.device_id, type, list, now_text());
+      for (const auto& chain : response.value("certificateHashDataChain", json::array())) {
+        by_type[chain.value("certificateType", "")].push_back(
+            installed_from(chain.value("certificateHashData", json::object())));
+      }
+      const auto now = now_text();
+      for (const auto& [type, list] : by_type) certificate_store_->replace_installed(request.device_id, type, list, now);
     } else if (request.action == "InstallCertificate" && status == "Accepted") {
       auto hash = security::certificate_hash_data(request.payload.value("certificate", ""));
       if (auto* data = std::get_if<security::CertificateHashData>(&hash)) {
@@ -134,8 +161,11 @@ bool ApiHandler::certificate_command(std::string_view method, const std::string&
     return true;
   }
   // The charger must be known (what it reported is stored per charger).
+  bool v201 = false;
   const HttpResponse refusal = guarded("certificates", [&]() -> HttpResponse {
-    if (!store_.charger(device_id)) return respond_error(404, "no charger " + device_id);
+    const auto charger = store_.charger(device_id);
+    if (!charger) return respond_error(404, "no charger " + device_id);
+    v201 = charger->value("ocppVersion", "1.6") == "2.0.1";
     return HttpResponse{0, "", ""};
   });
   if (refusal.status != 0) {
@@ -162,7 +192,8 @@ bool ApiHandler::certificate_command(std::string_view method, const std::string&
       respond(respond_error(400, "body: expected a JSON object {certificateType, certificate}"));
       return true;
     }
-    if (auto problem = csms::check_command("InstallCertificate", payload)) {
+    if (auto problem = v201 ? csms::check_command_v201("InstallCertificate", payload)
+                            : csms::check_command("InstallCertificate", payload)) {
       respond(respond_error(400, *problem));
       return true;
     }
@@ -176,7 +207,15 @@ bool ApiHandler::certificate_command(std::string_view method, const std::string&
     return true;
   }
   if (renew) {
-    commands_->send(device_id, "ExtendedTriggerMessage", json{{"requestedMessage", "SignChargePointCertificate"}},
+    // 1.6: the security extension's ExtendedTriggerMessage; 2.0.1: TriggerMessage.
+    commands_->send(device_id, v201 ? "TriggerMessage" : "ExtendedTriggerMessage",
+                    json{{"requestedMessage", v201 ? "SignChargingStationCertificate" : "SignChargePointCertificate"}},
+                    [finish, respond = std::move(respond)](CommandResult r) { finish(std::move(r), respond); });
+    return true;
+  }
+  if (refresh && v201) {
+    // OCPP 2.0.1 lists every type in one call.
+    commands_->send(device_id, "GetInstalledCertificateIds", json::object(),
                     [finish, respond = std::move(respond)](CommandResult r) { finish(std::move(r), respond); });
     return true;
   }

@@ -440,6 +440,44 @@ test('OCPP 2.0.1: a station\'s CSR is signed and CertificateSigned comes in 2.0.
       }, { what: 'the V2G refusal as a security event' });
       assert.equal(refused[0].techInfo, 'V2GCertificate is signed by the V2G PKI, not by GenX\'s CA');
       assert.equal(signed.length, 1);
+
+      // The certificate routes speak 2.0.1 to it: its types, one GetInstalledCertificateIds
+      // for every type, TriggerMessage SignChargingStationCertificate.
+      const installed = new Map(); // serial -> {certificateType, certificateHashData}
+      const asked = [];
+      station.handle('InstallCertificate', ({ params }) => {
+        asked.push(['InstallCertificate', params.certificateType]);
+        const hash = hashData(params.certificate);
+        installed.set(hash.serialNumber, { certificateType: params.certificateType, certificateHashData: hash });
+        return { status: 'Accepted' };
+      });
+      station.handle('GetInstalledCertificateIds', ({ params }) => {
+        asked.push(['GetInstalledCertificateIds', params]);
+        return installed.size ? { status: 'Accepted', certificateHashDataChain: [...installed.values()] } : { status: 'NotFound' };
+      });
+      station.handle('DeleteCertificate', ({ params }) => {
+        asked.push(['DeleteCertificate', params.certificateHashData.serialNumber]);
+        return installed.delete(params.certificateHashData.serialNumber) ? { status: 'Accepted' } : { status: 'NotFound' };
+      });
+      station.handle('TriggerMessage', ({ params }) => { asked.push(['TriggerMessage', params.requestedMessage]); return { status: 'Accepted' }; });
+      const caPem = fs.readFileSync(ca.cert, 'utf8');
+      const put = await request('POST', `/api/chargers/${id}/certificates`, { certificateType: 'CSMSRootCertificate', certificate: caPem });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      assert.deepEqual(put.body.certificates.installed.map((x) => [x.certificateType, x.certificateHashData]), [['CSMSRootCertificate', hashData(caPem)]]);
+      const old16 = await request('POST', `/api/chargers/${id}/certificates`, { certificateType: 'CentralSystemRootCertificate', certificate: caPem });
+      assert.equal(old16.status, 400, 'a 1.6 certificate type is not a 2.0.1 one');
+      const other = pki.ca('manufacturer-root-201');
+      const otherPem = fs.readFileSync(other.cert, 'utf8');
+      installed.set(hashData(otherPem).serialNumber, { certificateType: 'ManufacturerRootCertificate', certificateHashData: hashData(otherPem) });
+      const refreshed = await request('POST', `/api/chargers/${id}/certificates/refresh`);
+      assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+      assert.deepEqual(refreshed.body.certificates.installed.map((x) => x.certificateType).sort(), ['CSMSRootCertificate', 'ManufacturerRootCertificate']);
+      const gone = await request('DELETE', `/api/chargers/${id}/certificates/${hashData(otherPem).serialNumber}`);
+      assert.equal(gone.status, 200, JSON.stringify(gone.body));
+      assert.deepEqual(gone.body.certificates.installed.map((x) => x.certificateType), ['CSMSRootCertificate']);
+      assert.equal((await request('POST', `/api/chargers/${id}/certificates/renew`)).status, 200);
+      assert.deepEqual(asked, [['InstallCertificate', 'CSMSRootCertificate'], ['GetInstalledCertificateIds', {}],
+        ['DeleteCertificate', hashData(otherPem).serialNumber], ['TriggerMessage', 'SignChargingStationCertificate']]);
     } finally {
       await station.close({ force: true });
     }
