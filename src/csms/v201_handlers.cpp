@@ -114,7 +114,7 @@ class V201 {
               p_.at("reservationId").dump() + " " + p_.at("reservationUpdateStatus").get<std::string>());
       return ok(envelope_, json::object());
     }
-    if (action == "NotifyChargingLimit" || action == "ReportChargingProfiles") {
+    if (action == "NotifyChargingLimit" || action == "ReportChargingProfiles" || action == "ClearedChargingLimit") {
       return ok(envelope_, record_charging_report_v201(uow_, envelope_.device_id, action, p_, c_.received_at()));
     }
     if (action == "DataTransfer") {

@@ -23,6 +23,13 @@ json record_charging_report_v201(UnitOfWork& uow, std::string_view device_id, st
     }
     return json::object();
   }
+  if (action == "ClearedChargingLimit") {
+    // The external limit is lifted: kept in the same history, after the NotifyChargingLimit.
+    uow.record_reported_profile(ReportedProfile{std::string(device_id), evse, "ClearedChargingLimit", {}, {}, {}, {},
+                                                payload.dump(), payload.at("chargingLimitSource").get<std::string>(),
+                                                received_at});
+    return json::object();
+  }
   // NotifyChargingLimit: the limit an external system (EMS, SO, CSO...) put on the station.
   ReportedProfile report{std::string(device_id), evse, "NotifyChargingLimit", {}, {}, {}, {}, payload.dump(),
                          payload.at("chargingLimit").at("chargingLimitSource").get<std::string>(), received_at};

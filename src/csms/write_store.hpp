@@ -35,7 +35,7 @@ namespace genx::csms {
 struct ReportedProfile {
   std::string charge_point_id;
   int connector_id = 0;  // the EVSE (0: the station)
-  std::string action;    // ReportChargingProfiles or NotifyChargingLimit
+  std::string action;    // ReportChargingProfiles, NotifyChargingLimit or ClearedChargingLimit
   std::optional<std::int64_t> charging_profile_id;
   std::optional<std::string> purpose;
   std::optional<std::int64_t> stack_level;

@@ -215,6 +215,11 @@ test('OCPP 2.0.1: a strict 2.0.1 station in a site gets 2.0.1 profiles; its repo
   assert.equal(report.chargingProfileId, 9002);
   assert.equal(report.purpose, 'TxProfile');
   assert.equal(report.limit, 20);
+  // The EMS lifts its limit: kept after the NotifyChargingLimit.
+  assert.deepEqual(await cs.checkedCall('ClearedChargingLimit', { chargingLimitSource: 'EMS', evseId: 1 }), {});
+  const cleared = await poll(async () => (await profiles('SMART-201')).find((p) => p.source === 'charger' && p.action === 'ClearedChargingLimit'),
+    { what: 'ClearedChargingLimit stored' });
+  assert.deepEqual([cleared.status, cleared.connectorId, cleared.limit], ['EMS', 1, null]);
 
   // The same api takes the 2.0.1 profile commands, checked against the 2.0.1 rules.
   let r = await send('POST', '/api/chargers/SMART-201/commands/GetCompositeSchedule', { duration: 60, evseId: 1 });
