@@ -7,27 +7,22 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "api/command_client.hpp"
+#include "worker/command_sender.hpp"
 #include "messages/timestamp.hpp"
 #include "store/open_certificate_store.hpp"
 
 namespace genx::worker {
 
-namespace net = boost::asio;
 using nlohmann::json;
 
 namespace {
 
 // Exclusive to this process (several workers may share GENX_INSTANCE_ID).
-std::string reply_queue(const app::Config& config) {
-  return "genx.certs." + config.instance_id + "." + std::to_string(::getpid()) + ".replies";
-}
+std::string reply_queue(const app::Config& config) { return worker_reply_queue("genx.certs.", config.instance_id); }
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -57,25 +52,14 @@ struct CertificateSigner::Impl {
       : config(c),
         broker(b),
         ca(std::move(a)),
-        work_guard(net::make_work_guard(ioc)),
-        commands(
-            b, c.names, reply_queue(c), c.command_timeout, [](std::function<void()> fn) { fn(); },
-            [this](std::chrono::milliseconds delay, std::function<void()> fn) {
-              auto timer = std::make_shared<net::steady_timer>(ioc, delay);
-              timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
-                if (!ec) fn();
-              });
-            }) {}
+        commands(b, c.names, reply_queue(c), c.command_timeout) {}
 
   const app::Config& config;
   broker::BrokerClient& broker;
   std::shared_ptr<const security::CertificateAuthority> ca;
-  net::io_context ioc;  // the command timers
-  net::executor_work_guard<net::io_context::executor_type> work_guard;
-  api::CommandClient commands;
+  CommandSender commands;
   std::unique_ptr<security::CertificateStore> record_store;  // the worker's thread
   std::unique_ptr<security::CertificateStore> sign_store;    // the signing thread
-  std::thread timers;
   std::thread loop_thread;
   std::mutex mu;
   std::condition_variable wake;
@@ -261,7 +245,6 @@ void CertificateSigner::start() {
     std::lock_guard lock(impl_->mu);
     impl_->started = true;
   }
-  impl_->timers = std::thread([this] { impl_->ioc.run(); });
   impl_->loop_thread = std::thread([this] { impl_->loop(); });
 }
 
@@ -272,9 +255,7 @@ void CertificateSigner::stop() {
   }
   impl_->wake.notify_all();
   if (impl_->loop_thread.joinable()) impl_->loop_thread.join();
-  impl_->work_guard.reset();
-  impl_->ioc.stop();
-  if (impl_->timers.joinable()) impl_->timers.join();
+  impl_->commands.stop();
 }
 
 }  // namespace genx::worker

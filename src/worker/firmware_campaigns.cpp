@@ -9,12 +9,10 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/command_client.hpp"
+#include "worker/command_sender.hpp"
 #include "csms/firmware.hpp"
 #include "messages/envelope.hpp"
 #include "messages/timestamp.hpp"
@@ -22,7 +20,6 @@
 
 namespace genx::worker {
 
-namespace net = boost::asio;
 using nlohmann::json;
 
 namespace {
@@ -31,8 +28,9 @@ constexpr std::string_view kLease = "firmware:campaigns";
 
 // Under genx.smart.*: the worker's RabbitMQ user owns its command reply queues there
 // (deploy/rabbitmq/definitions.json).
+// Under genx.smart.: the worker user's RabbitMQ permissions (deploy/rabbitmq).
 std::string reply_queue(const app::Config& config) {
-  return "genx.smart.firmware." + config.instance_id + "." + std::to_string(::getpid()) + ".replies";
+  return worker_reply_queue("genx.smart.firmware.", config.instance_id);
 }
 
 std::int64_t now_ms() {
@@ -51,23 +49,12 @@ struct FirmwareCampaignRunner::Impl {
       : config(c),
         broker(b),
         holder(c.instance_id + "/" + std::to_string(::getpid()) + "/" + std::to_string(now_ms())),
-        work_guard(net::make_work_guard(ioc)),
-        commands(
-            b, c.names, reply_queue(c), c.command_timeout, [](std::function<void()> fn) { fn(); },
-            [this](std::chrono::milliseconds delay, std::function<void()> fn) {
-              auto timer = std::make_shared<net::steady_timer>(ioc, delay);
-              timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
-                if (!ec) fn();
-              });
-            }) {}
+        commands(b, c.names, reply_queue(c), c.command_timeout) {}
 
   const app::Config& config;
   broker::BrokerClient& broker;
   const std::string holder;
-  net::io_context ioc;  // the command timers
-  net::executor_work_guard<net::io_context::executor_type> work_guard;
-  api::CommandClient commands;
-  std::thread timers;
+  CommandSender commands;
   std::thread loop_thread;
   std::mutex mu;
   std::condition_variable wake;
@@ -211,7 +198,6 @@ void FirmwareCampaignRunner::start() {
   spdlog::info("firmware campaigns every {} ms (lease holder {})", impl_->config.firmware_interval.count(),
                impl_->holder);
   impl_->commands.start();
-  impl_->timers = std::thread([this] { impl_->ioc.run(); });
   impl_->loop_thread = std::thread([this] { impl_->loop(); });
 }
 
@@ -222,9 +208,7 @@ void FirmwareCampaignRunner::stop() {
   }
   impl_->wake.notify_one();
   if (impl_->loop_thread.joinable()) impl_->loop_thread.join();
-  impl_->work_guard.reset();
-  impl_->ioc.stop();
-  if (impl_->timers.joinable()) impl_->timers.join();
+  impl_->commands.stop();
 }
 
 }  // namespace genx::worker

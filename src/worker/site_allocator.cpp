@@ -8,12 +8,10 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/command_client.hpp"
+#include "worker/command_sender.hpp"
 #include "messages/envelope.hpp"
 #include "messages/timestamp.hpp"
 #include "smart/allocation.hpp"
@@ -25,16 +23,11 @@
 
 namespace genx::worker {
 
-namespace net = boost::asio;
 using nlohmann::json;
 
 namespace {
 
-// Exclusive to this process: several workers may share GENX_INSTANCE_ID (standalone
-// processes on one host, e.g. genx-ocpp-worker@N), so the pid keeps their queues apart.
-std::string reply_queue(const app::Config& config) {
-  return "genx.smart." + config.instance_id + "." + std::to_string(::getpid()) + ".replies";
-}
+std::string reply_queue(const app::Config& config) { return worker_reply_queue("genx.smart.", config.instance_id); }
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -75,23 +68,12 @@ struct SiteAllocator::Impl {
         // start in the same millisecond; two allocators with one name would both "hold"
         // the lease and allocate the same site at once.
         holder(c.instance_id + "/" + std::to_string(::getpid()) + "/" + std::to_string(now_ms())),
-        work_guard(net::make_work_guard(ioc)),
-        commands(
-            b, c.names, reply_queue(c), c.smart_command_timeout, [](std::function<void()> fn) { fn(); },
-            [this](std::chrono::milliseconds delay, std::function<void()> fn) {
-              auto timer = std::make_shared<net::steady_timer>(ioc, delay);
-              timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
-                if (!ec) fn();
-              });
-            }) {}
+        commands(b, c.names, reply_queue(c), c.smart_command_timeout) {}
 
   const app::Config& config;
   broker::BrokerClient& broker;
   const std::string holder;  // this worker's name on leases
-  net::io_context ioc;       // the command timers
-  net::executor_work_guard<net::io_context::executor_type> work_guard;
-  api::CommandClient commands;
-  std::thread timers;
+  CommandSender commands;
   std::thread loop_thread;
   std::mutex mu;
   std::condition_variable wake;
@@ -367,7 +349,6 @@ void SiteAllocator::start() {
   }
   spdlog::info("site allocation every {} ms (lease holder {})", impl_->config.smart_interval.count(), impl_->holder);
   impl_->commands.start();
-  impl_->timers = std::thread([this] { impl_->ioc.run(); });
   impl_->loop_thread = std::thread([this] { impl_->loop(); });
 }
 
@@ -386,9 +367,7 @@ void SiteAllocator::stop() {
   }
   impl_->wake.notify_one();
   if (impl_->loop_thread.joinable()) impl_->loop_thread.join();
-  impl_->work_guard.reset();
-  impl_->ioc.stop();
-  if (impl_->timers.joinable()) impl_->timers.join();
+  impl_->commands.stop();
 }
 
 }  // namespace genx::worker
