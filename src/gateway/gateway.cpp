@@ -569,7 +569,12 @@ class Session : public std::enable_shared_from_this<Session> {
       res.set(http::field::server, "genx");
       res.set(http::field::sec_websocket_protocol, std::string(protocol));
     }));
-    ws_->read_message_max(gw_->options.max_frame_bytes);
+    // No limit inside Beast: read_frame() enforces GENX_MAX_FRAME_BYTES itself, so that an
+    // oversized frame ends with a closing handshake (code 1009) the charger receives. Beast's
+    // own limit fails the connection and its TCP teardown (Boost 1.74) stops draining after
+    // one read: the socket closes with the rest of the frame unread, the kernel answers with
+    // a reset, and the charger may see an abnormal close (1006) instead of 1009.
+    ws_->read_message_max(0);
     ws_->auto_fragment(false);
     ws_->async_accept(req, [self = shared_from_this()](beast::error_code ec) {
       self->on_accept(ec);
@@ -599,18 +604,32 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_frame() {
     buffer_.clear();
-    ws_->async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    read_more();
+  }
+
+  // Reads the message on, at most one byte past GENX_MAX_FRAME_BYTES: memory per charger
+  // stays bounded whatever length a frame header announces.
+  void read_more() {
+    const std::size_t allowed = gw_->options.max_frame_bytes + 1 - std::min(buffer_.size(), gw_->options.max_frame_bytes);
+    ws_->async_read_some(buffer_, allowed, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec && self->buffer_.size() > self->gw_->options.max_frame_bytes) {
+        count_oversized_frame();
+        spdlog::warn("charger {}: frame larger than {} bytes, connection closed (1009)", self->identity_,
+                     self->gw_->options.max_frame_bytes);
+        // The closing handshake reads and discards the rest of the frame until the
+        // charger's close frame, so the charger gets 1009, not a reset.
+        self->close(websocket::close_code::too_big, "frame too large");
+        self->finish();
+        return;
+      }
+      if (!ec && !self->ws_->is_message_done()) return self->read_more();
       self->on_frame(ec);
     });
   }
 
   void on_frame(beast::error_code ec) {
     if (ec) {
-      if (ec == websocket::error::message_too_big) {
-        count_oversized_frame();
-        spdlog::warn("charger {}: frame larger than {} bytes, connection closed (1009)", identity_,
-                     gw_->options.max_frame_bytes);
-      } else if (ec == beast::error::timeout) {
+      if (ec == beast::error::timeout) {
         count_idle_timeout();
         spdlog::info("charger {}: no frame and no pong since the last ping (idle timeout {} s): connection closed",
                      identity_, gw_->options.idle_timeout.count());

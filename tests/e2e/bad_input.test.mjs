@@ -109,6 +109,21 @@ test('a 2 MB frame closes that connection with 1009; other chargers are unaffect
       assert.equal(closeInfo.code, 1009, `close code ${closeInfo.code} (${closeInfo.reason})`);
       const hb = await bystander.call('hb-bystander', 'Heartbeat', {});
       assert.equal(hb[0], 3, JSON.stringify(hb));
+
+      // Several at once, up to 8 MB: each charger gets the closing handshake with 1009,
+      // never a reset while the rest of its frame is still on the way.
+      const many = await Promise.all([2, 4, 8, 8, 8, 8].map((mb, i) => RawClient.connect(`${stack.gatewayUrl}/E2E-BIG-${i}`)
+        .then((c) => ({ c, mb }))));
+      try {
+        for (const { c, mb } of many) c.send(JSON.stringify([2, `big-${mb}`, 'DataTransfer', { vendorId: 'x', data: 'B'.repeat(mb * 1024 * 1024) }]));
+        const codes = await Promise.all(many.map(({ c }) => Promise.race([
+          c.closed.then((info) => info.code),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('not closed within 30 s')), 30000)),
+        ])));
+        assert.deepEqual(codes, many.map(() => 1009));
+      } finally {
+        for (const { c } of many) c.ws.terminate();
+      }
     } finally {
       await bystander.close();
       big.ws.terminate();
