@@ -94,7 +94,13 @@ test('events refused by RabbitMQ for 8 s: the message waits and is acked later, 
       const holdUntil = Date.now() + 8000;
       await poll(async () => Date.now() > holdUntil, { timeout: 15000, interval: 500, what: '8 s of refusals' });
       assert.equal((await probe.queue(`${queue}.dlq`)).messageCount, 0, 'nothing dead-lettered while refused');
-      const held = await queueInfo(`${queue}.high`);
+      // The management API's message counts come with its next statistics sample (every
+      // few seconds, later on a loaded machine): wait for them rather than read once.
+      let held;
+      await poll(async () => {
+        held = await queueInfo(`${queue}.high`);
+        return held.messages_unacknowledged !== undefined;
+      }, { timeout: 30000, what: `message counts of ${queue}.high in the management API` });
       assert.equal(held.messages_unacknowledged, 1, `the StartTransaction held unacked by the worker: ${JSON.stringify(held)}`);
       const refusals = (await republished(stack)) - before;
       assert.ok(refusals >= 3, `backing off, yet publishing again: ${refusals} republishes in 8 s`);
