@@ -176,7 +176,7 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
   // a charger the database does not know is checked as 1.6.
   bool v201 = false;
   try {
-    if (auto charger = store_.charger(device_id)) v201 = charger->value("ocppVersion", "1.6") == "2.0.1";
+    if (auto charger = store_.charger(device_id)) v201 = is_ocpp201(*charger);
   } catch (const std::exception& e) {
     spdlog::warn("api: protocol version of {} unknown ({}); command checked as OCPP 1.6", device_id, e.what());
   }
@@ -199,7 +199,7 @@ bool ApiHandler::handle_command(std::string_view method, std::string_view target
       return true;
     }
   }
-  if (auto problem = v201 ? csms::check_command_v201(action, payload) : csms::check_command(action, payload)) {
+  if (auto problem = csms::check_command_for(v201, action, payload)) {
     respond(error_response(400, *problem));
     return true;
   }

@@ -185,7 +185,7 @@ void ApiHandler::request_diagnostics(const std::string& device_id, std::string_v
     const auto charger = store_.charger(device_id);
     if (!charger) return reply_error(404, "no charger " + device_id);
     // OCPP 2.0.1 has no GetDiagnostics: its diagnostics come through GetLog.
-    if (charger->value("ocppVersion", "1.6") == "2.0.1" && request.kind == csms::kDiagnosticsKind) {
+    if (is_ocpp201(*charger) && request.kind == csms::kDiagnosticsKind) {
       if (kind_given) {
         return reply_error(400, "kind: Diagnostics (GetDiagnostics) is OCPP 1.6; ask the 2.0.1 station " + device_id +
                                     " for DiagnosticsLog or SecurityLog");

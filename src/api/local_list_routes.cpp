@@ -341,8 +341,7 @@ void LocalListService::send_next(std::shared_ptr<Push> p) {
   const auto& send = p->sends[p->next];
   const bool v201 = p->state.ocpp_version == "2.0.1";
   json payload = v201 ? csms::send_local_list_payload_v201(send) : csms::send_local_list_payload(send);
-  if (auto problem = v201 ? csms::check_command_v201("SendLocalList", payload)
-                          : csms::check_command("SendLocalList", payload)) {  // never expected: a defect
+  if (auto problem = csms::check_command_for(v201, "SendLocalList", payload)) {  // never expected: a defect
     spdlog::error("api: SendLocalList for {} is not valid: {}", p->charge_point_id, *problem);
     return finish(p, 500, "Failed", "InvalidRequest", json{{"error", "internal error: " + *problem}});
   }

@@ -114,4 +114,8 @@ class CommandStore {
   virtual std::optional<nlohmann::json> charger_configuration(std::string_view identity) = 0;
 };
 
+// Whether a charger document (ReadStore::charger) is an OCPP 2.0.1 station: its commands
+// take the 2.0.1 form and schemas (docs/ocpp201.md).
+inline bool is_ocpp201(const nlohmann::json& charger) { return charger.value("ocppVersion", "1.6") == "2.0.1"; }
+
 }  // namespace genx::api

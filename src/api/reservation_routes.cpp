@@ -102,7 +102,7 @@ void ApiHandler::reserve(const std::string& device_id, std::string_view body,
   const HttpResponse refusal = guarded("reserve", [&]() -> HttpResponse {
     auto charger = store_.charger(device_id);
     if (!charger) return respond_error(404, "no charger " + device_id);
-    v201 = charger->value("ocppVersion", "1.6") == "2.0.1";
+    v201 = is_ocpp201(*charger);
     // Connector 0 reserves any connector (ReserveConnectorZeroSupported); any other
     // number must be a connector the charger has reported.
     if (request.connector_id != 0) {

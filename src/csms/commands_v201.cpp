@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "csms/commands.hpp"
 #include "ocpp/v201_validation.hpp"
 #include "smart/profiles.hpp"
 
@@ -64,6 +65,10 @@ std::optional<std::string> check_command_v201(std::string_view action, const nlo
     return violation->description + " (" + std::string(ocpp::to_string(violation->code)) + ")";
   }
   return smart::check_profile_command_v201(action, payload);
+}
+
+std::optional<std::string> check_command_for(bool v201, std::string_view action, const nlohmann::json& payload) {
+  return v201 ? check_command_v201(action, payload) : check_command(action, payload);
 }
 
 }  // namespace genx::csms

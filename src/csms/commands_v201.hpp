@@ -18,5 +18,8 @@ const std::vector<std::string>& supported_commands_v201();
 std::optional<std::string> convenience_action_v201(std::string_view endpoint);
 // The error text for HTTP 400 (naming the field), or nullopt when the command is valid.
 std::optional<std::string> check_command_v201(std::string_view action, const nlohmann::json& payload);
+// The same check in the charger's version: check_command_v201 for a 2.0.1 station,
+// check_command (commands.hpp) for a 1.6 charger.
+std::optional<std::string> check_command_for(bool v201, std::string_view action, const nlohmann::json& payload);
 
 }  // namespace genx::csms
