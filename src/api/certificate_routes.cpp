@@ -91,26 +91,27 @@ void ApiHandler::record_certificate_effect(const messages::CommandRequest& reque
   if (certificate_store_ == nullptr || !response.is_object()) return;
   const std::string status = response.value("status", "");
   try {
-    const auto asked_type = request.payload.find("certificateType");
-    const bool v16 = asked_type != request.payload.end() && asked_type->is_string();
-    if (request.action == "GetInstalledCertificateIds" && (status == "Accepted" || status == "NotFound") && v16) {
-      std::vector<security::InstalledCertificate> list;
-      for (const auto& h : response.value("certificateHashData", json::array())) list.push_back(installed_from(h));
-      certificate_store_->replace_installed(request.device_id, asked_type->get<std::string>(), list, now_text());
-    } else if (request.action == "GetInstalledCertificateIds" && (status == "Accepted" || status == "NotFound")) {
-      // OCPP 2.0.1: each certificate with its type; the types asked (every type when none)
-      // are replaced by what the station listed.
+    if (request.action == "GetInstalledCertificateIds" && (status == "Accepted" || status == "NotFound")) {
+      // The types asked are replaced by what the charger listed. 1.6 asks one type and
+      // lists its certificateHashData; 2.0.1 asks some types (every type when none) and
+      // lists each certificate with its type (certificateHashDataChain).
       std::map<std::string, std::vector<security::InstalledCertificate>> by_type;
-      if (asked_type != request.payload.end() && asked_type->is_array()) {
-        for (const auto& t : *asked_type) {
-          if (t.is_string()) by_type[t.get<std::string>()];
-        }
+      const json asked = request.payload.value("certificateType", json());
+      if (asked.is_string()) {
+        auto& list = by_type[asked.get<std::string>()];
+        for (const auto& h : response.value("certificateHashData", json::array())) list.push_back(installed_from(h));
       } else {
-        for (const char* t : kCertificateTypes201) by_type[t];
-      }
-      for (const auto& chain : response.value("certificateHashDataChain", json::array())) {
-        by_type[chain.value("certificateType", "")].push_back(
-            installed_from(chain.value("certificateHashData", json::object())));
+        if (asked.is_array()) {
+          for (const auto& t : asked) {
+            if (t.is_string()) by_type[t.get<std::string>()];
+          }
+        } else {
+          for (const char* t : kCertificateTypes201) by_type[t];
+        }
+        for (const auto& chain : response.value("certificateHashDataChain", json::array())) {
+          by_type[chain.value("certificateType", "")].push_back(
+              installed_from(chain.value("certificateHashData", json::object())));
+        }
       }
       const auto now = now_text();
       for (const auto& [type, list] : by_type) certificate_store_->replace_installed(request.device_id, type, list, now);
@@ -165,7 +166,7 @@ bool ApiHandler::certificate_command(std::string_view method, const std::string&
   const HttpResponse refusal = guarded("certificates", [&]() -> HttpResponse {
     const auto charger = store_.charger(device_id);
     if (!charger) return respond_error(404, "no charger " + device_id);
-    v201 = charger->value("ocppVersion", "1.6") == "2.0.1";
+    v201 = is_ocpp201(*charger);
     return HttpResponse{0, "", ""};
   });
   if (refusal.status != 0) {
@@ -192,8 +193,7 @@ bool ApiHandler::certificate_command(std::string_view method, const std::string&
       respond(respond_error(400, "body: expected a JSON object {certificateType, certificate}"));
       return true;
     }
-    if (auto problem = v201 ? csms::check_command_v201("InstallCertificate", payload)
-                            : csms::check_command("InstallCertificate", payload)) {
+    if (auto problem = csms::check_command_for(v201, "InstallCertificate", payload)) {
       respond(respond_error(400, *problem));
       return true;
     }
