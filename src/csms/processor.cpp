@@ -178,8 +178,7 @@ class Handler final : public V201Context {
       return ok(json::object());
     }
     if (action == "FirmwareStatusNotification" || action == "SignedFirmwareStatusNotification") {
-      uow_.set_firmware_status(charger_id_, payload_.at("status").get<std::string>());
-      firmware_status_notification(action);
+      firmware_status();
       return ok(json::object());
     }
     if (action == "SignCertificate") return ok(sign_certificate());
@@ -244,7 +243,11 @@ class Handler final : public V201Context {
     consume_reservation(reservation_id, transaction_id);
   }
   void log_status() override { diagnostics_status(true); }
-  void firmware_status() override { firmware_status_notification(envelope_.message_type); }
+  // The charger's firmware status, and the update GenX asked for that it moves.
+  void firmware_status() override {
+    uow_.set_firmware_status(charger_id_, payload_.at("status").get<std::string>());
+    firmware_status_notification(envelope_.message_type);
+  }
   // Stored per charger by the worker (security/certificate_store.hpp); the event here.
   void security_event() override {
     json fields{{"securityEventType", payload_.at("type")},

@@ -79,7 +79,6 @@ class V201 {
     if (action == "FirmwareStatusNotification") {
       // The 1.6 signed status words and a requestId: moves the update GenX asked for
       // (a campaign target), as for 1.6 (docs/firmware.md).
-      uow_.set_firmware_status(c_.charger_id(), p_.at("status").get<std::string>());
       c_.firmware_status();
       return ok(envelope_, json::object());
     }

@@ -50,7 +50,8 @@ class V201Context {
   // the same payload) announces security.event.
   virtual void log_status() = 0;
   virtual void security_event() = 0;
-  // A FirmwareStatusNotification moves the firmware update GenX asked for; a boot records
+  // A FirmwareStatusNotification sets the charger's firmware status and moves the update
+  // GenX asked for (the same rules for both versions); a boot records
   // the version an update installed (docs/firmware.md), as for 1.6.
   virtual void firmware_status() = 0;
   virtual void firmware_boot(const std::optional<std::string>& version) = 0;
