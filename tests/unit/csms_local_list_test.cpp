@@ -42,11 +42,17 @@ TEST(LocalList, AnEmptyFullListLeavesTheListOut) {
   expect_valid(sends);
 }
 
-TEST(LocalList, DifferentialCarriesAdditionsChangesAndRemovals) {
+// A charger holding A, B, C at version 7 that should hold A, B (now Blocked, with an expiry
+// and a parent) and D: one Differential with a change, a removal and an addition.
+std::vector<LocalListSend> one_of_each_change() {
   LocalListEntry changed = tag("B", "Blocked");
   changed.expiry_date = "2030-01-01T00:00:00.000Z";
   changed.parent_id_tag = "FLEET";
-  const auto sends = plan_local_list({tag("A"), changed, tag("D")}, {tag("A"), tag("B"), tag("C")}, true, 7, std::nullopt);
+  return plan_local_list({tag("A"), changed, tag("D")}, {tag("A"), tag("B"), tag("C")}, true, 7, std::nullopt);
+}
+
+TEST(LocalList, DifferentialCarriesAdditionsChangesAndRemovals) {
+  const auto sends = one_of_each_change();
   ASSERT_EQ(sends.size(), 1u);
   EXPECT_EQ(send_local_list_payload(sends[0]), json::parse(R"({"listVersion":8,"updateType":"Differential","localAuthorizationList":[
     {"idTag":"B","idTagInfo":{"status":"Blocked","expiryDate":"2030-01-01T00:00:00.000Z","parentIdTag":"FLEET"}},
@@ -56,10 +62,7 @@ TEST(LocalList, DifferentialCarriesAdditionsChangesAndRemovals) {
 }
 
 TEST(LocalList, TheSameSendsInOcpp201Form) {
-  LocalListEntry changed = tag("B", "Blocked");
-  changed.expiry_date = "2030-01-01T00:00:00.000Z";
-  changed.parent_id_tag = "FLEET";
-  const auto sends = plan_local_list({tag("A"), changed, tag("D")}, {tag("A"), tag("B"), tag("C")}, true, 7, std::nullopt);
+  const auto sends = one_of_each_change();
   ASSERT_EQ(sends.size(), 1u);
   const auto payload = send_local_list_payload_v201(sends[0]);
   EXPECT_EQ(payload, json::parse(R"({"versionNumber":8,"updateType":"Differential","localAuthorizationList":[
