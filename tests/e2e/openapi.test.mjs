@@ -227,6 +227,11 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
     assert.equal(seen.length, operations(doc).length);
     assert.equal(cp.received.filter((c) => c.action === 'Reset').length, 2, 'the Reset command and /reset reached the charger');
     assert.ok(cp.received.some((c) => c.action === 'RemoteStopTransaction' && c.params.transactionId === open.transactionId));
+    // The walk put the charger in a site and took it out again: the allocator clears the
+    // site's two profiles on it, on its own time. Wait for that before counting what the
+    // generated client sends.
+    await poll(() => cp.received.filter((c) => c.action === 'ClearChargingProfile').length >= 2,
+      { timeout: 30000, what: 'the charger that left its site had both site profiles cleared' });
 
     // A client generated from the document (bearer auth from its securitySchemes).
     const client = await SwaggerClient({ url: `${stack.apiUrl}/api/openapi.json`, authorizations: { bearerAuth: kToken } });
@@ -240,7 +245,7 @@ test('OpenAPI: the document is valid 3.1, is the route table, describes every re
       { requestBody: { vendorId: 'GenX', data: 'from-a-generated-client' } });
     assert.equal(sent.status, 200);
     assert.deepEqual(sent.body, { status: 'Accepted', data: 'pong' });
-    assert.deepEqual(cp.received.slice(before).map((c) => [c.action, c.params.data]), [['DataTransfer', 'from-a-generated-client']]);
+    assert.deepEqual(cp.received.slice(before).filter((c) => c.action === 'DataTransfer').map((c) => c.params.data), ['from-a-generated-client']);
     await assert.rejects(client.apis.chargers.getCharger({ chargePointId: 'NO-SUCH-CP' }), (e) => e.status === 404);
 
     // The dashboard's API page: the document rendered by the vendored Swagger UI, under
