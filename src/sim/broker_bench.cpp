@@ -28,6 +28,7 @@ struct BenchOptions {
   int responders = 2;
   int prefetch = 16;
   std::size_t body_bytes = 700;  // about the size of a GenX envelope
+  std::int64_t max_priority = broker::kOcppMaxPriority;  // 0: a queue without priorities
   std::string json_file;
 };
 
@@ -36,12 +37,12 @@ std::string unique_prefix() {
   return "genx.bench." + std::to_string(getpid()) + "." + std::to_string(rd() % 100000);
 }
 
-broker::QueueDecl bench_queue(const std::string& name, bool priority) {
+broker::QueueDecl bench_queue(const std::string& name, std::int64_t max_priority) {
   broker::QueueDecl q;
   q.name = name;
   q.durable = true;
   q.arguments["x-expires"] = std::int64_t{60000};
-  if (priority) q.arguments["x-max-priority"] = broker::kOcppMaxPriority;
+  if (max_priority > 0) q.arguments["x-max-priority"] = max_priority;
   return q;
 }
 
@@ -61,7 +62,7 @@ void wait_for(broker::BrokerClient& c) {
 nlohmann::json one_way(const BenchOptions& o, const std::string& prefix) {
   std::string queue = prefix + ".oneway";
   broker::Topology topology;
-  topology.queues.push_back(bench_queue(queue, true));
+  topology.queues.push_back(bench_queue(queue, o.max_priority));
   broker::BrokerClient publisher(settings(o, "genx bench publisher"), topology);
   broker::BrokerClient consumer(settings(o, "genx bench consumer"), topology);
   std::atomic<bool> measuring{false};
@@ -111,7 +112,7 @@ nlohmann::json request_reply(const BenchOptions& o, const std::string& prefix) {
   std::string requests = prefix + ".requests";
   std::string replies = prefix + ".replies";
   broker::Topology server_topology;
-  server_topology.queues.push_back(bench_queue(requests, true));
+  server_topology.queues.push_back(bench_queue(requests, o.max_priority));
   broker::Topology client_topology = server_topology;
   broker::QueueDecl reply_queue;
   reply_queue.name = replies;
@@ -235,7 +236,7 @@ int run_broker_bench_command(const std::vector<std::string>& args) {
         std::puts(
             "genx bench-broker [--rabbitmq-url URL] [--seconds S] [--inflight N] [--responders N]\n"
             "                  [--prefetch N] [--body-bytes N] [--mode one-way|request-reply|both]\n"
-            "                  [--json FILE]\n"
+            "                  [--max-priority N] [--json FILE]\n"
             "RabbitMQ alone with GenX's settings: one-way messages/s and request-reply round trips/s.");
         return 0;
       }
@@ -248,6 +249,7 @@ int run_broker_bench_command(const std::vector<std::string>& args) {
       else if (flag == "--prefetch") o.prefetch = static_cast<int>(number(flag, v, 1, 65535));
       else if (flag == "--body-bytes") o.body_bytes = static_cast<std::size_t>(number(flag, v, 1, 1 << 20));
       else if (flag == "--json") o.json_file = v;
+      else if (flag == "--max-priority") o.max_priority = static_cast<std::int64_t>(number(flag, v, 0, 255));
       else if (flag == "--mode") {
         if (v != "one-way" && v != "request-reply" && v != "both") throw std::invalid_argument("--mode: one-way, request-reply or both");
         mode = v;
