@@ -19,7 +19,7 @@
   const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
   const amps = (a) => `${Number(a).toFixed(1)} A`;
 
-  const view = { visible: false, site: '', history: [], chart: null, timer: null, sites: [], editing: '', creating: false };
+  const view = { visible: false, site: '', history: [], chart: null, timer: null, sites: [], editing: '', creating: false, requested: 0, applied: 0 };
   window.genxSites = view; // for tests and the console
 
   function route() {
@@ -48,8 +48,15 @@
 
   async function refresh() {
     if (!view.visible) return;
+    // Refreshes overlap (the poll, the live event, an operator's change): an answer older
+    // than one already shown is dropped, so a list read before a change never replaces
+    // the one read after it.
+    const seq = ++view.requested;
     try {
-      view.sites = await api('/api/sites');
+      const sites = await api('/api/sites');
+      if (seq < view.applied) return;
+      view.applied = seq;
+      view.sites = sites;
       const sel = $('site-select');
       sel.innerHTML = view.sites.map((s) => `<option value="${esc(s.id)}">${esc(s.name)} (${esc(s.id)})</option>`).join('');
       $('sites-empty').hidden = view.sites.length > 0;
@@ -60,6 +67,7 @@
       const site = view.sites.find((s) => s.id === view.site);
       if (site) show(site);
       if (site && !view.creating && view.editing !== site.id) fillForm(site);
+      if (site && !view.creating) showMembers(site);
       $('site-status').textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
       $('site-status').textContent = `could not load sites: ${e.message}`;
@@ -130,6 +138,10 @@
     f.limit.value = kw ? site.maxPowerW / 1000 : site.maxCurrentA;
     f.phases.value = String(site.phases);
     f.min.value = site.minCurrentA;
+  }
+
+  // The site's chargers, as of every refresh (nothing is typed there).
+  function showMembers(site) {
     $('site-members').innerHTML = site.chargers.map((cp) => `<li data-member="${esc(cp)}">${esc(cp)}
       <button type="button" data-remove="${esc(cp)}" data-testid="site-member-remove" aria-label="Take ${esc(cp)} out of the site">×</button></li>`).join('');
   }
