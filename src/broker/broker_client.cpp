@@ -696,37 +696,14 @@ struct BrokerClient::Impl {
                             args.table());
       rpc_or_throw(("exchange.declare " + x.name).c_str());
     }
-    auto declare_queue = [&](const QueueDecl& q, const std::map<std::string, ArgumentValue>& arguments) {
+    for (const auto& q : topology.queues) {
       TableBuilder args;
-      for (const auto& [k, v] : arguments) args.add(k, v);
+      for (const auto& [k, v] : q.arguments) args.add(k, v);
       amqp_queue_declare(conn, kPublishChannel, bytes_of(q.name), 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0,
                          q.auto_delete ? 1 : 0, args.table());
-      return amqp_get_rpc_reply(conn);
-    };
-    auto precondition_failed = [](const amqp_rpc_reply_t& r) {
-      return r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
-             static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code == AMQP_PRECONDITION_FAILED;
-    };
-    for (const auto& q : topology.queues) {
-      amqp_rpc_reply_t r = declare_queue(q, q.arguments);
-      if (precondition_failed(r) && !q.earlier_arguments.empty()) {
-        // RabbitMQ closed the channel: acknowledge, reopen, and try what an earlier GenX declared.
-        amqp_channel_close_ok_t close_ok{};
-        amqp_send_method(conn, kPublishChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
-        amqp_channel_open(conn, kPublishChannel);
-        rpc_or_throw("channel.open");
-        r = declare_queue(q, q.earlier_arguments);
-        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-          spdlog::warn(
-              "broker: queue {} exists as an earlier GenX declared it; it works, at some extra "
-              "cost to RabbitMQ. To declare it anew, stop the gateways, let the workers drain it, "
-              "delete it (`rabbitmqctl -p '{}' delete_queue {}`) and start GenX again; see "
-              "docs/operations.md \"Queues and their bounds\", upgrading",
-              q.name, settings.vhost, q.name);
-          continue;
-        }
-      }
-      if (precondition_failed(r)) {
+      const amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);
+      if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
+          static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code == AMQP_PRECONDITION_FAILED) {
         // The queue exists with other arguments (an older GenX declared it): RabbitMQ
         // never changes a queue's arguments, so this repeats until an operator acts.
         spdlog::error(

@@ -23,7 +23,6 @@ namespace {
 void make_quorum(QueueDecl& q) {
   q.arguments["x-queue-type"] = std::string("quorum");
   q.arguments.erase("x-max-priority");
-  q.earlier_arguments.clear();
   if (q.arguments.count("x-dead-letter-exchange") != 0) {
     q.arguments["x-dead-letter-strategy"] = std::string("at-least-once");
     q.arguments["x-overflow"] = std::string("reject-publish");
@@ -47,10 +46,6 @@ Topology core_topology(const Names& names) {
   ocpp.arguments["x-max-priority"] = kOcppMaxPriority;
   ocpp.arguments["x-dead-letter-exchange"] = dlx;
   if (quorum) ocpp.arguments["x-delivery-limit"] = names.delivery_limit;
-  if (!quorum) {
-    ocpp.earlier_arguments = ocpp.arguments;
-    ocpp.earlier_arguments["x-max-priority"] = kEarlierOcppMaxPriority;
-  }
   t.queues.push_back(ocpp);
   // Dead letters wait for an operator (genx dlq): bounded, keeping the newest. A full
   // DLQ that refused copies would send the worker's failures back to ocpp_messages.

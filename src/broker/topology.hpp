@@ -24,10 +24,6 @@ struct QueueDecl {
   bool exclusive = false;
   bool auto_delete = false;
   std::map<std::string, ArgumentValue> arguments;  // x-max-priority, x-dead-letter-exchange, ...
-  // Arguments an earlier GenX declared this queue with that still serve (RabbitMQ never
-  // changes a queue's arguments): when the queue exists with these, it is used as it is,
-  // with a warning saying how to move it to `arguments`. Empty: none.
-  std::map<std::string, ArgumentValue> earlier_arguments;
 };
 
 struct BindingDecl {
@@ -81,12 +77,7 @@ struct Names {
   std::int64_t delivery_limit = 20;
 };
 
-// Three priority levels (2: a person waits, 1: status and the rest, 0: bulk telemetry).
-// Each level is a queue of its own inside a classic priority queue: RabbitMQ spends
-// ~15 % more CPU per message with ten levels (x-max-priority 9, what GenX declared up to
-// 2026-12) than with three (bench-broker --max-priority, bench/RESULTS.md).
-inline constexpr std::int64_t kOcppMaxPriority = 2;
-inline constexpr std::int64_t kEarlierOcppMaxPriority = 9;
+inline constexpr std::int64_t kOcppMaxPriority = 9;
 inline constexpr std::int64_t kNotificationTtlMs = 60 * 60 * 1000;
 inline constexpr const char* kOverflowDropHead = "drop-head";
 

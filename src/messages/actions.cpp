@@ -13,11 +13,11 @@ const std::vector<std::string>& high_class_actions() {
 
 std::uint8_t priority_for_action(std::string_view action) {
   for (const auto& high : high_class_actions()) {
-    if (action == high) return 2;
+    if (action == high) return 8;
   }
-  if (action == "MeterValues" || action == "Heartbeat") return 0;
+  if (action == "MeterValues" || action == "Heartbeat") return 1;
   // DataTransfer, StatusNotification, Firmware/DiagnosticsStatusNotification, anything else.
-  return 1;
+  return 5;
 }
 
 bool answered_on_confirm(std::string_view action) {

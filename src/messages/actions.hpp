@@ -11,11 +11,10 @@
 
 namespace genx::messages {
 
-// Priority of an action on ocpp_messages (0..broker::kOcppMaxPriority = 2): actions a person
-// waits for (2) outrank status reports and the rest (1), which outrank telemetry (0).
+// Priority of an action on ocpp_messages (0..9): actions a person waits for outrank telemetry.
 std::uint8_t priority_for_action(std::string_view action);
 
-// The actions of the high class (priority_for_action 2: BootNotification, Authorize,
+// The actions of the high class (priority_for_action 8: BootNotification, Authorize,
 // StartTransaction, StopTransaction): with quorum queues they go to "<ocpp_messages>.high".
 const std::vector<std::string>& high_class_actions();
 

@@ -245,33 +245,6 @@ TEST_F(BrokerIntegration, TopologyMismatchKeepsClientDisconnected) {
   client.stop();
 }
 
-TEST_F(BrokerIntegration, QueueDeclaredByAnEarlierGenxIsUsedAsItIs) {
-  // An upgrade: the queue exists with the earlier arguments (x-max-priority 9 of GenX up to
-  // 2026-12); this GenX declares 2 and accepts 9, so it connects and messages flow. A
-  // queue with arguments neither declares keeps the client disconnected (test above).
-  Admin(url()).declare_queue(queue_, 9);
-  Topology t = topology();
-  t.queues[0].earlier_arguments = t.queues[0].arguments;
-  t.queues[0].arguments["x-max-priority"] = std::int64_t{2};
-  BrokerClient client(settings(), t);
-  client.start();
-  ASSERT_TRUE(client.wait_connected(10s)) << "the earlier declaration must be accepted";
-  std::atomic<int> confirmed{0};
-  for (int i = 0; i < 3; ++i) {
-    client.publish(message("m" + std::to_string(i)), [&](PublishOutcome o) { confirmed += o == PublishOutcome::kConfirmed; });
-  }
-  ASSERT_TRUE(wait_until([&] { return confirmed == 3; }, 10s));
-  EXPECT_EQ(queue_depth(client), 3u) << "the messages went into the existing queue";
-  client.stop();
-
-  Admin(url()).delete_queue(queue_);
-  Admin(url()).declare_queue(queue_, 5);  // neither 2 nor 9
-  BrokerClient refused(settings(), t);
-  refused.start();
-  EXPECT_FALSE(refused.wait_connected(2s)) << "other arguments still need an operator";
-  refused.stop();
-}
-
 TEST_F(BrokerIntegration, TenThousandPipelinedPublishesAreAllConfirmed) {
   BrokerClient client(settings(), topology());
   client.start();

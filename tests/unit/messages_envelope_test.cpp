@@ -209,14 +209,14 @@ TEST(Actions, TelemetryIsAnsweredOnConfirmAndCallsThatNeedADecisionAreNot) {
 
 TEST(Priority, PeopleWaitingOutrankTelemetry) {
   for (const char* action : {"BootNotification", "Authorize", "StartTransaction", "StopTransaction"}) {
-    EXPECT_EQ(priority_for_action(action), 2) << action;
+    EXPECT_EQ(priority_for_action(action), 8) << action;
   }
   for (const char* action : {"DataTransfer", "StatusNotification", "FirmwareStatusNotification",
                              "DiagnosticsStatusNotification"}) {
-    EXPECT_EQ(priority_for_action(action), 1) << action;
+    EXPECT_EQ(priority_for_action(action), 5) << action;
   }
-  EXPECT_EQ(priority_for_action("MeterValues"), 0);
-  EXPECT_EQ(priority_for_action("Heartbeat"), 0);
+  EXPECT_EQ(priority_for_action("MeterValues"), 1);
+  EXPECT_EQ(priority_for_action("Heartbeat"), 1);
 }
 
 TEST(Timestamp, FormatsUtcWithMilliseconds) {
