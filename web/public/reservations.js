@@ -9,7 +9,7 @@
 
 (() => {
   const enc = encodeURIComponent;
-  const panel = { root: null, chargePointId: null, generation: 0 };
+  const panel = { root: null, chargePointId: null, generation: 0, requested: 0, applied: 0 };
 
   function build() {
     const section = document.createElement('section');
@@ -88,13 +88,18 @@
 
   async function load(cp) {
     const generation = panel.generation;
+    // Loads overlap (the live events, the charger page, the operator's Reserve and Cancel):
+    // an answer older than one already shown is dropped, so a list read before a cancel
+    // never brings the reservation back as active.
+    const seq = ++panel.requested;
     let list = [];
     try {
       list = await api(`/api/chargers/${enc(cp)}/reservations?limit=20`);
     } catch {
       return;
     }
-    if (generation !== panel.generation || cp !== panel.chargePointId) return;
+    if (generation !== panel.generation || cp !== panel.chargePointId || seq < panel.applied) return;
+    panel.applied = seq;
     list.sort((a, b) => Number(b.active) - Number(a.active) || b.id - a.id);
     panel.root.querySelector('tbody').innerHTML = list.map((r) => `<tr data-testid="reservation-${r.id}" data-status="${esc(r.status)}">
       <td><b>#${r.id}</b></td><td>${r.connectorId === 0 ? 'any' : r.connectorId}</td><td>${esc(r.idTag)}</td>
