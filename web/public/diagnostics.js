@@ -10,7 +10,7 @@
 
 (() => {
   const enc = encodeURIComponent;
-  const panel = { root: null, chargePointId: null, generation: 0 };
+  const panel = { root: null, chargePointId: null, generation: 0, requested: 0, applied: 0 };
 
   function build() {
     const section = document.createElement('section');
@@ -103,13 +103,18 @@
 
   async function load(cp) {
     const generation = panel.generation;
+    // Loads overlap (one per status event, the charger page, the operator's request): an
+    // answer older than one already shown is dropped, so a request's status never goes
+    // back (an Uploaded file left showing Uploading, without its Download button).
+    const seq = ++panel.requested;
     let list = [];
     try {
       list = await api(`/api/chargers/${enc(cp)}/diagnostics?limit=20`);
     } catch {
       return;
     }
-    if (generation !== panel.generation || cp !== panel.chargePointId) return;
+    if (generation !== panel.generation || cp !== panel.chargePointId || seq < panel.applied) return;
+    panel.applied = seq;
     panel.root.querySelector('tbody').innerHTML = list.map((d) => `<tr data-testid="diagnostics-${d.id}" data-status="${esc(d.status)}">
       <td><b>#${d.id}</b></td><td>${esc(d.kind)}</td><td>${esc(new Date(d.createdAt).toLocaleString())}</td>
       <td><span class="badge${d.received ? ' online' : failed(d.status) ? ' offline' : ''}" data-testid="diagnostics-status-${d.id}">${esc(d.status)}</span>${d.detail ? ` <span class="sub" data-testid="diagnostics-detail-${d.id}">${esc(d.detail)}</span>` : ''}</td>
