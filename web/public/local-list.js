@@ -10,7 +10,7 @@
 
 (() => {
   const enc = encodeURIComponent;
-  const panel = { root: null, chargePointId: null, generation: 0 };
+  const panel = { root: null, chargePointId: null, generation: 0, requested: 0, applied: 0 };
 
   function build() {
     const section = document.createElement('section');
@@ -62,8 +62,14 @@
     } else {
       show(status === 409 ? 'refused' : 'error', `<span data-testid="local-list-error">${esc(body.error || `HTTP ${status}`)}</span>`);
     }
-    if (body.localList) render(body.localList);
-    else load(cp);
+    // The answer holds the state after the push or the version check: a load still in
+    // flight may have read it before (a version change sends no status event to fix it).
+    if (body.localList) {
+      panel.applied = ++panel.requested;
+      render(body.localList);
+    } else {
+      load(cp);
+    }
   }
 
   function render(s) {
@@ -80,13 +86,17 @@
 
   async function load(cp) {
     const generation = panel.generation;
+    // Loads overlap (one per status event, the charger page): an answer older than one
+    // already shown is dropped, so the status never goes back to one read before a change.
+    const seq = ++panel.requested;
     let s;
     try {
       s = await api(`/api/chargers/${enc(cp)}/local-list`);
     } catch {
       return;
     }
-    if (generation !== panel.generation || cp !== panel.chargePointId) return;
+    if (generation !== panel.generation || cp !== panel.chargePointId || seq < panel.applied) return;
+    panel.applied = seq;
     render(s);
   }
 
