@@ -12,7 +12,16 @@
 (() => {
   const enc = encodeURIComponent;
   const kPage = 10;
-  const panel = { root: null, chargePointId: null, generation: 0, offset: 0 };
+  const panel = { root: null, chargePointId: null, generation: 0, offset: 0,
+    certificates: { requested: 0, applied: 0 }, events: { requested: 0, applied: 0 } };
+  // Loads overlap (the live events, the charger page, the operator's buttons): an answer
+  // older than one already shown is dropped, so a certificate read before its Delete does
+  // not come back, and a page or filter asked before the last one does not replace it.
+  function newer(loads, seq) {
+    if (seq < loads.applied) return false;
+    loads.applied = seq;
+    return true;
+  }
 
   function build() {
     const section = document.createElement('section');
@@ -103,13 +112,14 @@
 
   async function loadCertificates(cp) {
     const generation = panel.generation;
+    const seq = ++panel.certificates.requested;
     let doc;
     try {
       doc = await api(`/api/chargers/${enc(cp)}/certificates`);
     } catch {
       return;
     }
-    if (generation !== panel.generation || cp !== panel.chargePointId) return;
+    if (generation !== panel.generation || cp !== panel.chargePointId || !newer(panel.certificates, seq)) return;
     panel.root.querySelector('[data-testid="installed-rows"]').innerHTML = doc.installed.map((c) => `<tr data-testid="installed-${esc(c.certificateHashData.serialNumber)}">
       <td>${esc(c.certificateType)}</td><td><code>${esc(c.certificateHashData.serialNumber)}</code></td>
       <td><code title="${esc(c.certificateHashData.issuerNameHash)}">${esc(c.certificateHashData.issuerNameHash.slice(0, 16))}…</code></td>
@@ -124,6 +134,7 @@
 
   async function loadEvents(cp) {
     const generation = panel.generation;
+    const seq = ++panel.events.requested;
     const type = panel.root.querySelector('[data-testid="security-type"]').value.trim();
     const headers = state.token ? { Authorization: `Bearer ${state.token}` } : {};
     let res;
@@ -134,7 +145,7 @@
     } catch {
       return;
     }
-    if (generation !== panel.generation || cp !== panel.chargePointId || !res.ok) return;
+    if (generation !== panel.generation || cp !== panel.chargePointId || !res.ok || !newer(panel.events, seq)) return;
     const total = Number(res.headers.get('X-Total-Count') || list.length);
     panel.root.querySelector('[data-testid="security-rows"]').innerHTML = list.map((e) => `<tr data-testid="security-event-${e.id}" data-type="${esc(e.type)}">
       <td>${when(e.timestamp)}</td><td><b>${esc(e.type)}</b></td><td>${esc(e.techInfo ?? '')}</td>
