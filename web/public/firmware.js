@@ -15,7 +15,7 @@
   const enc = encodeURIComponent;
   const kPollMs = 3000;
   const when = (t) => (t ? new Date(t).toLocaleString() : '–');
-  const panel = { root: null, chargePointId: null, generation: 0 };
+  const panel = { root: null, chargePointId: null, generation: 0, requested: 0, applied: 0 };
   const view = { visible: false, campaign: null, timer: null };
   window.genxFirmware = view; // for tests and the console
 
@@ -43,13 +43,17 @@
 
   async function loadPanel(cp) {
     const generation = panel.generation;
+    // Loads overlap (one per firmware event, and they come in bursts): an answer older than
+    // one already shown is dropped, so the status never goes back (Installing after Installed).
+    const seq = ++panel.requested;
     let doc;
     try {
       doc = await api(`/api/chargers/${enc(cp)}/firmware?limit=20`);
     } catch {
       return;
     }
-    if (generation !== panel.generation || cp !== panel.chargePointId) return;
+    if (generation !== panel.generation || cp !== panel.chargePointId || seq < panel.applied) return;
+    panel.applied = seq;
     const r = doc.request;
     const facts = [
       ['Version', `<span data-testid="firmware-version">${esc(doc.firmwareVersion ?? '–')}</span>`],
