@@ -16,7 +16,7 @@
   const kPollMs = 3000;
   const when = (t) => (t ? new Date(t).toLocaleString() : '–');
   const panel = { root: null, chargePointId: null, generation: 0, requested: 0, applied: 0 };
-  const view = { visible: false, campaign: null, timer: null };
+  const view = { visible: false, campaign: null, timer: null, requested: 0, applied: 0 };
   window.genxFirmware = view; // for tests and the console
 
   const send = apiSend;
@@ -92,8 +92,18 @@
       <span data-testid="campaign-progress">${done}/${c.total} installed</span>${failed ? ` · <span class="fw-failed">${failed} failed</span>` : ''}${c.inProgress ? ` · ${c.inProgress} in progress` : ''}`;
   }
 
+  // Refreshes overlap (the poll, the firmware events, the operator's actions and clicks):
+  // an answer older than one already shown is dropped, so a campaign read before its
+  // Cancel, or the campaign chosen before the last click, does not replace the newer one.
+  function newer(seq) {
+    if (seq < view.applied) return false;
+    view.applied = seq;
+    return true;
+  }
+
   async function refreshView() {
     if (!view.visible) return;
+    const seq = ++view.requested;
     let list;
     try {
       list = await api('/api/firmware/campaigns?limit=50');
@@ -101,6 +111,7 @@
       $('fw-status').textContent = `could not load campaigns: ${e.message}`;
       return;
     }
+    if (!newer(seq)) return;
     $('fw-campaigns').innerHTML = list.map((c) => `<tr data-testid="campaign-row" data-campaign="${c.id}" class="${c.id === view.campaign ? 'selected' : ''}">
       <td><a href="#campaigns?campaign=${c.id}">#${c.id}</a></td><td>${esc(c.name)}</td>
       <td><span class="badge" data-testid="campaign-status-${c.id}">${esc(c.status)}</span></td>
@@ -108,16 +119,17 @@
     $('fw-campaigns-empty').hidden = list.length > 0;
     if (view.campaign === null && list.length) view.campaign = list[0].id;
     $('fw-status').textContent = `updated ${new Date().toLocaleTimeString()}`;
-    if (view.campaign !== null) await showCampaign(view.campaign);
+    if (view.campaign !== null) await showCampaign(view.campaign, seq);
   }
 
-  async function showCampaign(id) {
+  async function showCampaign(id, seq) {
     let c;
     try {
       c = await api(`/api/firmware/campaigns/${id}`);
     } catch {
       return;
     }
+    if (!newer(seq)) return;
     const box = $('fw-campaign');
     box.hidden = false;
     box.dataset.campaign = String(c.id);
