@@ -10,7 +10,7 @@
 
 (() => {
   const enc = encodeURIComponent;
-  const panel = { root: null, chargePointId: null, generation: 0, rows: [], updatedAt: null };
+  const panel = { root: null, chargePointId: null, generation: 0, rows: [], updatedAt: null, requested: 0, applied: 0 };
 
   function build() {
     const section = document.createElement('section');
@@ -67,13 +67,17 @@
   // Loads the stored model; true when it was reported at or after `since`.
   async function load(cp, since) {
     const generation = panel.generation;
+    // Loads overlap (the charger page's, the report wait's): an answer older than one already
+    // shown is dropped, so a model read before the report never replaces the one after it.
+    const seq = ++panel.requested;
     let model;
     try {
       model = await api(`/api/chargers/${enc(cp)}/device-model`);
     } catch {
       return false;
     }
-    if (generation !== panel.generation || cp !== panel.chargePointId) return false;
+    if (generation !== panel.generation || cp !== panel.chargePointId || seq < panel.applied) return false;
+    panel.applied = seq;
     const rows = model.variables || [];
     rows.sort((a, b) => a.component.localeCompare(b.component) || (a.evseId ?? -1) - (b.evseId ?? -1)
       || (a.connectorId ?? -1) - (b.connectorId ?? -1) || a.variable.localeCompare(b.variable)
