@@ -242,13 +242,20 @@ function addFeed(name, e) {
 
 // Detail view --------------------------------------------------------------------------
 
+// Opens overlap (the operator's clicks, the selected charger's session and connection
+// events): an answer older than one already shown is dropped, so sessions read before a
+// start or a stop never replace those read after it (nor reach the Stop form's prefill).
+let detailRequested = 0;
+let detailApplied = 0;
 async function openDetail(cp) {
   state.selected = cp;
+  const seq = ++detailRequested;
   const [charger, sessions] = await Promise.all([
     api(`/api/chargers/${encodeURIComponent(cp)}`),
     api(`/api/transactions?chargerId=${encodeURIComponent(cp)}&limit=20`),
   ]);
-  if (state.selected !== cp) return;
+  if (state.selected !== cp || seq < detailApplied) return;
+  detailApplied = seq;
   $('detail').hidden = false;
   $('detail-title').textContent = cp;
   const fact = (k, v) => `<div><dt>${k}</dt><dd>${esc(v ?? '–')}</dd></div>`;
