@@ -11,6 +11,7 @@
 #include "runtime/ops.hpp"
 #include "app/retention.hpp"
 #include "app/roles.hpp"
+#include "messages/envelope.hpp"
 #include "messages/timestamp.hpp"
 #include "runtime/role.hpp"
 #include "app/schema_wait.hpp"
@@ -112,8 +113,17 @@ int run_analytics(const Config& config) {
       std::vector<std::string> bodies;
       std::vector<std::string> ids;
       for (const auto& d : batch) {
-        bodies.push_back(d.body);
-        ids.push_back(d.message_id);
+        // A worker's message carries the events of one group commit (events.batch).
+        auto events = messages::split_event_batch(d.body);
+        if (!events) {  // not JSON: process_batch rejects it with its reason
+          bodies.push_back(d.body);
+          ids.push_back(d.message_id);
+          continue;
+        }
+        for (std::size_t i = 0; i < events->size(); ++i) {
+          bodies.push_back(std::move((*events)[i]));
+          ids.push_back(events->size() == 1 ? d.message_id : d.message_id + "#" + std::to_string(i));
+        }
       }
       std::optional<analytics::BatchResult> result;
       auto backoff = std::chrono::milliseconds(50);
@@ -139,7 +149,7 @@ int run_analytics(const Config& config) {
         for (const auto& d : batch) broker.nack(d, true);
         continue;
       }
-      analytics_metrics.committed(*result, batch.size(),
+      analytics_metrics.committed(*result, bodies.size(),
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       // Committed: acknowledge the whole batch (acks are pipelined, no round trip each).
       for (const auto& d : batch) broker.ack(d);

@@ -728,6 +728,17 @@ struct BrokerClient::Impl {
                       amqp_empty_table);
       rpc_or_throw(("queue.bind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
     }
+    for (const auto& b : topology.unbindings) {
+      if (b.to_exchange) {
+        amqp_exchange_unbind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
+                             amqp_empty_table);
+        rpc_or_throw(("exchange.unbind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
+        continue;
+      }
+      amqp_queue_unbind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
+                        amqp_empty_table);
+      rpc_or_throw(("queue.unbind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
+    }
     amqp_confirm_select(conn, kPublishChannel);
     rpc_or_throw("confirm.select");
     next_seq = 1;

@@ -11,6 +11,7 @@ void Topology::append(const Topology& other) {
   exchanges.insert(exchanges.end(), other.exchanges.begin(), other.exchanges.end());
   queues.insert(queues.end(), other.queues.begin(), other.queues.end());
   bindings.insert(bindings.end(), other.bindings.begin(), other.bindings.end());
+  unbindings.insert(unbindings.end(), other.unbindings.begin(), other.unbindings.end());
 }
 
 std::string high_class_queue(const std::string& ocpp_messages) { return ocpp_messages + ".high"; }
@@ -88,7 +89,9 @@ Topology core_topology(const Names& names) {
     t.bindings.push_back({names.queue_ocpp_messages, names.exchange_ocpp, "ocpp.message.#"});
   }
   t.bindings.push_back({dlq, dlx, "#"});
-  t.bindings.push_back({names.queue_analytics, names.exchange_events, "notification.#"});
+  // analytics reads the workers' events.batch messages, sent to it directly; an earlier
+  // GenX bound it to every event, which would now deliver each event a second time.
+  t.unbindings.push_back({names.queue_analytics, names.exchange_events, "notification.#"});
 
   // For outside integrations (billing, ...): nobody in GenX reads it, so only when
   // configured, and bounded so that an integration that stops reading cannot fill the

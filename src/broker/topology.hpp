@@ -42,6 +42,9 @@ struct Topology {
   std::vector<ExchangeDecl> exchanges;
   std::vector<QueueDecl> queues;
   std::vector<BindingDecl> bindings;
+  // Bindings an earlier GenX made that must go (unbinding one that does not exist is a
+  // no-op for RabbitMQ): removed after the bindings above are made.
+  std::vector<BindingDecl> unbindings;
   void append(const Topology& other);
 };
 
@@ -85,7 +88,9 @@ inline constexpr const char* kOverflowDropHead = "drop-head";
 // ocpp_exchange + ocpp_messages (x-max-priority = kOcppMaxPriority, bound with
 // "ocpp.message.#", dead-lettered with its original routing key through the topic
 // exchange "<ocpp_exchange>.dlx" to "<ocpp_messages>.dlq", bound with "#"),
-// events_exchange + analytics ("notification.#"), the delay queues of ocpp_messages
+// events_exchange, analytics (not bound: the ocpp-worker sends it one events.batch message
+// per group commit through the default exchange; the "notification.#" binding of GenX
+// before 2026-12 is removed), the delay queues of ocpp_messages
 // (x-message-ttl, retry.hpp) and "<queue>.dlq" for ocpp_messages and analytics
 // (x-max-length = names.dead_letter_max_length, drop-head). Only when configured:
 // charging_events ("notification.charging.#", "notification.transaction.#",

@@ -203,5 +203,36 @@ std::string encode_event(const DomainEvent& event, std::string_view timestamp) {
   return j.dump();
 }
 
+std::string encode_event_batch(const std::vector<std::string>& encoded_events) {
+  std::size_t size = 64;
+  for (const auto& e : encoded_events) size += e.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += R"({"version":)";
+  out += std::to_string(kEventVersion);
+  out += R"(,"type":")";
+  out += kEventBatchType;
+  out += R"(","events":[)";
+  for (std::size_t i = 0; i < encoded_events.size(); ++i) {
+    if (i != 0) out += ',';
+    out += encoded_events[i];
+  }
+  out += "]}";
+  return out;
+}
+
+std::optional<std::vector<std::string>> split_event_batch(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  const auto type = j.find("type");
+  const auto events = j.find("events");
+  if (type == j.end() || *type != kEventBatchType || events == j.end() || !events->is_array()) {
+    return std::vector<std::string>{std::string(body)};
+  }
+  std::vector<std::string> out;
+  out.reserve(events->size());
+  for (const auto& e : *events) out.push_back(e.dump());
+  return out;
+}
 
 }  // namespace genx::messages

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -84,5 +85,15 @@ struct DomainEvent {
 std::string encode_event(const DomainEvent& event, std::string_view timestamp);
 // The routing key of an event on events_exchange.
 std::string event_routing_key(std::string_view type);
+
+// The events of one group commit for the analytics queue, in ONE message:
+// {"version":1,"type":"events.batch","events":[<encoded event>,...]} (each element as
+// encode_event wrote it; the events keep their own eventId, which analytics dedupes on).
+inline constexpr const char* kEventBatchType = "events.batch";
+std::string encode_event_batch(const std::vector<std::string>& encoded_events);
+// The event bodies of an analytics message: the elements of an events.batch, re-encoded
+// one by one, or the body itself when it is a single event (an earlier worker's, or one
+// published by hand). nullopt when the body is not a JSON object.
+std::optional<std::vector<std::string>> split_event_batch(std::string_view body);
 
 }  // namespace genx::messages

@@ -1,8 +1,9 @@
 // The ocpp-worker role: consumes ocpp_messages, runs the business rules in one database
 // transaction per message (messages already waiting share one: group commit, see
 // worker/group_commit.hpp), replies to the gateway with the ready OCPP frame, publishes
-// domain events, and acks a delivery only after its commit and every publish it caused
-// are confirmed. The broker connection, ops server, signals, hand-off queue and stop
+// domain events (each on events_exchange, and the whole group's in ONE events.batch
+// message for the analytics queue), and acks a group's deliveries only after their
+// commit and every publish they caused are confirmed. The broker connection, ops server, signals, hand-off queue and stop
 // order are the role runtime's (runtime/role.hpp).
 //
 // Failures (docs/design.md "Reliability"): a transient one (database busy or gone) sends the
@@ -54,7 +55,7 @@ namespace worker_metrics = app::worker_metrics;
 // connection or giving up hands it back; the reply and events are idempotent on
 // redelivery). `on_confirmed` runs just before the ack.
 void settle_after_publishes(broker::BrokerClient& broker, broker::DelayedTasks& later,
-                            broker::Delivery delivery, std::vector<broker::Message> publishes,
+                            std::vector<broker::Delivery> deliveries, std::vector<broker::Message> publishes,
                             std::function<void()> on_confirmed = {}) {
   broker::AckBarrierHooks hooks;
   hooks.publish = [&broker](broker::Message m, broker::BrokerClient::PublishCallback cb) {
@@ -63,7 +64,7 @@ void settle_after_publishes(broker::BrokerClient& broker, broker::DelayedTasks& 
   hooks.schedule = [&later](std::chrono::milliseconds delay, broker::DelayedTasks::Task task) {
     return later.schedule(delay, std::move(task));
   };
-  hooks.on_republish = [id = delivery.message_id](const broker::Message& m, broker::PublishOutcome o,
+  hooks.on_republish = [id = deliveries.front().message_id](const broker::Message& m, broker::PublishOutcome o,
                                                   int attempt, std::chrono::milliseconds delay) {
     worker_metrics::republished();
     // The first refusal of a message and then every 5th: a refusing node refuses many.
@@ -72,21 +73,44 @@ void settle_after_publishes(broker::BrokerClient& broker, broker::DelayedTasks& 
                    m.message_id, id, broker::outcome_name(o), attempt, delay.count());
     }
   };
-  hooks.finish = [&broker, delivery = std::move(delivery), on_confirmed = std::move(on_confirmed)](
+  hooks.finish = [&broker, deliveries = std::move(deliveries), on_confirmed = std::move(on_confirmed)](
                      bool confirmed, broker::PublishOutcome o) {
     if (confirmed) {
       if (on_confirmed) on_confirmed();
-      broker.ack(delivery);
-      worker_metrics::acked();
+      for (const auto& d : deliveries) {
+        broker.ack(d);
+        worker_metrics::acked();
+      }
     } else {
-      spdlog::warn("publish for {} not confirmed ({}); returning the message to the queue",
-                   delivery.message_id, broker::outcome_name(o));
-      broker.nack(delivery, true);
-      worker_metrics::nacked(true);
+      for (const auto& d : deliveries) {
+        spdlog::warn("publish for {} not confirmed ({}); returning the message to the queue",
+                     d.message_id, broker::outcome_name(o));
+        broker.nack(d, true);
+        worker_metrics::nacked(true);
+      }
     }
   };
   broker::AckBarrier::publish_all(std::move(publishes), std::move(hooks));
 }
+
+void settle_after_publishes(broker::BrokerClient& broker, broker::DelayedTasks& later,
+                            broker::Delivery delivery, std::vector<broker::Message> publishes,
+                            std::function<void()> on_confirmed = {}) {
+  std::vector<broker::Delivery> one;
+  one.push_back(std::move(delivery));
+  settle_after_publishes(broker, later, std::move(one), std::move(publishes), std::move(on_confirmed));
+}
+
+// What the processed messages of one batch leave to do: their replies and events go out
+// together with ONE events.batch message for the analytics queue (instead of a persisted
+// message per event), and the batch's deliveries are acked once every one of those
+// publishes is confirmed. A delivery that failed settles on its own (retry, DLQ).
+struct GroupSettlement {
+  std::vector<broker::Delivery> deliveries;
+  std::vector<broker::Message> publishes;
+  std::vector<std::string> analytics_events;  // encoded, for the events.batch message
+  std::vector<std::function<void()>> on_confirmed;
+};
 
 // The ready frame for a gateway that sends envelope version 2 (it forwards it to the
 // charger as is); the older {"uniqueId",...} form for a gateway not yet upgraded, which
@@ -130,6 +154,9 @@ int run(const Config& config) {
   const auto group_size =
       static_cast<std::size_t>(std::min(config.worker_commit_batch, config.worker_prefetch));
   GroupCommit group(*store, clock, policy, group_size);
+  // Each event also goes to events_exchange on its own (routing key notification.<type>):
+  // persisted only when a durable queue for outside integrations reads it.
+  const bool events_persistent = config.names.charging_events_max_length > 0;
 
   // Quorum queues have no priorities: the high class has a queue of its own, taken first
   // (broker/topology.hpp core_topology).
@@ -233,7 +260,7 @@ int run(const Config& config) {
   // One message: its decoded envelope (or why it is unreadable) and its outcome.
   auto handle = [&](std::optional<broker::Delivery> delivery,
                     const std::optional<messages::Envelope>& decoded, const std::string& decode_error,
-                    std::chrono::steady_clock::time_point taken_at) {
+                    std::chrono::steady_clock::time_point taken_at, GroupSettlement& settlement) {
     LogContext log_context{{"messageId", delivery->message_id}};
     if (!decoded) {
       publish_failure("", delivery->type, delivery->message_id, "unreadable message: " + decode_error);
@@ -283,7 +310,7 @@ int run(const Config& config) {
       std::raise(SIGKILL);
     }
 
-    std::vector<broker::Message> publishes;
+    const bool has_publishes = !delivery->reply_to.empty() || !outcome->events.empty();
     if (!delivery->reply_to.empty()) {
       broker::Message reply;
       reply.routing_key = delivery->reply_to;
@@ -291,7 +318,7 @@ int run(const Config& config) {
       reply.message_id = envelope.message_id + ".reply";
       reply.body = reply_body(envelope.version, outcome->reply);
       reply.persistent = false;
-      publishes.push_back(std::move(reply));
+      settlement.publishes.push_back(std::move(reply));
     }
     // The time of the first processing: a republished event is the same event.
     const std::string timestamp = outcome->events_timestamp.empty()
@@ -304,7 +331,11 @@ int run(const Config& config) {
       message.type = event.type;
       message.message_id = envelope.message_id + "." + event.type;
       message.body = messages::encode_event(event, timestamp);
-      publishes.push_back(std::move(message));
+      // Persisted only for a durable reader (charging_events); the dashboards' feed is
+      // live, and analytics gets the event in the group's events.batch.
+      message.persistent = events_persistent;
+      settlement.analytics_events.push_back(message.body);
+      settlement.publishes.push_back(std::move(message));
     }
     for (const auto& warning : outcome->warnings) {
       spdlog::warn("{} {} from {}: {}", envelope.message_type, envelope.unique_id,
@@ -321,18 +352,40 @@ int run(const Config& config) {
     log_context.set("latencyMs", std::to_string(processing_seconds * 1000.0));
     spdlog::debug("{} {} from {} processed{}", envelope.message_type, envelope.unique_id,
                   envelope.device_id, outcome->duplicate ? " (duplicate)" : "");
-    if (publishes.empty()) {
+    if (!has_publishes) {
       broker.ack(*delivery);
       worker_metrics::acked();
       return;
     }
     // An accepted CSR is signed once its answer is on its way (every publish confirmed).
-    std::function<void()> sign;
     if (csr_to_sign) {
-      sign = [&signer, device = envelope.device_id, request = envelope.unique_id, csr = *csr_to_sign,
-              version = envelope.ocpp_version] { signer.submit(device, request, csr, version); };
+      settlement.on_confirmed.push_back([&signer, device = envelope.device_id, request = envelope.unique_id,
+                                         csr = *csr_to_sign, version = envelope.ocpp_version] {
+        signer.submit(device, request, csr, version);
+      });
     }
-    settle_after_publishes(broker, later, std::move(*delivery), std::move(publishes), std::move(sign));
+    settlement.deliveries.push_back(std::move(*delivery));
+  };
+
+  // The batch's publishes, its events.batch for analytics, and the acks once all are confirmed.
+  auto settle = [&](GroupSettlement&& settlement) {
+    if (settlement.deliveries.empty()) return;
+    if (!settlement.analytics_events.empty()) {
+      broker::Message batch;
+      batch.routing_key = config.names.queue_analytics;  // the default exchange: that queue
+      batch.type = messages::kEventBatchType;
+      batch.message_id = settlement.deliveries.front().message_id + ".events";
+      batch.body = messages::encode_event_batch(settlement.analytics_events);
+      settlement.publishes.push_back(std::move(batch));
+    }
+    std::function<void()> on_confirmed;
+    if (!settlement.on_confirmed.empty()) {
+      on_confirmed = [all = std::move(settlement.on_confirmed)] {
+        for (const auto& f : all) f();
+      };
+    }
+    settle_after_publishes(broker, later, std::move(settlement.deliveries), std::move(settlement.publishes),
+                           std::move(on_confirmed));
   };
 
   return role.run([&] {
@@ -340,8 +393,9 @@ int run(const Config& config) {
     signer.start();
     firmware_campaigns.start();
     // Everything waiting (up to the group size) in one go: one wake-up, each envelope
-    // decoded once, the group committed together, then each message replied to and acked
-    // on its own. A stop hands the rest back (their redelivery is answered from the
+    // decoded once, the group committed together, then its replies and events published
+    // together (one events.batch for analytics) and its deliveries acked once all are
+    // confirmed. A stop hands the rest back (their redelivery is answered from the
     // stored reply).
     while (true) {
       // Deliveries nobody awaits (answered on confirm) may wait up to
@@ -362,13 +416,16 @@ int run(const Config& config) {
         }
       }
       if (batch.size() > 1) group.run(batch, envelopes);
+      GroupSettlement settlement;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (role.stopping()) {
           for (std::size_t j = i; j < batch.size(); ++j) broker.nack(batch[j], true);
           break;
         }
-        handle(std::move(batch[i]), envelopes[i], errors[i], i == 0 ? taken_at : std::chrono::steady_clock::now());
+        handle(std::move(batch[i]), envelopes[i], errors[i], i == 0 ? taken_at : std::chrono::steady_clock::now(),
+               settlement);
       }
+      settle(std::move(settlement));
     }
     allocator.stop();
     signer.stop();

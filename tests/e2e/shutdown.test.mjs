@@ -127,7 +127,7 @@ test('SIGTERM to the analytics processor mid-backlog: the batch in hand is commi
   const kCount = 20000;
   const stack = await newStack('sigterm_analytics', { GENX_ANALYTICS_BATCH_SIZE: '10' });
   await stack.diagnose(async () => {
-    // The topology (analytics queue bound to the events exchange) from a first run.
+    // The topology (the analytics queue) from a first run.
     const first = stack.start('analytics');
     await poll(async () => (await fetch(`${opsUrl(stack, 'analytics', 0)}/health`)).status === 200,
       { timeout: 30000, what: 'analytics healthy' });
@@ -138,8 +138,9 @@ test('SIGTERM to the analytics processor mid-backlog: the batch in hand is commi
     const conn = await amqp.connect(rabbitUrl);
     try {
       const ch = await conn.createConfirmChannel();
+      // Straight into the queue, as the workers send their events.batch messages.
       for (let i = 0; i < kCount; i++) {
-        ch.publish(stack.names.RABBITMQ_EXCHANGE_EVENTS, 'notification.e2e.noise',
+        ch.sendToQueue(stack.names.RABBITMQ_QUEUE_ANALYTICS,
           Buffer.from(JSON.stringify({ version: 1, type: 'e2e.noise', eventId: `noise-${i}`, timestamp: new Date().toISOString() })),
           { persistent: true, messageId: `noise-${i}`, type: 'e2e.noise' });
       }

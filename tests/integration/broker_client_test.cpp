@@ -245,6 +245,27 @@ TEST_F(BrokerIntegration, TopologyMismatchKeepsClientDisconnected) {
   client.stop();
 }
 
+TEST_F(BrokerIntegration, UnbindingsRemoveABindingAnEarlierVersionMade) {
+  {
+    BrokerClient earlier(settings(), topology());  // binds the queue with "test.#"
+    earlier.start();
+    ASSERT_TRUE(earlier.wait_connected(10s));
+    earlier.stop();
+  }
+  Topology t = topology();
+  t.bindings.clear();
+  t.unbindings.push_back({queue_, exchange_, "test.#"});
+  t.unbindings.push_back({queue_, exchange_, "never.bound"});  // not there: a no-op
+  BrokerClient client(settings(), t);
+  client.start();
+  ASSERT_TRUE(client.wait_connected(10s)) << "unbinding what is not bound must not fail the connect";
+  std::atomic<int> outcomes{0};
+  client.publish(message("after the unbind"), [&](PublishOutcome) { ++outcomes; });
+  ASSERT_TRUE(wait_until([&] { return outcomes == 1; }, 10s));
+  EXPECT_EQ(queue_depth(client), 0u) << "the binding is gone: nothing reaches the queue";
+  client.stop();
+}
+
 TEST_F(BrokerIntegration, TenThousandPipelinedPublishesAreAllConfirmed) {
   BrokerClient client(settings(), topology());
   client.start();

@@ -182,6 +182,32 @@ TEST(DomainEvent, CarriesVersionTypeDeviceAndTimestamp) {
   EXPECT_EQ(event_routing_key(event.type), "notification.charger.status.changed");
 }
 
+TEST(DomainEvent, AGroupsEventsTravelInOneBatchThatSplitsBackIntoTheSameEvents) {
+  const std::vector<std::string> events = {
+      encode_event({"charger.status.changed", "CP-1", json{{"eventId", "m1.status"}, {"connectorId", 1}}},
+                   "2024-01-15T10:30:00.000Z"),
+      encode_event({"meter.values", "CP-2", json{{"eventId", "m2.meter"}, {"note", "a \"quoted\" ],{ text"}}},
+                   "2024-01-15T10:30:01.000Z")};
+  const std::string body = encode_event_batch(events);
+  const json j = json::parse(body);
+  EXPECT_EQ(j.at("version"), 1);
+  EXPECT_EQ(j.at("type"), "events.batch");
+  ASSERT_EQ(j.at("events").size(), 2u);
+  const auto back = split_event_batch(body);
+  ASSERT_TRUE(back.has_value());
+  ASSERT_EQ(back->size(), 2u);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(json::parse((*back)[i]), json::parse(events[i])) << i;
+  }
+  // An earlier worker's single event is one event; a body that is not JSON is refused.
+  const auto single = split_event_batch(events[0]);
+  ASSERT_TRUE(single.has_value());
+  EXPECT_EQ(*single, std::vector<std::string>{events[0]});
+  EXPECT_FALSE(split_event_batch("not json").has_value());
+  EXPECT_FALSE(split_event_batch("[1,2]").has_value());
+  EXPECT_EQ(split_event_batch(encode_event_batch({}))->size(), 0u);
+}
+
 TEST(Takeover, RoundTripsAndRefusesOtherBodies) {
   const auto back = decode_takeover(encode_takeover({"CP-1", "gw-b", 1705314600123}));
   ASSERT_TRUE(back.has_value());
