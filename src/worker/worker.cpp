@@ -3,8 +3,8 @@
 // worker/group_commit.hpp), replies to the gateway with the ready OCPP frame, publishes
 // domain events (each on events_exchange, and the whole group's in ONE events.batch
 // message for the analytics queue), and acks a group's deliveries only after their
-// commit and every publish they caused are confirmed. The broker connection, ops server, signals, hand-off queue and stop
-// order are the role runtime's (runtime/role.hpp).
+// commit and every publish they caused are confirmed. The broker connection, ops server,
+// signals, hand-off queue and stop order are the role runtime's (runtime/role.hpp).
 //
 // Failures (docs/design.md "Reliability"): a transient one (database busy or gone) sends the
 // message to the next delay queue "<queue>.retry.<delay>" (broker/retry.hpp); after the
