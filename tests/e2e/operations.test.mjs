@@ -105,7 +105,16 @@ test('genx run --ocpp-workers 4: four consumers share the load, every role answe
     assert.equal(sample(gw, 'genx_gateway_confirm_latency_seconds_count'), 40);
     assert.equal(sample(gw, 'genx_rabbitmq_connected'), 1);
 
-    // The analytics processor consumed the gateway's connection events in batches.
+    // The analytics processor consumes the workers' events (one events.batch per group
+    // commit): a status report gives it one.
+    const reporter = await RawClient.connect(`${stack.gatewayUrl}/OPS-RUN-1`);
+    try {
+      const answer = await reporter.call('st-1', 'StatusNotification',
+        { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: new Date().toISOString() });
+      assert.equal(answer[0], 3, `StatusNotification answered with a CALLRESULT: ${JSON.stringify(answer)}`);
+    } finally {
+      await reporter.close();
+    }
     const analytics = opsUrl(stack, 'analytics');
     const an = await poll(async () => {
       const text = await metricsOf(analytics);

@@ -63,11 +63,13 @@ test('events refused by RabbitMQ for 8 s: the message waits and is acked later, 
     const apiProc = stack.start('api');
     await stack.waitApi(apiProc);
     const queue = stack.names.RABBITMQ_QUEUE_OCPP_MESSAGES;
-    const events = stack.names.RABBITMQ_QUEUE_ANALYTICS; // takes every event (no analytics role runs here)
+    // The workers' events.batch messages (no analytics role runs here to read them).
+    const events = stack.names.RABBITMQ_QUEUE_ANALYTICS;
     const client = await connectRpc(stack, 'E2E-REFUSED', { callTimeoutMs: 30000 });
     try {
       assert.equal((await client.checkedCall('BootNotification', bootPayload(7))).status, 'Accepted');
-      await poll(async () => (await probe.queue(events)).messageCount > 0, { what: 'the boot event in the events queue' });
+      await client.checkedCall('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: new Date().toISOString() });
+      await poll(async () => (await probe.queue(events)).messageCount > 0, { what: 'the status event in the analytics queue' });
       const eventsBefore = (await probe.queue(events)).messageCount;
 
       // A queue that refuses every message (max length 0, reject-publish) bound to the
@@ -111,7 +113,7 @@ test('events refused by RabbitMQ for 8 s: the message waits and is acked later, 
       release = undefined;
       await poll(async () => (await queueInfo(`${queue}.high`)).messages_unacknowledged === 0,
         { timeout: 20000, what: 'the held StartTransaction acked' });
-      assert.ok((await probe.queue(events)).messageCount > eventsBefore, 'the transaction event delivered');
+      assert.ok((await probe.queue(events)).messageCount > eventsBefore, 'the transaction event delivered to analytics');
       assert.equal((await probe.queue(`${queue}.dlq`)).messageCount, 0, 'nothing dead-lettered');
       const tx = await api.transaction(stack, transactionId);
       assert.equal(tx.meterStart, 100, `transaction ${transactionId} stored: ${JSON.stringify(tx)}`);
