@@ -16,7 +16,9 @@
 // and GetReport answered from it, NotifyReport sent after the request), starts and stops
 // sessions on RequestStartTransaction / RequestStopTransaction, and answers the other
 // commands with the first valid one of Accepted / Unlocked, else NotImplemented.
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 
 #include "ocpp/v201_validation.hpp"
 #include "sim/sim_core.hpp"
@@ -130,9 +132,15 @@ void ChargerScript::to_ocpp201(PlannedCall& call, std::string_view now_iso) {
   } else if (call.action == "Authorize") {
     p = {{"idToken", id_token}};
   } else if (call.action == "StartTransaction") {
-    // The station names its transactions: the moment of the start and a counter keep the
-    // id unique for this station across runs (at most 36 characters).
-    tx201_id_ = now + "-" + std::to_string(++tx201_counter_);
+    // The station names its transactions: the moment of the start (Unix ms), a tag of
+    // the station's identity and a counter keep the id unique across runs and stations
+    // (two stations starting in the same millisecond made the same id, which the api
+    // then answers 409 for by that id); at most 36 characters.
+    char tag[9];
+    std::snprintf(tag, sizeof tag, "%08x", static_cast<unsigned>(std::hash<std::string>{}(identity_) & 0xffffffffu));
+    const auto epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+    tx201_id_ = std::to_string(epoch_ms) + "-" + tag + "-" + std::to_string(++tx201_counter_);
     seq_no_ = 0;
     json info = {{"transactionId", tx201_id_}, {"chargingState", "Charging"}};
     if (remote_start_id_) info["remoteStartId"] = *remote_start_id_;
