@@ -717,28 +717,26 @@ struct BrokerClient::Impl {
         throw ConnectionError("queue.declare " + q.name + ": " + describe_reply(r));
       }
     }
-    for (const auto& b : topology.bindings) {
-      if (b.to_exchange) {
+    // Makes (bind) or removes (!bind) one binding, queue or exchange-to-exchange.
+    auto apply_binding = [&](const BindingDecl& b, bool bind) {
+      std::string what = std::string(b.to_exchange ? "exchange." : "queue.") + (bind ? "bind " : "unbind ");
+      if (b.to_exchange && bind) {
         amqp_exchange_bind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
                            amqp_empty_table);
-        rpc_or_throw(("exchange.bind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
-        continue;
-      }
-      amqp_queue_bind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
-                      amqp_empty_table);
-      rpc_or_throw(("queue.bind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
-    }
-    for (const auto& b : topology.unbindings) {
-      if (b.to_exchange) {
+      } else if (b.to_exchange) {
         amqp_exchange_unbind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
                              amqp_empty_table);
-        rpc_or_throw(("exchange.unbind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
-        continue;
-      }
-      amqp_queue_unbind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
+      } else if (bind) {
+        amqp_queue_bind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
                         amqp_empty_table);
-      rpc_or_throw(("queue.unbind " + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
-    }
+      } else {
+        amqp_queue_unbind(conn, kPublishChannel, bytes_of(b.queue), bytes_of(b.exchange), bytes_of(b.routing_key),
+                          amqp_empty_table);
+      }
+      rpc_or_throw((what + b.queue + " " + b.exchange + " " + b.routing_key).c_str());
+    };
+    for (const auto& b : topology.bindings) apply_binding(b, true);
+    for (const auto& b : topology.unbindings) apply_binding(b, false);
     amqp_confirm_select(conn, kPublishChannel);
     rpc_or_throw("confirm.select");
     next_seq = 1;
