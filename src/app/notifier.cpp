@@ -62,18 +62,21 @@ int run_notifier(const Config& config) {
   options.access = &access;
   options.cors_origins = config.cors_origins;
   options.dashboard_port = config.api_port;
-  // First client in: bind (queued to the broker thread, in place within a round trip to
-  // RabbitMQ, normally before the client has finished its Engine.IO and Socket.IO
-  // handshakes: docs/limits.md); last client out: unbind. The broker client declares its
-  // bindings again after a reconnect.
-  options.on_audience = [&broker, feed](bool any_client) {
-    for (const auto& b : feed) {
+  // First client in: bind (queued to the broker thread); the server answers Socket.IO
+  // CONNECTs once RabbitMQ has confirmed the last binding, so no event published after a
+  // client's "connect" misses it. Last client out: unbind. The broker client declares
+  // its bindings again after a reconnect.
+  options.on_audience = [&broker, feed](bool any_client, std::function<void()> feed_ready) {
+    for (std::size_t i = 0; i < feed.size(); ++i) {
+      const auto& b = feed[i];
       if (any_client) {
-        broker.bind(b.queue, b.exchange, b.routing_key);
+        broker.bind(b.queue, b.exchange, b.routing_key,
+                    i + 1 == feed.size() ? std::move(feed_ready) : std::function<void()>{});
       } else {
         broker.unbind(b.queue, b.exchange, b.routing_key);
       }
     }
+    if (any_client && feed.empty() && feed_ready) feed_ready();
     spdlog::info("notifier: {} the event feed",
                  any_client ? "a client is connected: binding" : "no client left: unbinding");
   };

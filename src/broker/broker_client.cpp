@@ -181,7 +181,8 @@ struct BindCommand {
   std::string queue;
   std::string exchange;
   std::string routing_key;
-  bool bind;  // false: unbind
+  bool bind;                     // false: unbind
+  std::function<void()> on_bound;  // bind only; may be empty
 };
 using Command = std::variant<PublishCommand, AckCommand, ConsumeCommand, CheckCommand, GetCommand,
                              PurgeCommand, BindCommand>;
@@ -263,6 +264,7 @@ struct BrokerClient::Impl {
   std::deque<Command> commands;
   std::vector<std::shared_ptr<Consumer>> consumers;
   std::set<BindingKey> runtime_bindings;
+  std::vector<std::function<void()>> bind_waiters;  // broker thread only
   bool started = false;
   bool stopping = false;
   bool is_connected = false;
@@ -411,7 +413,11 @@ struct BrokerClient::Impl {
       } else if (auto* u = std::get_if<PurgeCommand>(&c)) {
         do_purge(*u);
       } else if (auto* b = std::get_if<BindCommand>(&c)) {
+        // Kept until a bind-ok: when the bind fails with the connection, the reconnect
+        // declares the binding again (runtime_bindings) and then tells the waiter.
+        if (b->on_bound) bind_waiters.push_back(std::move(b->on_bound));
         do_bind(b->queue, b->exchange, b->routing_key, b->bind);
+        tell_bind_waiters();
       }
     }
     while (!unsent.empty()) {
@@ -495,6 +501,14 @@ struct BrokerClient::Impl {
     }
     for (const auto& [queue, exchange, key] : snapshot) do_bind(queue, exchange, key, true);
     if (!snapshot.empty()) spdlog::info("broker: {} run-time bindings declared", snapshot.size());
+    tell_bind_waiters();
+  }
+
+  // Every run-time binding asked for so far is in place: their on_bound callbacks run.
+  void tell_bind_waiters() {
+    auto waiters = std::move(bind_waiters);
+    bind_waiters.clear();
+    for (auto& done : waiters) done();
   }
 
   void do_check(const CheckCommand& q) {
@@ -1136,12 +1150,14 @@ void BrokerClient::consume(std::string queue, std::uint16_t prefetch, DeliveryHa
   impl_->push(ConsumeCommand{});
 }
 
-void BrokerClient::bind(std::string queue, std::string exchange, std::string routing_key) {
+void BrokerClient::bind(std::string queue, std::string exchange, std::string routing_key,
+                        std::function<void()> on_bound) {
   {
     std::lock_guard lock(impl_->mu);
     impl_->runtime_bindings.emplace(queue, exchange, routing_key);
   }
-  impl_->push(BindCommand{std::move(queue), std::move(exchange), std::move(routing_key), true});
+  impl_->push(BindCommand{std::move(queue), std::move(exchange), std::move(routing_key), true,
+                          std::move(on_bound)});
 }
 
 void BrokerClient::unbind(std::string queue, std::string exchange, std::string routing_key) {
@@ -1149,7 +1165,7 @@ void BrokerClient::unbind(std::string queue, std::string exchange, std::string r
     std::lock_guard lock(impl_->mu);
     impl_->runtime_bindings.erase(BindingKey{queue, exchange, routing_key});
   }
-  impl_->push(BindCommand{std::move(queue), std::move(exchange), std::move(routing_key), false});
+  impl_->push(BindCommand{std::move(queue), std::move(exchange), std::move(routing_key), false, {}});
 }
 
 void BrokerClient::ack(const Delivery& delivery) {

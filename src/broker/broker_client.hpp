@@ -215,7 +215,11 @@ class BrokerClient {
   // whole set is declared again right after the topology, so bindings of exclusive
   // queues survive a broker restart. Binding twice is harmless. A broker error (queue
   // or exchange missing) is handled as a connection loss.
-  void bind(std::string queue, std::string exchange, std::string routing_key);
+  // on_bound (optional) runs on the broker thread once RabbitMQ has confirmed the binding
+  // (bind-ok), or after a reconnect has declared it again: from then on, messages routed
+  // by it reach the queue.
+  void bind(std::string queue, std::string exchange, std::string routing_key,
+            std::function<void()> on_bound = {});
   void unbind(std::string queue, std::string exchange, std::string routing_key);
 
   void ack(const Delivery& delivery);

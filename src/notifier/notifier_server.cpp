@@ -66,14 +66,32 @@ struct NotifierServer::Impl : std::enable_shared_from_this<NotifierServer::Impl>
 
   explicit Impl(NotifierOptions o) : options(std::move(o)) {}
 
+  // The event feed is in place (on_audience's feed_ready ran for the current audience),
+  // or there is no feed to wait for. CONNECTs are answered only then. I/O thread only.
+  bool feed_ready = true;
+  std::uint64_t audience = 0;  // bumped on 0 <-> 1 sessions: a late feed_ready is ignored
+
   void accept();
   void tick();
   void remove(const std::string& sid);
   // After sessions changed (I/O thread): the count, and on_audience on 0 <-> 1 and more.
   void sessions_changed() {
     const std::size_t before = client_count.exchange(sessions.size());
-    if (options.on_audience && (before == 0) != sessions.empty()) options.on_audience(!sessions.empty());
+    if (!options.on_audience || (before == 0) == sessions.empty()) return;
+    const std::uint64_t current = ++audience;
+    if (sessions.empty()) {
+      options.on_audience(false, {});
+      return;
+    }
+    feed_ready = false;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    options.on_audience(true, [weak, current] {
+      auto self = weak.lock();
+      if (!self) return;
+      net::post(self->ioc, [self, current] { self->on_feed_ready(current); });
+    });
   }
+  void on_feed_ready(std::uint64_t for_audience);
   // Whether tokens are required now (any configured); a database error counts as yes.
   bool auth_enabled() const { return options.access != nullptr && options.access->enabled(); }
   // A valid token of either role.
@@ -328,9 +346,14 @@ class Session : public std::enable_shared_from_this<Session> {
         send_sio({SioType::kConnectError, "/", std::nullopt, json{{"message", "unauthorized"}}});
         return;
       }
-      sio_connected_ = true;
-      if (!query_room_.empty()) rooms_.insert(query_room_);
-      send_sio({SioType::kConnect, "/", std::nullopt, json{{"sid", random_sid()}}});
+      // Answered once the event feed is bound, so a client that is told "connected"
+      // receives every event published from then on (its view, reloaded on connect,
+      // misses nothing in between).
+      if (impl_.feed_ready) {
+        complete_connect();
+      } else {
+        connect_waiting_ = true;
+      }
       return;
     }
     if (packet.nsp != "/" || !sio_connected_) return;
@@ -368,6 +391,21 @@ class Session : public std::enable_shared_from_this<Session> {
     if (packet.id) send_sio({SioType::kAck, "/", packet.id, json::array({result})});
   }
 
+ public:
+  // The feed is bound: an authorized CONNECT that waited for it is answered now.
+  void on_feed_ready() {
+    if (!connect_waiting_ || closed_) return;
+    connect_waiting_ = false;
+    complete_connect();
+  }
+
+ private:
+  void complete_connect() {
+    sio_connected_ = true;
+    if (!query_room_.empty()) rooms_.insert(query_room_);
+    send_sio({SioType::kConnect, "/", std::nullopt, json{{"sid", random_sid()}}});
+  }
+
   NotifierServer::Impl& impl_;
   std::string sid_;
   Clock::time_point created_;
@@ -377,6 +415,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   bool upgrading_ = false;
   bool sio_connected_ = false;
+  bool connect_waiting_ = false;  // authorized CONNECT, answered when the feed is bound
   bool handshake_token_ok_ = false;
   std::string query_room_;
   std::set<std::string> rooms_;
@@ -405,6 +444,12 @@ void WsConnection::read() {
     }
     if (!self->closed_) self->read();
   });
+}
+
+void NotifierServer::Impl::on_feed_ready(std::uint64_t for_audience) {
+  if (for_audience != audience || feed_ready) return;
+  feed_ready = true;
+  for (auto& [sid, session] : sessions) session->on_feed_ready();
 }
 
 void NotifierServer::Impl::remove(const std::string& sid) {

@@ -51,8 +51,11 @@ struct NotifierOptions {
   std::size_t max_clients = 10000;          // handshakes beyond this get HTTP 503
   // Runs on the I/O thread with true when the first Engine.IO session opens (before its
   // handshake is answered) and with false when the last one closes: the notifier's event
-  // queue is bound only while someone can receive what it carries.
-  std::function<void(bool any_client)> on_audience;
+  // queue is bound only while someone can receive what it carries. With true, the
+  // callee calls feed_ready (from any thread) once events flow to this server; until
+  // then Socket.IO CONNECTs wait unanswered, so "connected" means "receives every event
+  // from now on". Unset: no feed to wait for.
+  std::function<void(bool any_client, std::function<void()> feed_ready)> on_audience;
 };
 
 struct NotifierStats {

@@ -425,7 +425,13 @@ test('OCPP 2.0.1: diagnostics come through GetLog, LogStatusNotification moves t
         await page.goto(`${stack.apiUrl}/?token=${kToken}`);
         await page.locator('[data-testid="charger-row"]', { hasText: cp }).click();
         const panel = page.locator('[data-testid="charger-diagnostics"]');
-        await panel.locator(`[data-testid="diagnostics-${d.id}"][data-status="Uploaded"]`).waitFor({ timeout: 20000 });
+        await panel.locator(`[data-testid="diagnostics-${d.id}"][data-status="Uploaded"]`).waitFor({ timeout: 20000 }).catch(async (err) => {
+          // Which charger the page opened and what its panel lists, for the failure.
+          const title = await page.locator('#detail-title').textContent().catch(() => null);
+          const rows = await panel.locator('tbody tr').allTextContents().catch(() => []);
+          await saveScreenshot(page, 'dashboard-diagnostics-201.png').catch(() => {});
+          throw new Error(`request ${d.id} not shown Uploaded: detail ${JSON.stringify(title)}, panel rows ${JSON.stringify(rows.map((r) => r.replace(/\s+/g, ' ').trim()))}; ${err.message.split('\n')[0]}`);
+        });
         const kind = panel.locator('[data-testid="diagnostics-kind"]');
         assert.equal(await kind.inputValue(), 'DiagnosticsLog');
         assert.equal(await kind.locator('option[value="Diagnostics"]').isDisabled(), true);

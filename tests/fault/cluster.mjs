@@ -39,7 +39,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closeChromium, launchChromium } from '../e2e/lib/browser.mjs';
+import { closeChromium, launchChromium, saveScreenshot } from '../e2e/lib/browser.mjs';
 import { Charger, ledger, waitDrained } from './fault.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -248,9 +248,21 @@ async function main() {
       await page.goto(`${hostB.apiUrl}/`);
       await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 30000 });
       const state = (id) => page.locator('[data-testid="charger-row"]', { hasText: id }).locator('[data-testid="charger-state"]');
-      for (const id of ['CLUSTER-ON-A', 'CLUSTER-ON-B']) await state(id).filter({ hasText: 'Online' }).waitFor({ timeout: 30000 });
+      // What the page shows, named in a failure (which wait, which rows, what the api says).
+      const waitShown = async (id, text) => {
+        try {
+          await state(id).filter({ hasText: text }).waitFor({ timeout: 30000 });
+        } catch (err) {
+          const rows = await page.locator('[data-testid="charger-row"]').allTextContents().catch(() => []);
+          const listed = await (await fetch(`${hostB.apiUrl}/api/chargers`)).json().catch(() => null);
+          await saveScreenshot(page, 'cluster-dashboard.png').catch(() => {});
+          throw new Error(`${id} not shown ${text}: rows ${JSON.stringify(rows.map((r) => r.replace(/\s+/g, ' ').trim()))}; ` +
+            `host B's api: ${JSON.stringify(listed?.map?.((c) => [c.chargePointId, c.online, c.lastSeenAt]))}; ${err.message.split('\n')[0]}`);
+        }
+      };
+      for (const id of ['CLUSTER-ON-A', 'CLUSTER-ON-B']) await waitShown(id, 'Online');
       await onA.close({ force: true });
-      await state('CLUSTER-ON-A').filter({ hasText: 'Offline' }).waitFor({ timeout: 30000 });
+      await waitShown('CLUSTER-ON-A', 'Offline');
       check(await state('CLUSTER-ON-B').textContent() === 'Online',
         "host B's dashboard shows both hosts' chargers and, live, host A's charger going offline");
     } catch (err) {
