@@ -108,6 +108,77 @@ test('the dashboard shows a charger and its session live, without reload', async
   });
 });
 
+// A reload (the dashboard reloads its view whenever Socket.IO connects again) reads the
+// api before live events that arrive while its answer is on the way: those events must
+// still show once the older answer is applied. The answers are held in the browser
+// (read from the api at once, handed to the page later) while the events happen.
+test('a reload answer read before a live event does not undo it (charger offline, session stopped)', async () => {
+  await stack.diagnose(async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.apiUrl}/`);
+    await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
+    const at = (s) => new Date(Date.now() + s * 1000).toISOString();
+    const leaving = await connectRpc(stack, 'E2E-DASH-LEAVES');
+    await leaving.checkedCall('BootNotification', bootPayload(8));
+    const charging = await connectRpc(stack, 'E2E-DASH-STOPS');
+    await charging.checkedCall('BootNotification', bootPayload(9));
+    const start = await charging.checkedCall('StartTransaction', { connectorId: 1, idTag: 'TAG-RACE', meterStart: 0, timestamp: at(0) });
+    const state = page.locator('[data-testid="charger-row"]', { hasText: 'E2E-DASH-LEAVES' }).locator('[data-testid="charger-state"]');
+    const session = page.locator(`[data-testid="session-row"][data-transaction="${start.transactionId}"]`);
+    await state.filter({ hasText: 'Online' }).waitFor({ timeout: 15000 });
+    await session.waitFor({ timeout: 15000 });
+    // Both rows shown: the reloads the new chargers caused are done, the next one is ours.
+    await page.locator('[data-testid="charger-row"]', { hasText: 'E2E-DASH-STOPS' }).waitFor({ timeout: 15000 });
+
+    // Holds the next answer of `pattern`: read from the api now, given to the page on release().
+    const hold = async (pattern) => {
+      let release;
+      const released = new Promise((resolve) => { release = resolve; });
+      const read = new Promise((resolve) => {
+        page.route(pattern, async (route) => {
+          const response = await route.fetch();
+          resolve();
+          await released;
+          await route.fulfill({ response });
+        }, { times: 1 });
+      });
+      return { read, release };
+    };
+    const loaded = (what) => page.evaluate((w) => new Promise((resolve) => {
+      document.addEventListener('genx:loaded', function on(ev) {
+        if (ev.detail.what === w) { document.removeEventListener('genx:loaded', on); resolve(); }
+      });
+    }), what);
+    const reconnect = () => page.evaluate(() => { window.genxSocket.disconnect(); window.genxSocket.connect(); });
+
+    // The fleet page: read while the charger is connected, applied after it went offline.
+    const chargers = await hold(/\/api\/chargers\?/);
+    await reconnect();
+    await chargers.read;
+    await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
+    await leaving.close({ force: true });
+    await state.filter({ hasText: 'Offline' }).waitFor({ timeout: 15000 });
+    const chargersApplied = loaded('chargers');
+    chargers.release();
+    await chargersApplied;
+    assert.equal(await state.textContent(), 'Offline', 'the older answer brought the charger back online');
+
+    // The active sessions: read while the session runs, applied after it stopped.
+    const sessions = await hold(/\/api\/transactions\?active=true/);
+    await reconnect();
+    await sessions.read;
+    await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor({ timeout: 20000 });
+    await charging.checkedCall('StopTransaction', { transactionId: start.transactionId, meterStop: 500, timestamp: at(5), reason: 'Local' });
+    await session.waitFor({ state: 'detached', timeout: 15000 });
+    const sessionsApplied = loaded('sessions');
+    sessions.release();
+    await sessionsApplied;
+    assert.equal(await session.count(), 0, 'the older answer brought the stopped session back');
+    await charging.close({ force: true });
+    await page.close();
+  });
+});
+
 test('the api serves the dashboard files with their content types and nothing outside them', async () => {
   await stack.diagnose(async () => {
     const get = (p) => fetch(`${stack.apiUrl}${p}`);

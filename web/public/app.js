@@ -300,12 +300,21 @@ function touch(cp, timestamp) {
   return c;
 }
 
-function onEvent(name, e) {
-  if (!e || typeof e !== 'object') return;
-  addFeed(name, e);
-  document.dispatchEvent(new CustomEvent('genx:event', { detail: { name, event: e } }));
+// Events received while a load is in flight: its answer was read before some of them, so
+// they are applied again on top of it (a charger that went offline, or a session that
+// stopped, during a reload is not brought back by the reload's older answer).
+const loadJournals = new Set();
+function journalWhile() {
+  const events = [];
+  loadJournals.add(events);
+  return { events, end: () => loadJournals.delete(events) };
+}
+
+// An event's effect on the chargers and sessions held (no rendering): what it changed.
+function applyEvent(name, e) {
   const cp = e.deviceId;
   const c = cp ? touch(cp, e.timestamp) : null;
+  let sessions = false;
   switch (name) {
     case 'charger.connected': if (c) c.online = true; break;
     case 'charger.disconnected': if (c) c.online = false; break;
@@ -325,25 +334,35 @@ function onEvent(name, e) {
         id: e.transactionId, chargePointId: cp, connectorId: e.connectorId, idTag: e.idTag,
         meterStart: e.meterStart, startedAt: e.timestamp, energyWh: 0, powerW: null,
       });
-      renderSessions();
+      sessions = true;
       break;
     case 'meter.values': {
       const s = state.sessions.get(e.transactionId);
       if (s) {
         if (e.energyWh != null) s.energyWh = Math.max(0, e.energyWh - (s.meterStart || 0));
         if (e.powerW != null) s.powerW = e.powerW;
-        renderSessions();
+        sessions = true;
       }
       break;
     }
     case 'charging.stopped':
     case 'transaction.completed':
-      state.sessions.delete(e.transactionId);
-      renderSessions();
+      sessions = state.sessions.delete(e.transactionId);
       break;
     default: break;
   }
-  if (c) renderChargers();
+  return { charger: c, sessions };
+}
+
+function onEvent(name, e) {
+  if (!e || typeof e !== 'object') return;
+  for (const journal of loadJournals) journal.push([name, e]);
+  addFeed(name, e);
+  document.dispatchEvent(new CustomEvent('genx:event', { detail: { name, event: e } }));
+  const cp = e.deviceId;
+  const changed = applyEvent(name, e);
+  if (changed.sessions) renderSessions();
+  if (changed.charger) renderChargers();
   if (/^charger\.(status\.changed|connected|disconnected)$/.test(name)) refreshSummarySoon();
   if (cp && cp === state.selected && /^(charging|transaction|charger\.(connected|disconnected))/.test(name)) openDetail(cp);
 }
@@ -386,18 +405,25 @@ function viewQuery() {
 let viewSerial = 0;
 async function loadChargers() {
   const serial = ++viewSerial;
-  const res = await apiResponse(`/api/chargers?${viewQuery()}`);
-  const list = await res.json();
-  if (serial !== viewSerial) return;
-  state.total = Number(res.headers.get('X-Total-Count') ?? list.length);
-  const next = new Map();
-  for (const c of list) {
-    const old = state.chargers.get(c.chargePointId);
-    if (old?.lastSeenAt && (!c.lastSeenAt || old.lastSeenAt > c.lastSeenAt)) c.lastSeenAt = old.lastSeenAt;
-    next.set(c.chargePointId, c);
+  const journal = journalWhile();
+  try {
+    const res = await apiResponse(`/api/chargers?${viewQuery()}`);
+    const list = await res.json();
+    if (serial !== viewSerial) return;
+    state.total = Number(res.headers.get('X-Total-Count') ?? list.length);
+    const next = new Map();
+    for (const c of list) {
+      const old = state.chargers.get(c.chargePointId);
+      if (old?.lastSeenAt && (!c.lastSeenAt || old.lastSeenAt > c.lastSeenAt)) c.lastSeenAt = old.lastSeenAt;
+      next.set(c.chargePointId, c);
+    }
+    state.chargers = next;
+    for (const [name, e] of journal.events) if (/^charger\./.test(name)) applyEvent(name, e);
+    renderChargers();
+    document.dispatchEvent(new CustomEvent('genx:loaded', { detail: { what: 'chargers' } }));
+  } finally {
+    journal.end();
   }
-  state.chargers = next;
-  renderChargers();
 }
 
 async function loadSummary() {
@@ -438,17 +464,24 @@ function latestReadings(tx) {
 }
 
 async function loadSessions() {
-  const list = await api('/api/transactions?active=true&limit=200');
-  const next = new Map();
-  await Promise.all(list.map(async (t) => {
-    const live = state.sessions.get(t.id);
-    const stored = live ? null : latestReadings(await api(`/api/transactions/${t.id}`).catch(() => ({})));
-    // A live session keeps its live figures, even while it has no power reading (null).
-    const figures = live ?? stored;
-    next.set(t.id, { ...t, energyWh: figures.energyWh, powerW: figures.powerW });
-  }));
-  state.sessions = next;
-  renderSessions();
+  const journal = journalWhile();
+  try {
+    const list = await api('/api/transactions?active=true&limit=200');
+    const next = new Map();
+    await Promise.all(list.map(async (t) => {
+      const live = state.sessions.get(t.id);
+      const stored = live ? null : latestReadings(await api(`/api/transactions/${t.id}`).catch(() => ({})));
+      // A live session keeps its live figures, even while it has no power reading (null).
+      const figures = live ?? stored;
+      next.set(t.id, { ...t, energyWh: figures.energyWh, powerW: figures.powerW });
+    }));
+    state.sessions = next;
+    for (const [name, e] of journal.events) if (/^(charging|meter|transaction)\./.test(name)) applyEvent(name, e);
+    renderSessions();
+    document.dispatchEvent(new CustomEvent('genx:loaded', { detail: { what: 'sessions' } }));
+  } finally {
+    journal.end();
+  }
 }
 
 async function loadQueues() {
