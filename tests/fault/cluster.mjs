@@ -323,8 +323,12 @@ async function main() {
     const rolesA = childPids(runA.pid);
     runA.kill('SIGKILL'); // the whole process group: supervisor and every role of host A
     const exitA = await runA.exited;
-    await sleep(1000);
-    const survivors = rolesA.filter((pid) => fs.existsSync(`/proc/${pid}/stat`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'));
+    const alive = () => rolesA.filter((pid) => {
+      try { return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'); } catch { return false; }
+    });
+    // The kernel delivers the group's SIGKILL at once; a loaded machine may take a moment to reap.
+    await poll(() => alive().length === 0, { timeout: 10000, interval: 100, what: "host A's roles gone" }).catch(() => {});
+    const survivors = alive();
     bit('host A SIGKILL', exitA.signal === 'SIGKILL' && survivors.length === 0,
       `supervisor ${runA.pid} exited ${JSON.stringify(exitA)}; its roles ${JSON.stringify(rolesA)}, still alive ${JSON.stringify(survivors)}`);
 
