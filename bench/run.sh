@@ -31,7 +31,8 @@
 # GENX_BENCH_CMP_SECONDS, default 20): CPU per call per process, RabbitMQ CPU and
 # messages per call, as ratios. Without node/npm or the peer the comparison is skipped and
 # says so. The full run installs the peer's packages once (npm ci) into var/bench-peer;
-# --smoke only uses a copy that is already installed.
+# --smoke only uses a copy that is already installed. GENX_BENCH_PERF_DIR=DIR: perf
+# profiles of RabbitMQ over each side's window (DIR/rabbitmq-genx.data, -peer.data).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$GENX_ROOT"
@@ -332,6 +333,13 @@ cmp_window() {
   broker_stats "$work/cmp_${system}_broker0.json" "$vhost"
   while read -r name pid; do echo "$name $(cpu_ticks "$pid")"; done < "$pidfile" > "$work/cmp_${system}.cpu0"
   echo "rabbitmq $(beam_ticks)" >> "$work/cmp_${system}.cpu0"
+  # GENX_BENCH_PERF_DIR: a CPU profile of RabbitMQ over the window (perf record; start the
+  # node with RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+JPperf true" to see Erlang functions).
+  if [[ -n ${GENX_BENCH_PERF_DIR:-} && -n $rabbit_pid ]] && command -v perf >/dev/null; then
+    mkdir -p "$GENX_BENCH_PERF_DIR"
+    perf record -q -F 499 -g -p "$rabbit_pid" -o "$GENX_BENCH_PERF_DIR/rabbitmq-$system.data" \
+      -- sleep "$cmp_duration" >/dev/null 2>&1 &
+  fi
   sim_at "$port" "cmp_$system" --chargers "$cmp_chargers" --profile realistic --interval "$cmp_interval" \
     --ramp-up "$cmp_ramp" --duration "$cmp_duration" --id-prefix CMP-
   broker_stats "$work/cmp_${system}_broker1.json" "$vhost"
