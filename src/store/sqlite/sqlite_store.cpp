@@ -381,16 +381,34 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     q.run();
   }
 
+  // last_seen_at only moves forward: max(coalesce(last_seen_at, ''), seen_at), as the
+  // upsert below writes it. A stored charger (every message but a new charger's first) is
+  // found by its key and updated by its id: a quarter of the upsert's instructions
+  // (bench/callgrind).
   std::int64_t touch_charger(std::string_view charge_point_id, std::string_view seen_at) override {
+    std::optional<std::int64_t> id;
+    {
+      auto find = query("SELECT id FROM chargers WHERE charge_point_id = ?1");
+      find.bind(1, charge_point_id);
+      if (find.step()) id = find.integer(0);
+    }
+    if (id) {
+      auto seen = query(
+          "UPDATE chargers SET last_seen_at = ?2 WHERE id = ?1 AND "
+          "(last_seen_at IS NULL OR last_seen_at < ?2)");
+      seen.bind(1, *id).bind(2, seen_at);
+      seen.run();
+      return *id;
+    }
     auto q = query(
         "INSERT INTO chargers (charge_point_id, last_seen_at, created_at) VALUES (?1, ?2, ?2) "
         "ON CONFLICT (charge_point_id) DO UPDATE SET last_seen_at = "
         "max(coalesce(last_seen_at, ''), excluded.last_seen_at) RETURNING id");
     q.bind(1, charge_point_id).bind(2, seen_at);
     q.step();
-    const std::int64_t id = q.integer(0);
+    const std::int64_t created = q.integer(0);
     q.run();
-    return id;
+    return created;
   }
 
   std::optional<csms::ChargerRecord> find_charger(std::string_view charge_point_id) override {
