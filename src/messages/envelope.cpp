@@ -1,5 +1,7 @@
 #include "messages/envelope.hpp"
 
+#include "ocpp/json_text.hpp"
+
 #include <utility>
 
 namespace genx::messages {
@@ -303,7 +305,8 @@ std::string reply_frame(const Reply& reply) {
                                            reply.error->details.is_object() ? reply.error->details
                                                                             : json::object()});
   }
-  return ocpp::serialize(ocpp::CallResult{reply.unique_id, reply.result.value_or(json::object())});
+  if (!reply.result) return ocpp::serialize_result(reply.unique_id, json::object());
+  return ocpp::serialize_result(reply.unique_id, *reply.result);
 }
 
 std::optional<std::string> reply_body_to_frame(std::string body, std::string& error) {
@@ -317,17 +320,34 @@ std::optional<std::string> reply_body_to_frame(std::string body, std::string& er
   return reply_frame(std::get<Reply>(parsed));
 }
 
+// {"error":{"code","description","details"}|"result":...,"uniqueId"}: keys in the order
+// dump() writes them (ocpp/json_text.hpp).
 std::string encode_stored_reply(const Reply& reply) {
-  json j = {{"uniqueId", reply.unique_id}};
+  std::string out = "{";
   if (reply.error) {
-    j["error"] = {{"code", std::string(ocpp::to_string(reply.error->code))},
-                  {"description", reply.error->description},
-                  {"details", reply.error->details.is_object() ? reply.error->details
-                                                                : json::object()}};
+    out += R"("error":{"code":)";
+    ocpp::append_json_string(out, ocpp::to_string(reply.error->code));
+    out += R"(,"description":)";
+    ocpp::append_json_string(out, reply.error->description);
+    out += R"(,"details":)";
+    if (reply.error->details.is_object()) {
+      ocpp::append_json(out, reply.error->details);
+    } else {
+      out += "{}";
+    }
+    out += '}';
   } else {
-    j["result"] = reply.result.value_or(json::object());
+    out += R"("result":)";
+    if (reply.result) {
+      ocpp::append_json(out, *reply.result);
+    } else {
+      out += "{}";
+    }
   }
-  return j.dump();
+  out += R"(,"uniqueId":)";
+  ocpp::append_json_string(out, reply.unique_id);
+  out += '}';
+  return out;
 }
 
 std::variant<Reply, std::string> decode_stored_reply(std::string_view body) {
@@ -377,13 +397,45 @@ std::string event_routing_key(std::string_view type) {
 }
 
 std::string encode_event(const DomainEvent& event, std::string_view timestamp) {
-  json j = event.fields.is_object() ? event.fields : json::object();
-  // The envelope fields win over an event field of the same name.
-  j["version"] = kEventVersion;
-  j["type"] = event.type;
-  j["deviceId"] = event.device_id;
-  j["timestamp"] = std::string(timestamp);
-  return j.dump();
+  // The event's fields and the envelope fields, which win over a field of the same name,
+  // merged in key order: what dump() of that one object writes (ocpp/json_text.hpp),
+  // without copying the fields into it.
+  const std::string version = std::to_string(kEventVersion);
+  std::string type;
+  ocpp::append_json_string(type, event.type);
+  std::string device_id;
+  ocpp::append_json_string(device_id, event.device_id);
+  std::string time;
+  ocpp::append_json_string(time, timestamp);
+  const std::pair<std::string_view, const std::string*> envelope[] = {
+      {"deviceId", &device_id}, {"timestamp", &time}, {"type", &type}, {"version", &version}};
+  std::size_t next = 0;  // the first envelope field not yet written
+  std::string out = "{";
+  auto separate = [&out] {
+    if (out.size() > 1) out += ',';
+  };
+  auto envelope_fields_before = [&](const std::string* key) {
+    for (; next < std::size(envelope) && (key == nullptr || envelope[next].first < *key); ++next) {
+      separate();
+      out += '"';
+      out += envelope[next].first;
+      out += "\":";
+      out += *envelope[next].second;
+    }
+  };
+  if (event.fields.is_object()) {
+    for (const auto& [key, value] : event.fields.get_ref<const json::object_t&>()) {
+      envelope_fields_before(&key);
+      if (next < std::size(envelope) && envelope[next].first == key) continue;
+      separate();
+      ocpp::append_json_string(out, key);
+      out += ':';
+      ocpp::append_json(out, value);
+    }
+  }
+  envelope_fields_before(nullptr);
+  out += '}';
+  return out;
 }
 
 std::string encode_event_batch(const std::vector<std::string>& encoded_events) {

@@ -259,6 +259,56 @@ TEST(DomainEvent, CarriesVersionTypeDeviceAndTimestamp) {
   EXPECT_EQ(event_routing_key(event.type), "notification.charger.status.changed");
 }
 
+// The bodies on the broker and in the database are the text dump() wrote for the same
+// JSON before these encoders wrote it piece by piece: byte for byte.
+TEST(DomainEvent, EncodedTextIsWhatDumpOfTheMergedObjectWrites) {
+  auto dumped = [](const DomainEvent& event, const std::string& timestamp) {
+    json j = event.fields.is_object() ? event.fields : json::object();
+    j["version"] = kEventVersion;
+    j["type"] = event.type;
+    j["deviceId"] = event.device_id;
+    j["timestamp"] = timestamp;
+    return j.dump();
+  };
+  const std::vector<json> fields = {
+      json::object(),
+      json(nullptr),
+      json::array({1, 2}),
+      json{{"connectorId", 1}, {"status", "Charging"}, {"timestamp", "2024-01-01T00:00:00.000Z"}},
+      json{{"a", 1}, {"deviceId", "spoofed"}, {"type", "x"}, {"version", 9}, {"zz", {{"n", nullptr}}}},
+      json{{"\xc3\xa9", "caf\xc3\xa9"}, {"A", "line\nbreak"}, {"powerW", 7400.5}, {"u", 18446744073709551615u}},
+      json{{"deviceIc", 1}, {"deviceIe", 2}, {"timestamp", -1}, {"types", true}, {"v", false}},
+  };
+  for (const auto& f : fields) {
+    const DomainEvent event{"meter.values", "CP \"1\"", f};
+    EXPECT_EQ(encode_event(event, "2024-01-15T10:30:00.000Z"), dumped(event, "2024-01-15T10:30:00.000Z"));
+  }
+}
+
+TEST(Reply, StoredTextIsWhatDumpWrites) {
+  auto dumped = [](const Reply& reply) {
+    json j = {{"uniqueId", reply.unique_id}};
+    if (reply.error) {
+      j["error"] = {{"code", std::string(ocpp::to_string(reply.error->code))},
+                    {"description", reply.error->description},
+                    {"details", reply.error->details.is_object() ? reply.error->details : json::object()}};
+    } else {
+      j["result"] = reply.result.value_or(json::object());
+    }
+    return j.dump();
+  };
+  ocpp::CallError error{"u-2", ocpp::ErrorCode::kFormationViolation, "bad \"payload\"\n", {{"why", "x"}}};
+  ocpp::CallError no_details = error;
+  no_details.details = json::array();
+  for (const Reply& reply :
+       {Reply{"u-1", json{{"idTagInfo", {{"status", "Accepted"}, {"expiryDate", nullptr}}}}, std::nullopt},
+        Reply{"u-1", json::object(), std::nullopt}, Reply{"u-1", json(nullptr), std::nullopt},
+        Reply{"u-1", std::nullopt, std::nullopt}, Reply{"u-2", std::nullopt, error},
+        Reply{"u-2", std::nullopt, no_details}}) {
+    EXPECT_EQ(encode_stored_reply(reply), dumped(reply));
+  }
+}
+
 TEST(DomainEvent, AGroupsEventsTravelInOneBatchThatSplitsBackIntoTheSameEvents) {
   const std::vector<std::string> events = {
       encode_event({"charger.status.changed", "CP-1", json{{"eventId", "m1.status"}, {"connectorId", 1}}},
