@@ -290,7 +290,26 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
     }
   }
 
-  Query query(const char* sql) {
+  // exec() of a statement that returns no rows, prepared once: BEGIN and COMMIT run for
+  // every unit of work, and sqlite3_exec parses their text every time (bench/callgrind).
+  // Fails as exec() does.
+  void exec_prepared(const char* sql) {
+    sqlite3_stmt* stmt = statement(sql);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+      sqlite3_reset(stmt);
+      return;
+    }
+    const std::string message = sqlite3_errmsg(db_);
+    sqlite3_reset(stmt);
+    const std::string text = "sqlite: " + std::string(sql).substr(0, 60) + ": " + message;
+    if (is_transient(rc)) throw TransientStoreError(text);
+    throw std::runtime_error(text);
+  }
+
+  Query query(const char* sql) { return Query(db_, statement(sql)); }
+
+  sqlite3_stmt* statement(const char* sql) {
     auto it = statements_.find(sql);
     if (it == statements_.end()) {
       sqlite3_stmt* stmt = nullptr;
@@ -298,7 +317,7 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
       if (rc != SQLITE_OK) fail(db_, rc, sql);
       it = statements_.emplace(sql, stmt).first;
     }
-    return Query(db_, it->second);
+    return it->second;
   }
 
   // A statement whose text is built at run time (the fleet listing: a few dozen shapes at
@@ -318,11 +337,11 @@ class SqliteStore::Impl final : public csms::UnitOfWork, public analytics::Analy
   template <typename Fn>
   void transaction(const char* begin, Fn&& fn) {
     if (in_transaction_) throw std::logic_error("SqliteStore: nested in_transaction");
-    exec(begin);
+    exec_prepared(begin);
     in_transaction_ = true;
     try {
       fn();
-      exec("COMMIT");
+      exec_prepared("COMMIT");
     } catch (...) {
       if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       in_transaction_ = false;
