@@ -2,6 +2,7 @@
 
 #include "ocpp/json_text.hpp"
 
+#include <limits>
 #include <utility>
 
 namespace genx::messages {
@@ -28,14 +29,12 @@ std::optional<json> call_payload(std::string_view frame) {
 }
 
 // ---- The common case without a DOM ----
-// Reading a version-2 envelope through nlohmann::json cost more than half of its decode
-// (bench/callgrind): a DOM of the whole body, every character kept twice by the lexer.
-// FlatObject reads the shape the gateway writes: one object whose values are strings,
-// integers or null. It gives up (nullopt) on anything else (nested values, true/false,
-// floats, a leading zero or minus, non-ASCII bytes, \u escapes, control characters,
-// duplicate keys, trailing text), and decode_envelope then takes the DOM path, which
-// decides every such body, valid or not, as before. What it accepts is valid JSON that
-// the DOM path reads to the same values.
+// Reading a version-2 envelope into a nlohmann::json DOM cost more than half of its decode
+// (bench/callgrind): a tree of the whole body, each value allocated. The gateway writes
+// one flat object of strings, integers and nulls; FlatObject collects exactly that through
+// nlohmann's SAX parser (same lexer, same JSON rules, no tree) and gives up (nullopt) on
+// anything else: nested values, booleans, floats, a key given twice, invalid JSON.
+// decode_envelope then takes the DOM path, which decides every such body as before.
 struct FlatValue {
   enum class Kind { kNull, kString, kInteger } kind = Kind::kNull;
   std::string text;
@@ -46,31 +45,9 @@ class FlatObject {
  public:
   static std::optional<FlatObject> read(std::string_view body) {
     FlatObject object;
-    Reader in{body};
-    in.skip_space();
-    if (!in.take('{')) return std::nullopt;
-    in.skip_space();
-    if (in.peek() == '}') return std::nullopt;  // nothing an envelope could be
-    while (true) {
-      std::string key;
-      if (!in.string(key)) return std::nullopt;
-      in.skip_space();
-      if (!in.take(':')) return std::nullopt;
-      in.skip_space();
-      FlatValue value;
-      if (!in.value(value)) return std::nullopt;
-      if (object.find(key) != nullptr) return std::nullopt;
-      object.fields_.emplace_back(std::move(key), std::move(value));
-      in.skip_space();
-      if (in.take(',')) {
-        in.skip_space();
-        continue;
-      }
-      if (!in.take('}')) return std::nullopt;
-      in.skip_space();
-      if (!in.at_end()) return std::nullopt;
-      return object;
-    }
+    Collector collector{object};
+    if (!json::sax_parse(body, &collector) || object.fields_.empty()) return std::nullopt;
+    return object;
   }
 
   const FlatValue* find(std::string_view key) const {
@@ -82,74 +59,41 @@ class FlatObject {
   FlatValue* find(std::string_view key) { return const_cast<FlatValue*>(std::as_const(*this).find(key)); }
 
  private:
-  struct Reader {
-    std::string_view s;
-    std::size_t i = 0;
+  // The SAX events of one flat object; returning false stops the parse.
+  struct Collector {
+    FlatObject& object;
+    int depth = 0;
+    std::string key_;
 
-    bool at_end() const { return i == s.size(); }
-    char peek() const { return at_end() ? '\0' : s[i]; }
-    bool take(char c) {
-      if (at_end() || s[i] != c) return false;
-      ++i;
+    bool put(FlatValue value) {
+      if (depth != 1 || object.find(key_) != nullptr) return false;
+      object.fields_.emplace_back(std::move(key_), std::move(value));
       return true;
     }
-    void skip_space() {
-      while (!at_end() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    bool null() { return put(FlatValue{}); }
+    bool boolean(bool) { return false; }
+    bool number_integer(json::number_integer_t v) {
+      return put(FlatValue{FlatValue::Kind::kInteger, {}, v});
     }
-    static bool plain(char c) {
-      const auto u = static_cast<unsigned char>(c);
-      return u != '"' && u != '\\' && u >= 0x20 && u < 0x80;
+    bool number_unsigned(json::number_unsigned_t v) {
+      if (v > static_cast<json::number_unsigned_t>(std::numeric_limits<std::int64_t>::max())) return false;
+      return put(FlatValue{FlatValue::Kind::kInteger, {}, static_cast<std::int64_t>(v)});
     }
-    bool string(std::string& out) {
-      if (!take('"')) return false;
-      while (true) {
-        std::size_t run = i;
-        while (run < s.size() && plain(s[run])) ++run;
-        out.append(s.data() + i, run - i);
-        i = run;
-        if (at_end()) return false;
-        if (s[i] == '"') {
-          ++i;
-          return true;
-        }
-        // An escape; a control or non-ASCII byte is left to the DOM path.
-        if (s[i] != '\\' || i + 1 == s.size()) return false;
-        switch (s[i + 1]) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
-          default: return false;  // \u and anything invalid: the DOM path decides
-        }
-        i += 2;
-      }
-    }
-    bool value(FlatValue& out) {
-      const char c = peek();
-      if (c == '"') {
-        out.kind = FlatValue::Kind::kString;
-        return string(out.text);
-      }
-      if (s.substr(i, 4) == "null") {
-        i += 4;
-        out.kind = FlatValue::Kind::kNull;
-        return true;
-      }
-      // A non-negative integer of at most 18 digits, without a leading zero.
-      std::size_t end = i;
-      while (end < s.size() && s[end] >= '0' && s[end] <= '9') ++end;
-      const std::size_t digits = end - i;
-      if (digits == 0 || digits > 18 || (digits > 1 && c == '0')) return false;
-      if (end < s.size() && (s[end] == '.' || s[end] == 'e' || s[end] == 'E')) return false;
-      out.kind = FlatValue::Kind::kInteger;
-      out.integer = 0;
-      for (; i < end; ++i) out.integer = out.integer * 10 + (s[i] - '0');
+    bool number_float(json::number_float_t, const json::string_t&) { return false; }
+    bool string(json::string_t& text) { return put(FlatValue{FlatValue::Kind::kString, std::move(text), 0}); }
+    bool binary(json::binary_t&) { return false; }
+    bool start_object(std::size_t) { return depth++ == 0; }
+    bool key(json::string_t& text) {
+      key_ = std::move(text);
       return true;
     }
+    bool end_object() {
+      --depth;
+      return true;
+    }
+    bool start_array(std::size_t) { return false; }
+    bool end_array() { return false; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
   };
 
   std::vector<std::pair<std::string, FlatValue>> fields_;
