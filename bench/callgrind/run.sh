@@ -6,7 +6,8 @@
 #
 #   bench/callgrind/run.sh            # GENX_BIN (default build/genx)
 # Environment: GENX_BIN, GENX_CALLGRIND_RABBITMQ_PORT (private node, default 5870),
-# GENX_CALLGRIND_PORT (gateway port, default 9870), CHARGERS, ROUNDS.
+# GENX_CALLGRIND_PORT (gateway port, default 9870), CHARGERS, ROUNDS, GENX_CALLGRIND_OUT
+# (a folder: keeps gateway.out and worker.out there for callgrind_annotate).
 # Prints: binary, calls, Ir of gateway and worker (whole process life, start-up included)
 # and Ir per call.
 set -euo pipefail
@@ -40,6 +41,9 @@ calls=$(GATEWAY_URL="ws://127.0.0.1:$gw_port/ocpp" node "$root/bench/callgrind/d
 kill -TERM "${pids[@]}"
 wait "${pids[@]}" || true
 pids=()
+if [[ -n "${GENX_CALLGRIND_OUT:-}" ]]; then
+  mkdir -p "$GENX_CALLGRIND_OUT" && cp "$work/gateway.out" "$work/worker.out" "$GENX_CALLGRIND_OUT/"
+fi
 ir() { grep -m1 '^summary:\|^totals:' "$1" | awk '{print $2}'; }
 gw=$(ir "$work/gateway.out"); wk=$(ir "$work/worker.out")
 printf '%s calls=%s gateway_Ir=%s worker_Ir=%s gateway_Ir_per_call=%d worker_Ir_per_call=%d\n' \

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "csms/v201_handlers.hpp"
+#include "ocpp/json_text.hpp"
 
 namespace genx::csms {
 namespace {
@@ -102,13 +103,26 @@ MeterReading read_meter_value(const json& sampled_values) {
   return reading;
 }
 
-// The outcome's events as kept in processed_messages.events (see ProcessedMessage).
+// The outcome's events as kept in processed_messages.events (see ProcessedMessage):
+// {"events":[{"deviceId","fields","type"},...],"timestamp"}, keys in the order dump()
+// writes them (ocpp/json_text.hpp), the fields not copied.
 std::string stored_events(const Outcome& outcome) {
-  json events = json::array();
-  for (const auto& e : outcome.events) {
-    events.push_back({{"type", e.type}, {"deviceId", e.device_id}, {"fields", e.fields}});
+  std::string out = R"({"events":[)";
+  for (std::size_t i = 0; i < outcome.events.size(); ++i) {
+    const auto& e = outcome.events[i];
+    if (i != 0) out += ',';
+    out += R"({"deviceId":)";
+    ocpp::append_json_string(out, e.device_id);
+    out += R"(,"fields":)";
+    ocpp::append_json(out, e.fields);
+    out += R"(,"type":)";
+    ocpp::append_json_string(out, e.type);
+    out += '}';
   }
-  return json{{"timestamp", outcome.events_timestamp}, {"events", std::move(events)}}.dump();
+  out += R"(],"timestamp":)";
+  ocpp::append_json_string(out, outcome.events_timestamp);
+  out += '}';
+  return out;
 }
 
 class Handler final : public V201Context {

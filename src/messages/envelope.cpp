@@ -1,5 +1,10 @@
 #include "messages/envelope.hpp"
 
+#include "ocpp/json_text.hpp"
+
+#include <limits>
+#include <utility>
+
 namespace genx::messages {
 namespace {
 
@@ -23,6 +28,121 @@ std::optional<json> call_payload(std::string_view frame) {
   return std::move(j[3]);
 }
 
+// ---- The common case without a DOM ----
+// Reading a version-2 envelope into a nlohmann::json DOM cost more than half of its decode
+// (bench/callgrind): a tree of the whole body, each value allocated. The gateway writes
+// one flat object of strings, integers and nulls; FlatObject collects exactly that through
+// nlohmann's SAX parser (same lexer, same JSON rules, no tree) and gives up (nullopt) on
+// anything else: nested values, booleans, floats, a key given twice, invalid JSON.
+// decode_envelope then takes the DOM path, which decides every such body as before.
+struct FlatValue {
+  enum class Kind { kNull, kString, kInteger } kind = Kind::kNull;
+  std::string text;
+  std::int64_t integer = 0;
+};
+
+class FlatObject {
+ public:
+  static std::optional<FlatObject> read(std::string_view body) {
+    FlatObject object;
+    Collector collector{object};
+    if (!json::sax_parse(body, &collector) || object.fields_.empty()) return std::nullopt;
+    return object;
+  }
+
+  const FlatValue* find(std::string_view key) const {
+    for (const auto& [k, v] : fields_) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+  FlatValue* find(std::string_view key) { return const_cast<FlatValue*>(std::as_const(*this).find(key)); }
+
+ private:
+  // The SAX events of one flat object; returning false stops the parse.
+  struct Collector {
+    FlatObject& object;
+    int depth = 0;
+    std::string key_;
+
+    bool put(FlatValue value) {
+      if (depth != 1 || object.find(key_) != nullptr) return false;
+      object.fields_.emplace_back(std::move(key_), std::move(value));
+      return true;
+    }
+    bool null() { return put(FlatValue{}); }
+    bool boolean(bool) { return false; }
+    bool number_integer(json::number_integer_t v) {
+      return put(FlatValue{FlatValue::Kind::kInteger, {}, v});
+    }
+    bool number_unsigned(json::number_unsigned_t v) {
+      if (v > static_cast<json::number_unsigned_t>(std::numeric_limits<std::int64_t>::max())) return false;
+      return put(FlatValue{FlatValue::Kind::kInteger, {}, static_cast<std::int64_t>(v)});
+    }
+    bool number_float(json::number_float_t, const json::string_t&) { return false; }
+    bool string(json::string_t& text) { return put(FlatValue{FlatValue::Kind::kString, std::move(text), 0}); }
+    bool binary(json::binary_t&) { return false; }
+    bool start_object(std::size_t) { return depth++ == 0; }
+    bool key(json::string_t& text) {
+      key_ = std::move(text);
+      return true;
+    }
+    bool end_object() {
+      --depth;
+      return true;
+    }
+    bool start_array(std::size_t) { return false; }
+    bool end_array() { return false; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+  };
+
+  std::vector<std::pair<std::string, FlatValue>> fields_;
+};
+
+// A version-2 envelope that FlatObject reads and that has every field right, or nullopt:
+// decode_envelope then takes the DOM path (which also words the errors).
+std::optional<Envelope> decode_flat_envelope(std::string_view body) {
+  auto object = FlatObject::read(body);
+  if (!object) return std::nullopt;
+  using Kind = FlatValue::Kind;
+  const FlatValue* version = object->find("version");
+  if (version == nullptr || version->kind != Kind::kInteger || version->integer != kEnvelopeVersion) {
+    return std::nullopt;
+  }
+  Envelope e;
+  e.version = kEnvelopeVersion;
+  // Required: a non-empty string.
+  for (auto [key, field] : {std::pair{"deviceId", &e.device_id}, std::pair{"messageType", &e.message_type},
+                            std::pair{"uniqueId", &e.unique_id}}) {
+    FlatValue* v = object->find(key);
+    if (v == nullptr || v->kind != Kind::kString || v->text.empty()) return std::nullopt;
+    *field = std::move(v->text);
+  }
+  // Optional: a string, or absent or null for "".
+  std::string ocpp_version;
+  for (auto [key, field] : {std::pair{"messageId", &e.message_id}, std::pair{"gatewayId", &e.gateway_id},
+                            std::pair{"ocppVersion", &ocpp_version}, std::pair{"timestamp", &e.timestamp},
+                            std::pair{"rawData", &e.raw_data}}) {
+    FlatValue* v = object->find(key);
+    if (v == nullptr || v->kind == Kind::kNull) continue;
+    if (v->kind != Kind::kString) return std::nullopt;
+    *field = std::move(v->text);
+  }
+  if (!ocpp_version.empty()) e.ocpp_version = std::move(ocpp_version);
+  if (const FlatValue* charger_id = object->find("chargerId"); charger_id != nullptr &&
+                                                               charger_id->kind != Kind::kNull) {
+    if (charger_id->kind != Kind::kInteger) return std::nullopt;
+    e.charger_id = charger_id->integer;
+  }
+  auto payload = call_payload(e.raw_data);
+  if (!payload) return std::nullopt;
+  e.payload = std::move(*payload);
+  return e;
+}
+
+// Every envelope version and every malformed body: the reference decoder.
+std::variant<Envelope, std::string> decode_envelope_dom(std::string_view body);
+
 }  // namespace
 
 std::string encode_envelope(const Envelope& envelope) {
@@ -43,6 +163,13 @@ std::string encode_envelope(const Envelope& envelope) {
 }
 
 std::variant<Envelope, std::string> decode_envelope(std::string_view body) {
+  if (auto envelope = decode_flat_envelope(body)) return std::move(*envelope);
+  return decode_envelope_dom(body);
+}
+
+namespace {
+
+std::variant<Envelope, std::string> decode_envelope_dom(std::string_view body) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return std::string("envelope is not valid JSON");
   if (!j.is_object()) return std::string("envelope is not a JSON object");
@@ -106,6 +233,8 @@ std::variant<Envelope, std::string> decode_envelope(std::string_view body) {
   return e;
 }
 
+}  // namespace
+
 json readable_envelope(json body) {
   if (!body.is_object() || body.contains("payload")) return body;
   const auto raw = body.find("rawData");
@@ -120,7 +249,8 @@ std::string reply_frame(const Reply& reply) {
                                            reply.error->details.is_object() ? reply.error->details
                                                                             : json::object()});
   }
-  return ocpp::serialize(ocpp::CallResult{reply.unique_id, reply.result.value_or(json::object())});
+  if (!reply.result) return ocpp::serialize_result(reply.unique_id, json::object());
+  return ocpp::serialize_result(reply.unique_id, *reply.result);
 }
 
 std::optional<std::string> reply_body_to_frame(std::string body, std::string& error) {
@@ -134,17 +264,34 @@ std::optional<std::string> reply_body_to_frame(std::string body, std::string& er
   return reply_frame(std::get<Reply>(parsed));
 }
 
+// {"error":{"code","description","details"}|"result":...,"uniqueId"}: keys in the order
+// dump() writes them (ocpp/json_text.hpp).
 std::string encode_stored_reply(const Reply& reply) {
-  json j = {{"uniqueId", reply.unique_id}};
+  std::string out = "{";
   if (reply.error) {
-    j["error"] = {{"code", std::string(ocpp::to_string(reply.error->code))},
-                  {"description", reply.error->description},
-                  {"details", reply.error->details.is_object() ? reply.error->details
-                                                                : json::object()}};
+    out += R"("error":{"code":)";
+    ocpp::append_json_string(out, ocpp::to_string(reply.error->code));
+    out += R"(,"description":)";
+    ocpp::append_json_string(out, reply.error->description);
+    out += R"(,"details":)";
+    if (reply.error->details.is_object()) {
+      ocpp::append_json(out, reply.error->details);
+    } else {
+      out += "{}";
+    }
+    out += '}';
   } else {
-    j["result"] = reply.result.value_or(json::object());
+    out += R"("result":)";
+    if (reply.result) {
+      ocpp::append_json(out, *reply.result);
+    } else {
+      out += "{}";
+    }
   }
-  return j.dump();
+  out += R"(,"uniqueId":)";
+  ocpp::append_json_string(out, reply.unique_id);
+  out += '}';
+  return out;
 }
 
 std::variant<Reply, std::string> decode_stored_reply(std::string_view body) {
@@ -194,13 +341,45 @@ std::string event_routing_key(std::string_view type) {
 }
 
 std::string encode_event(const DomainEvent& event, std::string_view timestamp) {
-  json j = event.fields.is_object() ? event.fields : json::object();
-  // The envelope fields win over an event field of the same name.
-  j["version"] = kEventVersion;
-  j["type"] = event.type;
-  j["deviceId"] = event.device_id;
-  j["timestamp"] = std::string(timestamp);
-  return j.dump();
+  // The event's fields and the envelope fields, which win over a field of the same name,
+  // merged in key order: what dump() of that one object writes (ocpp/json_text.hpp),
+  // without copying the fields into it.
+  const std::string version = std::to_string(kEventVersion);
+  std::string type;
+  ocpp::append_json_string(type, event.type);
+  std::string device_id;
+  ocpp::append_json_string(device_id, event.device_id);
+  std::string time;
+  ocpp::append_json_string(time, timestamp);
+  const std::pair<std::string_view, const std::string*> envelope[] = {
+      {"deviceId", &device_id}, {"timestamp", &time}, {"type", &type}, {"version", &version}};
+  std::size_t next = 0;  // the first envelope field not yet written
+  std::string out = "{";
+  auto separate = [&out] {
+    if (out.size() > 1) out += ',';
+  };
+  auto envelope_fields_before = [&](const std::string* key) {
+    for (; next < std::size(envelope) && (key == nullptr || envelope[next].first < *key); ++next) {
+      separate();
+      out += '"';
+      out += envelope[next].first;
+      out += "\":";
+      out += *envelope[next].second;
+    }
+  };
+  if (event.fields.is_object()) {
+    for (const auto& [key, value] : event.fields.get_ref<const json::object_t&>()) {
+      envelope_fields_before(&key);
+      if (next < std::size(envelope) && envelope[next].first == key) continue;
+      separate();
+      ocpp::append_json_string(out, key);
+      out += ':';
+      ocpp::append_json(out, value);
+    }
+  }
+  envelope_fields_before(nullptr);
+  out += '}';
+  return out;
 }
 
 std::string encode_event_batch(const std::vector<std::string>& encoded_events) {

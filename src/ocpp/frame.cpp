@@ -23,6 +23,7 @@
 // ocpp-rpc (mikuso/ocpp-rpc) answers the same defects with "RpcFrameworkError", an
 // OCPP 2.0.1 code that a 1.6 charger does not know, so it is not followed there.
 #include "ocpp/frame.hpp"
+#include "ocpp/json_text.hpp"
 
 #include <array>
 #include <cmath>
@@ -286,31 +287,59 @@ std::variant<Frame, FrameError> parse_frame(std::string_view text, Dialect diale
   return parsed;
 }
 
-std::string serialize(const Call& call) {
-  nlohmann::json frame = nlohmann::json::array();
-  frame.push_back(kCall);
-  frame.push_back(call.unique_id);
-  frame.push_back(call.action);
-  frame.push_back(call.payload.is_null() ? nlohmann::json::object() : call.payload);
-  return dump(frame);
+// Written piece by piece (ocpp/json_text.hpp): what dump() of the frame array writes,
+// without copying the payload into that array first.
+namespace {
+
+constexpr bool kReplaceInvalidUtf8 = true;
+
+void append_payload(std::string& out, const nlohmann::json& payload) {
+  if (payload.is_null()) {
+    out += "{}";
+  } else {
+    append_json(out, payload, kReplaceInvalidUtf8);
+  }
 }
 
-std::string serialize(const CallResult& result) {
-  nlohmann::json frame = nlohmann::json::array();
-  frame.push_back(kCallResult);
-  frame.push_back(result.unique_id);
-  frame.push_back(result.payload.is_null() ? nlohmann::json::object() : result.payload);
-  return dump(frame);
+}  // namespace
+
+std::string serialize(const Call& call) {
+  std::string out = "[" + std::to_string(kCall) + ",";
+  append_json_string(out, call.unique_id, kReplaceInvalidUtf8);
+  out += ',';
+  append_json_string(out, call.action, kReplaceInvalidUtf8);
+  out += ',';
+  append_payload(out, call.payload);
+  out += ']';
+  return out;
 }
+
+std::string serialize_result(const std::string& unique_id, const nlohmann::json& payload) {
+  std::string out = "[" + std::to_string(kCallResult) + ",";
+  append_json_string(out, unique_id, kReplaceInvalidUtf8);
+  out += ',';
+  append_payload(out, payload);
+  out += ']';
+  return out;
+}
+
+std::string serialize(const CallResult& result) { return serialize_result(result.unique_id, result.payload); }
 
 std::string serialize(const CallError& error) {
-  nlohmann::json frame = nlohmann::json::array();
-  frame.push_back(error.about_result ? kCallResultError : kCallError);
-  frame.push_back(error.unique_id);
-  frame.push_back(std::string(to_string(error.code)));
-  frame.push_back(error.description);
-  frame.push_back(error.details.is_object() ? error.details : nlohmann::json::object());
-  return dump(frame);
+  std::string out = "[" + std::to_string(error.about_result ? kCallResultError : kCallError) + ",";
+  append_json_string(out, error.unique_id, kReplaceInvalidUtf8);
+  out += ',';
+  append_json_string(out, to_string(error.code), kReplaceInvalidUtf8);
+  out += ',';
+  append_json_string(out, error.description, kReplaceInvalidUtf8);
+  out += ',';
+  if (error.details.is_object()) {
+    append_json(out, error.details, kReplaceInvalidUtf8);
+  } else {
+    out += "{}";
+  }
+  out += ']';
+  return out;
 }
 
 }  // namespace genx::ocpp

@@ -88,8 +88,11 @@ inline constexpr std::size_t kMaxNestingDepth = 64;
 std::variant<Frame, FrameError> parse_frame(std::string_view text,
                                             Dialect dialect = Dialect::kOcpp16);
 
+// The frame as nlohmann::json::dump() writes it, invalid UTF-8 replaced (never throws).
 std::string serialize(const Call& call);
 std::string serialize(const CallResult& result);
 std::string serialize(const CallError& error);
+// serialize(CallResult{unique_id, payload}) without copying the payload.
+std::string serialize_result(const std::string& unique_id, const nlohmann::json& payload);
 
 }  // namespace genx::ocpp

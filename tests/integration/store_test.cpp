@@ -193,6 +193,32 @@ TEST_P(StoreTest, ExceptionRollsBackTheWholeUnitOfWork) {
   EXPECT_TRUE(store->charger("CP1").has_value());
 }
 
+// Every message touches its charger: it is created on the first, and its lastSeenAt only
+// moves forward (a message received earlier but processed later leaves it).
+TEST_P(StoreTest, TouchChargerCreatesOnceAndMovesLastSeenForwardOnly) {
+  auto store = open();
+  auto touch = [&](const std::string& identity, const std::string& at) {
+    std::int64_t id = 0;
+    store->in_transaction([&](csms::UnitOfWork& uow) { id = uow.touch_charger(identity, at); });
+    return id;
+  };
+  auto last_seen = [&](const std::string& identity) { return store->charger(identity)->at("lastSeenAt"); };
+  const auto id = touch("CP1", "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(last_seen("CP1"), "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(touch("CP1", "2024-01-15T09:00:00.000Z"), id);
+  EXPECT_EQ(last_seen("CP1"), "2024-01-15T10:00:00.000Z");
+  EXPECT_EQ(touch("CP1", "2024-01-15T10:00:00.000Z"), id);
+  EXPECT_EQ(touch("CP1", "2024-01-15T11:00:00.000Z"), id);
+  EXPECT_EQ(last_seen("CP1"), "2024-01-15T11:00:00.000Z");
+  // A pre-registered charger has not been seen until its first message.
+  store->register_charger("CP2");
+  EXPECT_TRUE(last_seen("CP2").is_null());
+  const auto id2 = touch("CP2", "2024-01-15T08:00:00.000Z");
+  EXPECT_NE(id2, id);
+  EXPECT_EQ(last_seen("CP2"), "2024-01-15T08:00:00.000Z");
+  EXPECT_EQ(count("SELECT count(*) FROM chargers"), 2);
+}
+
 TEST_P(StoreTest, TwoConnectionsWritingConcurrentlyLoseNoUpdate) {
   auto setup = open();
   std::int64_t charger_id = 0;

@@ -119,6 +119,83 @@ TEST(Envelope, RejectsBrokenBodies) {
   EXPECT_NE(std::get<std::string>(not_a_call).find("rawData"), std::string::npos);
 }
 
+// decode_envelope reads the gateway's plain bodies without a DOM and leaves every other
+// body (escapes it does not take, non-ASCII text, nested values, a key given twice, bad
+// JSON) to the general JSON reader: any body must read to the same envelope or error.
+std::string body_with(const std::string& fields) {
+  return R"({"version":2,"deviceId":"CP-1","messageType":"Authorize","uniqueId":"u1")" + fields + "}";
+}
+constexpr const char* kFields =
+    R"(,"messageId":"m-1","gatewayId":"gw","ocppVersion":"1.6","timestamp":"2024-01-15T10:30:00.000Z")";
+constexpr const char* kRawData = R"(,"rawData":"[2,\"u1\",\"Authorize\",{\"idTag\":\"T1\"}]")";
+
+TEST(Envelope, EveryJsonFormOfABodyReadsTheSame) {
+  auto decoded = [](const std::string& body) {
+    auto parsed = decode_envelope(body);
+    EXPECT_TRUE(std::holds_alternative<Envelope>(parsed)) << body << ": " << std::get<std::string>(parsed);
+    return std::holds_alternative<Envelope>(parsed) ? std::get<Envelope>(parsed) : Envelope{};
+  };
+  auto error = [](const std::string& body) {
+    auto parsed = decode_envelope(body);
+    EXPECT_TRUE(std::holds_alternative<std::string>(parsed)) << body;
+    return std::holds_alternative<std::string>(parsed) ? std::get<std::string>(parsed) : std::string();
+  };
+  const std::string raw = kRawData;
+  const auto plain = decoded(body_with(kFields + raw + R"(,"chargerId":null)"));
+  EXPECT_EQ(plain.device_id, "CP-1");
+  EXPECT_EQ(plain.message_type, "Authorize");
+  EXPECT_EQ(plain.unique_id, "u1");
+  EXPECT_EQ(plain.message_id, "m-1");
+  EXPECT_EQ(plain.gateway_id, "gw");
+  EXPECT_EQ(plain.ocpp_version, "1.6");
+  EXPECT_EQ(plain.timestamp, "2024-01-15T10:30:00.000Z");
+  EXPECT_FALSE(plain.charger_id.has_value());
+  EXPECT_EQ(plain.raw_data, R"([2,"u1","Authorize",{"idTag":"T1"}])");
+  EXPECT_EQ(plain.payload, (json{{"idTag", "T1"}}));
+  // Optional fields absent, null or "".
+  const auto bare = decoded(body_with(raw + R"(,"messageId":null,"ocppVersion":"")"));
+  EXPECT_EQ(bare.message_id, "");
+  EXPECT_EQ(bare.gateway_id, "");
+  EXPECT_EQ(bare.ocpp_version, "1.6");
+
+  // Escapes, \u escapes and UTF-8 text.
+  const auto escaped =
+      decoded(body_with(R"(,"rawData":"[2,\"u1\",\"Authorize\",{\"idTag\":\"a\\\\\/\"}]\n\t","gatewayId":"g\r\bw\f")"));
+  EXPECT_EQ(escaped.raw_data, "[2,\"u1\",\"Authorize\",{\"idTag\":\"a\\\\/\"}]\n\t");
+  EXPECT_EQ(escaped.payload.at("idTag"), "a\\/");
+  EXPECT_EQ(escaped.gateway_id, "g\r\bw\f");
+  const auto unicode = decoded(body_with(R"(,"rawData":"[2,\"u1\",\"Authorize\",{\"idTag\":\"\u00e9t\u00e9\"}]")"));
+  EXPECT_EQ(unicode.payload.at("idTag"), "\xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(decoded(body_with(raw + ",\"gatewayId\":\"caf\xc3\xa9\"")).gateway_id, "caf\xc3\xa9");
+  // Whitespace, unknown fields of any kind, the charger id as a number.
+  EXPECT_EQ(decoded(" \n" + body_with(raw + R"( , "chargerId" : 42, "note" : "x" , "n" : 0, "z": null)") + "\r\n\t ")
+                .charger_id,
+            42);
+  EXPECT_EQ(decoded(body_with(raw + R"(,"extra":[1,{"a":true,"b":1.5e3}],"chargerId":7)")).charger_id, 7);
+  EXPECT_EQ(decoded(body_with(raw + R"(,"chargerId":-7)")).charger_id, -7);
+  // A key given twice: the last one counts.
+  EXPECT_EQ(decoded(body_with(raw + R"(,"deviceId":"CP-2")")).device_id, "CP-2");
+
+  EXPECT_EQ(error(body_with(raw) + "x"), "envelope is not valid JSON");
+  EXPECT_EQ(error(body_with(raw + ",\"note\":\"a\tb\"")), "envelope is not valid JSON");
+  EXPECT_EQ(error(body_with(raw + R"(,"chargerId":007)")), "envelope is not valid JSON");
+  EXPECT_EQ(error(body_with(raw + R"(,"note":"\x")")), "envelope is not valid JSON");
+  EXPECT_EQ(error(body_with(raw + R"(,"note":"unterminated)")), "envelope is not valid JSON");
+  EXPECT_EQ(error(body_with(raw + ",\"note\":\"\xff\"")), "envelope is not valid JSON");
+  EXPECT_EQ(error(body_with(raw + R"(,"chargerId":7.0)")), "envelope field \"chargerId\" must be an integer or null");
+  EXPECT_EQ(error(body_with(raw + R"(,"chargerId":"7")")), "envelope field \"chargerId\" must be an integer or null");
+  EXPECT_EQ(error(R"({"version":2.0,"deviceId":"CP-1","messageType":"Authorize","uniqueId":"u1"})" ),
+            "envelope has no integer \"version\"");
+  EXPECT_EQ(error(R"({"version":"2","deviceId":"CP-1","messageType":"Authorize","uniqueId":"u1"})" ),
+            "envelope has no integer \"version\"");
+  EXPECT_EQ(error(body_with(raw + R"(,"gatewayId":1)")), "envelope field \"gatewayId\" must be a string");
+  EXPECT_EQ(error(R"({"version":2,"deviceId":"CP-1","messageType":"Authorize","uniqueId":""})"),
+            "envelope field \"uniqueId\" is missing or not a non-empty string");
+  EXPECT_EQ(error(body_with(R"(,"rawData":"[2,\"u1\",\"Authorize\"]")")),
+            "envelope field \"rawData\" is not an OCPP CALL with an object payload");
+  EXPECT_EQ(error(body_with("")), "envelope field \"rawData\" is not an OCPP CALL with an object payload");
+}
+
 TEST(Reply, TheWorkerSendsTheReadyFrame) {
   EXPECT_EQ(reply_frame(Reply{"abc", json{{"currentTime", "2024-01-15T10:30:00.000Z"}}, std::nullopt}),
             R"([3,"abc",{"currentTime":"2024-01-15T10:30:00.000Z"}])");
@@ -180,6 +257,56 @@ TEST(DomainEvent, CarriesVersionTypeDeviceAndTimestamp) {
   EXPECT_EQ(j.at("connectorId"), 1);
   EXPECT_EQ(j.at("status"), "Charging");
   EXPECT_EQ(event_routing_key(event.type), "notification.charger.status.changed");
+}
+
+// The bodies on the broker and in the database are the text dump() wrote for the same
+// JSON before these encoders wrote it piece by piece: byte for byte.
+TEST(DomainEvent, EncodedTextIsWhatDumpOfTheMergedObjectWrites) {
+  auto dumped = [](const DomainEvent& event, const std::string& timestamp) {
+    json j = event.fields.is_object() ? event.fields : json::object();
+    j["version"] = kEventVersion;
+    j["type"] = event.type;
+    j["deviceId"] = event.device_id;
+    j["timestamp"] = timestamp;
+    return j.dump();
+  };
+  const std::vector<json> fields = {
+      json::object(),
+      json(nullptr),
+      json::array({1, 2}),
+      json{{"connectorId", 1}, {"status", "Charging"}, {"timestamp", "2024-01-01T00:00:00.000Z"}},
+      json{{"a", 1}, {"deviceId", "spoofed"}, {"type", "x"}, {"version", 9}, {"zz", {{"n", nullptr}}}},
+      json{{"\xc3\xa9", "caf\xc3\xa9"}, {"A", "line\nbreak"}, {"powerW", 7400.5}, {"u", 18446744073709551615u}},
+      json{{"deviceIc", 1}, {"deviceIe", 2}, {"timestamp", -1}, {"types", true}, {"v", false}},
+  };
+  for (const auto& f : fields) {
+    const DomainEvent event{"meter.values", "CP \"1\"", f};
+    EXPECT_EQ(encode_event(event, "2024-01-15T10:30:00.000Z"), dumped(event, "2024-01-15T10:30:00.000Z"));
+  }
+}
+
+TEST(Reply, StoredTextIsWhatDumpWrites) {
+  auto dumped = [](const Reply& reply) {
+    json j = {{"uniqueId", reply.unique_id}};
+    if (reply.error) {
+      j["error"] = {{"code", std::string(ocpp::to_string(reply.error->code))},
+                    {"description", reply.error->description},
+                    {"details", reply.error->details.is_object() ? reply.error->details : json::object()}};
+    } else {
+      j["result"] = reply.result.value_or(json::object());
+    }
+    return j.dump();
+  };
+  ocpp::CallError error{"u-2", ocpp::ErrorCode::kFormationViolation, "bad \"payload\"\n", {{"why", "x"}}};
+  ocpp::CallError no_details = error;
+  no_details.details = json::array();
+  for (const Reply& reply :
+       {Reply{"u-1", json{{"idTagInfo", {{"status", "Accepted"}, {"expiryDate", nullptr}}}}, std::nullopt},
+        Reply{"u-1", json::object(), std::nullopt}, Reply{"u-1", json(nullptr), std::nullopt},
+        Reply{"u-1", std::nullopt, std::nullopt}, Reply{"u-2", std::nullopt, error},
+        Reply{"u-2", std::nullopt, no_details}}) {
+    EXPECT_EQ(encode_stored_reply(reply), dumped(reply));
+  }
 }
 
 TEST(DomainEvent, AGroupsEventsTravelInOneBatchThatSplitsBackIntoTheSameEvents) {
