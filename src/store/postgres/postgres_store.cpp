@@ -390,8 +390,10 @@ class Unit final : public csms::UnitOfWork, public analytics::AnalyticsUnit {
         "vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at",
         charger_id, s.connector_id, s.status, s.error_code, s.info, s.vendor_error_code,
         s.updated_at);
-    static const std::string derive =
-        "UPDATE chargers SET status = " + derived_status_sql("$1") + " WHERE id = $1";
+    // Written only when it changes: an unchanged rewrite would leave a dead row version
+    // and index entries behind for every StatusNotification (the SQLite store does the same).
+    static const std::string derive = "UPDATE chargers SET status = " + derived_status_sql("$1") +
+                                      " WHERE id = $1 AND status IS DISTINCT FROM " + derived_status_sql("$1");
     tx_.exec_params(derive, charger_id);
     return previous;
   }
