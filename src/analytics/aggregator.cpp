@@ -46,6 +46,15 @@ void Aggregator::recompute_day(AnalyticsUnit& unit, std::int64_t charger_id,
 BatchResult Aggregator::process_batch(const std::vector<std::string>& bodies,
                                       const std::vector<std::string>& fallback_ids,
                                       std::int64_t now_ms) {
+  std::vector<json> events;
+  events.reserve(bodies.size());
+  for (const auto& body : bodies) events.push_back(json::parse(body, nullptr, false));
+  return process_events(events, fallback_ids, now_ms);
+}
+
+BatchResult Aggregator::process_events(const std::vector<json>& events,
+                                       const std::vector<std::string>& fallback_ids,
+                                       std::int64_t now_ms) {
   BatchResult result;
   store_.in_analytics_transaction([&](AnalyticsUnit& unit) {
     result = BatchResult{};
@@ -60,8 +69,8 @@ BatchResult Aggregator::process_batch(const std::vector<std::string>& bodies,
         day = zone_.next_day_start(day);
       }
     };
-    for (std::size_t i = 0; i < bodies.size(); ++i) {
-      const json j = json::parse(bodies[i], nullptr, false);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const json& j = events[i];
       if (j.is_discarded() || !j.is_object()) {
         result.rejected.push_back("event " + fallback_ids[i] + " is not a JSON object");
         continue;

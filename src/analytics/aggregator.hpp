@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "analytics/analytics_store.hpp"
 #include "analytics/time_zone.hpp"
 
@@ -35,6 +37,9 @@ class Aggregator {
   // fallback_ids[i] identifies bodies[i] when it has no "eventId" (the AMQP message id).
   BatchResult process_batch(const std::vector<std::string>& bodies,
                             const std::vector<std::string>& fallback_ids, std::int64_t now_ms);
+  // The same with the events already parsed (a value that is not an object is rejected).
+  BatchResult process_events(const std::vector<nlohmann::json>& events,
+                             const std::vector<std::string>& fallback_ids, std::int64_t now_ms);
 
   // Recomputes every aggregate from the local day holding from_ms on, from the facts, up
   // to the last fact but never beyond the day after now_ms (a charger clock years ahead

@@ -110,19 +110,19 @@ int run_analytics(const Config& config) {
     while (!role.stopping()) {
       auto batch = handoff.pop_batch(batch_size, config.analytics_batch_wait);
       if (batch.empty()) continue;
-      std::vector<std::string> bodies;
+      std::vector<nlohmann::json> events;
       std::vector<std::string> ids;
       for (const auto& d : batch) {
         // A worker's message carries the events of one group commit (events.batch).
-        auto events = messages::split_event_batch(d.body);
-        if (!events) {  // not JSON: process_batch rejects it with its reason
-          bodies.push_back(d.body);
+        auto split = messages::split_event_batch(d.body);
+        if (!split) {  // not a JSON object: process_events rejects it with its reason
+          events.emplace_back(nlohmann::json::value_t::discarded);
           ids.push_back(d.message_id);
           continue;
         }
-        for (std::size_t i = 0; i < events->size(); ++i) {
-          bodies.push_back(std::move((*events)[i]));
-          ids.push_back(events->size() == 1 ? d.message_id : d.message_id + "#" + std::to_string(i));
+        for (std::size_t i = 0; i < split->size(); ++i) {
+          events.push_back(std::move((*split)[i]));
+          ids.push_back(split->size() == 1 ? d.message_id : d.message_id + "#" + std::to_string(i));
         }
       }
       std::optional<analytics::BatchResult> result;
@@ -130,7 +130,7 @@ int run_analytics(const Config& config) {
       const auto started = std::chrono::steady_clock::now();
       while (!role.stopping()) {
         try {
-          result = aggregator.process_batch(bodies, ids, now_millis());
+          result = aggregator.process_events(events, ids, now_millis());
           break;
         } catch (const csms::TransientStoreError& e) {
           spdlog::warn("analytics batch of {}: database unavailable ({}), retrying in {} ms",
@@ -149,7 +149,7 @@ int run_analytics(const Config& config) {
         for (const auto& d : batch) broker.nack(d, true);
         continue;
       }
-      analytics_metrics.committed(*result, bodies.size(),
+      analytics_metrics.committed(*result, events.size(),
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       // Committed: acknowledge the whole batch (acks are pipelined, no round trip each).
       for (const auto& d : batch) broker.ack(d);

@@ -400,18 +400,17 @@ std::string encode_event_batch(const std::vector<std::string>& encoded_events) {
   return out;
 }
 
-std::optional<std::vector<std::string>> split_event_batch(std::string_view body) {
+std::optional<std::vector<json>> split_event_batch(std::string_view body) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   const auto type = j.find("type");
   const auto events = j.find("events");
   if (type == j.end() || *type != kEventBatchType || events == j.end() || !events->is_array()) {
-    return std::vector<std::string>{std::string(body)};
+    std::vector<json> one;
+    one.push_back(std::move(j));
+    return one;
   }
-  std::vector<std::string> out;
-  out.reserve(events->size());
-  for (const auto& e : *events) out.push_back(e.dump());
-  return out;
+  return std::move(*events).get<std::vector<json>>();
 }
 
 }  // namespace genx::messages

@@ -91,9 +91,9 @@ std::string event_routing_key(std::string_view type);
 // encode_event wrote it; the events keep their own eventId, which analytics dedupes on).
 inline constexpr const char* kEventBatchType = "events.batch";
 std::string encode_event_batch(const std::vector<std::string>& encoded_events);
-// The event bodies of an analytics message: the elements of an events.batch, re-encoded
-// one by one, or the body itself when it is a single event (an earlier worker's, or one
-// published by hand). nullopt when the body is not a JSON object.
-std::optional<std::vector<std::string>> split_event_batch(std::string_view body);
+// The events of an analytics message, parsed once: the elements of an events.batch, or the
+// body itself when it is a single event (an earlier worker's, or one published by hand).
+// nullopt when the body is not a JSON object.
+std::optional<std::vector<nlohmann::json>> split_event_batch(std::string_view body);
 
 }  // namespace genx::messages
