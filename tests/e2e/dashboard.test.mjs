@@ -179,6 +179,27 @@ test('a reload answer read before a live event does not undo it (charger offline
   });
 });
 
+// A charger page whose first request fails (the api restarting, its database away) is
+// asked for again, not left empty until the next event.
+test('the charger page asks again when the api failed to answer', async () => {
+  await stack.diagnose(async () => {
+    const cp = 'E2E-DASH-RETRY';
+    const rpc = await connectRpc(stack, cp);
+    await rpc.checkedCall('BootNotification', bootPayload(10));
+    const page = await browser.newPage();
+    await page.goto(`${stack.apiUrl}/`);
+    const row = page.locator('[data-testid="charger-row"]', { hasText: cp });
+    await row.waitFor({ timeout: 15000 });
+    let refused = 0;
+    await page.route(`**/api/chargers/${cp}`, (route) => { refused += 1; return route.fulfill({ status: 503, body: '{"error":"test"}' }); }, { times: 1 });
+    await row.click();
+    await page.locator('#detail-title', { hasText: cp }).waitFor({ timeout: 15000 });
+    assert.equal(refused, 1, 'the first answer was the refused one');
+    await rpc.close({ force: true });
+    await page.close();
+  });
+});
+
 test('the api serves the dashboard files with their content types and nothing outside them', async () => {
   await stack.diagnose(async () => {
     const get = (p) => fetch(`${stack.apiUrl}${p}`);

@@ -250,10 +250,18 @@ let detailApplied = 0;
 async function openDetail(cp) {
   state.selected = cp;
   const seq = ++detailRequested;
-  const [charger, sessions] = await Promise.all([
-    api(`/api/chargers/${encodeURIComponent(cp)}`),
-    api(`/api/transactions?chargerId=${encodeURIComponent(cp)}&limit=20`),
-  ]);
+  let charger;
+  let sessions;
+  try {
+    [charger, sessions] = await Promise.all([
+      api(`/api/chargers/${encodeURIComponent(cp)}`),
+      api(`/api/transactions?chargerId=${encodeURIComponent(cp)}&limit=20`),
+    ]);
+  } catch {
+    // The api did not answer (restarting, database unavailable): try again while it is open.
+    setTimeout(() => { if (state.selected === cp && seq === detailRequested) openDetail(cp); }, 2000);
+    return;
+  }
   if (state.selected !== cp || seq < detailApplied) return;
   detailApplied = seq;
   $('detail').hidden = false;

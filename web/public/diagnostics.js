@@ -111,6 +111,8 @@
     try {
       list = await api(`/api/chargers/${enc(cp)}/diagnostics?limit=20`);
     } catch {
+      // The api did not answer: try again while this charger's panel is open.
+      setTimeout(() => { if (generation === panel.generation && seq === panel.requested) load(cp); }, 2000);
       return;
     }
     if (generation !== panel.generation || cp !== panel.chargePointId || seq < panel.applied) return;
