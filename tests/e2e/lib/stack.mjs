@@ -310,12 +310,16 @@ export class Stack {
   // Waits until GET /health answers: healthy (default), or any JSON answer at all with
   // { healthy: false } (a stack without workers may report itself degraded).
   async waitApi(proc, { timeout = 30000, healthy = true } = {}) {
+    let last = 'no answer yet';
     await poll(async () => {
       if (proc && !proc.running) throw new Error(`${proc.name} exited: ${JSON.stringify(proc.exit)}\n${proc.tail()}`);
-      const res = await fetch(`${this.apiUrl}/health`);
+      const res = await fetch(`${this.apiUrl}/health`).catch((err) => { last = `fetch failed: ${err.cause?.code ?? err.message}`; throw err; });
       const body = await res.json();
+      last = `HTTP ${res.status} ${JSON.stringify(body)}`;
       return healthy ? res.status === 200 && body.status === 'healthy' : typeof body.status === 'string';
-    }, { timeout, what: `API /health ${healthy ? 'healthy' : 'answering'} on port ${this.apiPort}` });
+    }, { timeout, what: `API /health ${healthy ? 'healthy' : 'answering'} on port ${this.apiPort}` }).catch((err) => {
+      throw new Error(`${err.message} (last /health: ${last})`);
+    });
   }
 
   // Socket.IO base URL of notifier `index` (genx run: NOTIFY_PORT + index).
